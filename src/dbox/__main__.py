@@ -1,0 +1,3 @@
+from dbox.cli import main
+
+main()

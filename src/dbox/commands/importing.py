@@ -1,0 +1,111 @@
+"""``dbox import FILE``: bring a contacts file into the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from dbox.commands.common import store_from
+
+
+def import_(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="CSV, TSV or .xlsx file of contacts."),
+    map_: list[str] = typer.Option([], "--map", "-m", help='Override a column: --map "Portable=mobile" (or =ignore).'),
+    consent: Optional[str] = typer.Option(
+        None, "--consent", help="Channels every row consented to (sms,email,phone,post); needs --consent-source."),
+    consent_source: Optional[str] = typer.Option(
+        None, "--consent-source", help="How that consent was collected (kept with each consent)."),
+    update: bool = typer.Option(False, "--update", help="Let the file overwrite filled fields of matched contacts."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would happen; change nothing."),
+    force: bool = typer.Option(False, "--force", help="Import again a file already imported."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="Text encoding (default: detected)."),
+    delimiter: Optional[str] = typer.Option(None, "--delimiter", help="CSV separator (default: detected)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="Worksheet of an .xlsx file (default: the first)."),
+    show_mapping: bool = typer.Option(True, "--show-mapping/--no-show-mapping", help="Print the column mapping."),
+):
+    """Import contacts: read, map columns, normalize, place in communes and cantons, dedupe.
+
+    The whole import is one transaction. Rows that cannot be imported are written with a reason
+    column to FILE.rejected.csv. Nothing is consented by default.
+    """
+    from dbox.console import err, is_interactive
+    from dbox.importing.pipeline import ImportOptions, import_file
+
+    store = store_from(ctx)
+    options = ImportOptions(
+        map_specs=list(map_), consent=tuple(c.strip() for c in (consent or "").split(",") if c.strip()),
+        consent_source=consent_source, update=update, dry_run=dry_run, force=force,
+        encoding=encoding, delimiter=delimiter, sheet=sheet)
+    progress = None
+    if is_interactive() and file.exists() and file.stat().st_size > 2_000_000:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                       transient=True)
+        task = bar.add_task("reading rows")
+        bar.start()
+        progress = lambda n: bar.update(task, description=f"{n:,} rows")  # noqa: E731
+    try:
+        report = import_file(store, file, options, progress=progress)
+    finally:
+        if progress:
+            bar.stop()
+    print_report(report, show_mapping)
+
+
+def print_report(report, show_mapping: bool = True) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from dbox.console import out
+
+    if report.already_imported:
+        import_id, name, when = report.already_imported
+        out.print(f"{report.path.name} was already imported on {when} (import {import_id}); nothing to do. "
+                  "Use --force to import it again.")
+        return
+    info = report.info
+    if show_mapping and report.mapping:
+        source = f"{info.kind}" + (f", {info.encoding}, separator {info.delimiter!r}" if info.kind == "csv" else "")
+        table = Table(title=f"Columns of {report.path.name} ({source})")
+        table.add_column("column")
+        table.add_column("field")
+        table.add_column("how")
+        for header, target, how in report.mapping.describe():
+            table.add_row(escape(header), target.replace("field:", "field."), how)
+        out.print(table)
+    c = report.counts
+    summary = Table(title=("Dry run: nothing was written. " if report.dry_run else "") + f"Import of {report.path.name}")
+    summary.add_column("rows", justify="left")
+    summary.add_column("", justify="right")
+    for label, key in (("read", "read"), ("added", "added"), ("merged", "merged"), ("unchanged", "unchanged"),
+                       ("rejected", "rejected"), ("suppressed (erased or opposed)", "suppressed"),
+                       ("duplicates inside the file", "duplicates_in_file"), ("conflicts", "conflicts"),
+                       ("consents not restored (withdrawn)", "consent_not_restored")):
+        if key in ("read", "added", "merged", "unchanged", "rejected") or c.get(key):
+            summary.add_row(label, f"{c.get(key, 0):,}")
+    out.print(summary)
+    g = report.geo
+    if g:
+        out.print(f"Geography: {g.get('resolved', 0):,} placed in their commune, "
+                  f"{g.get('ambiguous', 0):,} with a postal code shared by several communes and no town to tell, "
+                  f"{g.get('unknown', 0):,} unknown postal code or town, {g.get('missing', 0):,} with no address.")
+    if report.split_communes:
+        listed = ", ".join(f"{escape(name)} ({n})" for name, n in report.split_communes.most_common(8))
+        out.print(f"Canton left empty for {g.get('canton_ambiguous', 0):,} contacts in communes split over several "
+                  f"cantons: {listed}. dbox does not guess a canton from a postal code.")
+    for line in report.conflicts[:10]:
+        out.print(f"  note: {escape(line)}")
+    if len(report.conflicts) > 10:
+        out.print(f"  … and {len(report.conflicts) - 10:,} more notes")
+    for line in report.rejections[:10]:
+        out.print(f"  rejected: {escape(line)}")
+    if report.rejected_file:
+        out.print(f"Rejected rows, with a dbox_reason column: {report.rejected_file}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_)

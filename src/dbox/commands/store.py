@@ -1,0 +1,23 @@
+"""``dbox init``: create the store (or show where it is)."""
+
+from __future__ import annotations
+
+import typer
+
+from dbox.commands.common import store_from
+
+
+def init(ctx: typer.Context):
+    """Create the contact store if needed and print where it is."""
+    from dbox.console import out
+    from dbox.store.db import schema_version
+    from dbox.store.geo import reference_size
+
+    existed = ctx.obj.store_path.exists()
+    store = store_from(ctx)
+    out.print(f"{'Store' if existed else 'Created store'}: {store.path}")
+    out.print(f"Schema version {schema_version()}, {reference_size(store):,} communes in the geography table.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)

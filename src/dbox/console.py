@@ -1,0 +1,30 @@
+"""Console helpers shared by the commands: stderr errors, masked identifiers, TTY detection."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_error(exc: Exception) -> None:
+    from rich.markup import escape
+
+    err.print(f"[bold red]Error:[/] {escape(str(exc))}")
+    hint = getattr(exc, "hint", None)
+    if hint:
+        err.print(f"  hint: {escape(hint)}")
+
+
+def print_warning(text: str) -> None:
+    from rich.markup import escape
+
+    err.print(f"[yellow]Warning:[/] {escape(text)}")
+
+
+def is_interactive() -> bool:
+    """A person at a terminal (cron and pipes are not): prompts and progress bars only then."""
+    return sys.stdin.isatty() and sys.stderr.isatty()

@@ -1,0 +1,1 @@
+"""Importing contact files: read, map columns, normalize, resolve geography, dedupe, write."""

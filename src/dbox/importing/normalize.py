@@ -1,0 +1,216 @@
+"""Normalizing the values of an imported row: phones, e-mails, names, postal codes, civility.
+
+Phones and e-mails have a fast path for the common French forms, built from the very rules the
+reference libraries use (phonenumbers' own metadata patterns; a strict subset of what
+email-validator accepts), and fall back to the libraries for everything else. Tests check that
+the fast path never disagrees with the libraries.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Overseas départements: postal prefix -> phonenumbers region.
+OVERSEAS_REGIONS = {"971": "GP", "972": "MQ", "973": "GF", "974": "RE", "976": "YT"}
+_COUNTRY_CODES = {"FR": 33, "GP": 590, "MQ": 596, "GF": 594, "RE": 262, "YT": 262}
+
+
+class ValueRejected(ValueError):
+    """A value that cannot be normalized; the message says why (the caller adds row and column)."""
+
+
+@dataclass(frozen=True)
+class Phone:
+    e164: str
+    kind: str  # mobile | fixed
+
+
+def phone_region_for_postal_code(postal_code: str | None) -> str:
+    if postal_code and len(postal_code) == 5:
+        return OVERSEAS_REGIONS.get(postal_code[:3], "FR")
+    return "FR"
+
+
+_PHONE_NOISE = re.compile(r"[\s.\-/()\u00a0]")
+
+
+@lru_cache(maxsize=None)
+def _patterns(region: str):
+    from phonenumbers import PhoneMetadata
+
+    meta = PhoneMetadata.metadata_for_region(region)
+    mobile = re.compile(f"(?:{meta.mobile.national_number_pattern})")
+    fixed = re.compile(f"(?:{meta.fixed_line.national_number_pattern})")
+    return mobile, fixed
+
+
+def _fast_phone(digits: str, region: str) -> Phone | None:
+    """National significant number for the common forms: 0612345678, 612345678 (zero lost),
+    +33612345678, 0033612345678, 33612345678. None when unsure: the caller asks phonenumbers."""
+    code = str(_COUNTRY_CODES[region])
+    if digits.startswith("+" + code):
+        nsn = digits[1 + len(code):]
+    elif digits.startswith("00" + code):
+        nsn = digits[2 + len(code):]
+    elif len(digits) == 10 and digits[0] == "0":
+        nsn = digits[1:]
+    elif len(digits) == 9 and digits[0] != "0" and digits.isdigit():
+        nsn = digits  # Excel turned 0612345678 into 612345678
+    elif region == "FR" and len(digits) == 11 and digits.startswith("33"):
+        nsn = digits[2:]
+    else:
+        return None
+    if len(nsn) != 9 or not nsn.isdigit():
+        return None
+    mobile, fixed = _patterns(region)
+    if mobile.fullmatch(nsn):
+        return Phone(f"+{code}{nsn}", "mobile")
+    if fixed.fullmatch(nsn):
+        return Phone(f"+{code}{nsn}", "fixed")
+    return None
+
+
+def _library_phone(raw: str, region: str) -> Phone | None:
+    import phonenumbers
+    from phonenumbers import PhoneNumberType
+
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    kind = "mobile" if phonenumbers.number_type(number) == PhoneNumberType.MOBILE else "fixed"
+    return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), kind)
+
+
+def normalize_phone(raw: str, region: str = "FR") -> Phone:
+    """E.164 and type of a phone as people type it; raises ``ValueRejected``."""
+    text = raw.strip()
+    if text.endswith(".0") and text[:-2].isdigit():  # a number cell from a spreadsheet
+        text = text[:-2]
+    digits = _PHONE_NOISE.sub("", text)
+    if not digits:
+        raise ValueRejected("empty phone")
+    phone = _fast_phone(digits, region) or _library_phone(digits, region)
+    if phone is None and len(digits) == 9 and digits.isdigit():
+        phone = _library_phone("0" + digits, region)
+    if phone is None and region == "FR" and digits.startswith("0") and len(digits) == 10:
+        # A French overseas number written without its postal code: accept it when exactly one
+        # overseas region recognizes it.
+        found = {p for r in OVERSEAS_REGIONS.values() if (p := _library_phone(digits, r))}
+        if len(found) == 1:
+            phone = found.pop()
+    if phone is None:
+        raise ValueRejected(f"{raw.strip()!r} is not a valid phone number")
+    return phone
+
+
+_SPECIAL_TLDS = {"arpa", "invalid", "local", "localhost", "onion", "test", "internal", "home", "lan"}
+_SIMPLE_EMAIL = re.compile(
+    r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63})"
+)
+
+
+def normalize_email(raw: str) -> str:
+    """Trimmed, lower-cased, syntax-checked (no DNS); raises ``ValueRejected``."""
+    text = raw.strip().strip("<>").strip().lower()
+    if text.startswith("mailto:"):
+        text = text[7:]
+    if not text:
+        raise ValueRejected("empty e-mail")
+    match = _SIMPLE_EMAIL.fullmatch(text)
+    if match and match.group(1) not in _SPECIAL_TLDS and len(text) <= 254 and text.index("@") <= 64:
+        return text
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(text, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValueRejected(f"{raw.strip()!r} is not a valid e-mail ({exc})") from None
+
+
+_POSTAL_NOISE = re.compile(r"[\s\u00a0]")
+
+
+def normalize_postal_code(raw: str) -> str:
+    """Five digits as text; a code Excel shortened (``1000``, ``1000.0``) gets its zero back."""
+    text = _POSTAL_NOISE.sub("", raw)
+    if text.endswith(".0"):
+        text = text[:-2]
+    if text.isdigit() and len(text) == 4:
+        text = "0" + text
+    if not (text.isdigit() and len(text) == 5):
+        raise ValueRejected(f"{raw.strip()!r} is not a 5-digit postal code")
+    return text
+
+
+_CIVILITIES = {
+    "m": "M.", "mr": "M.", "monsieur": "M.", "mister": "M.",
+    "mme": "Mme", "madame": "Mme", "mrs": "Mme", "ms": "Mme", "mlle": "Mme", "mademoiselle": "Mme",
+    "miss": "Mme",
+}
+
+
+def normalize_civility(raw: str) -> str:
+    key = re.sub(r"[^a-z]", "", raw.strip().lower())
+    if not key:
+        return ""
+    return _CIVILITIES.get(key, raw.strip())
+
+
+_PARTICLES = {"de", "du", "des", "d", "von", "van", "der", "den"}
+_NAME_SPLIT = re.compile(r"([\s\-'’]+)")
+
+
+def normalize_name(raw: str) -> str:
+    """Sensible casing for names typed all upper or all lower case; mixed case is kept as typed.
+
+    'JEAN-PIERRE' -> 'Jean-Pierre', 'DE LA TOUR' -> 'de La Tour', "n'diaye" -> "N'Diaye".
+    """
+    text = " ".join(raw.split())
+    if not text or not (text.isupper() or text.islower()):
+        return text
+    parts = _NAME_SPLIT.split(text.lower())
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:  # a separator
+            out.append(part)
+            continue
+        if not part:
+            continue
+        next_sep = parts[i + 1] if i + 1 < len(parts) else ""
+        is_last = i + 1 >= len(parts) - 1
+        if part in _PARTICLES and not is_last and not next_sep.startswith("-"):
+            out.append(part)
+        else:
+            out.append(part[0].upper() + part[1:])
+    return "".join(out)
+
+
+def split_tags(raw: str) -> list[str]:
+    seen, tags = set(), []
+    for tag in re.split(r"[,;|]", raw):
+        tag = " ".join(tag.split())
+        if tag and tag.lower() not in seen:
+            seen.add(tag.lower())
+            tags.append(tag)
+    return tags
+
+
+_YES = {"oui", "o", "yes", "y", "1", "x", "true", "vrai", "ok", "accord", "d accord"}
+_NO = {"non", "n", "no", "0", "false", "faux", ""}
+
+
+def parse_yes_no(raw: str) -> bool:
+    from dbox.text import fold
+
+    key = fold(raw)
+    if key in _YES:
+        return True
+    if key in _NO:
+        return False
+    raise ValueRejected(f"{raw.strip()!r} is neither yes nor no (oui/non, yes/no, 1/0, x)")

@@ -1,0 +1,402 @@
+"""``dbox import``: one file, one transaction.
+
+Rows are read as text, normalized (in worker processes for large files), resolved to communes and
+cantons, matched against the store and against earlier rows of the same file, then written a chunk
+at a time. A fatal error rolls everything back; rejected rows go to ``<file>.rejected.csv`` with a
+reason column once the import has committed.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import multiprocessing
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+from dbox.errors import InputError
+from dbox.importing.mapping import ColumnMapping, map_columns, parse_overrides
+from dbox.importing.readers import FileInfo, open_reader
+from dbox.importing.records import CONSENT_CHANNELS, Record, build_record
+from dbox.output import excel_safe
+from dbox.store import contacts_write as cw
+from dbox.store import geo as store_geo
+from dbox.store import suppressions
+from dbox.store.db import Store
+from dbox.text import fold
+
+CHUNK_ROWS = 5000
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024   # below this, worker start-up costs more than it saves
+MAX_LISTED = 1000                      # conflicts and notes kept for the report
+
+
+@dataclass
+class ImportOptions:
+    map_specs: list[str] = field(default_factory=list)
+    consent: tuple[str, ...] = ()
+    consent_source: str | None = None
+    update: bool = False
+    dry_run: bool = False
+    force: bool = False
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    workers: int | None = None          # None: decided by file size and cores
+    chunk_rows: int = CHUNK_ROWS
+
+
+@dataclass
+class ImportReport:
+    path: Path
+    info: FileInfo | None = None
+    mapping: ColumnMapping | None = None
+    import_id: int | None = None
+    counts: Counter = field(default_factory=Counter)
+    geo: Counter = field(default_factory=Counter)
+    split_communes: Counter = field(default_factory=Counter)  # commune name -> rows left without canton
+    conflicts: list[str] = field(default_factory=list)
+    rejections: list[str] = field(default_factory=list)
+    rejected_file: Path | None = None
+    already_imported: tuple | None = None
+    dry_run: bool = False
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def rejected_path_for(path: Path) -> Path:
+    return path.with_name(path.stem + ".rejected.csv")
+
+
+def validate_consent_options(options: ImportOptions) -> None:
+    unknown = [c for c in options.consent if c not in CONSENT_CHANNELS]
+    if unknown:
+        raise InputError(f"--consent: unknown channel {', '.join(unknown)} (channels: {', '.join(CONSENT_CHANNELS)})")
+    if options.consent and not (options.consent_source or "").strip():
+        raise InputError(
+            "--consent needs --consent-source: say how the consent was collected",
+            hint='e.g. --consent-source "formulaire réunion publique du 12/10/2026"')
+
+
+# -- worker side ---------------------------------------------------------------------------------
+
+_worker_args: tuple | None = None
+
+
+def _init_worker(mapping: ColumnMapping, index, consents: tuple[str, ...]) -> None:
+    global _worker_args
+    _worker_args = (mapping, index, consents)
+
+
+def _build_chunk(chunk: list[tuple[int, list[str]]]) -> list[Record]:
+    mapping, index, consents = _worker_args
+    return [build_record(row, cells, mapping, index, consents) for row, cells in chunk]
+
+
+def _chunks(rows: Iterator, size: int) -> Iterator[list]:
+    while True:
+        chunk = list(islice(rows, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+# -- main side -----------------------------------------------------------------------------------
+
+def import_file(store: Store, path: Path, options: ImportOptions | None = None,
+                progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Import one contacts file into ``store``; the report says what happened."""
+    options = options or ImportOptions()
+    validate_consent_options(options)
+    path = Path(path)
+    report = ImportReport(path, dry_run=options.dry_run)
+    reader = open_reader(path, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet)
+    report.info = reader.info()
+    try:
+        report.mapping = map_columns(reader.header, parse_overrides(options.map_specs))
+    except InputError as exc:
+        reader.close()
+        raise InputError(f"{path}: {exc}", hint=exc.hint) from None
+    digest = sha256_of(path)
+    previous = cw.previous_import(store, digest)
+    if previous and not options.force:
+        reader.close()
+        report.already_imported = tuple(previous)
+        return report
+
+    index = store_geo.load_index(store)
+    consent_detail = f"{options.consent_source or 'column of the file'} ({path.name})"
+    workers = options.workers
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if path.stat().st_size >= PARALLEL_MIN_BYTES else 0
+
+    rejected_tmp = tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8-sig", newline="", delete=False, dir=path.parent if os.access(path.parent, os.W_OK) else None,
+        prefix=".dbox-rejected-", suffix=".csv")
+    rejected_writer = csv.writer(rejected_tmp, delimiter=";")
+    rejected_writer.writerow([*reader.header, "dbox_reason"])
+    pool = None
+    try:
+        with store.transaction(immediate=True):
+            import_id = cw.start_import(store, path.name, digest, {
+                "map": options.map_specs, "consent": list(options.consent),
+                "consent_source": options.consent_source, "update": options.update})
+            report.import_id = import_id
+            merger = _Merger(store, import_id, options, report, consent_detail)
+            chunks = _chunks(reader.rows(), options.chunk_rows)
+            if workers:
+                ctx = multiprocessing.get_context("fork")
+                pool = ctx.Pool(workers, initializer=_init_worker,
+                                initargs=(report.mapping, index, options.consent))
+                built = pool.imap(_build_chunk, chunks, chunksize=1)
+            else:
+                _init_worker(report.mapping, index, options.consent)
+                built = map(_build_chunk, chunks)
+            for records in built:
+                report.counts["read"] += len(records)
+                rejected = [r for r in records if r.error]
+                for rec in rejected:
+                    report.counts["rejected"] += 1
+                    if len(report.rejections) < MAX_LISTED:
+                        report.rejections.append(f"{path.name}: {rec.error}")
+                    rejected_writer.writerow([excel_safe(c) for c in rec.cells] + [rec.error])
+                merger.apply([r for r in records if not r.error])
+                if progress:
+                    progress(report.counts["read"])
+            cw.finish_import(store, import_id, report.counts)
+            if options.dry_run:
+                raise _DryRun()
+    except _DryRun:
+        pass
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        rejected_tmp.close()
+    if report.counts["rejected"] and not options.dry_run:
+        report.rejected_file = rejected_path_for(path)
+        os.replace(rejected_tmp.name, report.rejected_file)
+    else:
+        os.unlink(rejected_tmp.name)
+    return report
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction to roll a dry run back."""
+
+
+
+_LOCATION_FIELDS = ("postal_code", "commune_name", "commune_insee", "departement", "canton_code",
+                    "circonscription", "geo_status", "phone_region")
+_PERSON_FIELDS = ("civility", "first_name", "last_name", "address")
+
+
+def _record_fields(rec: Record) -> dict[str, str | None]:
+    geo = rec.geo
+    return {
+        "civility": rec.civility or None, "first_name": rec.first_name or None,
+        "last_name": rec.last_name or None, "address": rec.address or None,
+        "postal_code": rec.postal_code or None,
+        "commune_name": (geo.commune_name if geo and geo.commune_name else rec.commune) or None,
+        "commune_insee": geo.insee if geo else None,
+        "departement": geo.departement if geo else None,
+        "canton_code": geo.canton_code if geo else None,
+        "circonscription": geo.circonscription if geo else None,
+        "geo_status": geo.status if geo else None,
+        "phone_region": rec.phone_region,
+        "email": rec.emails[0] if rec.emails else None,
+        "mobile": rec.mobiles[0] if rec.mobiles else None,
+        "fixed": rec.fixeds[0] if rec.fixeds else None,
+    }
+
+
+def _keys(rec: Record) -> list[tuple[str, object]]:
+    keys: list[tuple[str, object]] = [("email", e) for e in rec.emails]
+    keys += [("mobile", m) for m in rec.mobiles]
+    if rec.name_key and rec.postal_code:
+        keys.append(("name", (rec.name_key, rec.postal_code)))
+    return keys
+
+
+class _Merger:
+    """Dedupe and merge a chunk of records against the store and against earlier rows."""
+
+    def __init__(self, store: Store, import_id: int, options: ImportOptions, report: ImportReport,
+                 consent_detail: str):
+        self.store = store
+        self.import_id = import_id
+        self.options = options
+        self.report = report
+        self.consent_detail = consent_detail
+        self.tags = cw.TagCache(store)
+        self.next_id = cw.next_contact_id(store)
+        self.new_ids: set[int] = set()   # contacts this import created (for "duplicates in file")
+        self.check_suppressions = suppressions.has_any(store)
+        self.hasher = suppressions.Hasher(store) if self.check_suppressions else None
+
+    def apply(self, records: list[Record]) -> None:
+        if self.check_suppressions:
+            records = self._drop_suppressed(records)
+        found = self._lookup(records)
+        states = cw.fetch_states(self.store, set(found.values()))
+        chunk_index: dict[tuple[str, object], int] = {}
+        for rec in records:
+            self._count_geo(rec)
+            matches = [chunk_index.get(k) or found.get(k) for k in _keys(rec)]
+            matches = [m for m in matches if m is not None]
+            if not matches:
+                state = self._new_state(rec)
+                states[state.id] = state
+                self.report.counts["added"] += 1
+            else:
+                target = matches[0]
+                if len(set(matches)) > 1:
+                    self._note(f"row {rec.row}: matches contacts {', '.join(map(str, sorted(set(matches))))}; "
+                               f"merged into {target}")
+                state = states[target]
+                if target in self.new_ids:
+                    self.report.counts["duplicates_in_file"] += 1
+                changed = self._merge(state, rec)
+                self.report.counts["merged" if changed else "unchanged"] += 1
+                if changed:
+                    state.sources.append(rec.row)
+            for key in _keys(rec):
+                chunk_index.setdefault(key, state.id)
+        cw.write_states(self.store, states.values(), self.import_id, self.tags, self.consent_detail,
+                        replace_custom=self.options.update)
+
+    def _drop_suppressed(self, records: list[Record]) -> list[Record]:
+        hashes = {r.row: [self.hasher(v) for v in (*r.emails, *r.mobiles, *r.fixeds)] for r in records}
+        hit = suppressions.suppressed(self.store, [h for hs in hashes.values() for h in hs])
+        kept = []
+        for rec in records:
+            if hit.intersection(hashes[rec.row]):
+                self.report.counts["suppressed"] += 1
+            else:
+                kept.append(rec)
+        return kept
+
+    def _lookup(self, records: list[Record]) -> dict[tuple[str, object], int]:
+        emails = [e for r in records for e in r.emails]
+        mobiles = [m for r in records for m in r.mobiles]
+        names = [(r.name_key, r.postal_code) for r in records if r.name_key and r.postal_code]
+        found: dict[tuple[str, object], int] = {}
+        found.update((("email", v), cid) for v, cid in cw.lookup_points(self.store, "email", emails).items())
+        found.update((("mobile", v), cid) for v, cid in cw.lookup_points(self.store, "mobile", mobiles).items())
+        found.update((("name", k), cid) for k, cid in cw.lookup_names(self.store, names).items())
+        return found
+
+    def _count_geo(self, rec: Record) -> None:
+        geo = rec.geo
+        if geo is None:
+            return
+        self.report.geo[geo.status] += 1
+        if geo.status == "resolved" and geo.canton_candidates:
+            self.report.geo["canton_ambiguous"] += 1
+            self.report.split_communes[geo.commune_name] += 1
+        if geo.status == "resolved" and not geo.canton_candidates and not geo.canton_code:
+            self.report.geo["no_canton"] += 1
+
+    def _new_state(self, rec: Record) -> cw.ContactState:
+        state = cw.ContactState(self.next_id, _record_fields(rec), is_new=True)
+        self.next_id += 1
+        self.new_ids.add(state.id)
+        state.new_points = ([("email", e) for e in rec.emails] + [("mobile", m) for m in rec.mobiles]
+                            + [("fixed", f) for f in rec.fixeds])
+        state.points = set(state.new_points)
+        state.new_tags = list(rec.tags)
+        state.tag_keys = {fold(t) for t in rec.tags}
+        state.new_custom = dict(rec.custom)
+        state.custom = dict(rec.custom)
+        state.new_consents = list(rec.consents)
+        state.consents = {c: "granted" for c in rec.consents}
+        state.sources = [rec.row]
+        return state
+
+    def _merge(self, state: cw.ContactState, rec: Record) -> bool:
+        """Fill empty fields, add addresses, tags, custom fields and consents; never overwrite a
+        filled field unless --update. Returns whether anything changed."""
+        incoming = _record_fields(rec)
+        fields = state.fields
+        changed = False
+        update = self.options.update
+        for name in _PERSON_FIELDS:
+            new, old = incoming[name], fields.get(name)
+            if not new or new == old:
+                continue
+            if not old or update:
+                fields[name] = new
+                changed = True
+            elif fold(new) != fold(old):
+                self._conflict(rec, state, name, old, new)
+        new_pc, new_commune = incoming["postal_code"], incoming["commune_name"]
+        old_pc, old_commune = fields.get("postal_code"), fields.get("commune_name")
+        differs = ((new_pc and old_pc and new_pc != old_pc)
+                   or (new_commune and old_commune and fold(new_commune) != fold(old_commune)))
+        adds = (new_pc and not old_pc) or (new_commune and not old_commune)
+        if differs and not update:
+            self._conflict(rec, state, "postal_code/commune", " ".join(filter(None, (old_pc, old_commune))),
+                           " ".join(filter(None, (new_pc, new_commune))))
+        elif differs or adds:
+            # The place is one thing: postal code, commune and what geography derived from them.
+            for name in _LOCATION_FIELDS:
+                if incoming[name] or differs:
+                    fields[name] = incoming[name]
+            changed = True
+        for kind, values, primary in (("email", rec.emails, "email"), ("mobile", rec.mobiles, "mobile"),
+                                      ("fixed", rec.fixeds, "fixed")):
+            for value in values:
+                if (kind, value) not in state.points:
+                    state.points.add((kind, value))
+                    state.new_points.append((kind, value))
+                    if not fields.get(primary):
+                        fields[primary] = value
+                    changed = True
+        for tag in rec.tags:
+            key = fold(tag)
+            if key not in state.tag_keys:
+                state.tag_keys.add(key)
+                state.new_tags.append(tag)
+                changed = True
+        for name, value in rec.custom.items():
+            old = state.custom.get(name)
+            if old == value:
+                continue
+            if old is None or update:
+                state.custom[name] = value
+                state.new_custom[name] = value
+                changed = True
+            else:
+                self._conflict(rec, state, f"field.{name}", old, value)
+        for channel in rec.consents:
+            status = state.consents.get(channel)
+            if status == "withdrawn":
+                # An opposition is never lifted by a file: only the person can lift it.
+                self.report.counts["consent_not_restored"] += 1
+                self._note(f"row {rec.row}: {channel} consent not restored: contact {state.id} withdrew it")
+            elif status is None:
+                state.consents[channel] = "granted"
+                state.new_consents.append(channel)
+                changed = True
+        if changed and not state.is_new:
+            state.dirty = True
+        return changed
+
+    def _conflict(self, rec: Record, state: cw.ContactState, name: str, old, new) -> None:
+        self.report.counts["conflicts"] += 1
+        self._note(f"row {rec.row}: {name} {new!r} not applied: contact {state.id} has {old!r} "
+                   f"(use --update to overwrite)")
+
+    def _note(self, text: str) -> None:
+        if len(self.report.conflicts) < MAX_LISTED:
+            self.report.conflicts.append(text)

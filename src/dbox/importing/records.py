@@ -1,0 +1,165 @@
+"""Turning one row of cells into a normalized contact record (or a rejection with its reason).
+
+This runs in worker processes during a large import, so it depends only on picklable inputs:
+the column mapping, the geography index and the options.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dbox.geo import GeoResult, resolve
+from dbox.importing import normalize as norm
+from dbox.importing.mapping import ColumnMapping
+from dbox.store.geo import GeoIndex
+from dbox.text import fold
+
+CONSENT_CHANNELS = ("sms", "email", "phone", "post")
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+@dataclass
+class Record:
+    row: int
+    civility: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    address: str = ""
+    postal_code: str = ""
+    commune: str = ""
+    emails: list[str] = field(default_factory=list)
+    mobiles: list[str] = field(default_factory=list)
+    fixeds: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    custom: dict[str, str] = field(default_factory=dict)
+    consents: list[str] = field(default_factory=list)
+    phone_region: str = "FR"
+    geo: GeoResult | None = None
+    error: str | None = None
+    cells: list[str] | None = None   # the raw cells, kept only for a rejected row
+
+    @property
+    def name_key(self) -> str:
+        if not (self.last_name and self.first_name):
+            return ""
+        return f"{fold(self.last_name)}|{fold(self.first_name)}"
+
+    def identity(self) -> bool:
+        return bool(self.last_name or self.first_name or self.emails or self.mobiles or self.fixeds)
+
+
+def _split_full_name(text: str) -> tuple[str, str]:
+    """'Jean DUPONT' -> ('Jean', 'DUPONT'); 'DUPONT Jean' -> ('Jean', 'DUPONT'); else last word is the surname."""
+    words = text.split()
+    if len(words) < 2:
+        return "", text.strip()
+    upper = [w for w in words if w.isupper() and len(w) > 1]
+    if upper and len(upper) < len(words):
+        first = " ".join(w for w in words if w not in upper)
+        return first, " ".join(upper)
+    return " ".join(words[:-1]), words[-1]
+
+
+def build_record(row: int, cells: list[str], mapping: ColumnMapping, index: GeoIndex | None,
+                 extra_consents: tuple[str, ...] = ()) -> Record:
+    rec = _build(row, cells, mapping, index, extra_consents)
+    if rec.error:
+        rec.cells = cells
+    return rec
+
+
+def _build(row: int, cells: list[str], mapping: ColumnMapping, index: GeoIndex | None,
+           extra_consents: tuple[str, ...]) -> Record:
+    rec = Record(row)
+    header = mapping.header
+    if len(cells) > len(header):
+        rec.error = f"row {row}: {len(cells)} cells but the header has {len(header)} columns"
+        return rec
+    try:
+        _fill(rec, cells, mapping)
+    except _Rejected as exc:
+        rec.error = f"row {row}, column {exc.column!r}: {exc.reason}"
+        return rec
+    if not rec.identity():
+        rec.error = f"row {row}: no name, e-mail or phone"
+        return rec
+    for channel in extra_consents:
+        if channel not in rec.consents:
+            rec.consents.append(channel)
+    if index is not None:
+        rec.geo = resolve(index, rec.postal_code or None, rec.commune or None, rec.custom.pop("__insee", None))
+        if rec.geo.status == "resolved":
+            rec.commune = rec.geo.commune_name or rec.commune
+    return rec
+
+
+class _Rejected(Exception):
+    def __init__(self, column: str, reason: str):
+        self.column, self.reason = column, reason
+
+
+def _fill(rec: Record, cells: list[str], mapping: ColumnMapping) -> None:
+    header, targets = mapping.header, mapping.targets
+    phones_raw: list[tuple[str, str, str]] = []   # (column, target, raw)
+    address2 = ""
+    for i, (target, value) in enumerate(zip(targets, cells)):
+        value = value.strip()
+        if not value or target == "ignore":
+            continue
+        if value[0] == "'" and value[1:2] in _FORMULA_START:
+            value = value[1:]  # undo the quote our own exports put before =, +, -, @
+        column = header[i]
+        try:
+            if target == "first_name":
+                rec.first_name = norm.normalize_name(value)
+            elif target == "last_name":
+                rec.last_name = norm.normalize_name(value)
+            elif target == "full_name":
+                first, last = _split_full_name(value)
+                rec.first_name = rec.first_name or norm.normalize_name(first)
+                rec.last_name = rec.last_name or norm.normalize_name(last)
+            elif target == "civility":
+                rec.civility = norm.normalize_civility(value)
+            elif target == "email":
+                for part in value.replace(";", ",").split(","):
+                    if part.strip():
+                        email = norm.normalize_email(part)
+                        if email not in rec.emails:
+                            rec.emails.append(email)
+            elif target in ("mobile", "fixed", "phone"):
+                for part in value.replace(";", ",").replace("/", ",").split(","):
+                    if part.strip():
+                        phones_raw.append((column, target, part))
+            elif target == "address":
+                rec.address = " ".join(value.split())
+            elif target == "address2":
+                address2 = " ".join(value.split())
+            elif target == "postal_code":
+                rec.postal_code = norm.normalize_postal_code(value)
+            elif target == "commune":
+                rec.commune = " ".join(value.split())
+            elif target == "insee":
+                rec.custom["__insee"] = value.zfill(5)
+            elif target == "tags":
+                for tag in norm.split_tags(value):
+                    if tag not in rec.tags:
+                        rec.tags.append(tag)
+            elif target.startswith("consent_"):
+                if norm.parse_yes_no(value):
+                    rec.consents.append(target[8:])
+            elif target.startswith("field:"):
+                rec.custom[target[6:]] = value
+        except norm.ValueRejected as exc:
+            raise _Rejected(column, str(exc)) from None
+    if address2:
+        rec.address = f"{rec.address}, {address2}" if rec.address else address2
+    rec.phone_region = norm.phone_region_for_postal_code(rec.postal_code)
+    for column, target, raw in phones_raw:
+        try:
+            phone = norm.normalize_phone(raw, rec.phone_region)
+        except norm.ValueRejected as exc:
+            raise _Rejected(column, str(exc)) from None
+        # The number decides its kind: a fixed line typed in the mobile column is never texted.
+        bucket = rec.mobiles if phone.kind == "mobile" else rec.fixeds
+        if phone.e164 not in bucket:
+            bucket.append(phone.e164)

@@ -1,0 +1,34 @@
+"""Where dbox keeps its files: the store, the config file."""
+
+import os
+from pathlib import Path
+
+APP_NAME = "dbox"
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_store_path() -> Path:
+    """``DBOX_DB`` if set, else ``dbox.sqlite3`` in the user data dir."""
+    env = os.environ.get("DBOX_DB")
+    if env:
+        return Path(env).expanduser()
+    return default_data_dir() / "dbox.sqlite3"
+
+
+def config_dir() -> Path:
+    """``DBOX_CONFIG_DIR`` if set (tests, several campaigns on one box), else the user config dir."""
+    env = os.environ.get("DBOX_CONFIG_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def config_file() -> Path:
+    return config_dir() / "config.toml"

@@ -1,0 +1,191 @@
+"""Writing contacts in batches: the SQL side of ``dbox import`` (dedupe look-ups, inserts, merges).
+
+The import pipeline works a chunk of rows at a time: it looks every key of the chunk up in one
+query per kind, fetches the matched contacts whole, decides in Python, then writes with
+``executemany``. All of it runs inside the import's single transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from dbox.store.db import Store, utcnow
+from dbox.text import fold
+
+SCALAR_FIELDS = ("civility", "first_name", "last_name", "address", "postal_code", "commune_name",
+                 "commune_insee", "departement", "canton_code", "circonscription", "geo_status",
+                 "phone_region", "email", "mobile", "fixed")
+_BATCH = 500  # SQLite's default limit is 32766 variables; stay well below, keep plans simple
+
+
+@dataclass
+class ContactState:
+    """A contact as the import sees it: its fields and what this import adds to it."""
+
+    id: int
+    fields: dict[str, str | None]
+    points: set[tuple[str, str]] = field(default_factory=set)      # (kind, value)
+    tag_keys: set[str] = field(default_factory=set)
+    custom: dict[str, str] = field(default_factory=dict)
+    consents: dict[str, str] = field(default_factory=dict)          # channel -> status
+    is_new: bool = False
+    dirty: bool = False
+    new_points: list[tuple[str, str]] = field(default_factory=list)
+    new_tags: list[str] = field(default_factory=list)
+    new_custom: dict[str, str] = field(default_factory=dict)
+    new_consents: list[str] = field(default_factory=list)
+    sources: list[int] = field(default_factory=list)
+
+
+def previous_import(store: Store, sha256: str):
+    return store.execute(
+        "SELECT id, filename, finished_at FROM imports WHERE sha256 = ? AND finished_at IS NOT NULL "
+        "AND kind = 'contacts' ORDER BY id DESC LIMIT 1", (sha256,)).fetchone()
+
+
+def start_import(store: Store, filename: str, sha256: str, options: dict, kind: str = "contacts") -> int:
+    cur = store.execute(
+        "INSERT INTO imports (filename, sha256, kind, started_at, options) VALUES (?,?,?,?,?)",
+        (filename, sha256, kind, utcnow(), json.dumps(options, ensure_ascii=False, sort_keys=True)))
+    return cur.lastrowid
+
+
+def finish_import(store: Store, import_id: int, counts: dict[str, int]) -> None:
+    store.execute(
+        "UPDATE imports SET finished_at = ?, rows_read = ?, added = ?, merged = ?, unchanged = ?, "
+        "rejected = ?, suppressed = ? WHERE id = ?",
+        (utcnow(), counts.get("read", 0), counts.get("added", 0), counts.get("merged", 0),
+         counts.get("unchanged", 0), counts.get("rejected", 0), counts.get("suppressed", 0), import_id))
+
+
+def next_contact_id(store: Store) -> int:
+    return (store.execute("SELECT max(id) FROM contacts").fetchone()[0] or 0) + 1
+
+
+def _chunks(values: list, size: int = _BATCH):
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def lookup_points(store: Store, kind: str, values: Iterable[str]) -> dict[str, int]:
+    """value -> the oldest contact holding it, for e-mails or phones."""
+    found: dict[str, int] = {}
+    values = list(set(values))
+    for part in _chunks(values):
+        marks = ",".join("?" * len(part))
+        for value, contact_id in store.execute(
+                f"SELECT value, min(contact_id) FROM contact_points WHERE value IN ({marks}) "
+                f"AND kind = ? GROUP BY value", (*part, kind)):
+            found[value] = contact_id
+    return found
+
+
+def lookup_names(store: Store, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """(name_key, postal_code) -> the oldest contact with that folded name in that postal code."""
+    found: dict[tuple[str, str], int] = {}
+    keys = list(set(keys))
+    for part in _chunks(keys, _BATCH // 2):
+        clause = " OR ".join("(name_key = ? AND postal_code = ?)" for _ in part)
+        params = [v for key in part for v in key]
+        for name_key, postal_code, contact_id in store.execute(
+                f"SELECT name_key, postal_code, min(id) FROM contacts WHERE {clause} "
+                f"GROUP BY name_key, postal_code", params):
+            found[(name_key, postal_code)] = contact_id
+    return found
+
+
+def fetch_states(store: Store, ids: Iterable[int]) -> dict[int, ContactState]:
+    states: dict[int, ContactState] = {}
+    ids = list(set(ids))
+    columns = ", ".join(SCALAR_FIELDS)
+    for part in _chunks(ids):
+        marks = ",".join("?" * len(part))
+        for row in store.execute(f"SELECT id, {columns} FROM contacts WHERE id IN ({marks})", part):
+            states[row[0]] = ContactState(row[0], dict(zip(SCALAR_FIELDS, row[1:])))
+        for cid, kind, value in store.execute(
+                f"SELECT contact_id, kind, value FROM contact_points WHERE contact_id IN ({marks})", part):
+            states[cid].points.add((kind, value))
+        for cid, key in store.execute(
+                f"SELECT ct.contact_id, t.key FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id "
+                f"WHERE ct.contact_id IN ({marks})", part):
+            states[cid].tag_keys.add(key)
+        for cid, name, value in store.execute(
+                f"SELECT contact_id, name, value FROM contact_fields WHERE contact_id IN ({marks})", part):
+            states[cid].custom[name] = value
+        for cid, channel, status in store.execute(
+                f"SELECT contact_id, channel, status FROM consents WHERE contact_id IN ({marks})", part):
+            states[cid].consents[channel] = status
+    return states
+
+
+class TagCache:
+    """Tag name -> id, creating tags on first use ('Porte-à-porte' and 'porte-a-porte' are one tag)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.ids = {key: tag_id for tag_id, key in store.execute("SELECT id, key FROM tags")}
+
+    def id_for(self, name: str) -> int:
+        key = fold(name)
+        tag_id = self.ids.get(key)
+        if tag_id is None:
+            tag_id = self.store.execute("INSERT INTO tags (name, key) VALUES (?, ?)", (name, key)).lastrowid
+            self.ids[key] = tag_id
+        return tag_id
+
+
+def write_states(store: Store, states: Iterable[ContactState], import_id: int, tags: TagCache,
+                 consent_detail: str, replace_custom: bool = False) -> None:
+    """Insert new contacts and apply what this import adds to matched ones."""
+    now = utcnow()
+    inserts, updates, points, tag_rows, custom_rows, sources, events = [], [], [], [], [], [], []
+    for s in states:
+        name_key = _name_key(s.fields)
+        values = [s.fields.get(f) for f in SCALAR_FIELDS]
+        if s.is_new:
+            inserts.append((s.id, *values, name_key, now, now))
+        elif s.dirty:
+            updates.append((*values, name_key, now, s.id))
+        points.extend((s.id, kind, value) for kind, value in s.new_points)
+        tag_rows.extend((s.id, tags.id_for(name)) for name in s.new_tags)
+        custom_rows.extend((s.id, name, value) for name, value in s.new_custom.items())
+        sources.extend((s.id, import_id, row) for row in s.sources)
+        events.extend((s.id, channel, "grant", now, "import", consent_detail) for channel in s.new_consents)
+    columns = ", ".join(SCALAR_FIELDS)
+    marks = ",".join("?" * (len(SCALAR_FIELDS) + 4))
+    store.conn.executemany(
+        f"INSERT INTO contacts (id, {columns}, name_key, created_at, updated_at) VALUES ({marks})", inserts)
+    assignments = ", ".join(f"{f} = ?" for f in SCALAR_FIELDS)
+    store.conn.executemany(
+        f"UPDATE contacts SET {assignments}, name_key = ?, updated_at = ? WHERE id = ?", updates)
+    store.conn.executemany("INSERT OR IGNORE INTO contact_points (contact_id, kind, value) VALUES (?,?,?)", points)
+    store.conn.executemany("INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) VALUES (?,?)", tag_rows)
+    verb = "INSERT OR REPLACE" if replace_custom else "INSERT OR IGNORE"
+    store.conn.executemany(f"{verb} INTO contact_fields (contact_id, name, value) VALUES (?,?,?)", custom_rows)
+    store.conn.executemany(
+        "INSERT OR IGNORE INTO contact_sources (contact_id, import_id, row_number) VALUES (?,?,?)", sources)
+    if events:
+        record_consent_events(store, events)
+
+
+def record_consent_events(store: Store, events: list[tuple]) -> None:
+    """Append consent events (contact_id, channel, action, at, source, detail) and update the
+    current state. The caller has already decided the events are lawful (see dbox.consent)."""
+    store.conn.executemany(
+        "INSERT INTO consent_events (contact_id, channel, action, at, source, detail) VALUES (?,?,?,?,?,?)",
+        events)
+    store.conn.executemany(
+        "INSERT INTO consents (contact_id, channel, status, at, source) VALUES (?,?,?,?,?) "
+        "ON CONFLICT (channel, contact_id) DO UPDATE SET status = excluded.status, at = excluded.at, "
+        "source = excluded.source",
+        [(cid, ch, "granted" if action == "grant" else "withdrawn", at, source)
+         for cid, ch, action, at, source, _ in events])
+
+
+def _name_key(fields: dict) -> str | None:
+    first, last = fields.get("first_name"), fields.get("last_name")
+    if not (first and last):
+        return None
+    return f"{fold(last)}|{fold(first)}"

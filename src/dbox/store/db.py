@@ -1,0 +1,193 @@
+"""Opening the SQLite store: file modes, pragmas, migrations.
+
+The store file is created 0600 inside a 0700 folder, and its modes (and those of its -wal/-shm
+files) are checked at every open and tightened with a warning. WAL mode lets readers run while a
+send writes; a busy timeout makes concurrent writers wait instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import warnings
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+from dbox.errors import StoreError
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def utcnow() -> str:
+    """Timestamps are ISO-8601 UTC text with seconds: sortable and comparable as text."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("dbox.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def schema_version() -> int:
+    """The schema version this dbox writes: the number of its newest migration."""
+    return _migrations()[-1][0]
+
+
+class Store:
+    """An open contact store: a sqlite3 connection plus its path.
+
+    The store's SQL lives in the modules of ``dbox.store``; they take a ``Store`` as first argument.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self.conn = conn
+        self.path = path
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def transaction(self, immediate: bool = False):
+        return _Transaction(self.conn, immediate)
+
+    def execute(self, sql: str, params=()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+
+class _Transaction:
+    """``with store.transaction():`` BEGIN ... COMMIT, ROLLBACK on any exception."""
+
+    def __init__(self, conn: sqlite3.Connection, immediate: bool):
+        self.conn = conn
+        self.immediate = immediate
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE" if self.immediate else "BEGIN")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+        return False
+
+
+class StoreModeWarning(UserWarning):
+    """The store or its folder was readable by others."""
+
+
+def _tighten(path: Path, wanted: int) -> None:
+    if not path.exists():
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & ~wanted:
+        os.chmod(path, wanted)
+        warnings.warn(f"{path} had mode {mode:o}; tightened to {wanted:o}", StoreModeWarning, stacklevel=3)
+
+
+def check_file_modes(path: Path) -> None:
+    """Store and its -wal/-shm/-journal files 0600 (tightened if looser); its folder 0700.
+
+    The folder is tightened when it is dbox's own data folder; a folder the user chose (``--db``)
+    may be shared with other files, so dbox only warns about it.
+    """
+    from dbox.paths import default_data_dir
+
+    folder = path.parent
+    if folder.resolve() == default_data_dir().resolve():
+        _tighten(folder, 0o700)
+    elif stat.S_IMODE(folder.stat().st_mode) & 0o077:
+        warnings.warn(f"folder {folder} is open to other users; the store file itself is 0600",
+                      StoreModeWarning, stacklevel=3)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        _tighten(Path(str(path) + suffix), 0o600)
+
+
+def open_store(path: Path | str, *, create: bool = True) -> Store:
+    """Open (and on first use create and migrate) the store at ``path``."""
+    path = Path(path).expanduser()
+    is_new = not path.exists()
+    if is_new:
+        if not create:
+            raise StoreError(f"no store at {path}", hint="run: dbox init")
+        # The folder is only ours when we create it: tighten it then, never someone else's.
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+    old_umask = os.umask(0o077)  # -wal and -shm are created by SQLite with the process umask
+    try:
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: not a dbox store ({exc})") from None
+        if mode.lower() != "wal":
+            raise StoreError(f"{path}: could not switch the store to WAL mode (got {mode})")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        store = Store(conn, path)
+        migrate(store)
+    finally:
+        os.umask(old_umask)
+    check_file_modes(path)
+    return store
+
+
+def migrate(store: Store) -> int:
+    """Apply every migration newer than the store's ``user_version``; return the new version."""
+    conn = store.conn
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    migrations = _migrations()
+    newest = migrations[-1][0]
+    if current > newest:
+        raise StoreError(
+            f"{store.path}: store schema {current} is newer than this dbox knows ({newest})",
+            hint="upgrade dbox",
+        )
+    for number, name, sql in migrations:
+        if number <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _split_sql(sql):
+                conn.execute(statement)
+            if number == 1:
+                from dbox.store import geo
+
+                geo.load_reference(conn)
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
+    return max(current, newest)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements (``sqlite3.complete_statement`` knows about quotes)."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        if not buffer and line.lstrip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

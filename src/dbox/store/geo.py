@@ -1,0 +1,105 @@
+"""The French geography reference: loading the shipped table into the store, and reading it back.
+
+The table (``dbox/data/communes_fr.csv.xz``) is built by ``scripts/build_geo.py``; see
+docs/geography.md for its origin and format.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import lzma
+import sqlite3
+from dataclasses import dataclass, field
+from importlib import resources
+
+from dbox.text import fold
+
+REFERENCE_FILE = "communes_fr.csv.xz"
+
+
+def _reference_rows():
+    ref = resources.files("dbox") / "data" / REFERENCE_FILE
+    if not ref.is_file():
+        return
+    with ref.open("rb") as raw, lzma.open(raw, "rt", encoding="utf-8", newline="") as text:
+        yield from csv.DictReader(text)
+
+
+def load_reference(conn: sqlite3.Connection) -> int:
+    """Fill the geo_* tables from the shipped reference (inside the caller's transaction)."""
+    for table in ("geo_communes", "geo_cantons", "geo_commune_cantons",
+                  "geo_commune_circonscriptions", "geo_postal_codes"):
+        conn.execute(f"DELETE FROM {table}")
+    communes, cantons, commune_cantons, circos, postal = [], {}, [], [], []
+    for row in _reference_rows():
+        insee, dep = row["insee"], row["departement"]
+        communes.append((
+            insee, row["name"], fold(row["name"]), dep,
+            int(row["population"]) if row["population"] else None,
+            float(row["lat"]) if row["lat"] else None,
+            float(row["lon"]) if row["lon"] else None,
+        ))
+        for pair in filter(None, row["cantons"].split("|")):
+            code, _, name = pair.partition(":")
+            cantons[code] = (code, name, fold(name), dep)
+            commune_cantons.append((insee, code))
+        for circo in filter(None, row["circonscriptions"].split("|")):
+            circos.append((insee, circo))
+        for code in row["postal_codes"].split():
+            postal.append((code, insee))
+    conn.executemany("INSERT INTO geo_communes VALUES (?,?,?,?,?,?,?)", communes)
+    conn.executemany("INSERT INTO geo_cantons VALUES (?,?,?,?)", list(cantons.values()))
+    conn.executemany("INSERT OR IGNORE INTO geo_commune_cantons VALUES (?,?)", commune_cantons)
+    conn.executemany("INSERT OR IGNORE INTO geo_commune_circonscriptions VALUES (?,?)", circos)
+    conn.executemany("INSERT OR IGNORE INTO geo_postal_codes VALUES (?,?)", postal)
+    return len(communes)
+
+
+@dataclass
+class Commune:
+    insee: str
+    name: str
+    departement: str
+    population: int | None
+    cantons: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
+    circonscriptions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GeoIndex:
+    """The whole reference in memory (35k communes: a few MB), for resolving rows at import speed."""
+
+    communes: dict[str, Commune]
+    by_postal_code: dict[str, list[str]]
+    by_name: dict[str, list[str]]
+
+
+def load_index(store) -> GeoIndex:
+    conn = store.conn
+    communes = {
+        insee: Commune(insee, name, dep, pop)
+        for insee, name, dep, pop in conn.execute(
+            "SELECT insee, name, departement, population FROM geo_communes")
+    }
+    for insee, code, name in conn.execute(
+            "SELECT cc.insee, cc.canton_code, c.name FROM geo_commune_cantons cc "
+            "JOIN geo_cantons c ON c.code = cc.canton_code ORDER BY cc.insee, cc.canton_code"):
+        if insee in communes:
+            communes[insee].cantons.append((code, name))
+    for insee, circo in conn.execute(
+            "SELECT insee, circonscription FROM geo_commune_circonscriptions "
+            "ORDER BY insee, circonscription"):
+        if insee in communes:
+            communes[insee].circonscriptions.append(circo)
+    by_postal: dict[str, list[str]] = {}
+    for code, insee in conn.execute("SELECT postal_code, insee FROM geo_postal_codes ORDER BY 1, 2"):
+        by_postal.setdefault(code, []).append(insee)
+    by_name: dict[str, list[str]] = {}
+    for insee, key in conn.execute("SELECT insee, name_key FROM geo_communes ORDER BY insee"):
+        by_name.setdefault(key, []).append(insee)
+    return GeoIndex(communes, by_postal, by_name)
+
+
+def reference_size(store) -> int:
+    return store.conn.execute("SELECT count(*) FROM geo_communes").fetchone()[0]

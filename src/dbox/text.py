@@ -1,0 +1,22 @@
+"""Text folding shared by import, dedupe and the filter language."""
+
+import re
+import unicodedata
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def fold(text: str | None) -> str:
+    """Lower-case, accent-free, punctuation collapsed to single spaces: 'Saint-Étienne' -> 'saint etienne'."""
+    if not text:
+        return ""
+    return _NON_ALNUM.sub(" ", strip_accents(text).lower()).strip()
+
+
+def fold_key(text: str | None) -> str:
+    """Like :func:`fold` with no spaces at all: 'Porte-à-porte' -> 'porteaporte'."""
+    return fold(text).replace(" ", "")
