@@ -90,11 +90,13 @@ class CsvReader:
         except LookupError:
             raise InputError(f"{path}: unknown encoding {self.encoding!r}") from None
         self.delimiter = delimiter or detect_delimiter(text_sample)
-        self._fh = path.open("r", encoding=self.encoding, newline="")
+        # surrogateescape: a byte the encoding cannot decode is caught on its own row (see rows()),
+        # not wherever the decoder's read-ahead happens to be.
+        self._fh = path.open("r", encoding=self.encoding, errors="surrogateescape", newline="")
         self._reader = csv.reader(self._fh, delimiter=self.delimiter)
         try:
             header = next(self._reader)
-        except (StopIteration, UnicodeDecodeError, csv.Error) as exc:
+        except (StopIteration, csv.Error) as exc:
             self._fh.close()
             raise InputError(f"{path}: cannot read the header row ({exc})") from None
         self.header = _dedupe_header(header, path)
@@ -108,6 +110,13 @@ class CsvReader:
         try:
             for cells in self._reader:
                 row_number += 1
+                try:
+                    "".join(cells).encode("utf-8")
+                except UnicodeEncodeError:
+                    raise InputError(
+                        f"{self.path}: row {row_number}: bytes that are not {self.encoding}",
+                        hint="try: --encoding cp1252" if self.encoding.startswith("utf") else "try: --encoding utf-8",
+                    ) from None
                 if not any(c.strip() for c in cells):
                     continue
                 if len(cells) < width:
@@ -117,11 +126,6 @@ class CsvReader:
                     yield row_number, cells
                     continue
                 yield row_number, cells[:width]
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{self.path}: row {row_number + 1}: bytes that are not {self.encoding} ({exc.reason})",
-                hint="try: --encoding cp1252" if self.encoding.startswith("utf") else "try: --encoding utf-8",
-            ) from None
         except csv.Error as exc:
             raise InputError(f"{self.path}: row {row_number + 1}: {exc}") from None
         finally:
@@ -148,9 +152,11 @@ class XlsxReader:
         from openpyxl import load_workbook
 
         self.path = path
+        self._fh = path.open("rb")  # a file object: openpyxl would judge a path by its suffix
         try:
-            self._wb = load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError) as exc:
+            self._wb = load_workbook(self._fh, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            self._fh.close()
             raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
         try:
             self._ws = self._wb[sheet] if sheet else self._wb.worksheets[0]
@@ -182,10 +188,11 @@ class XlsxReader:
                     cells = cells[:width]
                 yield row_number, cells
         finally:
-            self._wb.close()
+            self.close()
 
     def close(self) -> None:
         self._wb.close()
+        self._fh.close()
 
 
 def open_reader(path: Path, *, encoding: str | None = None, delimiter: str | None = None,

@@ -1,0 +1,261 @@
+import csv
+import json
+
+import pytest
+
+from dbox.errors import InputError
+from dbox.importing.pipeline import ImportOptions, import_file
+from dbox.store import suppressions
+from dbox.store.contacts import contact_details, count_contacts, find_contact
+from tests.conftest import EXAMPLES, write_csv
+
+HEADER_FR = "Civilité;Nom;Prénom;Tél. portable;Courriel;Code postal;Ville;Étiquettes;Profession;Accord SMS\r\n"
+
+
+def snapshot(store):
+    """Every row of every contact table, to prove an import changed nothing."""
+    tables = ["contacts", "contact_points", "contact_tags", "tags", "contact_fields", "consents",
+              "consent_events", "contact_sources", "imports"]
+    return {t: store.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+
+
+def test_french_excel_csv(store, tmp_path):
+    path = write_csv(tmp_path / "c.csv", HEADER_FR +
+                     "M;DUPONT;jean-pierre;612345678;Jean.Dupont@Example.fr;7340;Peaugres;militant, porte-à-porte;enseignant;oui\r\n"
+                     "Mme;de la tour;ANNE-SOPHIE;07 81 23 45 67;anne@exemple.fr;38000;Grenoble;;;non\r\n",
+                     "cp1252")
+    report = import_file(store, path)
+    assert report.info.encoding == "cp1252" and report.info.delimiter == ";"
+    assert report.counts["read"] == 2 and report.counts["added"] == 2
+    jp = contact_details(store, find_contact(store, "jean.dupont@example.fr"))
+    assert (jp["civility"], jp["first_name"], jp["last_name"]) == ("M.", "Jean-Pierre", "Dupont")
+    assert jp["mobile"] == "+33612345678" and jp["postal_code"] == "07340"
+    assert jp["tags"] == ["militant", "porte-à-porte"]
+    assert jp["fields"] == {"profession": "enseignant"}
+    assert [c["channel"] for c in jp["consents"]] == ["sms"]
+    assert jp["sources"][0]["row"] == 2 and jp["sources"][0]["file"] == "c.csv"
+    anne = contact_details(store, find_contact(store, "+33781234567"))
+    assert (anne["first_name"], anne["last_name"]) == ("Anne-Sophie", "de La Tour")
+    assert anne["consents"] == []  # "non" consents to nothing
+
+
+@pytest.mark.parametrize("encoding, sep", [("utf-8-sig", ","), ("utf-8", "\t"), ("utf-8", ";"), ("cp1252", ",")])
+def test_encodings_and_separators(store, tmp_path, encoding, sep):
+    rows = [["Prénom", "Nom", "E-mail", "CP", "Téléphone"],
+            ["Hélène", "Lefèvre", "helene@exemple.fr", "01000", "04 76 00 00 01"]]
+    text = "\r\n".join(sep.join(r) for r in rows) + "\r\n"
+    report = import_file(store, write_csv(tmp_path / "x.txt", text, encoding))
+    assert report.counts["added"] == 1
+    d = contact_details(store, 1)
+    assert (d["first_name"], d["last_name"], d["postal_code"], d["fixed"]) == ("Hélène", "Lefèvre", "01000", "+33476000001")
+
+
+def test_xlsx_numbers_keep_their_zeros(store, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Nom", "Prénom", "Portable", "Code postal", "Ville"])
+    ws.append(["Martin", "Léa", 612345678, 7340, "Peaugres"])
+    ws.append(["Petit", "Hugo", "0781234567", "01000", "Bourg-en-Bresse"])
+    wb.save(tmp_path / "c.xlsx")
+    # Detected by content, whatever the name says.
+    (tmp_path / "c.xlsx").rename(tmp_path / "contacts.dat")
+    report = import_file(store, tmp_path / "contacts.dat")
+    assert report.info.kind == "xlsx" and report.counts["added"] == 2
+    d = contact_details(store, find_contact(store, "0612345678"))
+    assert d["postal_code"] == "07340" and d["mobile"] == "+33612345678"
+
+
+def test_unknown_columns_become_custom_fields_and_map_overrides(store, tmp_path):
+    path = write_csv(tmp_path / "c.csv", "Name,GSM perso,Profession (déclarée),Notes\nJean Dupont,0612345678,infirmier,=cmd\n")
+    report = import_file(store, path, ImportOptions(map_specs=["GSM perso=mobile", "Notes=ignore"]))
+    described = {h: (t, how) for h, t, how in report.mapping.describe()}
+    assert described["GSM perso"] == ("mobile", "override")
+    assert described["Profession (déclarée)"] == ("field:profession_declaree", "custom")
+    assert described["Name"] == ("full_name", "alias")
+    d = contact_details(store, 1)
+    assert (d["first_name"], d["last_name"], d["mobile"]) == ("Jean", "Dupont", "+33612345678")
+    assert d["fields"] == {"profession_declaree": "infirmier"}
+
+
+def test_bad_map_names_the_problem(store, tmp_path):
+    path = write_csv(tmp_path / "c.csv", "Nom,Tel\nDupont,0612345678\n")
+    with pytest.raises(InputError, match=r"--map 'Tel=portable': unknown field 'portable'"):
+        import_file(store, path, ImportOptions(map_specs=["Tel=portable"]))
+    with pytest.raises(InputError, match=r"--map names no column of the file: gsm"):
+        import_file(store, path, ImportOptions(map_specs=["GSM=mobile"]))
+    assert count_contacts(store) == 0
+
+
+def test_file_with_no_usable_column(store, tmp_path):
+    path = write_csv(tmp_path / "c.csv", "Profession,Ville\nenseignant,Grenoble\n")
+    with pytest.raises(InputError, match=r"c.csv: no column holds a name, an e-mail or a phone"):
+        import_file(store, path)
+
+
+def test_rejected_rows_go_to_a_csv_with_reasons(store, tmp_path):
+    path = write_csv(tmp_path / "c.csv", "Nom;Prénom;Courriel;Portable;CP\n"
+                     "Dupont;Jean;jean@@x.fr;;38000\n"
+                     "Martin;Léa;;12 34;38000\n"
+                     ";;;;38000\n"
+                     "Petit;Hugo;hugo@exemple.fr;;380\n"
+                     "Roux;Zoé;=HYPERLINK(\"x\");;38000\n"
+                     "Bon;Élu;elu@exemple.fr;;38000\n")
+    report = import_file(store, path)
+    assert report.counts["rejected"] == 5 and report.counts["added"] == 1
+    assert report.rejected_file == tmp_path / "c.rejected.csv"
+    with open(report.rejected_file, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
+    assert rows[0] == ["Nom", "Prénom", "Courriel", "Portable", "CP", "dbox_reason"]
+    reasons = [r[-1] for r in rows[1:]]
+    assert reasons[0].startswith("row 2, column 'Courriel': 'jean@@x.fr' is not a valid e-mail")
+    assert reasons[1] == "row 3, column 'Portable': '12 34' is not a valid phone number"
+    assert reasons[2] == "row 4: no name, e-mail or phone"
+    assert reasons[3] == "row 5, column 'CP': '380' is not a 5-digit postal code"
+    assert rows[5][2] == "'=HYPERLINK(\"x\")"  # a formula is neutralized in the file we write
+    # Nothing silently dropped: every row is either in the store or in the rejected file.
+    assert report.counts["added"] + len(rows) - 1 == report.counts["read"]
+
+
+def test_dedupe_inside_the_file_and_against_the_store(store, tmp_path):
+    first = write_csv(tmp_path / "a.csv", "Nom;Prénom;Courriel;Portable;CP;Tags\n"
+                      "Dupont;Jean;jean@exemple.fr;;38000;militant\n"
+                      "DUPONT;JEAN;JEAN@EXEMPLE.FR;0612345678;38000;tractage\n"     # same e-mail
+                      "Martin;Léa;;0781234567;07340;\n"
+                      "martin;léa;lea@exemple.fr;;07340;\n")                          # same name + CP
+    report = import_file(store, first)
+    assert (report.counts["added"], report.counts["merged"], report.counts["duplicates_in_file"]) == (2, 2, 2)
+    jean = contact_details(store, find_contact(store, "jean@exemple.fr"))
+    assert jean["mobile"] == "+33612345678" and jean["tags"] == ["militant", "tractage"]
+    lea = contact_details(store, find_contact(store, "0781234567"))
+    assert lea["email"] == "lea@exemple.fr"
+
+    second = write_csv(tmp_path / "b.csv", "Nom;Prénom;Portable;Adresse;CP\n"
+                       "Dupond;Jean;06 12 34 56 78;3 rue Haute;38100\n")            # same mobile
+    report = import_file(store, second)
+    assert (report.counts["added"], report.counts["merged"], report.counts["conflicts"]) == (0, 1, 2)
+    jean = contact_details(store, jean["id"])
+    assert jean["last_name"] == "Dupont" and jean["postal_code"] == "38000"  # filled fields kept
+    assert jean["address"] == "3 rue Haute"                                # an empty field filled
+    assert any("last_name 'Dupond' not applied: contact 1 has 'Dupont'" in c for c in report.conflicts)
+
+    report = import_file(store, second, ImportOptions(update=True, force=True))
+    jean = contact_details(store, jean["id"])
+    assert (jean["last_name"], jean["postal_code"]) == ("Dupond", "38100")
+
+
+def test_reimport_changes_nothing(store, tmp_path):
+    path = EXAMPLES / "contacts.csv"
+    import shutil
+
+    copy = shutil.copy(path, tmp_path / "contacts.csv")
+    first = import_file(store, copy)
+    assert first.counts["added"] > 150
+    before = snapshot(store)
+    again = import_file(store, copy)
+    assert again.already_imported is not None
+    assert snapshot(store) == before
+    # Even forced (or the same content under another name), every row is unchanged.
+    other = shutil.copy(path, tmp_path / "copie.csv")
+    forced = import_file(store, other, ImportOptions(force=True))
+    assert forced.counts["added"] == 0 and forced.counts["merged"] == 0
+    assert forced.counts["unchanged"] == first.counts["read"] - first.counts["rejected"]
+    after = snapshot(store)
+    assert {t: v for t, v in after.items() if t != "imports"} == {t: v for t, v in before.items() if t != "imports"}
+
+
+def test_dry_run_writes_nothing(store, tmp_path):
+    path = write_csv(tmp_path / "c.csv", "Nom;Courriel\nDupont;x@@y\nMartin;m@exemple.fr\n")
+    before = snapshot(store)
+    report = import_file(store, path, ImportOptions(dry_run=True))
+    assert report.dry_run and report.counts["added"] == 1 and report.counts["rejected"] == 1
+    assert snapshot(store) == before
+    assert not (tmp_path / "c.rejected.csv").exists()
+
+
+def test_fatal_error_mid_file_leaves_the_store_as_it_was(store, tmp_path):
+    import_file(store, write_csv(tmp_path / "first.csv", "Nom;Courriel\nDupont;d@exemple.fr\n"))
+    before = snapshot(store)
+    good = "".join(f"Nom{i};n{i}@exemple.fr\n" for i in range(20000))   # past the detection sample
+    raw = ("Nom;Courriel\n" + good).encode("utf-8") + b"Bad\xff;bad@exemple.fr\n"
+    path = tmp_path / "broken.csv"
+    path.write_bytes(raw)
+    with pytest.raises(InputError, match=r"broken.csv: row 20002: bytes that are not utf-8"):
+        import_file(store, path, ImportOptions(chunk_rows=1000))
+    assert snapshot(store) == before
+
+
+def test_consent_columns_and_options(store, tmp_path):
+    path = write_csv(tmp_path / "c.csv", "Nom;Portable;Courriel;Accord SMS;Accord e-mail\n"
+                     "A;0612345671;a@exemple.fr;oui;non\nB;0612345672;b@exemple.fr;;\n")
+    with pytest.raises(InputError, match="--consent needs --consent-source"):
+        import_file(store, path, ImportOptions(consent=("email",)))
+    with pytest.raises(InputError, match="--consent: unknown channel fax"):
+        import_file(store, path, ImportOptions(consent=("fax",), consent_source="x"))
+    import_file(store, path, ImportOptions(consent=("post",), consent_source="fiche adhésion 2026"))
+    a, b = contact_details(store, 1), contact_details(store, 2)
+    assert sorted(c["channel"] for c in a["consents"]) == ["post", "sms"]
+    assert [c["channel"] for c in b["consents"]] == ["post"]
+    assert "fiche adhésion 2026 (c.csv)" in [e["detail"] for e in b["consent_history"]]
+
+
+def test_a_file_never_restores_a_withdrawn_consent(store, tmp_path):
+    from dbox.store.contacts_write import record_consent_events
+
+    path = write_csv(tmp_path / "c.csv", "Nom;Portable;Accord SMS\nA;0612345671;oui\n")
+    import_file(store, path)
+    record_consent_events(store, [(1, "sms", "withdraw", "2026-11-23T10:00:00Z", "stop-reply", "STOP")])
+    report = import_file(store, path, ImportOptions(force=True))
+    assert report.counts["consent_not_restored"] == 1
+    assert contact_details(store, 1)["consents"][0]["status"] == "withdrawn"
+
+
+def test_suppressed_people_are_not_imported_again(store, tmp_path):
+    suppressions.add(store, "email", "gone@exemple.fr", "erasure")
+    path = write_csv(tmp_path / "c.csv", "Nom;Courriel\nGone;GONE@exemple.fr\nStay;stay@exemple.fr\n")
+    report = import_file(store, path)
+    assert report.counts["suppressed"] == 1 and report.counts["added"] == 1
+    assert count_contacts(store) == 1
+
+
+def test_parallel_workers_give_the_same_store(tmp_path):
+    from dbox.store.db import open_store
+
+    src = EXAMPLES / "contacts.csv"
+    results = []
+    for workers in (0, 2):
+        s = open_store(tmp_path / f"w{workers}.sqlite3")
+        import_file(s, src, ImportOptions(workers=workers, chunk_rows=17, dry_run=False))
+        rows = s.execute("SELECT first_name, last_name, email, mobile, postal_code, commune_insee, canton_code "
+                         "FROM contacts ORDER BY id").fetchall()
+        results.append(rows)
+        s.close()
+        (src.parent / "contacts.rejected.csv").unlink(missing_ok=True)
+    assert results[0] == results[1] and len(results[0]) > 150
+
+
+def test_cli_import_and_contacts(cli, tmp_path):
+    path = write_csv(tmp_path / "c.csv", HEADER_FR + "M;DUPONT;jean;0612345678;jean@exemple.fr;38000;Grenoble;;;oui\r\n", "cp1252")
+    result = cli("import", path)
+    assert result.exit_code == 0, result.output
+    assert "Tél. portable" in result.output and "added" in result.output
+    result = cli("contacts", "count")
+    assert result.output.strip() == "1"
+    result = cli("contacts", "list", "--format", "json", "--columns", "id,last_name,mobile,field.profession")
+    assert json.loads(result.output) == [{"id": 1, "last_name": "Dupont", "mobile": "+33612345678",
+                                          "field.profession": None}]
+    result = cli("contacts", "show", "jean@exemple.fr", "--format", "json")
+    assert json.loads(result.output)["first_name"] == "Jean"
+    result = cli("import", path)
+    assert "was already imported" in result.output
+
+
+def test_cli_errors_are_one_line_with_exit_code(cli, tmp_path):
+    result = cli("import", tmp_path / "missing.csv")
+    assert result.exit_code == 3
+    assert result.output.strip().splitlines()[0] == f"Error: {tmp_path / 'missing.csv'}: no such file"
+    result = cli("contacts", "show", "nobody@exemple.fr")
+    assert result.exit_code == 3 and "Error: no contact with email nobody@exemple.fr" in result.output
+    result = cli("contacts", "list", "--columns", "id,nope")
+    assert result.exit_code == 3 and "Error: unknown column 'nope'" in result.output
