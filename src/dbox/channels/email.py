@@ -1,0 +1,248 @@
+"""The built-in ``email`` channel: SMTP with the standard library's smtplib.
+
+Each worker opens one SMTP connection (STARTTLS, SSL or plain on loopback; login when a user name
+is set) and reuses it for its whole batch. The transaction is driven step by step (MAIL, RCPT,
+DATA) so a failure is classified precisely: anything before DATA's final reply means nothing was
+sent (retry), a dropped connection while DATA is answered means the outcome is unknown (in-doubt).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from datetime import datetime, timezone
+from typing import Any
+
+from dbox.channels.base import Channel, ComposeRules, OutgoingMessage, Sender, SendResult, SettingField
+from dbox.channels.hookspecs import hookimpl
+from dbox.errors import InputError, NotConfiguredError
+from dbox.sending.masking import scrub
+
+SECURITY = ("starttls", "ssl", "none")
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _port(value) -> int:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{value!r} is not a port number") from None
+    if not 0 < port < 65536:
+        raise InputError(f"{port} is not a port number")
+    return port
+
+
+def _security(value: str) -> str:
+    value = str(value).strip().lower()
+    if value not in SECURITY:
+        raise InputError(f"{value!r}: security must be one of {', '.join(SECURITY)}")
+    return value
+
+
+def _address(value: str) -> str:
+    from dbox.importing.normalize import ValueRejected, normalize_email
+
+    try:
+        return normalize_email(str(value))
+    except ValueRejected as exc:
+        raise InputError(str(exc)) from None
+
+
+def _mailto(value: str) -> str:
+    return _address(str(value).removeprefix("mailto:"))
+
+
+def _https(value: str) -> str:
+    value = str(value).strip()
+    if not re.match(r"^https://[^/\s]+\S*$", value):
+        raise InputError(f"{value!r}: the unsubscribe link must be an https:// URL (one-click unsubscribe)")
+    return value
+
+
+class SmtpEmail(Channel):
+    id = "email"
+    title = "E-mail through SMTP"
+    consent_channel = "email"
+    address_kind = "email"
+    default_rate = "20/s"
+    default_workers = 2
+    max_length = None
+    quiet_hours = False
+    setup_command = "dbox channels setup email"
+    fields = (
+        SettingField("host", "SMTP server host name", env="DBOX_SMTP_HOST", required=True),
+        SettingField("port", "SMTP port", env="DBOX_SMTP_PORT", default=587, validate=_port),
+        SettingField("security", "Security: starttls, ssl or none (none only on this machine)",
+                     env="DBOX_SMTP_SECURITY", default="starttls", validate=_security),
+        SettingField("username", "SMTP user name (empty: no login)", env="DBOX_SMTP_USERNAME"),
+        SettingField("password", "SMTP password", secret=True, env="DBOX_SMTP_PASSWORD"),
+        SettingField("from_address", "From address", env="DBOX_SMTP_FROM", required=True, validate=_address),
+        SettingField("from_name", "From name (e.g. the campaign's name)"),
+        SettingField("reply_to", "Reply-To address (optional)", validate=_address),
+        SettingField("unsubscribe_mailto", "Address that receives unsubscribe e-mails", required=True,
+                     validate=_mailto),
+        SettingField("unsubscribe_url", "One-click unsubscribe URL (https; {token} is replaced by the "
+                                        "contact's token, else ?token=... is added)", required=True,
+                     validate=_https),
+        SettingField("timeout", "Seconds to wait for the server", default=30),
+        SettingField("max_per_connection", "Reconnect after this many messages (0: never)", default=0),
+    )
+
+    def missing(self, settings: dict[str, Any], *, secrets: bool = True) -> list[str]:
+        missing = super().missing(settings, secrets=secrets)
+        if secrets and settings.get("username") and not settings.get("password"):
+            missing.append("password")
+        return missing
+
+    def check(self, settings: dict[str, Any], *, secrets: bool = True) -> None:
+        super().check(settings, secrets=secrets)
+        if settings.get("security", "starttls") == "none" and settings.get("host") not in _LOOPBACK:
+            raise NotConfiguredError(
+                f"security 'none' is only allowed for an SMTP server on this machine, not {settings.get('host')}",
+                hint="use starttls or ssl: dbox channels setup email")
+
+    def compose_rules(self, settings: dict[str, Any]) -> ComposeRules:
+        return ComposeRules(kind="email", unsubscribe_mailto=settings.get("unsubscribe_mailto"),
+                            unsubscribe_url=settings.get("unsubscribe_url"))
+
+    def connect(self, settings: dict[str, Any]) -> Sender:
+        self.check(settings)
+        return SmtpSender(settings)
+
+
+class SmtpSender(Sender):
+    """One SMTP connection, opened at the first message and kept for the batch."""
+
+    def __init__(self, settings: dict[str, Any]):
+        from email.utils import formataddr
+
+        self.settings = settings
+        self.host = settings["host"]
+        self.port = int(settings.get("port") or 587)
+        self.security = settings.get("security") or "starttls"
+        self.timeout = float(settings.get("timeout") or 30)
+        self.max_per_connection = int(settings.get("max_per_connection") or 0)
+        self.from_address = settings["from_address"]
+        self.from_header = formataddr((settings.get("from_name") or "", self.from_address))
+        self.conn = None
+        self.sent_on_connection = 0
+        self.connections = 0
+
+    def _connect(self):
+        import smtplib
+        import ssl
+
+        if self.security == "ssl":
+            conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                    context=ssl.create_default_context())
+        else:
+            conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        conn.ehlo()
+        if self.security == "starttls":
+            conn.starttls(context=ssl.create_default_context())
+            conn.ehlo()
+        if self.settings.get("username"):
+            conn.login(self.settings["username"], self.settings["password"])
+        self.connections += 1
+        self.sent_on_connection = 0
+        return conn
+
+    def _drop(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except OSError:
+                pass
+        self.conn = None
+
+    def build(self, message: OutgoingMessage) -> bytes:
+        from email import policy
+        from email.message import EmailMessage
+        from email.utils import format_datetime
+
+        msg = EmailMessage(policy=policy.SMTP)
+        msg["From"] = self.from_header
+        msg["To"] = message.to
+        msg["Subject"] = message.subject or ""
+        msg["Date"] = format_datetime(datetime.now(timezone.utc))
+        if message.message_id:
+            msg["Message-ID"] = message.message_id
+        if self.settings.get("reply_to"):
+            msg["Reply-To"] = self.settings["reply_to"]
+        for name, value in message.headers.items():
+            msg[name] = value
+        msg.set_content(message.body, cte="quoted-printable")
+        if message.html:
+            msg.add_alternative(message.html, subtype="html", cte="quoted-printable")
+        return msg.as_bytes()
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        import smtplib
+
+        data = self.build(message)
+        if self.conn is not None and self.max_per_connection and self.sent_on_connection >= self.max_per_connection:
+            self.close()
+        try:
+            if self.conn is None:
+                self.conn = self._connect()
+        except smtplib.SMTPAuthenticationError as exc:
+            self._drop()
+            return SendResult("fatal", code=str(exc.smtp_code), error=f"SMTP login refused: {_text(exc.smtp_error)}")
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            return SendResult("retry", error=f"could not connect to {self.host}:{self.port}: {type(exc).__name__}")
+        conn = self.conn
+        try:
+            code, reply = conn.mail(self.from_address)
+            if code == 250:
+                code, reply = conn.rcpt(message.to)
+            if code not in (250, 251):
+                conn.rset()
+                return _refused(code, reply)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            return SendResult("retry", error=f"connection lost before the message was sent: {type(exc).__name__}")
+        try:
+            code, reply = conn.data(data)
+        except smtplib.SMTPDataError as exc:     # DATA itself refused (no 354): nothing sent
+            try:
+                conn.rset()
+            except (smtplib.SMTPException, OSError):
+                self._drop()
+            return _refused(exc.smtp_code, exc.smtp_error)
+        except (smtplib.SMTPServerDisconnected, socket.timeout, OSError) as exc:
+            self._drop()
+            return SendResult("unknown", error=f"connection lost while the server received the message: "
+                                               f"{type(exc).__name__}")
+        self.sent_on_connection += 1
+        if code == 250:
+            return SendResult("accepted", provider_id=message.message_id, status=f"{code} {_text(reply)}"[:200])
+        return _refused(code, reply)
+
+    def close(self) -> None:
+        import smtplib
+
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+        self._drop()
+
+
+def _text(reply) -> str:
+    if isinstance(reply, bytes):
+        reply = reply.decode("utf-8", "replace")
+    return scrub(" ".join(str(reply).split()))
+
+
+def _refused(code: int, reply) -> SendResult:
+    text = f"SMTP {code}: {_text(reply)}"
+    if 400 <= code < 500:
+        return SendResult("retry", code=str(code), error=text)
+    return SendResult("failed", code=str(code), error=text)
+
+
+@hookimpl
+def register_channels(register):
+    register(SmtpEmail())

@@ -1,0 +1,240 @@
+"""Composing messages: a template in Jinja2's sandbox, checked before anything is sent, then the
+channel's rules (SMS: sender named, opt-out mention, segments; e-mail: unsubscribe link and
+headers, deterministic Message-ID).
+
+Template fields: ``civility``, ``first_name``, ``last_name``, ``commune``, ``postal_code``,
+``departement``, ``circonscription``, ``email``, ``mobile``, ``fields.<custom field>``, and for
+e-mail ``unsubscribe_url``. A field the store does not have (a typo) is an error before anything
+is sent; a field that is empty for one contact renders empty, or as its ``default(...)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from dbox.errors import InputError
+from dbox.store.ledger import CONTACT_FIELDS
+
+_MENTION = re.compile(r"\bSTOP\s+(?:SMS\s+)?(?:au|AU|Au|:)\s*\d{5}\b")
+
+
+@dataclass
+class Template:
+    body: str
+    subject: str | None = None
+    html: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"body": self.body, "subject": self.subject, "html": self.html}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Template":
+        return cls(data["body"], data.get("subject"), data.get("html"))
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {what}: {exc.strerror}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: the {what} is not UTF-8 (byte {exc.start})",
+                         hint="save it as UTF-8") from None
+
+
+def load_template(kind: str, message: str | None, template: Path | None, subject: str | None = None,
+                  html: Path | None = None) -> Template:
+    """From ``--message`` or ``--template FILE``; for e-mail a first line ``Subject: ...`` followed
+    by a blank line sets the subject (unless ``--subject``), and ``--html FILE`` adds an HTML part."""
+    if (message is None) == (template is None):
+        raise InputError("give the text with --message TEXT or --template FILE (one of them)")
+    body = message if message is not None else _read(template, "template")
+    if kind == "email":
+        m = re.match(r"\s*Subject:[ \t]*(.*?)\r?\n(?:\r?\n)?", body, re.IGNORECASE)
+        if m:
+            subject = subject or m.group(1).strip()
+            body = body[m.end():]
+        if not subject:
+            raise InputError("an e-mail needs a subject: --subject TEXT, or a first line \"Subject: ...\" "
+                             "in the template")
+        html_text = _read(html, "HTML part") if html else None
+        return Template(body, subject, html_text)
+    if html or subject:
+        raise InputError("--subject and --html are for e-mail only")
+    return Template(body)
+
+
+@dataclass
+class Rendered:
+    body: str
+    subject: str | None = None
+    html: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    message_id: str | None = None
+    segments: int | None = None
+    encoding: str | None = None
+
+
+class Composer:
+    """Compiles a template once, checks its fields against the store, renders per contact."""
+
+    def __init__(self, template: Template, rules, *, custom_fields: set[str], campaign_uid: str = "preview",
+                 unsubscribe_key: str | None = None, from_address: str | None = None,
+                 max_length: int | None = None):
+        from jinja2 import ChainableUndefined, TemplateSyntaxError
+        from jinja2.sandbox import SandboxedEnvironment
+
+        self.template = template
+        self.rules = rules
+        self.campaign_uid = campaign_uid
+        self.unsubscribe_key = (unsubscribe_key or "").encode()
+        self.domain = (from_address or "dbox.invalid").rsplit("@", 1)[-1]
+        self.max_length = max_length
+        self.custom_needed: set[str] = set()
+        self.fields_needed: set[str] = set()
+        allowed = set(CONTACT_FIELDS) | {"fields"} | ({"unsubscribe_url"} if rules.kind == "email" else set())
+        text_env = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False, keep_trailing_newline=False)
+        html_env = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=True)
+        self.uses_unsubscribe = False
+        self.compiled = {}
+        for part, text, env in (("message", template.body, text_env), ("subject", template.subject, text_env),
+                                ("HTML part", template.html, html_env)):
+            if text is None:
+                continue
+            try:
+                ast = env.parse(text)
+            except TemplateSyntaxError as exc:
+                raise InputError(f"{part}, line {exc.lineno}: template error: {exc.message}") from None
+            self._check(part, ast, allowed, custom_fields)
+            self.compiled[part] = env.from_string(text)
+
+    def _check(self, part: str, ast, allowed: set[str], custom_fields: set[str]) -> None:
+        from jinja2 import meta, nodes
+
+        unknown = sorted(meta.find_undeclared_variables(ast) - allowed)
+        if unknown:
+            name = unknown[0]
+            line = next((n.lineno for n in ast.find_all(nodes.Name) if n.name == name), "?")
+            raise InputError(f"{part}, line {line}: unknown field {{{{ {name} }}}}",
+                             hint="fields: " + ", ".join(sorted(allowed - {"fields"})) + ", fields.<custom field>")
+        for node in ast.find_all(nodes.Name):
+            if node.name in CONTACT_FIELDS:
+                self.fields_needed.add(node.name)
+            if node.name == "unsubscribe_url":
+                self.uses_unsubscribe = True
+        for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+            if isinstance(node.node, nodes.Name) and node.node.name == "fields":
+                key = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+                if not isinstance(key, str):
+                    continue
+                if key not in custom_fields:
+                    known = ", ".join(sorted(custom_fields)) or "none in this store"
+                    raise InputError(f"{part}, line {node.lineno}: unknown custom field fields.{key}",
+                                     hint=f"custom fields: {known}")
+                self.custom_needed.add(key)
+
+    # -- per contact -----------------------------------------------------------------------------
+    def token(self, contact_id: int) -> str:
+        digest = hmac.new(self.unsubscribe_key, f"unsubscribe:{contact_id}".encode(), hashlib.sha256).hexdigest()
+        return f"{contact_id}.{digest[:24]}"
+
+    def unsubscribe_url(self, contact_id: int) -> str | None:
+        base = self.rules.unsubscribe_url
+        if not base:
+            return None
+        token = self.token(contact_id)
+        if "{token}" in base:
+            return base.replace("{token}", token)
+        return base + ("&" if "?" in base else "?") + "token=" + token
+
+    def render(self, contact_id: int, address: str, values: dict, custom_json: str | None) -> Rendered:
+        from jinja2.exceptions import SecurityError, TemplateError
+
+        context = {k: v for k, v in values.items() if v not in (None, "")}
+        context["fields"] = {k: v for k, v in (json.loads(custom_json) if custom_json else {}).items()
+                             if v not in (None, "")}
+        if self.rules.kind == "email":
+            context["unsubscribe_url"] = self.unsubscribe_url(contact_id)
+        try:
+            out = {part: tpl.render(context) for part, tpl in self.compiled.items()}
+        except SecurityError as exc:
+            raise InputError(f"template refused by the sandbox: {exc}") from None
+        except TemplateError as exc:
+            raise InputError(f"template error for contact {contact_id}: {exc}") from None
+        if self.rules.kind == "email":
+            return self._finish_email(contact_id, out)
+        return self._finish_text(contact_id, out["message"])
+
+    def _finish_text(self, contact_id: int, body: str) -> Rendered:
+        from dbox.sending.sms_parts import count
+
+        body = "\n".join(line.rstrip() for line in body.strip().splitlines())
+        name = self.rules.sender_name
+        if name and name.lower() not in body.lower():
+            body = f"{name} : {body}"
+        mention = self.rules.optout_mention
+        if mention and not has_optout_mention(body, mention):
+            body = f"{body}\n{mention}"
+        if not body.strip():
+            raise InputError(f"the message is empty for contact {contact_id}")
+        if self.max_length and len(body) > self.max_length:
+            raise InputError(f"the message for contact {contact_id} is {len(body)} characters long; "
+                             f"the channel accepts {self.max_length}")
+        parts = count(body)
+        return Rendered(body, segments=parts.segments, encoding=parts.encoding)
+
+    def _finish_email(self, contact_id: int, out: dict) -> Rendered:
+        url = self.unsubscribe_url(contact_id)
+        token = self.token(contact_id)
+        body = out["message"]
+        html = out.get("HTML part")
+        subject = " ".join((out.get("subject") or "").split())
+        if not subject:
+            raise InputError(f"the subject is empty for contact {contact_id}")
+        if url and not self.uses_unsubscribe:
+            body = body.rstrip() + f"\n\n--\nPour ne plus recevoir nos messages : {url}\n"
+            if html is not None:
+                from markupsafe import escape
+
+                link = f'<p style="font-size:small"><a href="{escape(url)}">Se désinscrire</a></p>'
+                html = re.sub(r"(?i)</body>", link + "</body>", html, count=1) if re.search(r"(?i)</body>", html) \
+                    else html + link
+        headers = {}
+        unsubscribe = []
+        if self.rules.unsubscribe_mailto:
+            unsubscribe.append(f"<mailto:{self.rules.unsubscribe_mailto}?subject={quote('unsubscribe ' + token)}>")
+        if url:
+            unsubscribe.append(f"<{url}>")
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        if unsubscribe:
+            headers["List-Unsubscribe"] = ", ".join(unsubscribe)
+        return Rendered(body, subject=subject, html=html, headers=headers, message_id=self.message_id(contact_id))
+
+    def message_id(self, contact_id: int) -> str:
+        """Deterministic: the same campaign and contact always give the same Message-ID."""
+        return f"<dbox.{self.campaign_uid}.{contact_id}@{self.domain}>"
+
+
+def has_optout_mention(body: str, mention: str) -> bool:
+    squash = lambda s: " ".join(s.lower().split())  # noqa: E731
+    return squash(mention) in squash(body) or bool(_MENTION.search(body))
+
+
+def verify_token(store, token: str) -> int | None:
+    """The contact id an unsubscribe token was made for, or None if it is not one of ours."""
+    from dbox.store.ledger import unsubscribe_secret
+
+    contact, _, digest = token.partition(".")
+    if not contact.isdigit() or not digest:
+        return None
+    expected = hmac.new(unsubscribe_secret(store).encode(), f"unsubscribe:{contact}".encode(),
+                        hashlib.sha256).hexdigest()[:24]
+    return int(contact) if hmac.compare_digest(expected, digest) else None

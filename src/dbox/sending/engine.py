@@ -1,0 +1,326 @@
+"""The send loop: a small pool of workers sends a campaign's planned messages through a channel.
+
+For each message a worker: checks the quiet hours, waits for the rate limiter, *claims* it (one
+committed transaction that re-checks consent and suppressions), renders it, calls the provider,
+and commits the outcome. A retryable error (429, 5xx, no connection) puts the message back to
+``planned``, waits (exponential backoff, ``Retry-After`` honoured), and claims it again; after
+``max_attempts`` the run stops and says how to resume. A permanent error fails the message; an
+unknown outcome (the provider may have it) makes it ``in-doubt``, never retried automatically.
+
+The sqlite connection is shared by the threads under one lock: every ledger call is a short
+transaction. Memory stays flat: rows are read a page at a time into a bounded queue.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from dbox.channels.base import OutgoingMessage
+from dbox.errors import InputError
+from dbox.sending.masking import mask
+from dbox.sending.rate import TokenBucket
+from dbox.store import ledger
+
+PAGE = 500
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class RunOptions:
+    rate: float
+    workers: int
+    limit: int | None = None
+    max_attempts: int = 5
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    clock: Callable[[], datetime] = utc_now
+    progress: Callable[[int], None] | None = None
+
+
+@dataclass
+class RunReport:
+    campaign_id: int
+    status: str = "running"           # done | waiting | stopped
+    stop_reason: str | None = None    # window | limit | provider | fatal | interrupted
+    accepted: int = 0
+    failed: int = 0
+    skipped: int = 0
+    in_doubt: int = 0
+    retries: int = 0
+    left: int = 0
+    due_at: datetime | None = None
+    error: str | None = None
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+
+
+class _Run:
+    def __init__(self, store, campaign, channel, settings, composer, window, options: RunOptions, log):
+        self.store = store
+        self.campaign = campaign
+        self.channel = channel
+        self.settings = settings
+        self.composer = composer
+        self.window = None if campaign.ignore_window else window
+        self.options = options
+        self.log = log
+        self.reach = channel.reach
+        self.db = threading.Lock()
+        self.counts = threading.Lock()
+        self.stop = threading.Event()
+        self.stop_reason: str | None = None
+        self.error: str | None = None
+        self.bucket = TokenBucket(options.rate)
+        self.report = RunReport(campaign.id)
+        self.started = 0
+        self.queue: queue.Queue = queue.Queue(maxsize=max(PAGE, options.workers * 4))
+
+    # -- stop conditions ---------------------------------------------------------------------
+    def halt(self, reason: str, error: str | None = None) -> None:
+        with self.counts:
+            if self.stop_reason is None:
+                self.stop_reason = reason
+                self.error = error
+        self.stop.set()
+
+    def _take_slot(self) -> bool:
+        """Count one more message against --limit; False (and stop) when the limit is reached."""
+        with self.counts:
+            if self.options.limit is not None and self.started >= self.options.limit:
+                stop = True
+            else:
+                self.started += 1
+                stop = False
+        if stop:
+            self.halt("limit")
+        return not stop
+
+    def _give_back_slot(self) -> None:
+        with self.counts:
+            self.started -= 1
+
+    def _validity(self) -> int | None:
+        """Seconds the provider may keep the message; 0 when the window is closed now."""
+        if self.window is None:
+            return None
+        now = self.options.clock()
+        return self.window.validity_seconds(now) if self.window.can_send(now) else 0
+
+    # -- the worker ----------------------------------------------------------------------------
+    def worker(self) -> None:
+        sender = None
+        try:
+            while True:
+                item = self.queue.get()
+                if item is None:
+                    return
+                if self.stop.is_set():
+                    continue
+                if sender is None:
+                    sender = self.channel.connect(self.settings)
+                try:
+                    self.process(sender, item)
+                except Exception as exc:   # a bug or the store failing: stop cleanly, keep the claim in-doubt
+                    self.halt("error", f"{type(exc).__name__}: {exc}")
+                    raise
+        finally:
+            if sender is not None:
+                sender.close()
+
+    def process(self, sender, item) -> None:
+        recipient_id, contact_id, address, _attempts, *values = item
+        custom_json = values.pop()
+        fields = dict(zip(self.field_names, values))
+        try:
+            rendered = self.composer.render(contact_id, address, fields, custom_json)
+        except InputError as exc:
+            rendered, render_error = None, str(exc)
+        attempt = 0
+        while True:
+            if self.stop.is_set():
+                return
+            validity = self._validity()
+            if validity == 0:
+                self.halt("window")
+                return
+            if not self._take_slot():
+                return
+            if not self.bucket.acquire(self.stop):
+                self._give_back_slot()
+                return
+            with self.db:
+                reason = ledger.claim(self.store, recipient_id, self.reach)
+            if reason is not None:
+                self._give_back_slot()
+                if reason != "gone":
+                    with self.counts:
+                        self.report.skipped += 1
+                        self.report.skipped_reasons[reason] = self.report.skipped_reasons.get(reason, 0) + 1
+                return
+            if rendered is None:
+                with self.db:
+                    ledger.record_outcome(self.store, recipient_id, "failed", reason="template", error=render_error)
+                self._count("failed")
+                return
+            attempt += 1
+            message = OutgoingMessage(address, rendered.body, rendered.subject, rendered.html, rendered.headers,
+                                      rendered.message_id, validity)
+            result = sender.send(message)
+            if result.outcome == "accepted":
+                with self.db:
+                    ledger.record_outcome(self.store, recipient_id, "accepted", provider_id=result.provider_id,
+                                          provider_status=result.status, segments=rendered.segments)
+                self._count("accepted")
+                return
+            if result.outcome == "failed":
+                with self.db:
+                    ledger.record_outcome(self.store, recipient_id, "failed", reason=result.code,
+                                          error=result.error, segments=0)
+                    self._effect(result, address)
+                self._count("failed")
+                self.log(self.campaign.id, "failed", f"to={mask(address)} code={result.code} {result.error or ''}")
+                return
+            if result.outcome == "unknown":
+                with self.db:
+                    ledger.record_outcome(self.store, recipient_id, "in-doubt", error=result.error,
+                                          segments=rendered.segments)
+                self._count("in_doubt")
+                self.log(self.campaign.id, "in-doubt", f"to={mask(address)} {result.error or ''}")
+                return
+            # retry or fatal: nothing was sent; the message goes back to planned
+            with self.db:
+                ledger.record_outcome(self.store, recipient_id, "planned", error=result.error)
+            self._give_back_slot()
+            if result.outcome == "fatal":
+                self.halt("fatal", result.error)
+                return
+            if attempt >= self.options.max_attempts:
+                self.halt("provider", f"gave up after {attempt} attempts: {result.error}")
+                return
+            with self.counts:
+                self.report.retries += 1
+            delay = min(self.options.backoff_max, self.options.backoff_base * 2 ** (attempt - 1))
+            delay *= 0.75 + random.random() / 2
+            if result.retry_after is not None:
+                delay = max(delay, min(result.retry_after, self.options.backoff_max * 5))
+                self.bucket.pause(result.retry_after)
+            if self.stop.wait(delay):
+                return
+
+    def _effect(self, result, address: str) -> None:
+        if result.effect == "invalid-address":
+            ledger.invalidate_address(self.store, self.reach.address_kind, address)
+        elif result.effect == "opted-out":
+            ledger.record_optout(self.store, self.reach, address, source="stop-reply",
+                                 detail=f"provider error {result.code} during campaign {self.campaign.id}",
+                                 reason="stop-reply")
+
+    def _count(self, what: str) -> None:
+        with self.counts:
+            setattr(self.report, what, getattr(self.report, what) + 1)
+            done = self.report.accepted + self.report.failed + self.report.in_doubt
+        if self.options.progress:
+            self.options.progress(done)
+
+    # -- the producer ----------------------------------------------------------------------------
+    def run(self) -> RunReport:
+        self.field_names = sorted(self.composer.fields_needed)
+        threads = [threading.Thread(target=self.worker, name=f"dbox-send-{i}", daemon=True)
+                   for i in range(max(1, self.options.workers))]
+        for t in threads:
+            t.start()
+        try:
+            after = 0
+            while not self.stop.is_set():
+                with self.db:
+                    page = ledger.planned_page(self.store, self.campaign.id, after, PAGE, self.field_names,
+                                               self.composer.custom_needed)
+                if not page:
+                    break
+                after = page[-1][0]
+                for row in page:
+                    while not self.stop.is_set():
+                        try:
+                            self.queue.put(row, timeout=0.2)
+                            break
+                        except queue.Full:
+                            continue
+                    if self.stop.is_set():
+                        break
+        except KeyboardInterrupt:
+            self.halt("interrupted", "interrupted by the user")
+        finally:
+            for _ in threads:
+                while True:
+                    try:
+                        self.queue.put(None, timeout=0.2)
+                        break
+                    except queue.Full:
+                        self._drain()
+            try:
+                for t in threads:
+                    while t.is_alive():
+                        t.join(0.2)
+            except KeyboardInterrupt:
+                self.halt("interrupted", "interrupted by the user")
+                for t in threads:
+                    t.join()
+        self.report.stop_reason = self.stop_reason
+        self.report.error = self.error
+        return self.report
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                self.queue.get_nowait()
+        except queue.Empty:
+            pass
+
+
+def run_campaign(store, campaign, channel, settings, composer, window, options: RunOptions, log) -> RunReport:
+    """Send what is left of ``campaign``. The caller holds the campaign's lock."""
+    stale = ledger.mark_stale_claims(store, campaign.id)
+    if stale:
+        log(campaign.id, "in-doubt", f"{stale} message(s) claimed by a process that ended; not resent "
+                                     f"(dbox campaigns reconcile {campaign.id})")
+    planned = ledger.count_state(store, campaign.id, "planned")
+    ledger.set_status(store, campaign.id, "running", detail=f"{planned} planned")
+    log(campaign.id, "started", f"channel={campaign.channel} planned={planned}")
+    t0 = time.monotonic()
+    run = _Run(store, campaign, channel, settings, composer, window, options, log)
+    report = run.run()
+    report.left = ledger.count_state(store, campaign.id, "planned")
+    elapsed = time.monotonic() - t0
+    summary = (f"accepted={report.accepted} failed={report.failed} skipped={report.skipped} "
+               f"in_doubt={report.in_doubt} left={report.left} seconds={elapsed:.1f}")
+    reason = report.stop_reason
+    if reason == "window" and report.left:
+        from dbox.sending.window import iso
+
+        report.due_at = window.next_open(options.clock())
+        report.status = "waiting"
+        ledger.set_status(store, campaign.id, "waiting", due_at=iso(report.due_at), detail="quiet hours")
+        log(campaign.id, "waiting", f"quiet hours; resumes at {iso(report.due_at)} {summary}")
+    elif report.left == 0 and reason in (None, "window", "limit"):
+        report.status = "done"
+        ledger.set_status(store, campaign.id, "done", detail=summary)
+        log(campaign.id, "done", summary)
+    elif reason in (None, "window"):
+        # nothing stopped the run, yet some are left: released after an error; try again later
+        report.status = "stopped"
+        ledger.set_status(store, campaign.id, "stopped", error="messages left after the run", detail=summary)
+        log(campaign.id, "stopped", summary)
+    else:
+        report.status = "stopped"
+        error = report.error if reason != "limit" else f"--limit {options.limit} reached"
+        ledger.set_status(store, campaign.id, "stopped", error=error, detail=summary)
+        log(campaign.id, "stopped", f"reason={reason} {summary}" + (f" error={error}" if error else ""))
+    return report

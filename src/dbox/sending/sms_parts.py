@@ -1,0 +1,66 @@
+"""How many SMS segments a text costs: GSM-7 (160 septets, 153 per part) or UCS-2 (70, 67 per part).
+
+One character outside the GSM 03.38 alphabet (an "ê", a "ç", an emoji) switches the whole message
+to UCS-2. GSM extension characters (``€ [ ] { } ^ ~ | \\``) take two septets and are never split
+across two parts; neither is a UTF-16 surrogate pair. The alphabet comes from the ``gsm0338`` codec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gsm0338  # noqa: F401  (registers the 'gsm03.38' codec; tiny, no dependencies)
+
+GSM_SINGLE, GSM_PART = 160, 153
+UCS2_SINGLE, UCS2_PART = 70, 67
+
+
+@dataclass(frozen=True)
+class Parts:
+    encoding: str      # 'GSM-7' | 'UCS-2'
+    units: int         # septets (GSM-7) or UTF-16 code units (UCS-2)
+    segments: int
+
+
+def count(text: str) -> Parts:
+    if not text:
+        return Parts("GSM-7", 0, 1)
+    try:
+        encoded = text.encode("gsm03.38")
+    except UnicodeEncodeError:
+        return _ucs2(text)
+    units = len(encoded)
+    if units <= GSM_SINGLE:
+        return Parts("GSM-7", units, 1)
+    return Parts("GSM-7", units, _pack((len(ch.encode("gsm03.38")) for ch in text), GSM_PART))
+
+
+def _ucs2(text: str) -> Parts:
+    sizes = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+    units = sum(sizes)
+    if units <= UCS2_SINGLE:
+        return Parts("UCS-2", units, 1)
+    return Parts("UCS-2", units, _pack(sizes, UCS2_PART))
+
+
+def _pack(sizes, capacity: int) -> int:
+    """Parts needed when no character (of 1 or 2 units) may straddle two parts."""
+    parts, used = 1, 0
+    for size in sizes:
+        if used + size > capacity:
+            parts += 1
+            used = 0
+        used += size
+    return parts
+
+
+def non_gsm_characters(text: str) -> list[str]:
+    """The characters that force UCS-2, in order of appearance, once each."""
+    seen: list[str] = []
+    for ch in text:
+        try:
+            ch.encode("gsm03.38")
+        except UnicodeEncodeError:
+            if ch not in seen:
+                seen.append(ch)
+    return seen

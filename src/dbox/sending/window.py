@@ -1,0 +1,183 @@
+"""Quiet hours: when a channel may deliver. SMS default: Monday to Saturday, 10:00 to 20:00
+Europe/Paris, never on a French public holiday (the strictest reading of the operators' rules).
+
+Times are computed in the window's time zone with zoneinfo, so DST changes are handled: the
+window opens at 10:00 local time whatever the UTC offset that day. ``validity_seconds`` caps how
+long a provider may keep a message queued, so nothing is delivered after the window closes.
+
+Config, per channel (``[channels.sms]`` in config.toml)::
+
+    quiet_hours = true          # false: no window (e-mail's default)
+    send_days = "mon-sat"
+    send_from = "10:00"
+    send_until = "20:00"
+    timezone = "Europe/Paris"
+    holidays = "FR"             # "" for none
+    holidays_subdiv = ""        # e.g. "57" for Moselle's extra days
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+from dbox.errors import InputError
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULTS = {"send_days": "mon-sat", "send_from": "10:00", "send_until": "20:00", "timezone": "Europe/Paris",
+            "holidays": "FR", "holidays_subdiv": ""}
+MIN_VALIDITY = 60      # seconds: closer than this to the end of the window counts as closed
+
+
+def _days(text: str) -> frozenset[int]:
+    found: set[int] = set()
+    for part in str(text).lower().replace(" ", "").split(","):
+        if not part:
+            continue
+        if "-" in part:
+            a, b = part.split("-", 1)
+            if a not in DAYS or b not in DAYS:
+                raise InputError(f"send_days {text!r}: days are {', '.join(DAYS)} (e.g. mon-sat)")
+            i, j = DAYS.index(a), DAYS.index(b)
+            found.update(range(i, j + 1) if i <= j else [*range(i, 7), *range(0, j + 1)])
+        elif part in DAYS:
+            found.add(DAYS.index(part))
+        else:
+            raise InputError(f"send_days {text!r}: days are {', '.join(DAYS)} (e.g. mon-sat)")
+    if not found:
+        raise InputError(f"send_days {text!r}: no day left to send on")
+    return frozenset(found)
+
+
+def _time(text: str, name: str) -> time:
+    try:
+        return time.fromisoformat(str(text))
+    except ValueError:
+        raise InputError(f"{name} {text!r}: use HH:MM, e.g. 10:00") from None
+
+
+@lru_cache(maxsize=32)
+def _holiday_calendar(country: str, subdiv: str | None, year: int):
+    import holidays
+
+    try:
+        return holidays.country_holidays(country, subdiv=subdiv or None, years=year)
+    except NotImplementedError:
+        raise InputError(f"holidays {country!r}: unknown country code") from None
+
+
+@dataclass(frozen=True)
+class SendWindow:
+    days: frozenset[int]
+    start: time
+    end: time
+    tz_name: str
+    holidays: str | None = None
+    subdiv: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any], default_on: bool) -> "SendWindow | None":
+        if not settings.get("quiet_hours", default_on):
+            return None
+        values = {k: settings.get(k, v) for k, v in DEFAULTS.items()}
+        window = cls(_days(values["send_days"]), _time(values["send_from"], "send_from"),
+                     _time(values["send_until"], "send_until"), str(values["timezone"]),
+                     str(values["holidays"]).upper() or None, str(values["holidays_subdiv"]) or None)
+        if window.start >= window.end:
+            raise InputError(f"quiet hours: send_from {window.start:%H:%M} must be before send_until {window.end:%H:%M}")
+        window.tz  # validate the zone now
+        return window
+
+    @property
+    def tz(self):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            return ZoneInfo(self.tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InputError(f"timezone {self.tz_name!r}: unknown time zone") from None
+
+    def describe(self) -> str:
+        days = _describe_days(self.days)
+        text = f"{days} {self.start:%H:%M}-{self.end:%H:%M} {self.tz_name}"
+        if self.holidays:
+            text += f", not on {self.holidays} public holidays"
+        return text
+
+    def is_holiday(self, day: date) -> bool:
+        return bool(self.holidays) and day in _holiday_calendar(self.holidays, self.subdiv, day.year)
+
+    def _day_ok(self, day: date) -> bool:
+        return day.weekday() in self.days and not self.is_holiday(day)
+
+    def is_open(self, at: datetime) -> bool:
+        local = at.astimezone(self.tz)
+        return self._day_ok(local.date()) and self.start <= local.time() < self.end
+
+    def closes_at(self, at: datetime) -> datetime:
+        """End of the window that contains ``at`` (UTC)."""
+        local = at.astimezone(self.tz)
+        return datetime.combine(local.date(), self.end, tzinfo=self.tz).astimezone(timezone.utc)
+
+    def validity_seconds(self, at: datetime) -> int:
+        """Seconds left before the window closes (0 when closed)."""
+        if not self.is_open(at):
+            return 0
+        return max(0, int((self.closes_at(at) - at).total_seconds()))
+
+    def can_send(self, at: datetime) -> bool:
+        return self.validity_seconds(at) >= MIN_VALIDITY
+
+    def next_open(self, at: datetime) -> datetime:
+        """``at`` itself when a message may go now, else the next opening (UTC)."""
+        if self.can_send(at):
+            return at
+        local = at.astimezone(self.tz)
+        day = local.date()
+        for offset in range(0, 400):
+            candidate_day = day + timedelta(days=offset)
+            if not self._day_ok(candidate_day):
+                continue
+            opening = datetime.combine(candidate_day, self.start, tzinfo=self.tz)
+            if offset == 0 and local.time() >= self.start:
+                continue
+            return opening.astimezone(timezone.utc)
+        raise InputError("quiet hours: no day to send on within a year")  # pragma: no cover
+
+
+def _describe_days(days: frozenset[int]) -> str:
+    ordered = sorted(days)
+    if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
+        return f"{DAYS[ordered[0]].title()}-{DAYS[ordered[-1]].title()}"
+    return ",".join(DAYS[d].title() for d in ordered)
+
+
+def parse_when(text: str, tz_name: str = "Europe/Paris") -> datetime:
+    """``--at``: '2026-12-01 18:00' (local time in ``tz_name``), or ISO with an offset/Z. UTC out."""
+    from zoneinfo import ZoneInfo
+
+    raw = text.strip()
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--at {text!r}: use a date and time like \"2026-12-01 18:00\"") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(tz_name))
+    return value.astimezone(timezone.utc)
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def local_text(at: datetime, tz_name: str = "Europe/Paris") -> str:
+    from zoneinfo import ZoneInfo
+
+    local = at.astimezone(ZoneInfo(tz_name))
+    return f"{DAYS[local.weekday()].title()} {local:%Y-%m-%d %H:%M} {tz_name}"

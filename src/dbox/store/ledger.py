@@ -1,0 +1,495 @@
+"""The sending ledger: every SQL statement about campaigns, their recipients and inbound replies.
+
+The rules (docs/sending.md):
+
+- A campaign's audience is frozen once, in the transaction that creates it: one row per contact of
+  the selection, ``planned`` when the contact is reachable on the channel, else ``skipped`` with
+  the reason. Reachable means: consent currently ``granted`` for the channel, an address of the
+  right kind that is still ``valid`` in ``contact_points``, and no suppression for that address
+  (for every channel or for this one). This is checked here, whatever filter built the selection.
+- The same address gets one message per campaign: the first reachable contact holding it is
+  ``planned``, the others ``skipped (duplicate-address)``; a partial unique index enforces it.
+- A message is *claimed* in its own ``BEGIN IMMEDIATE`` transaction, committed before the provider
+  is called; reachability is checked again in that transaction, so an opt-out recorded meanwhile is
+  honoured. The outcome is committed after the call.
+- A claim whose process died (no one holds the campaign's lock) becomes ``in-doubt``: it is never
+  claimed again unless the user asks (``--retry-in-doubt``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from dbox.errors import InputError
+from dbox.store.db import Store, utcnow
+
+STATES = ("planned", "claimed", "accepted", "delivered", "undelivered", "failed", "skipped", "in-doubt")
+FINAL_STATES = ("accepted", "delivered", "undelivered", "failed", "skipped")
+_ADDRESS_KINDS = {"mobile": "phone", "email": "email"}   # contacts column / point kind -> suppression kind
+
+# Columns a message template can use, with their SQL over alias c (the contact).
+CONTACT_FIELDS = {
+    "civility": "c.civility",
+    "first_name": "c.first_name",
+    "last_name": "c.last_name",
+    "commune": "c.commune_name",
+    "postal_code": "c.postal_code",
+    "departement": "c.departement",
+    "circonscription": "c.circonscription",
+    "email": "c.email",
+    "mobile": "c.mobile",
+}
+
+
+@dataclass
+class Reach:
+    """What reachability means on a channel: the consent channel and the kind of address."""
+
+    consent_channel: str      # 'sms', 'email'
+    address_kind: str         # 'mobile' or 'email': the contacts column and contact_points kind
+
+    def __post_init__(self):
+        if self.address_kind not in _ADDRESS_KINDS:
+            raise ValueError(f"unsupported address kind {self.address_kind!r}")
+
+
+@dataclass
+class Campaign:
+    id: int
+    uid: str
+    channel: str
+    fingerprint: str
+    expression: str
+    segment: str | None
+    selection_sql: str
+    selection_params: list
+    template: dict
+    status: str
+    due_at: str | None
+    ignore_window: bool
+    settings: dict
+    created_by: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    last_error: str | None
+
+
+_CAMPAIGN_COLUMNS = ("id, uid, channel, fingerprint, expression, segment, selection_sql, selection_params, "
+                     "template, status, due_at, ignore_window, settings, created_by, created_at, started_at, "
+                     "finished_at, last_error")
+
+
+def _campaign(row) -> Campaign:
+    values = list(row)
+    values[7] = json.loads(values[7])
+    values[8] = json.loads(values[8])
+    values[11] = bool(values[11])
+    values[12] = json.loads(values[12])
+    return Campaign(*values)
+
+
+def register_functions(store: Store) -> None:
+    """``dbox_hash(value)``: the store's salted suppression hash, usable inside SQL."""
+    if getattr(store, "_ledger_functions", False):
+        return
+    from dbox.store.suppressions import Hasher
+
+    hasher = Hasher(store)
+    store.conn.create_function("dbox_hash", 1, lambda v: None if v is None else hasher(v), deterministic=True)
+    store._ledger_functions = True
+
+
+def _unreachable_reason(reach: Reach, address: str, contact: str) -> tuple[str, list]:
+    """A SQL expression: NULL when ``address`` of ``contact`` is reachable on the channel, else why not."""
+    kind = reach.address_kind
+    sql = (
+        f"CASE WHEN {address} IS NULL THEN 'no-address' "
+        f"WHEN NOT EXISTS (SELECT 1 FROM contact_points p WHERE p.contact_id = {contact} "
+        f"  AND p.kind = '{kind}' AND p.value = {address} AND p.status = 'valid') THEN 'invalid-address' "
+        f"WHEN NOT EXISTS (SELECT 1 FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?) "
+        f"  THEN 'no-consent' "
+        f"WHEN (SELECT k.status FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?) <> 'granted' "
+        f"  THEN 'consent-withdrawn' "
+        f"WHEN EXISTS (SELECT 1 FROM suppressions s WHERE s.value_hash = dbox_hash({address}) "
+        f"  AND (s.channel IS NULL OR s.channel = ?)) THEN 'opted-out' "
+        f"END")
+    return sql, [reach.consent_channel, reach.consent_channel, reach.consent_channel]
+
+
+def _audience_sql(reach: Reach, where: str, params: list) -> tuple[str, list]:
+    """Every contact of the selection with its address and the reason it is excluded (NULL: planned)."""
+    register_reason, reason_params = _unreachable_reason(reach, f"c.{reach.address_kind}", "c.id")
+    inner = (f"SELECT c.id AS contact_id, c.{reach.address_kind} AS address, {register_reason} AS reason "
+             f"FROM contacts c WHERE {where}")
+    sql = (f"SELECT contact_id, address, CASE WHEN reason IS NULL AND row_number() OVER "
+           f"(PARTITION BY address, reason IS NULL ORDER BY contact_id) > 1 THEN 'duplicate-address' "
+           f"ELSE reason END AS reason FROM ({inner})")
+    return sql, [*reason_params, *params]
+
+
+def audience_counts(store: Store, reach: Reach, where: str, params: Iterable = ()) -> dict[str, int]:
+    """How many contacts of the selection would be planned (key ``'planned'``) and how many are
+    excluded, by reason. Nothing is written."""
+    register_functions(store)
+    sql, all_params = _audience_sql(reach, where, list(params))
+    counts = {}
+    for reason, n in store.execute(f"SELECT reason, count(*) FROM ({sql}) GROUP BY reason", all_params):
+        counts[reason or "planned"] = n
+    return counts
+
+
+def iter_audience(store: Store, reach: Reach, where: str, params: Iterable = (),
+                  fields: Iterable[str] = (), custom: Iterable[str] = (), limit: int | None = None,
+                  batch: int = 2000) -> Iterator[tuple]:
+    """Stream the reachable contacts of a selection (one per address) as
+    ``(contact_id, address, *fields, custom_json)``, in contact id order. Nothing is written."""
+    register_functions(store)
+    sql, all_params = _audience_sql(reach, where, list(params))
+    select, select_params = _field_sql(fields, custom)
+    query = (f"SELECT a.contact_id, a.address{select} FROM ({sql}) a JOIN contacts c ON c.id = a.contact_id "
+             f"WHERE a.reason IS NULL ORDER BY a.contact_id")
+    values = [*all_params, *select_params]
+    if limit is not None:
+        query += " LIMIT ?"
+        values.append(limit)
+    cursor = store.execute(query, values)
+    while rows := cursor.fetchmany(batch):
+        yield from rows
+
+
+def _field_sql(fields: Iterable[str], custom: Iterable[str]) -> tuple[str, list]:
+    parts, params = [], []
+    for name in fields:
+        parts.append(CONTACT_FIELDS[name])
+    custom = sorted(set(custom))
+    if custom:
+        marks = ",".join("?" * len(custom))
+        parts.append(f"(SELECT json_group_object(name, value) FROM contact_fields WHERE contact_id = c.id "
+                     f"AND name IN ({marks}))")
+        params.extend(custom)
+    else:
+        parts.append("NULL")
+    return "".join(", " + p for p in parts), params
+
+
+def custom_field_names(store: Store) -> set[str]:
+    return {name for (name,) in store.execute("SELECT DISTINCT name FROM contact_fields")}
+
+
+# --- campaigns ---------------------------------------------------------------------------------
+
+def find_by_fingerprint(store: Store, fingerprint: str) -> Campaign | None:
+    row = store.execute(f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE fingerprint = ? ORDER BY id DESC "
+                        f"LIMIT 1", (fingerprint,)).fetchone()
+    return _campaign(row) if row else None
+
+
+def get_campaign(store: Store, campaign_id: int) -> Campaign:
+    row = store.execute(f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
+    if row is None:
+        raise InputError(f"no campaign with id {campaign_id}", hint="see: dbox campaigns list")
+    return _campaign(row)
+
+
+def create_campaign(store: Store, *, uid: str, channel: str, reach: Reach, fingerprint: str,
+                    expression: str, segment: str | None, where: str, params: list, template: dict,
+                    status: str, due_at: str | None, ignore_window: bool, settings: dict, created_by: str,
+                    on_id=None) -> tuple[int, dict[str, int]]:
+    """Create a campaign and freeze its audience in one transaction; return (id, counts by state or
+    reason). ``on_id(id)`` runs inside the transaction before the row exists, so the caller can
+    take the campaign's lock before anyone else can see it."""
+    register_functions(store)
+    now = utcnow()
+    with store.transaction(immediate=True) as conn:
+        campaign_id = (conn.execute("SELECT max(id) FROM campaigns").fetchone()[0] or 0) + 1
+        if on_id is not None:
+            on_id(campaign_id)
+        conn.execute(
+            f"INSERT INTO campaigns ({_CAMPAIGN_COLUMNS}) VALUES ({','.join('?' * 18)})",
+            (campaign_id, uid, channel, fingerprint, expression, segment, where, json.dumps(params),
+             json.dumps(template, ensure_ascii=False), status, due_at, int(ignore_window),
+             json.dumps(settings), created_by, now, None, None, None))
+        sql, all_params = _audience_sql(reach, where, list(params))
+        conn.execute(
+            f"INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, reason, updated_at) "
+            f"SELECT ?, contact_id, address, CASE WHEN reason IS NULL THEN 'planned' ELSE 'skipped' END, "
+            f"reason, ? FROM ({sql}) ORDER BY contact_id", [campaign_id, now, *all_params])
+        _event(conn, campaign_id, "created", f"status={status}")
+    counts = {}
+    for state, reason, n in store.execute(
+            "SELECT state, reason, count(*) FROM campaign_recipients WHERE campaign_id = ? GROUP BY 1, 2",
+            (campaign_id,)):
+        counts[reason if state == "skipped" else state] = n
+    return campaign_id, counts
+
+
+def _event(conn, campaign_id: int, event: str, detail: str | None = None) -> None:
+    conn.execute("INSERT INTO campaign_events (campaign_id, at, event, detail) VALUES (?,?,?,?)",
+                 (campaign_id, utcnow(), event, detail))
+
+
+def add_event(store: Store, campaign_id: int, event: str, detail: str | None = None) -> None:
+    _event(store.conn, campaign_id, event, detail)
+
+
+def set_status(store: Store, campaign_id: int, status: str, *, due_at: str | None = None,
+               error: str | None = None, detail: str | None = None) -> None:
+    now = utcnow()
+    with store.transaction(immediate=True) as conn:
+        conn.execute(
+            "UPDATE campaigns SET status = ?, due_at = ?, last_error = ?, "
+            "started_at = CASE WHEN ? = 'running' THEN coalesce(started_at, ?) ELSE started_at END, "
+            "finished_at = CASE WHEN ? = 'done' THEN ? ELSE NULL END WHERE id = ?",
+            (status, due_at, error, status, now, status, now, campaign_id))
+        _event(conn, campaign_id, status, detail or error)
+
+
+def list_campaigns(store: Store, limit: int | None = None) -> Iterator[tuple]:
+    """(id, channel, status, created_at, due_at, expression, planned, claimed, sent, delivered,
+    failed, skipped, in_doubt), newest first."""
+    sql = ("SELECT k.id, k.channel, k.status, k.created_at, k.due_at, "
+           "CASE WHEN k.segment IS NOT NULL THEN 'segment ' || k.segment ELSE k.expression END, "
+           "sum(r.state = 'planned'), sum(r.state = 'claimed'), "
+           "sum(r.state IN ('accepted', 'delivered', 'undelivered')), sum(r.state = 'delivered'), "
+           "sum(r.state IN ('failed', 'undelivered')), sum(r.state = 'skipped'), sum(r.state = 'in-doubt') "
+           "FROM campaigns k LEFT JOIN campaign_recipients r ON r.campaign_id = k.id "
+           "GROUP BY k.id ORDER BY k.id DESC")
+    params: list = []
+    if limit:
+        sql += " LIMIT ?"
+        params.append(limit)
+    yield from store.execute(sql, params)
+
+
+def state_counts(store: Store, campaign_id: int) -> dict[str, int]:
+    counts = dict.fromkeys(STATES, 0)
+    for state, n in store.execute(
+            "SELECT state, count(*) FROM campaign_recipients WHERE campaign_id = ? GROUP BY state", (campaign_id,)):
+        counts[state] = n
+    return counts
+
+
+def reason_counts(store: Store, campaign_id: int, state: str = "skipped") -> dict[str, int]:
+    return dict(store.execute(
+        "SELECT coalesce(reason, '?'), count(*) FROM campaign_recipients WHERE campaign_id = ? AND state = ? "
+        "GROUP BY 1 ORDER BY 2 DESC", (campaign_id, state)).fetchall())
+
+
+def segment_total(store: Store, campaign_id: int) -> int:
+    return store.execute("SELECT coalesce(sum(segments), 0) FROM campaign_recipients WHERE campaign_id = ?",
+                         (campaign_id,)).fetchone()[0]
+
+
+def campaign_events(store: Store, campaign_id: int) -> list[tuple]:
+    return store.execute("SELECT at, event, detail FROM campaign_events WHERE campaign_id = ? ORDER BY id",
+                         (campaign_id,)).fetchall()
+
+
+def due_campaigns(store: Store, now: str) -> list[int]:
+    """Campaigns run-due should take: scheduled or waiting and due, or running (a process that died
+    leaves ``running`` behind; the caller checks nobody holds its lock)."""
+    return [cid for (cid,) in store.execute(
+        "SELECT id FROM campaigns WHERE (status IN ('scheduled', 'waiting') AND due_at <= ?) "
+        "OR status = 'running' ORDER BY coalesce(due_at, created_at), id", (now,))]
+
+
+# --- recipients: the state machine ---------------------------------------------------------------
+
+def mark_stale_claims(store: Store, campaign_id: int) -> int:
+    """``claimed`` rows left by a process that died become ``in-doubt``. Call only while holding
+    the campaign's lock (so no live process owns those claims)."""
+    now = utcnow()
+    with store.transaction(immediate=True) as conn:
+        n = conn.execute(
+            "UPDATE campaign_recipients SET state = 'in-doubt', error = 'process ended during the provider call', "
+            "updated_at = ? WHERE campaign_id = ? AND state = 'claimed'", (now, campaign_id)).rowcount
+        if n:
+            _event(conn, campaign_id, "in-doubt", f"{n} claimed message(s) with unknown outcome")
+    return n
+
+
+def planned_page(store: Store, campaign_id: int, after_id: int, size: int, fields: Iterable[str] = (),
+                 custom: Iterable[str] = ()) -> list[tuple]:
+    """The next ``planned`` rows after ``after_id``: (recipient id, contact id, address, attempts,
+    *fields, custom_json)."""
+    select, select_params = _field_sql(fields, custom)
+    return store.execute(
+        f"SELECT r.id, r.contact_id, r.address, r.attempts{select} FROM campaign_recipients r "
+        f"JOIN contacts c ON c.id = r.contact_id WHERE r.campaign_id = ? AND r.state = 'planned' AND r.id > ? "
+        f"ORDER BY r.id LIMIT ?", [*select_params, campaign_id, after_id, size]).fetchall()
+
+
+def count_state(store: Store, campaign_id: int, state: str) -> int:
+    return store.execute("SELECT count(*) FROM campaign_recipients WHERE campaign_id = ? AND state = ?",
+                         (campaign_id, state)).fetchone()[0]
+
+
+def claim(store: Store, recipient_id: int, reach: Reach) -> str | None:
+    """Claim one planned message before calling the provider. Returns None when claimed (and
+    committed), else the reason it was not: the row was no longer planned (``'gone'``), or the
+    contact is no longer reachable (the row is then ``skipped`` with that reason)."""
+    reason_sql, reason_params = _unreachable_reason(reach, "r.address", "r.contact_id")
+    now = utcnow()
+    with store.transaction(immediate=True) as conn:
+        row = conn.execute(
+            f"SELECT r.state, {reason_sql} FROM campaign_recipients r WHERE r.id = ?",
+            [*reason_params, recipient_id]).fetchone()
+        if row is None or row[0] != "planned":
+            return "gone"
+        if row[1] is not None:
+            conn.execute("UPDATE campaign_recipients SET state = 'skipped', reason = ?, updated_at = ? "
+                         "WHERE id = ?", (row[1], now, recipient_id))
+            return row[1]
+        conn.execute("UPDATE campaign_recipients SET state = 'claimed', claimed_at = ?, attempts = attempts + 1, "
+                     "updated_at = ? WHERE id = ? AND state = 'planned'", (now, now, recipient_id))
+    return None
+
+
+def record_attempt(store: Store, recipient_id: int, error: str) -> None:
+    """A retryable error: the message stays claimed (the worker retries), the error is noted."""
+    with store.transaction(immediate=True) as conn:
+        conn.execute("UPDATE campaign_recipients SET attempts = attempts + 1, error = ?, updated_at = ? "
+                     "WHERE id = ? AND state = 'claimed'", (error, utcnow(), recipient_id))
+
+
+def record_outcome(store: Store, recipient_id: int, state: str, *, provider_id: str | None = None,
+                   provider_status: str | None = None, reason: str | None = None, error: str | None = None,
+                   segments: int | None = None) -> None:
+    """The provider answered (or the outcome is unknown): claimed -> accepted | failed | in-doubt,
+    or back to planned when the run gives up on retryable errors."""
+    if state not in ("accepted", "failed", "in-doubt", "planned"):
+        raise ValueError(state)
+    now = utcnow()
+    with store.transaction(immediate=True) as conn:
+        conn.execute(
+            "UPDATE campaign_recipients SET state = ?, provider_id = coalesce(?, provider_id), "
+            "provider_status = coalesce(?, provider_status), reason = ?, error = ?, "
+            "segments = coalesce(?, segments), done_at = CASE WHEN ? = 'planned' THEN done_at ELSE ? END, "
+            "updated_at = ? WHERE id = ? AND state = 'claimed'",
+            (state, provider_id, provider_status, reason, error, segments, state, now, now, recipient_id))
+
+
+def in_doubt_rows(store: Store, campaign_id: int) -> list[tuple]:
+    """(recipient id, contact id, address, claimed_at) of the in-doubt messages."""
+    return store.execute(
+        "SELECT id, contact_id, address, claimed_at FROM campaign_recipients WHERE campaign_id = ? "
+        "AND state = 'in-doubt' ORDER BY id", (campaign_id,)).fetchall()
+
+
+def resolve_in_doubt(store: Store, recipient_id: int, *, provider_id: str | None, provider_status: str | None,
+                     state: str = "accepted", note: str | None = None) -> None:
+    """Reconciliation found the message at the provider (``provider_id``), or did not (``note``)."""
+    now = utcnow()
+    with store.transaction(immediate=True) as conn:
+        if provider_id:
+            conn.execute(
+                "UPDATE campaign_recipients SET state = ?, provider_id = ?, provider_status = ?, error = NULL, "
+                "done_at = ?, updated_at = ? WHERE id = ? AND state = 'in-doubt'",
+                (state, provider_id, provider_status, now, now, recipient_id))
+        else:
+            conn.execute("UPDATE campaign_recipients SET error = ?, updated_at = ? WHERE id = ? "
+                         "AND state = 'in-doubt'", (note, now, recipient_id))
+
+
+def requeue_in_doubt(store: Store, campaign_id: int) -> int:
+    """``--retry-in-doubt``: in-doubt messages become planned again (the claim re-checks consent)."""
+    now = utcnow()
+    with store.transaction(immediate=True) as conn:
+        n = conn.execute("UPDATE campaign_recipients SET state = 'planned', updated_at = ? "
+                         "WHERE campaign_id = ? AND state = 'in-doubt'", (now, campaign_id)).rowcount
+        if n:
+            _event(conn, campaign_id, "retry-in-doubt", f"{n} in-doubt message(s) planned again")
+    return n
+
+
+def iter_accepted(store: Store, campaign_id: int) -> Iterator[tuple]:
+    """(recipient id, provider id, provider status, done_at) of messages whose delivery is not final."""
+    cursor = store.execute(
+        "SELECT id, provider_id, provider_status, done_at FROM campaign_recipients WHERE campaign_id = ? "
+        "AND state = 'accepted' AND provider_id IS NOT NULL ORDER BY id", (campaign_id,))
+    while rows := cursor.fetchmany(1000):
+        yield from rows
+
+
+def update_delivery(store: Store, updates: Iterable[tuple[str, str, str, str | None]]) -> int:
+    """Apply (provider id, new state, provider status, error code) from a status sync; only
+    accepted rows move (delivered/undelivered/failed are final)."""
+    now = utcnow()
+    n = 0
+    with store.transaction(immediate=True) as conn:
+        for provider_id, state, status, code in updates:
+            n += conn.execute(
+                "UPDATE campaign_recipients SET state = ?, provider_status = ?, reason = coalesce(?, reason), "
+                "updated_at = ? WHERE provider_id = ? AND state = 'accepted'",
+                (state, status, code, now, provider_id)).rowcount
+    return n
+
+
+def first_claim_at(store: Store, campaign_id: int) -> str | None:
+    return store.execute("SELECT min(claimed_at) FROM campaign_recipients WHERE campaign_id = ?",
+                         (campaign_id,)).fetchone()[0]
+
+
+# --- what providers tell back: invalid numbers, opt-outs ---------------------------------------
+
+def invalidate_address(store: Store, kind: str, value: str) -> int:
+    """The provider says this address does not exist: every contact_points row holding it is invalid."""
+    with store.transaction(immediate=True) as conn:
+        return conn.execute("UPDATE contact_points SET status = 'invalid' WHERE kind = ? AND value = ?",
+                            (kind, value)).rowcount
+
+
+def record_optout(store: Store, reach: Reach, value: str, *, source: str, detail: str, reason: str) -> int:
+    """Withdraw the channel's consent for every contact holding ``value`` and suppress the address
+    for the channel. Returns how many contacts had consent withdrawn."""
+    from dbox.store.contacts_write import record_consent_events
+    from dbox.store.suppressions import add
+
+    now = utcnow()
+    with store.transaction(immediate=True) as conn:
+        ids = [cid for (cid,) in conn.execute(
+            "SELECT DISTINCT p.contact_id FROM contact_points p WHERE p.kind = ? AND p.value = ? AND NOT EXISTS "
+            "(SELECT 1 FROM consents k WHERE k.contact_id = p.contact_id AND k.channel = ? AND k.status = 'withdrawn')",
+            (reach.address_kind, value, reach.consent_channel))]
+        if ids:
+            record_consent_events(store, [(cid, reach.consent_channel, "withdraw", now, source, detail) for cid in ids])
+        add(store, _ADDRESS_KINDS[reach.address_kind], value, reason, channel=reach.consent_channel)
+    return len(ids)
+
+
+def replies_seen(store: Store, provider_ids: Iterable[str]) -> set[str]:
+    ids = list(set(provider_ids))
+    seen: set[str] = set()
+    for i in range(0, len(ids), 500):
+        part = ids[i:i + 500]
+        seen.update(p for (p,) in store.execute(
+            f"SELECT provider_id FROM inbound_replies WHERE provider_id IN ({','.join('?' * len(part))})", part))
+    return seen
+
+
+def record_reply(store: Store, provider_id: str, channel: str, from_hash: str, received_at: str | None,
+                 keyword: str | None) -> None:
+    store.execute("INSERT OR IGNORE INTO inbound_replies (provider_id, channel, from_hash, received_at, keyword, "
+                  "processed_at) VALUES (?,?,?,?,?,?)",
+                  (provider_id, channel, from_hash, received_at, keyword, utcnow()))
+
+
+def get_meta(store: Store, key: str) -> str | None:
+    row = store.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(store: Store, key: str, value: str) -> None:
+    store.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                  (key, value))
+
+
+def unsubscribe_secret(store: Store) -> str:
+    """A per-store random key for unsubscribe tokens (HMAC), created on first use."""
+    import secrets
+
+    store.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('unsubscribe_key', ?)", (secrets.token_hex(32),))
+    return get_meta(store, "unsubscribe_key")
