@@ -1,0 +1,709 @@
+"""Compiling a filter's syntax tree into a parameterized SQL ``WHERE`` clause over ``contacts c``.
+
+No text from the user is ever put into the SQL: every value becomes a ``?`` parameter (a list of
+values becomes one JSON parameter read with ``json_each``), so the SQL depends only on the shape of
+the expression, never on its values. Values that cannot match anything (an unknown canton, commune,
+tag, custom field or saved segment) are reported with their position, like syntax errors.
+
+Logic: every condition is true or false, never unknown. SQL's NULL is treated as false, and ``not``
+compiles to ``(x) IS NOT 1``, so ``not canton = X`` includes contacts without a canton, exactly as
+``canton != X`` does.
+
+The rules for each field are in docs/filters.md; this module is their implementation.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from dbox.filters import fields as F
+from dbox.filters.errors import FilterSyntaxError, Source
+from dbox.filters.keys import commune_key, contact_keys, text_key
+from dbox.filters.nodes import (
+    And, Compare, Consent, DateWord, InList, IsEmpty, Literal, Node, Not, Or, Reachable,
+    RelativeDate, SegmentRef, Tag, Value,
+)
+from dbox.filters.parser import parse, suggest
+from dbox.store.db import Store
+from dbox.text import fold
+
+_PREFIX_END = "\U0010ffff"       # every string that starts with p sorts before p + this
+_INSEE = re.compile(r"\d[\dAB]\d{3}")
+_PHONE_NOISE = re.compile(r"[\s.\-/()\u00a0]")
+# Paris, Lyon and Marseille: the commune and its arrondissements (INSEE code prefixes).
+_PLM = {"75056": "751", "69123": "6938", "13055": "132"}
+_BATCH = 5000
+
+# Columns of contacts and how a kind of field reads them.
+_NAME_COLUMNS = {"first_name": ("c.first_name", "c.first_name_key"),
+                 "last_name": ("c.last_name", "c.last_name_key"),
+                 "address": ("c.address", "c.address_key")}
+_PLAIN_COLUMNS = {"email": "c.email", "mobile": "c.mobile", "fixed": "c.fixed", "postal_code": "c.postal_code",
+                  "commune_insee": "c.commune_insee", "phone_region": "c.phone_region", "civility": "c.civility",
+                  "geo_status": "c.geo_status", "departement": "c.departement",
+                  "circonscription": "c.circonscription", "created_at": "c.created_at",
+                  "updated_at": "c.updated_at", "id": "c.id"}
+_NEGATED = {"!=": "=", "!~": "~"}
+_SPLIT_CANTON = ("(c.canton_code IS NULL AND c.commune_insee IN (SELECT insee FROM geo_commune_cantons "
+                 "WHERE canton_code IN (SELECT value FROM json_each(?))))")
+_SPLIT_CIRCO = ("(c.circonscription IS NULL AND c.commune_insee IN (SELECT insee FROM "
+                "geo_commune_circonscriptions WHERE circonscription IN (SELECT value FROM json_each(?))))")
+
+
+@dataclass
+class Split:
+    """A canton or circonscription condition: contacts in communes split over several of them have
+    no canton (circonscription) and are not matched; ``left out`` counts them."""
+
+    kind: str                 # canton | circonscription
+    label: str                # the value as written
+    codes: list[str]
+    positive: bool            # not under a "not": then "left out" makes sense
+
+
+@dataclass
+class Compiled:
+    where: str
+    params: list
+    expanded: Node | None                 # the tree with saved segments replaced by their definitions
+    needs_keys: bool = False              # uses folded keys (refresh_keys before running)
+    needs_hashes: bool = False            # uses address hashes (refresh_hashes before running)
+    splits: list[Split] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+
+
+def compile_filter(store: Store, tree: Node | None, *, now: datetime | None = None,
+                   split_at: int | None = None,
+                   segment_override: dict[str, Node | None] | None = None) -> Compiled:
+    """The WHERE clause (over ``contacts c``) and parameters for ``tree``; ``None`` is every contact.
+
+    ``split_at=i`` replaces the i-th canton/circonscription condition by "in a commune partly in it,
+    with no canton of its own" (see ``Split``). ``segment_override`` maps saved segment keys to
+    trees, for checking a definition before it is saved.
+    """
+    compiler = _Compiler(store, now or datetime.now(timezone.utc), split_at, segment_override or {})
+    if tree is None:
+        return Compiled("1", [], None)
+    where, expanded = compiler.compile(tree, negated=False)
+    return Compiled(where, compiler.params, expanded, compiler.needs_keys, compiler.needs_hashes,
+                    compiler.splits, compiler.segments)
+
+
+def _prefix_bounds(prefix: str) -> list[str]:
+    return [prefix, prefix + _PREFIX_END]
+
+
+class _Compiler:
+    def __init__(self, store: Store, now: datetime, split_at: int | None, overrides: dict):
+        self.store = store
+        self.now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+        self.params: list = []
+        self.needs_keys = False
+        self.needs_hashes = False
+        self.splits: list[Split] = []
+        self.segments: list[str] = []
+        self.split_at = split_at
+        self.overrides = overrides
+        self.stack: list[str] = []   # saved segments being expanded (cycle detection)
+        self._cantons = None
+        self._has_geo = None
+
+    # -- structure ------------------------------------------------------------------------------
+
+    def compile(self, node: Node, negated: bool) -> tuple[str, Node]:
+        if isinstance(node, And):
+            parts = [self.compile(item, negated) for item in node.items]
+            return "(" + " AND ".join(p for p, _ in parts) + ")", And(tuple(n for _, n in parts))
+        if isinstance(node, Or):
+            parts = [self.compile(item, negated) for item in node.items]
+            return "(" + " OR ".join(p for p, _ in parts) + ")", Or(tuple(n for _, n in parts))
+        if isinstance(node, Not):
+            inner, expanded = self.compile(node.item, not negated)
+            return f"({inner} IS NOT 1)", Not(expanded)
+        if isinstance(node, SegmentRef):
+            return self.segment(node, negated)
+        if isinstance(node, Tag):
+            return self.tag(node), node
+        if isinstance(node, Consent):
+            self.params.append(node.channel)
+            return ("c.id IN (SELECT contact_id FROM consents WHERE channel = ? AND status = 'granted')"), node
+        if isinstance(node, Reachable):
+            return self.reachable(node), node
+        if isinstance(node, IsEmpty):
+            sql = self.is_empty(node)
+            return (f"({sql} IS NOT 1)" if node.negated else sql), node
+        if isinstance(node, InList):
+            sql = self.in_list(node, negated != node.negated)
+            return (f"({sql} IS NOT 1)" if node.negated else sql), node
+        if isinstance(node, Compare):
+            if node.op in _NEGATED:
+                sql = self.compare(node, _NEGATED[node.op], not negated)
+                return f"({sql} IS NOT 1)", node
+            return self.compare(node, node.op, negated), node
+        raise TypeError(f"not a filter node: {node!r}")
+
+    def error(self, message: str, node: Node, *, suggestion: str | None = None,
+              hint: str | None = None, at_field: bool = False) -> FilterSyntaxError:
+        source = node.source or Source("")
+        start, end = node.field_span if at_field and getattr(node, "field_span", (0, 0)) != (0, 0) else node.span
+        return FilterSyntaxError(message, source, start, end, suggestion=suggestion, hint=hint)
+
+    # -- saved segments, tags, consent, reachability ----------------------------------------------
+
+    def segment(self, node: SegmentRef, negated: bool) -> tuple[str, Node]:
+        from dbox.store import segments as saved
+
+        key = segment_key(node.name)
+        if key in self.stack:
+            chain = " -> ".join(f"in:{name}" for name in [*self.stack[self.stack.index(key):], key])
+            raise self.error(f'segment "{node.name}" refers to itself ({chain})', node)
+        if key in self.overrides:
+            tree = self.overrides[key]
+        else:
+            row = saved.get(self.store, key)
+            if row is None:
+                names = [r.name for r in saved.list_all(self.store)]
+                raise self.error(f'unknown segment "{node.name}"', node,
+                                 suggestion=suggest(node.name, names), hint="dbox segment list shows them")
+            tree = parse(Source(row.expression, kind="segment", name=row.name))
+        if key not in self.segments:
+            self.segments.append(key)
+        if tree is None:
+            return "1", And(())
+        self.stack.append(key)
+        try:
+            sql, expanded = self.compile(tree, negated)
+        finally:
+            self.stack.pop()
+        return sql, expanded
+
+    def tag(self, node: Tag) -> str:
+        key = fold(node.name)
+        row = self.store.execute("SELECT id FROM tags WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            names = [n for (n,) in self.store.execute("SELECT name FROM tags ORDER BY name")]
+            keys = {fold(n): n for n in names}
+            close = suggest(key, keys)
+            raise self.error(f'unknown tag "{node.name}"', node, suggestion=keys.get(close),
+                             hint="dbox tag list shows the tags")
+        self.params.append(row[0])
+        return "c.id IN (SELECT contact_id FROM contact_tags WHERE tag_id = ?)"
+
+    def reachable(self, node: Reachable) -> str:
+        self.needs_hashes = True
+        column, kind = ("c.mobile", "mobile") if node.channel == "sms" else ("c.email", "email")
+        self.params.extend([node.channel, kind, node.channel])
+        return (f"(c.id IN (SELECT contact_id FROM consents WHERE channel = ? AND status = 'granted') "
+                f"AND {column} IS NOT NULL "
+                f"AND EXISTS (SELECT 1 FROM contact_points p WHERE p.contact_id = c.id AND p.kind = ? "
+                f"AND p.value = {column} AND p.status = 'valid' "
+                f"AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.value_hash = p.value_hash "
+                f"AND (s.channel IS NULL OR s.channel = ?))))")
+
+    # -- is empty, in, comparisons ----------------------------------------------------------------
+
+    def is_empty(self, node: IsEmpty) -> str:
+        name = node.field
+        spec = F.lookup(name)
+        if spec.kind == "custom":
+            self.params.append(self.custom_name(node))
+            return "(c.id IN (SELECT contact_id FROM contact_fields WHERE name = ? AND value <> '') IS NOT 1)"
+        if name == "commune.population":
+            return ("(c.commune_insee IN (SELECT insee FROM geo_communes WHERE population IS NOT NULL) "
+                    "IS NOT 1)")
+        if name == "canton":
+            return "(c.canton_code IS NULL OR c.canton_code = '')"
+        if name == "commune":
+            return "(c.commune_name IS NULL OR c.commune_name = '')"
+        column = _NAME_COLUMNS[name][0] if name in _NAME_COLUMNS else _PLAIN_COLUMNS[name]
+        return f"({column} IS NULL OR {column} = '')"
+
+    def in_list(self, node: InList, negated: bool) -> str:
+        spec = F.lookup(node.field)
+        name = node.field
+        if spec.kind == "canton":
+            codes = sorted({c for v in node.values for c in self.canton_codes(v, "=")})
+            return self.split_in("canton", node, codes, negated)
+        if spec.kind == "commune":
+            codes, keys = set(), set()
+            for value in node.values:
+                c, k = self.commune_codes(value)
+                codes.update(c)
+                keys.update(k)
+            return self.commune_sql(sorted(codes), sorted(keys))
+        if spec.kind == "circonscription":
+            codes = sorted({self.circonscription(v) for v in node.values})
+            return self.split_in("circonscription", node, codes, negated)
+        if spec.kind == "custom":
+            keys = [text_key(v.text) for v in node.values]
+            self.params.append(self.custom_name(node))
+            self.params.append(json.dumps(keys, ensure_ascii=False))
+            return ("c.id IN (SELECT contact_id FROM contact_fields WHERE name = ? "
+                    "AND value_key IN (SELECT value FROM json_each(?)))")
+        if name == "commune.population":
+            numbers = [_number(v.text) for v in node.values]
+            self.params.append(json.dumps(numbers))
+            return ("c.commune_insee IN (SELECT insee FROM geo_communes WHERE population IN "
+                    "(SELECT value FROM json_each(?)))")
+        if spec.kind == "name":
+            self.needs_keys = True
+            return self.json_in(_NAME_COLUMNS[name][1], [text_key(v.text) for v in node.values])
+        if spec.kind == "number":
+            return self.json_in(_PLAIN_COLUMNS[name], [_number(v.text) for v in node.values])
+        values = [self.plain_value(name, spec, v, "=") for v in node.values]
+        return self.json_in(_PLAIN_COLUMNS[name], values)
+
+    def json_in(self, column: str, values: list) -> str:
+        self.params.append(json.dumps(values, ensure_ascii=False))
+        return f"{column} IN (SELECT value FROM json_each(?))"
+
+    def compare(self, node: Compare, op: str, negated: bool) -> str:
+        """``node`` with operator ``op`` (``!=`` and ``!~`` arrive here as ``=`` and ``~``)."""
+        spec = F.lookup(node.field)
+        name, value = node.field, node.value
+        if spec.kind == "date":
+            return self.date_compare(_PLAIN_COLUMNS[name], op, value)
+        if spec.kind == "canton":
+            return self.split_in("canton", node, self.canton_codes(value, op), negated)
+        if spec.kind == "commune":
+            if op in ("=",):
+                return self.commune_sql(*self.commune_codes(value))
+            self.needs_keys = True
+            key = self.nonempty_key(commune_key(value.text), node)
+            return self.key_match("c.commune_key", op, key)
+        if spec.kind == "circonscription" and op == "=":
+            return self.split_in("circonscription", node, [self.circonscription(value)], negated)
+        if spec.kind == "custom":
+            return self.custom_compare(node, op)
+        if name == "commune.population":
+            self.params.append(_number(value.text))
+            return f"c.commune_insee IN (SELECT insee FROM geo_communes WHERE population {op} ?)"
+        if spec.kind == "number":
+            self.params.append(_number(value.text))
+            return f"{_PLAIN_COLUMNS[name]} {op} ?"
+        if spec.kind == "name":
+            self.needs_keys = True
+            key = text_key(value.text)
+            if op in ("^=", "~"):
+                key = self.nonempty_key(key, node)
+            return self.key_match(_NAME_COLUMNS[name][1], op, key)
+        column = _PLAIN_COLUMNS[name]
+        if op in ("^=", "~"):
+            fragment = self.plain_fragment(name, value, node)
+            return self.key_match(column, op, fragment)
+        self.params.append(self.plain_value(name, spec, value, op))
+        return f"{column} {op} ?"
+
+    def key_match(self, column: str, op: str, key: str) -> str:
+        if op == "^=":
+            self.params.extend(_prefix_bounds(key))
+            return f"({column} >= ? AND {column} < ?)"
+        if op == "~":
+            self.params.append(key)
+            return f"instr({column}, ?) > 0"
+        self.params.append(key)
+        return f"{column} {op} ?"
+
+    def nonempty_key(self, key: str, node: Node) -> str:
+        if not key:
+            value = getattr(node, "value", None)
+            raise self.error("this value has no letter or digit to look for", value or node,
+                             hint="~ and ^= ignore case, accents, spaces and punctuation")
+        return key
+
+    # -- plain columns: e-mail, phones, codes ------------------------------------------------------
+
+    def plain_value(self, name: str, spec: F.Field, value: Value, op: str) -> str:
+        text = value.text
+        if spec.kind == "email":
+            return text.strip().lower()
+        if spec.kind == "phone":
+            return self.phone(name, value)
+        if spec.kind == "civility":
+            from dbox.importing.normalize import normalize_civility
+
+            return normalize_civility(text) or text.strip()
+        if spec.kind == "departement":
+            if self.has_geo() and self.store.execute(
+                    "SELECT 1 FROM geo_communes WHERE departement = ? LIMIT 1", (text,)).fetchone() is None:
+                raise self.error(f'unknown département "{text}"', value)
+            return text
+        if spec.kind == "circonscription":
+            return self.circonscription(value)
+        return text
+
+    def plain_fragment(self, name: str, value: Value, node: Node) -> str:
+        """What ``^=`` and ``~`` look for in a plain column."""
+        text = value.text.strip()
+        if name in ("mobile", "fixed"):
+            digits = _PHONE_NOISE.sub("", text)
+            if digits.startswith("00"):
+                digits = "+" + digits[2:]
+            if node.op == "^=" and digits.startswith("0"):
+                digits = "+33" + digits[1:]
+            elif digits.startswith("0"):
+                digits = digits.lstrip("0")
+            text = digits
+        elif name == "email":
+            text = text.lower()
+        elif name in ("commune_insee", "circonscription", "phone_region"):
+            text = text.upper()
+        if not text:
+            raise self.error("this value is empty: there is nothing to look for", value)
+        return text
+
+    def phone(self, name: str, value: Value) -> str:
+        from dbox.importing.normalize import ValueRejected, normalize_phone
+
+        try:
+            phone = normalize_phone(value.text)
+        except ValueRejected:
+            raise self.error(f'"{value.text}" is not a phone number', value,
+                             hint="use ^= or ~ to look for part of a number") from None
+        if phone.kind != name:
+            other = "fixed" if name == "mobile" else "mobile"
+            raise self.error(f'"{value.text}" is a {phone.kind} number: it is never in {name}', value,
+                             hint=f"{other} = {value.text}")
+        return phone.e164
+
+    # -- dates ----------------------------------------------------------------------------------
+
+    def date_compare(self, column: str, op: str, value: Value) -> str:
+        start, end = self.date_bounds(value)
+        if op == "=":
+            self.params.extend([start, end])
+            return f"({column} >= ? AND {column} < ?)"
+        bound, sql_op = {"<": (start, "<"), "<=": (end, "<"), ">": (end, ">="), ">=": (start, ">=")}[op]
+        self.params.append(bound)
+        return f"{column} {sql_op} ?"
+
+    def date_bounds(self, value: Value) -> tuple[str, str]:
+        """[start, end) of the day, or of the second, that a date value denotes, as ISO UTC text."""
+        now = self.now.replace(microsecond=0)
+        if isinstance(value, DateWord):
+            if value.word == "now":
+                return _iso(now), _iso(now + timedelta(seconds=1))
+            day = now.date() - timedelta(days=1 if value.word == "yesterday" else 0)
+            return _day_bounds(day)
+        if isinstance(value, RelativeDate):
+            moment = _minus(now, value.amount, value.unit)
+            if value.unit in ("minute", "hour"):
+                return _iso(moment), _iso(moment + timedelta(seconds=1))
+            return _day_bounds(moment.date())
+        text = value.text
+        if "T" in text:
+            moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+            try:
+                after = moment + timedelta(seconds=1)
+            except OverflowError:
+                return text, "9999-12-31T23:59:59Z" + _PREFIX_END
+            return text, _iso(after)
+        return _day_bounds(datetime.strptime(text, "%Y-%m-%d").date())
+
+    # -- custom fields --------------------------------------------------------------------------
+
+    def custom_name(self, node: Node) -> str:
+        name = node.field[len(F.CUSTOM_PREFIX):]
+        if self.store.execute("SELECT 1 FROM contact_fields WHERE name = ? LIMIT 1", (name,)).fetchone() is None:
+            known = custom_field_names(self.store)
+            close = suggest(name, known)
+            raise self.error(f'unknown custom field "{node.field}"', node, at_field=True,
+                             suggestion=F.CUSTOM_PREFIX + close if close else None,
+                             hint="custom fields: " + (", ".join(F.CUSTOM_PREFIX + k for k in known[:20])
+                                                       or "none yet (they come from imports)"))
+        return name
+
+    def custom_compare(self, node: Compare, op: str) -> str:
+        name = self.custom_name(node)
+        value = node.value
+        base = "c.id IN (SELECT contact_id FROM contact_fields WHERE name = ? AND "
+        self.params.append(name)
+        if op in F.ORDER and value.kind == "number":
+            self.params.append(_number(value.text))
+            return (base + "(value GLOB '[0-9]*' OR value GLOB '-[0-9]*') "
+                    f"AND CAST(replace(value, ',', '.') AS REAL) {op} ?)")
+        if op in ("^=", "~"):
+            key = self.nonempty_key(text_key(value.text), node)
+        else:
+            key = text_key(value.text)
+        return base + self.key_match("value_key", op, key) + ")"
+
+    # -- geography ------------------------------------------------------------------------------
+
+    def has_geo(self) -> bool:
+        if self._has_geo is None:
+            self._has_geo = self.store.execute("SELECT 1 FROM geo_communes LIMIT 1").fetchone() is not None
+        return self._has_geo
+
+    def cantons(self) -> list[tuple[str, str, str]]:
+        """(code, name, key) of every canton (a few thousand rows)."""
+        if self._cantons is None:
+            self._cantons = [(code, name, name_key.replace(" ", "")) for code, name, name_key in
+                             self.store.execute("SELECT code, name, name_key FROM geo_cantons ORDER BY code")]
+        return self._cantons
+
+    def canton_codes(self, value: Value, op: str) -> list[str]:
+        text = value.text.strip()
+        cantons = self.cantons()
+        if not cantons:
+            raise self.error(f'unknown canton "{text}"', value,
+                             hint="the geography reference is not loaded in this store (docs/geography.md)")
+        key = text_key(text)
+        if op == "=":
+            codes = [code for code, _, k in cantons if code == text.upper() or k == key]
+        elif op == "^=":
+            codes = [code for code, _, k in cantons if k.startswith(self.nonempty_key(key, value))]
+        else:
+            codes = [code for code, _, k in cantons if self.nonempty_key(key, value) in k]
+        if not codes:
+            if op == "=":
+                close = suggest(key, {k: n for _, n, k in cantons})
+                name = next((n for _, n, k in cantons if k == close), None)
+                raise self.error(f'unknown canton "{text}"', value, suggestion=name,
+                                 hint="a canton is written as INSEE names it (Grenoble-1) or by its code")
+            raise self.error(f'no canton name {"starts with" if op == "^=" else "contains"} "{text}"', value)
+        return codes
+
+    def split_in(self, kind: str, node: Node, codes: list[str], negated: bool) -> str:
+        """``c.canton_code`` (``c.circonscription``) in ``codes``, noted as a Split; for the
+        ``split_at``-th one, who it leaves out instead."""
+        index = len(self.splits)
+        label = ", ".join(v.text for v in node.values) if isinstance(node, InList) else node.value.text
+        self.splits.append(Split(kind, label, codes, positive=not negated))
+        self.params.append(json.dumps(codes))
+        if index == self.split_at:
+            return _SPLIT_CANTON if kind == "canton" else _SPLIT_CIRCO
+        column = "c.canton_code" if kind == "canton" else "c.circonscription"
+        return f"{column} IN (SELECT value FROM json_each(?))"
+
+    def commune_codes(self, value: Value) -> tuple[list[str], list[str]]:
+        """The INSEE codes a commune value names, and the name keys that match contacts whose commune
+        was not resolved. Raises when neither the reference nor any contact knows the name."""
+        text = value.text.strip()
+        if _INSEE.fullmatch(text.upper()):
+            code = text.upper()
+            if self.store.execute("SELECT 1 FROM geo_communes WHERE insee = ?", (code,)).fetchone() is None:
+                if self.store.execute("SELECT 1 FROM contacts WHERE commune_insee = ? LIMIT 1",
+                                      (code,)).fetchone() is None:
+                    raise self.error(f'unknown commune code "{text}"', value)
+            return self.with_arrondissements([code]), []
+        from dbox.geo import _ARRONDISSEMENT, commune_key as commune_words
+
+        words = commune_words(text)
+        key = words.replace(" ", "")
+        if not key:
+            raise self.error("this value has no letter or digit to look for", value)
+        codes = [c for (c,) in self.store.execute("SELECT insee FROM geo_communes WHERE name_key = ?", (words,))]
+        match = _ARRONDISSEMENT.match(words)
+        if not codes and match:
+            codes = [c for (c,) in self.store.execute(
+                "SELECT insee FROM geo_communes WHERE name_key = ?",
+                (f"{match.group(1)} {match.group(2)}e arrondissement",))]
+        if not codes and self.has_geo():
+            codes = [c for c, k in self.store.execute("SELECT insee, name_key FROM geo_communes")
+                     if k.replace(" ", "") == key]
+        self.needs_keys = True
+        if not codes:
+            # Not in the reference: some contacts whose commune was not resolved may bear the name.
+            refresh_keys(self.store)
+            if self.store.execute("SELECT 1 FROM contacts WHERE commune_insee IS NULL AND commune_key = ? LIMIT 1",
+                                  (key,)).fetchone() is None:
+                names = {k.replace(" ", ""): n for n, k in self.store.execute(
+                    "SELECT name, name_key FROM geo_communes WHERE substr(name_key, 1, 1) = ?", (words[:1],))}
+                close = suggest(key, names)
+                raise self.error(f'unknown commune "{text}"', value, suggestion=names.get(close),
+                                 hint="a commune is written as INSEE names it (Saint-Égrève) or by its INSEE code")
+        return self.with_arrondissements(codes), [key]
+
+    def with_arrondissements(self, codes: list[str]) -> list[str]:
+        extra = []
+        for code in codes:
+            prefix = _PLM.get(code)
+            if prefix:
+                extra += [c for (c,) in self.store.execute(
+                    "SELECT insee FROM geo_communes WHERE insee >= ? AND insee < ? AND insee <> ?",
+                    (prefix, prefix + _PREFIX_END, code))]
+        return sorted(set(codes) | set(extra))
+
+    def commune_sql(self, codes: list[str], keys: list[str]) -> str:
+        self.params.append(json.dumps(codes))
+        self.params.append(json.dumps(keys, ensure_ascii=False))
+        return ("(c.commune_insee IN (SELECT value FROM json_each(?)) OR "
+                "(c.commune_insee IS NULL AND c.commune_key IN (SELECT value FROM json_each(?))))")
+
+    def circonscription(self, value: Value) -> str:
+        code = value.text
+        if self.store.execute("SELECT 1 FROM geo_commune_circonscriptions WHERE circonscription = ? LIMIT 1",
+                              (code,)).fetchone() is None:
+            known = [c for (c,) in self.store.execute(
+                "SELECT DISTINCT circonscription FROM geo_commune_circonscriptions WHERE circonscription >= ? "
+                "AND circonscription < ?", (code[:code.index('-') + 1], code[:code.index('-') + 1] + _PREFIX_END))]
+            hint = (f"{code[:code.index('-')]} has {', '.join(known)}" if known else
+                    "the geography reference is not loaded in this store (docs/geography.md)"
+                    if not self.has_geo() else None)
+            raise self.error(f'unknown circonscription "{code}"', value, hint=hint)
+        return code
+
+
+def compile_left_out(store: Store, tree: Node, index: int, *, now: datetime | None = None) -> tuple[str, list]:
+    """``tree`` with its ``index``-th canton/circonscription condition replaced by "lives in a commune
+    partly in it and has no canton (circonscription) of its own": who that condition leaves out."""
+    compiled = compile_filter(store, tree, now=now, split_at=index)
+    return compiled.where, compiled.params
+
+
+# -- keys and hashes the filters need ---------------------------------------------------------------
+
+_KEYS_MISSING = ("first_name_key IS NULL OR last_name_key IS NULL OR address_key IS NULL "
+                 "OR commune_key IS NULL")
+
+
+def keys_missing(store: Store) -> bool:
+    """Whether some contact or custom field lacks its folded search key."""
+    return (store.execute(f"SELECT 1 FROM contacts WHERE {_KEYS_MISSING} LIMIT 1").fetchone() is not None
+            or store.execute("SELECT 1 FROM contact_fields WHERE value_key IS NULL LIMIT 1").fetchone() is not None)
+
+
+def hashes_missing(store: Store) -> bool:
+    return store.execute("SELECT 1 FROM contact_points WHERE value_hash IS NULL LIMIT 1").fetchone() is not None
+
+
+def _in_transaction(store: Store, work: Callable[[], int]) -> int:
+    if store.conn.in_transaction:
+        return work()
+    with store.transaction(immediate=True):
+        return work()
+
+
+def refresh_keys(store: Store, progress: Callable[[int], None] | None = None) -> int:
+    """Compute the missing folded keys of contacts and custom fields; returns how many rows.
+
+    Writers that fill the keys themselves (see docs/filters.md) leave nothing to do here."""
+    def work() -> int:
+        done = 0
+        while True:
+            rows = store.execute(
+                f"SELECT id, first_name, last_name, address, commune_name FROM contacts "
+                f"WHERE {_KEYS_MISSING} LIMIT {_BATCH}").fetchall()
+            if not rows:
+                break
+            store.conn.executemany(
+                "UPDATE contacts SET first_name_key = ?, last_name_key = ?, address_key = ?, commune_key = ? "
+                "WHERE id = ?", [(*contact_keys(*row[1:]), row[0]) for row in rows])
+            done += len(rows)
+            if progress:
+                progress(done)
+        while True:
+            rows = store.execute(
+                f"SELECT contact_id, name, value FROM contact_fields WHERE value_key IS NULL LIMIT {_BATCH}").fetchall()
+            if not rows:
+                break
+            store.conn.executemany("UPDATE contact_fields SET value_key = ? WHERE contact_id = ? AND name = ?",
+                                   [(text_key(value), cid, name) for cid, name, value in rows])
+            done += len(rows)
+            if progress:
+                progress(done)
+        return done
+
+    if not keys_missing(store):
+        return 0
+    return _in_transaction(store, work)
+
+
+def refresh_hashes(store: Store, progress: Callable[[int], None] | None = None) -> int:
+    """Compute the missing suppression hashes of contact points; returns how many rows."""
+    from dbox.store.suppressions import Hasher
+
+    def work() -> int:
+        hasher = Hasher(store)
+        done = 0
+        while True:
+            rows = store.execute(
+                f"SELECT contact_id, kind, value FROM contact_points WHERE value_hash IS NULL LIMIT {_BATCH}"
+            ).fetchall()
+            if not rows:
+                return done
+            store.conn.executemany(
+                "UPDATE contact_points SET value_hash = ? WHERE contact_id = ? AND kind = ? AND value = ?",
+                [(hasher(value), cid, kind, value) for cid, kind, value in rows])
+            done += len(rows)
+            if progress:
+                progress(done)
+
+    if not hashes_missing(store):
+        return 0
+    return _in_transaction(store, work)
+
+
+# -- small look-ups used by the library ---------------------------------------------------------------
+
+def custom_field_names(store: Store) -> list[str]:
+    """The distinct custom field names, read by skipping through the (name, value) index."""
+    return [n for (n,) in store.execute(
+        "WITH RECURSIVE names(name) AS (SELECT min(name) FROM contact_fields UNION ALL "
+        "SELECT (SELECT min(name) FROM contact_fields WHERE name > names.name) FROM names "
+        "WHERE names.name IS NOT NULL) SELECT name FROM names WHERE name IS NOT NULL")]
+
+
+def split_commune_names(store: Store, split: Split) -> list[str]:
+    """The communes partly in the split's cantons (circonscriptions) and in no single one."""
+    table, column = (("geo_commune_cantons", "canton_code") if split.kind == "canton"
+                     else ("geo_commune_circonscriptions", "circonscription"))
+    return [n for (n,) in store.execute(
+        f"SELECT g.name FROM geo_communes g WHERE g.insee IN (SELECT insee FROM {table} WHERE {column} IN "
+        f"(SELECT value FROM json_each(?))) AND (SELECT count(*) FROM {table} t WHERE t.insee = g.insee) > 1 "
+        f"ORDER BY g.name", (json.dumps(split.codes),))]
+
+
+def explain_plan(store: Store, where: str, params: list) -> list[str]:
+    """SQLite's query plan for counting the selection."""
+    return [row[3] for row in store.execute(f"EXPLAIN QUERY PLAN SELECT count(*) FROM contacts c WHERE {where}",
+                                            params)]
+
+
+def segment_key(name: str) -> str:
+    return fold(name)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+def _number(text: str) -> int | float:
+    return float(text) if "." in text else int(text)
+
+
+def _iso(moment: datetime) -> str:
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+            f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z")
+
+
+def _day_bounds(day) -> tuple[str, str]:
+    start = f"{day.year:04d}-{day.month:02d}-{day.day:02d}T00:00:00Z"
+    try:
+        after = day + timedelta(days=1)
+    except OverflowError:
+        return start, "9999-12-31T23:59:59Z" + _PREFIX_END
+    return start, f"{after.year:04d}-{after.month:02d}-{after.day:02d}T00:00:00Z"
+
+
+def _minus(now: datetime, amount: int, unit: str) -> datetime:
+    """``now`` minus ``amount`` units; months and years keep the day (clamped: 31 March - 1 month
+    is 28 or 29 February). Far in the past, it stops at year 1."""
+    try:
+        if unit in ("month", "year"):
+            months = amount * (12 if unit == "year" else 1)
+            index = now.year * 12 + now.month - 1 - months
+            year, month = divmod(index, 12)
+            if year < 1:
+                return datetime(1, 1, 1, tzinfo=timezone.utc)
+            day = min(now.day, calendar.monthrange(year, month + 1)[1])
+            return now.replace(year=year, month=month + 1, day=day)
+        delta = {"minute": timedelta(minutes=amount), "hour": timedelta(hours=amount),
+                 "day": timedelta(days=amount), "week": timedelta(weeks=amount)}[unit]
+        return now - delta
+    except (OverflowError, ValueError):
+        return datetime(1, 1, 1, tzinfo=timezone.utc)
