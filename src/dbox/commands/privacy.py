@@ -247,18 +247,19 @@ def privacy_rectify(
     reason: Optional[str] = typer.Option(None, "--reason", help="Why (e.g. the person's request of 12/11)."),
     history: bool = typer.Option(False, "--history", help="Show the changes recorded so far instead."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the changes; write nothing."),
+    fmt: str = FormatOption,
 ):
     """Correct a contact (right to rectification); who changed what is recorded."""
     from dbox.console import out
-    from dbox.output import render_table
+    from dbox.output import emit, render_table
     from dbox.privacy import rights
     from dbox.store import privacy as store_privacy
 
     store = store_from(ctx)
     contact_id = _contact(store, contact)
     if history:
-        render_table(store_privacy.rectification_history(store, contact_id),
-                     ["at", "by", "field", "old", "new", "reason"], title=f"Changes to contact {contact_id}")
+        emit(store_privacy.rectification_history(store, contact_id), ["at", "by", "field", "old", "new", "reason"],
+             fmt=fmt, title=f"Changes to contact {contact_id}")
         return
     result = rights.rectify(store, contact_id, rights.parse_assignments(set_), reason=reason, dry_run=dry_run)
     if not result.changes:

@@ -4,8 +4,9 @@ The contact store stays on the campaign's own computer; this app runs on a small
 behind HTTPS and only *queues* what it receives. ``dbox optouts import QUEUE`` then reads the
 queue file (copied back, or on a shared folder) and withdraws e-mail consent for each valid token.
 
-- ``POST /u/<token>`` with ``List-Unsubscribe=One-Click`` (what mail clients send) or from the
-  confirmation page: appends ``received_at,token`` to the queue file and answers 200.
+- ``POST /u/<token>`` (or ``/u?token=<token>``) with ``List-Unsubscribe=One-Click`` (what mail
+  clients send) or from the confirmation page: appends ``received_at,token`` to the queue file
+  and answers 200. Set the e-mail channel's ``unsubscribe_url`` to ``https://HOST/u/{token}``.
 - ``GET /u/<token>``: a page with a confirmation button. A GET never unsubscribes (mail
   scanners fetch links).
 - ``GET /healthz``: ``ok``.
@@ -26,7 +27,7 @@ import io
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from dbox.privacy.unsubscribe import well_formed
 
@@ -74,12 +75,14 @@ def make_app(queue: Path | str, *, sender: str = ""):
         if path == "/healthz" and method in ("GET", "HEAD"):
             start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
             return [b"ok"]
-        if not path.startswith("/u/") or not well_formed(path[3:]):
+        token = path[3:] if path.startswith("/u/") else ""
+        if path == "/u":
+            token = (parse_qs(environ.get("QUERY_STRING", "")).get("token") or [""])[0]
+        if not well_formed(token):
             return respond(start_response, "404 Not Found", "Lien inconnu",
                            "<p>Ce lien de désinscription n'est pas valide.</p>")
-        token = path[3:]
         if method == "GET" or method == "HEAD":
-            form = (f'<p>Ne plus recevoir les e-mails{who} ?</p><form method="post" action="/u/{token}">'
+            form = (f'<p>Ne plus recevoir les e-mails{who} ?</p><form method="post" action="/u/{quote(token)}">'
                     f'<input type="hidden" name="List-Unsubscribe" value="One-Click">'
                     f'<button type="submit">Me désinscrire</button></form>')
             return respond(start_response, "200 OK", "Désinscription", form)
