@@ -89,8 +89,10 @@ class Composer:
     def __init__(self, template: Template, rules, *, custom_fields: set[str], campaign_uid: str = "preview",
                  unsubscribe_key: str | None = None, from_address: str | None = None,
                  max_length: int | None = None):
-        from jinja2 import ChainableUndefined, TemplateSyntaxError
+        from jinja2 import TemplateSyntaxError
         from jinja2.sandbox import SandboxedEnvironment
+
+        ChainableUndefined = _undefined_class()
 
         self.template = template
         self.rules = rules
@@ -221,6 +223,22 @@ class Composer:
     def message_id(self, contact_id: int) -> str:
         """Deterministic: the same campaign and contact always give the same Message-ID."""
         return f"<dbox.{self.campaign_uid}.{contact_id}@{self.domain}>"
+
+
+def _undefined_class():
+    """Empty for a field a contact lacks; an error for what the sandbox refuses (``__class__``...)."""
+    from jinja2 import ChainableUndefined
+    from jinja2.exceptions import SecurityError
+
+    class Undefined(ChainableUndefined):
+        __slots__ = ()
+
+        def __str__(self) -> str:
+            if isinstance(self._undefined_exception, type) and issubclass(self._undefined_exception, SecurityError):
+                self._fail_with_undefined_error()
+            return super().__str__()
+
+    return Undefined
 
 
 def has_optout_mention(body: str, mention: str) -> bool:

@@ -151,7 +151,7 @@ def iter_audience(store: Store, reach: Reach, where: str, params: Iterable = (),
     select, select_params = _field_sql(fields, custom)
     query = (f"SELECT a.contact_id, a.address{select} FROM ({sql}) a JOIN contacts c ON c.id = a.contact_id "
              f"WHERE a.reason IS NULL ORDER BY a.contact_id")
-    values = [*all_params, *select_params]
+    values = [*select_params, *all_params]
     if limit is not None:
         query += " LIMIT ?"
         values.append(limit)
@@ -331,6 +331,7 @@ def claim(store: Store, recipient_id: int, reach: Reach) -> str | None:
     """Claim one planned message before calling the provider. Returns None when claimed (and
     committed), else the reason it was not: the row was no longer planned (``'gone'``), or the
     contact is no longer reachable (the row is then ``skipped`` with that reason)."""
+    register_functions(store)
     reason_sql, reason_params = _unreachable_reason(reach, "r.address", "r.contact_id")
     now = utcnow()
     with store.transaction(immediate=True) as conn:
@@ -493,3 +494,20 @@ def unsubscribe_secret(store: Store) -> str:
 
     store.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('unsubscribe_key', ?)", (secrets.token_hex(32),))
     return get_meta(store, "unsubscribe_key")
+
+
+def contact_values(store: Store, contact_id: int, fields: Iterable[str], custom: Iterable[str] = ()) -> tuple[list, str | None]:
+    """One contact's template fields (as ``planned_page`` gives them) and its custom fields as JSON."""
+    select, params = _field_sql(list(fields), custom)
+    row = store.execute(f"SELECT 1{select} FROM contacts c WHERE c.id = ?", [*params, contact_id]).fetchone()
+    if row is None:
+        raise InputError(f"no contact with id {contact_id}")
+    values = list(row[1:])
+    custom_json = values.pop()
+    return values, custom_json
+
+
+def campaigns_with_pending_delivery(store: Store) -> list[int]:
+    return [cid for (cid,) in store.execute(
+        "SELECT DISTINCT campaign_id FROM campaign_recipients WHERE state = 'accepted' AND provider_id IS NOT NULL "
+        "ORDER BY 1")]

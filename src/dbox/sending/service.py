@@ -1,0 +1,437 @@
+"""What the sending commands do, as plain functions the CLI and the tests call.
+
+``plan_send`` checks everything and counts (nothing written); ``start`` creates the campaign,
+freezes its audience and sends or schedules it; ``resume``, ``run_due``, ``reconcile``,
+``sync_statuses`` and ``sync_optouts`` do the rest.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import secrets as _secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dbox.errors import DboxError, InputError, LockedError, ProviderError
+from dbox.sending.compose import Composer, Rendered, Template
+from dbox.sending.engine import RunOptions, RunReport, run_campaign, utc_now
+from dbox.sending.locks import campaign_lock, is_free, run_due_lock
+from dbox.sending.masking import mask
+from dbox.sending.window import SendWindow, iso, parse_when
+from dbox.store import ledger
+
+REASONS = {
+    "no-address": "no address for this channel",
+    "invalid-address": "address marked invalid",
+    "no-consent": "no consent recorded",
+    "consent-withdrawn": "consent withdrawn",
+    "opted-out": "opted out / suppressed",
+    "duplicate-address": "address shared with another recipient",
+}
+
+
+def _noop_log(*_args, **_kwargs) -> None:
+    pass
+
+
+@dataclass
+class Selection:
+    """The audience as the segments library compiles it (a WHERE over alias ``c``)."""
+
+    where: str
+    params: list
+    expression: str = ""
+    segment: str | None = None
+
+
+@dataclass
+class SendRequest:
+    channel: str
+    selection: Selection
+    template: Template
+    at: str | None = None
+    now: bool = False
+    rate: str | None = None
+    workers: int | None = None
+    limit: int | None = None
+    dry_run: bool = False
+    new_campaign: bool = False
+    retry_in_doubt: bool = False
+
+
+@dataclass
+class Plan:
+    request: SendRequest
+    channel: Any
+    settings: dict
+    composer: Composer
+    window: SendWindow | None
+    fingerprint: str
+    counts: dict[str, int] = field(default_factory=dict)   # planned + reasons (new campaign)
+    segments: int = 0
+    encodings: dict[str, int] = field(default_factory=dict)
+    sample: Rendered | None = None
+    sample_to: str | None = None
+    existing: Any = None                                    # a campaign this command resumes
+    due_at: datetime | None = None                          # scheduled (quiet hours or --at)
+    due_reason: str | None = None
+
+    @property
+    def planned(self) -> int:
+        return self.counts.get("planned", 0)
+
+    @property
+    def excluded(self) -> dict[str, int]:
+        return {k: v for k, v in self.counts.items() if k != "planned"}
+
+    @property
+    def cost(self) -> float | None:
+        price = self.composer.rules.price_per_segment
+        return None if price is None or self.composer.rules.kind != "text" else round(self.segments * float(price), 2)
+
+
+def fingerprint(channel: str, selection: Selection, template: Template) -> str:
+    """Same channel, same audience as typed, same message: the same campaign (a rerun resumes it)."""
+    data = json.dumps([channel, selection.segment, selection.expression, selection.where if not
+                       (selection.segment or selection.expression) else "", template.as_dict()],
+                      ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def make_composer(store, channel, settings, template: Template, campaign_uid: str = "preview") -> Composer:
+    return Composer(template, channel.compose_rules(settings), custom_fields=ledger.custom_field_names(store),
+                    campaign_uid=campaign_uid, unsubscribe_key=ledger.unsubscribe_secret(store),
+                    from_address=settings.get("from_address"), max_length=channel.max_length)
+
+
+def channel_window(channel, settings) -> SendWindow | None:
+    return SendWindow.from_settings(settings, channel.quiet_hours)
+
+
+def plan_send(store, request: SendRequest, *, clock: Callable[[], datetime] = utc_now,
+              dry_run_rows: Callable[[int, str, Rendered], None] | None = None) -> Plan:
+    """Check the channel, the template and the audience; count; write nothing."""
+    from dbox.channels import get_channel
+
+    channel = get_channel(request.channel)
+    settings = channel.settings()
+    channel.check(settings, secrets=not request.dry_run)
+    composer = make_composer(store, channel, settings, request.template)
+    window = channel_window(channel, settings)
+    plan = Plan(request, channel, settings, composer, window,
+                fingerprint(request.channel, request.selection, request.template))
+    if not request.new_campaign:
+        existing = ledger.find_by_fingerprint(store, plan.fingerprint)
+        if existing is not None:
+            plan.existing = existing
+            plan.counts = {"planned": ledger.count_state(store, existing.id, "planned")}
+            if existing.status == "done" and not request.retry_in_doubt:
+                if request.dry_run:
+                    return plan
+                raise DboxError(
+                    f"campaign {existing.id} already sent this message to this audience ({existing.created_at}); "
+                    f"nothing left to send",
+                    hint="to send it again as a new campaign, add --new-campaign")
+            _schedule(plan, clock)
+            return plan
+    reach = channel.reach
+    sel = request.selection
+    plan.counts = ledger.audience_counts(store, reach, sel.where, sel.params)
+    plan.counts.setdefault("planned", 0)
+    fields = sorted(composer.fields_needed)
+    for row in ledger.iter_audience(store, reach, sel.where, sel.params, fields, composer.custom_needed):
+        contact_id, address, *values = row
+        custom_json = values.pop()
+        rendered = composer.render(contact_id, address, dict(zip(fields, values)), custom_json)
+        if plan.sample is None:
+            plan.sample, plan.sample_to = rendered, address
+        if rendered.segments:
+            plan.segments += rendered.segments
+            plan.encodings[rendered.encoding] = plan.encodings.get(rendered.encoding, 0) + 1
+        if dry_run_rows is not None:
+            dry_run_rows(contact_id, address, rendered)
+    _schedule(plan, clock)
+    return plan
+
+
+def _schedule(plan: Plan, clock) -> None:
+    request, window = plan.request, plan.window
+    now = clock()
+    if request.at:
+        when = parse_when(request.at, window.tz_name if window else "Europe/Paris")
+        if when > now:
+            plan.due_at, plan.due_reason = when, "--at"
+    if window is not None and not request.now:
+        start = plan.due_at or now
+        opening = window.next_open(start)
+        if opening > start:
+            plan.due_at, plan.due_reason = opening, "quiet hours"
+
+
+def run_options(channel, settings, rate: str | None, workers: int | None, limit: int | None,
+                stored: dict | None = None, clock=utc_now, progress=None) -> RunOptions:
+    from dbox.sending.rate import parse_rate
+
+    stored = stored or {}
+    rate_text = rate or stored.get("rate") or settings.get("rate") or channel.default_rate
+    workers = workers or stored.get("workers") or int(settings.get("workers") or channel.default_workers)
+    if workers < 1 or workers > 32:
+        raise InputError(f"--workers {workers}: use 1 to 32")
+    if limit is not None and limit < 1:
+        raise InputError(f"--limit {limit}: use a number above zero")
+    return RunOptions(rate=parse_rate(rate_text), workers=workers, limit=limit, clock=clock, progress=progress)
+
+
+def start(store, plan: Plan, *, log=_noop_log, clock=utc_now, progress=None) -> tuple[int, RunReport | None]:
+    """Create the campaign and freeze its audience (confirmed by the caller), then send it now or
+    leave it scheduled. Returns (campaign id, the run's report or None when scheduled)."""
+    if plan.existing is not None:
+        return plan.existing.id, resume(store, plan.existing.id, rate=plan.request.rate,
+                                        workers=plan.request.workers, limit=plan.request.limit,
+                                        now=plan.request.now, retry_in_doubt=plan.request.retry_in_doubt,
+                                        log=log, clock=clock, progress=progress)
+    request, channel = plan.request, plan.channel
+    options = run_options(channel, plan.settings, request.rate, request.workers, request.limit, clock=clock,
+                          progress=progress)
+    sel = request.selection
+    holder: dict[str, Any] = {}
+
+    def take_lock(campaign_id: int) -> None:
+        holder["lock"] = campaign_lock(store.path, campaign_id).acquire()
+
+    status = "scheduled" if plan.due_at else "running"
+    try:
+        campaign_id, counts = ledger.create_campaign(
+            store, uid=_secrets.token_hex(8), channel=channel.id, reach=channel.reach, fingerprint=plan.fingerprint,
+            expression=sel.expression, segment=sel.segment, where=sel.where, params=list(sel.params),
+            template=request.template.as_dict(), status=status, due_at=iso(plan.due_at) if plan.due_at else None,
+            ignore_window=request.now, settings={"rate": request.rate, "workers": request.workers},
+            created_by=_user(), on_id=take_lock)
+        log(campaign_id, "created", f"channel={channel.id} planned={counts.get('planned', 0)} "
+                                    f"excluded={sum(v for k, v in counts.items() if k != 'planned')}")
+        if plan.due_at:
+            log(campaign_id, "scheduled", f"due={iso(plan.due_at)} ({plan.due_reason})")
+            return campaign_id, None
+        campaign = ledger.get_campaign(store, campaign_id)
+        composer = make_composer(store, channel, plan.settings, request.template, campaign.uid)
+        report = run_campaign(store, campaign, channel, plan.settings, composer, plan.window, options, log)
+        return campaign_id, report
+    finally:
+        if "lock" in holder:
+            holder["lock"].release()
+
+
+def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now: bool = False,
+           retry_in_doubt: bool = False, log=_noop_log, clock=utc_now, progress=None,
+           lock_held: bool = False) -> RunReport:
+    """Send what is left of a campaign (its in-doubt messages only with ``retry_in_doubt``)."""
+    from dbox.channels import get_channel
+
+    campaign = ledger.get_campaign(store, campaign_id)
+    channel = get_channel(campaign.channel)
+    settings = channel.settings()
+    channel.check(settings)
+    lock = None if lock_held else campaign_lock(store.path, campaign_id).acquire()
+    try:
+        if retry_in_doubt:
+            ledger.mark_stale_claims(store, campaign_id)
+            if channel.supports_lookup and ledger.in_doubt_rows(store, campaign_id):
+                reconcile(store, campaign_id, log=log, lock_held=True)
+            n = ledger.requeue_in_doubt(store, campaign_id)
+            if n:
+                log(campaign_id, "retry-in-doubt", f"{n} message(s) planned again")
+        if now:
+            campaign.ignore_window = True
+        composer = make_composer(store, channel, settings, Template.from_dict(campaign.template), campaign.uid)
+        options = run_options(channel, settings, rate, workers, limit, campaign.settings, clock, progress)
+        return run_campaign(store, campaign, channel, settings, composer, channel_window(channel, settings),
+                            options, log)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def run_due(store, *, log=_noop_log, clock=utc_now) -> list[tuple[int, RunReport | str]]:
+    """Send every campaign that is due; a campaign another process is sending is skipped. Holds the
+    run-due lock for the whole run (a second run-due raises LockedError at once)."""
+    results: list[tuple[int, RunReport | str]] = []
+    with run_due_lock(store.path):
+        due = ledger.due_campaigns(store, iso(clock()))
+        log(None, "run-due", f"{len(due)} campaign(s) to look at")
+        for campaign_id in due:
+            lock = campaign_lock(store.path, campaign_id)
+            try:
+                lock.acquire()
+            except LockedError:
+                log(campaign_id, "skipped", "being sent by another dbox process")
+                results.append((campaign_id, "busy"))
+                continue
+            try:
+                campaign = ledger.get_campaign(store, campaign_id)
+                if campaign.status in ("scheduled", "waiting") and campaign.due_at and campaign.due_at > iso(clock()):
+                    continue
+                report = resume(store, campaign_id, log=log, clock=clock, lock_held=True)
+                results.append((campaign_id, report))
+            except DboxError as exc:
+                log(campaign_id, "error", str(exc))
+                results.append((campaign_id, f"error: {exc}"))
+            finally:
+                lock.release()
+    return results
+
+
+def reconcile(store, campaign_id: int, *, log=_noop_log, lock_held: bool = False) -> dict[str, int]:
+    """Look in-doubt messages up at the provider: found ones become accepted; the others stay
+    in-doubt (marked 'not found'), for the user to resend with --retry-in-doubt."""
+    from dbox.channels import get_channel
+
+    campaign = ledger.get_campaign(store, campaign_id)
+    channel = get_channel(campaign.channel)
+    lock = None if lock_held else campaign_lock(store.path, campaign_id)
+    if lock is not None:
+        lock.acquire()
+    try:
+        stale = ledger.mark_stale_claims(store, campaign_id)
+        if stale:
+            log(campaign_id, "in-doubt", f"{stale} claimed message(s) of an ended process")
+        rows = ledger.in_doubt_rows(store, campaign_id)
+        result = {"in_doubt": len(rows), "found": 0, "not_found": 0, "unsupported": 0}
+        if not rows:
+            return result
+        if not channel.supports_lookup:
+            result["unsupported"] = len(rows)
+            return result
+        settings = channel.settings()
+        channel.check(settings)
+        composer = make_composer(store, channel, settings, Template.from_dict(campaign.template), campaign.uid)
+        fields = sorted(composer.fields_needed)
+        for recipient_id, contact_id, address, claimed_at in rows:
+            body = None
+            try:
+                values, custom = ledger.contact_values(store, contact_id, fields, composer.custom_needed)
+                body = composer.render(contact_id, address, dict(zip(fields, values)), custom).body
+            except (InputError, TypeError):
+                pass
+            found = channel.lookup(settings, address, claimed_at or campaign.created_at, body)
+            if found is not None:
+                ledger.resolve_in_doubt(store, recipient_id, provider_id=found.provider_id,
+                                        provider_status=found.status, state=found.state or "accepted")
+                result["found"] += 1
+            else:
+                ledger.resolve_in_doubt(store, recipient_id, provider_id=None, provider_status=None,
+                                        note="not found at the provider: safe to resend with --retry-in-doubt")
+                result["not_found"] += 1
+        log(campaign_id, "reconciled", f"found={result['found']} not_found={result['not_found']}")
+        ledger.add_event(store, campaign_id, "reconciled", f"found={result['found']} not_found={result['not_found']}")
+        return result
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def sync_statuses(store, campaign_id: int, *, log=_noop_log) -> dict[str, int]:
+    """Fetch delivery statuses for the accepted messages of a campaign."""
+    from dbox.channels import get_channel
+
+    campaign = ledger.get_campaign(store, campaign_id)
+    channel = get_channel(campaign.channel)
+    result = {"checked": 0, "delivered": 0, "undelivered": 0, "failed": 0, "pending": 0}
+    if not channel.supports_status:
+        return result
+    settings = channel.settings()
+    channel.check(settings)
+    batch: list[str] = []
+    since = ledger.first_claim_at(store, campaign_id)
+
+    def flush() -> None:
+        updates = []
+        for d in channel.delivery_statuses(settings, batch, since):
+            result["checked"] += 1
+            if d.state:
+                result[d.state] += 1
+                updates.append((d.provider_id, d.state, d.status, d.code))
+            else:
+                result["pending"] += 1
+        ledger.update_delivery(store, updates)
+        batch.clear()
+
+    for _rid, provider_id, _status, _at in list(ledger.iter_accepted(store, campaign_id)):
+        batch.append(provider_id)
+        if len(batch) >= 1000:
+            flush()
+    if batch:
+        flush()
+    log(campaign_id, "synced", " ".join(f"{k}={v}" for k, v in result.items()))
+    return result
+
+
+OPTOUT_KEYWORDS = {"stop", "arret", "arreter", "stopall", "unsubscribe", "desabonner", "desinscrire",
+                   "desinscription", "cancel", "end", "quit"}
+
+
+def optout_keyword(body: str) -> str | None:
+    """The opt-out keyword a reply starts with (STOP, ARRET, STOP SMS, Arrêt, ...), else None."""
+    from dbox.text import fold
+
+    words = fold(body or "").split()
+    return words[0] if words and words[0] in OPTOUT_KEYWORDS else None
+
+
+def sync_optouts(store, channel_id: str = "sms", *, log=_noop_log) -> dict[str, int]:
+    """Read inbound replies; a reply starting with an opt-out keyword withdraws the channel's
+    consent of every contact holding that number and suppresses the number for the channel."""
+    from dbox.channels import get_channel
+    from dbox.importing.normalize import ValueRejected, normalize_phone
+    from dbox.store.suppressions import Hasher
+
+    channel = get_channel(channel_id)
+    if not channel.supports_inbound:
+        raise InputError(f"channel {channel_id} cannot read replies")
+    settings = channel.settings()
+    channel.check(settings)
+    key = f"optouts.{channel_id}.synced_until"
+    since = ledger.get_meta(store, key)
+    started = iso(utc_now())
+    hasher = Hasher(store)
+    result = {"replies": 0, "optouts": 0, "contacts": 0, "already": 0}
+    for reply in channel.inbound(settings, since):
+        if ledger.replies_seen(store, [reply.provider_id]):
+            result["already"] += 1
+            continue
+        result["replies"] += 1
+        keyword = optout_keyword(reply.body)
+        try:
+            number = normalize_phone(reply.sender).e164
+        except ValueRejected:
+            number = reply.sender
+        with store.transaction(immediate=True):
+            ledger.record_reply(store, reply.provider_id, channel_id, hasher(number), reply.received_at, keyword)
+        if keyword:
+            result["optouts"] += 1
+            result["contacts"] += ledger.record_optout(
+                store, channel.reach, number, source="stop-reply",
+                detail=f"reply {keyword.upper()} received {reply.received_at or ''}".strip(), reason="stop-reply")
+            log(None, "opt-out", f"channel={channel_id} from={mask(number)} keyword={keyword}")
+    ledger.set_meta(store, key, started)
+    return result
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "?"
+
+
+def provider_failure(campaign_id: int, report: RunReport) -> ProviderError | None:
+    """The error a stopped run should exit with (6), or None."""
+    if report.status != "stopped" or report.stop_reason not in ("provider", "fatal", "error"):
+        return None
+    hint = f"resume with: dbox send --resume {campaign_id}"
+    if report.stop_reason == "fatal":
+        hint = "check the channel's credentials (dbox channels setup), then " + hint
+    return ProviderError(f"campaign {campaign_id} stopped: {report.error}; {report.left} message(s) left", hint=hint)

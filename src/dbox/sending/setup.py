@@ -1,0 +1,120 @@
+"""``dbox channels setup``: ask for a channel's settings, validate them, then write the secrets to
+the keyring and the rest to config.toml (nothing is written when anything is wrong)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dbox.errors import InputError
+
+# Settings every channel accepts besides its own fields (quiet hours, speed).
+COMMON = ("rate", "workers", "quiet_hours", "send_days", "send_from", "send_until", "timezone", "holidays",
+          "holidays_subdiv")
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--set {item!r}: use name=value")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def _common(name: str, value: str):
+    from dbox.sending.rate import parse_rate
+    from dbox.sending.window import SendWindow
+
+    if name == "rate":
+        parse_rate(value)
+        return value
+    if name == "workers":
+        if not value.isdigit() or not 1 <= int(value) <= 32:
+            raise InputError(f"workers {value!r}: use 1 to 32")
+        return int(value)
+    if name == "quiet_hours":
+        if value.lower() not in ("true", "false", "yes", "no", "1", "0"):
+            raise InputError(f"quiet_hours {value!r}: use true or false")
+        return value.lower() in ("true", "yes", "1")
+    SendWindow.from_settings({name: value, "quiet_hours": True}, True)   # validates days, times, zone, country
+    return value
+
+
+def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
+                secrets_in: dict[str, str] | None = None) -> list[str]:
+    from dbox.channels import get_channel
+    from dbox.config import section, update_section
+    from dbox.secrets import keyring_problem, set_secret
+
+    channel = get_channel(channel_id)
+    fields = {f.name: f for f in channel.fields}
+    secrets_in = {k: v for k, v in (secrets_in or {}).items() if k}
+    for name in [*given, *secrets_in]:
+        if name not in fields and name not in COMMON:
+            raise InputError(f"unknown setting {name!r} for channel {channel_id}",
+                             hint="settings: " + ", ".join([*fields, *COMMON]))
+    for name in given:
+        if name in fields and fields[name].secret:
+            raise InputError(f"{name} is a secret: type it at the prompt or pass it with --secret-stdin {name}, "
+                             f"never on the command line")
+    for name in secrets_in:
+        if name not in fields or not fields[name].secret:
+            raise InputError(f"--secret-stdin {name}: not a secret of channel {channel_id}")
+    stored = section(f"channels.{channel_id}")
+    plain: dict = {}
+    secret_values: dict[str, str] = {}
+    for name, f in fields.items():
+        if f.secret:
+            value = secrets_in.get(name)
+            if value is None and ask is not None:
+                from dbox.secrets import get_secret
+
+                value = ask(f, get_secret(f"{channel_id}.{name}", None)) or None
+            if value:
+                secret_values[name] = value
+            continue
+        if name in given:
+            value = given[name]
+        elif ask is not None:
+            value = ask(f, stored.get(name, f.default))
+        else:
+            continue
+        if value in (None, ""):
+            if name in stored:
+                plain[name] = None
+            continue
+        try:
+            plain[name] = f.validate(value) if f.validate else value
+        except InputError as exc:
+            raise InputError(f"{name}: {exc}") from None
+    for name in COMMON:
+        if name in given:
+            plain[name] = _common(name, given[name])
+    if secret_values:
+        problem = keyring_problem()
+        if problem:
+            envs = ", ".join(fields[n].env for n in secret_values if fields[n].env)
+            from dbox.errors import NotConfiguredError
+
+            raise NotConfiguredError(f"no usable system keyring: {problem}; nothing was saved",
+                                     hint=f"set {envs} in the environment instead (for cron: in the crontab)")
+    merged = {**stored, **{k: v for k, v in plain.items() if v is not None}}
+    keep = {k: v for k, v in merged.items() if not (k in plain and plain[k] is None)}
+    lines = []
+    if plain:
+        from dbox.config import load_config, save_config
+
+        config = load_config()
+        node = config.setdefault("channels", {})
+        node[channel_id] = keep
+        path = save_config(config)
+        lines.append(f"Saved {', '.join(sorted(k for k in plain))} for channel {channel_id} in {path}.")
+    for name, value in secret_values.items():
+        set_secret(f"{channel_id}.{name}", value, fields[name].env)
+        lines.append(f"Stored {name} in the system keyring.")
+    settings = channel.settings()
+    missing = channel.missing(settings)
+    lines.append(f"Channel {channel_id}: " + ("ready." if not missing else "still missing " + ", ".join(missing) + "."))
+    del update_section
+    return lines
