@@ -132,6 +132,7 @@ class ApiClient:
             now = self.clock()
             if self.pause_until > now:
                 self._wait(self.pause_until - now)
+            self.pause_until = 0.0
             session = self.keeper.fresh()
             try:
                 response = session.request(method, url, **kwargs)
