@@ -107,6 +107,48 @@ def rows(store: Store, selection: Selection, columns: list[str], limit: int | No
     return iter_contacts(store, columns, selection.where, selection.params, limit=limit)
 
 
+def export(store: Store, selection: Selection, columns: list[str], *, fmt: str = "csv",
+           output=None, excel: bool = False, limit: int | None = None, command: str = "segment export") -> int:
+    """Write the selection's contacts (streamed) as CSV or JSON to ``output`` (stdout when None);
+    returns the row count. A file is written under a temporary name and renamed when complete, so
+    a failed export leaves no half-written file. CSV cells are made safe for spreadsheets
+    (see dbox.output). The export is recorded in the audit log."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from dbox.output import FORMATS, emit
+    from dbox.store.contacts import check_columns
+
+    check_columns(list(columns))
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if excel and fmt == "json":
+        raise InputError("--excel is for CSV files, not JSON")
+    if fmt == "table":
+        fmt = "csv"
+    if output is None:
+        written = emit(rows(store, selection, columns, limit), columns, fmt=fmt, excel=excel)
+    else:
+        output = Path(output)
+        if output.is_dir():
+            raise InputError(f"{output} is a folder: give a file name")
+        if not output.parent.exists():
+            raise InputError(f"{output.parent}: no such folder")
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
+        os.close(fd)
+        try:
+            written = emit(rows(store, selection, columns, limit), columns, fmt=fmt, output=Path(tmp), excel=excel)
+            os.chmod(tmp, 0o600)   # personal data: readable by its owner only
+            os.replace(tmp, output)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    record_audit(store, command, written, selection, format=fmt + (" excel" if excel else ""),
+                 columns=",".join(columns))
+    return written
+
+
 def left_out(store: Store, selection: Selection) -> list[str]:
     """Warnings for canton and circonscription conditions: contacts in communes split between
     several cantons (circonscriptions) have none of their own and are not matched. Says how many
@@ -224,13 +266,13 @@ def _references(tree: Node | None) -> set[str]:
     return {store_segments.segment_key(n.name) for n in walk(tree) if isinstance(n, SegmentRef)}
 
 
-def save_segment(store: Store, name: str, expression: str | None = None, *,
+def save_segment(store: Store, name: str, expression: str | None = None, *, segment: str | None = None,
                  shortcuts: dict[str, str] | None = None, description: str | None = None,
                  replace: bool = False) -> SegmentInfo:
     """Save (or with ``replace`` change) a named segment; the definition is checked first: it must
     compile against this store and must not refer to itself, directly or through other segments."""
     name = check_segment_name(name)
-    tree = build_tree(store, expression, shortcuts=shortcuts)
+    tree = build_tree(store, expression, segment=segment, shortcuts=shortcuts)
     if tree is None:
         raise InputError("a saved segment needs an expression or a shortcut flag",
                          hint="dbox segment save rural 'commune.population < 3500'")

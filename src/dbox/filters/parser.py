@@ -262,7 +262,7 @@ class _Parser:
         else:
             close = suggest(name, candidates)
         return self.error(f'unknown field "{word.value}"', word.start, word.end,
-                          suggestion=F.canonical_name(close) if close else None, hint=hint)
+                          suggestion=F.canonical_name(close) if close else None, hint=None if close else hint)
 
     def parse_list(self, word: Token, name: str, spec: F.Field, negated: bool) -> Node:
         opening = self.tok

@@ -86,11 +86,12 @@ def compile_filter(store: Store, tree: Node | None, *, now: datetime | None = No
     with no canton of its own" (see ``Split``). ``segment_override`` maps saved segment keys to
     trees, for checking a definition before it is saved.
     """
-    compiler = _Compiler(store, now or datetime.now(timezone.utc), split_at, segment_override or {})
     if tree is None:
         return Compiled("1", [], None)
-    where, expanded = compiler.compile(tree, negated=False)
-    return Compiled(where, compiler.params, expanded, compiler.needs_keys, compiler.needs_hashes,
+    compiler = _Compiler(store, now or datetime.now(timezone.utc), split_at, segment_override or {})
+    expanded = compiler.expand(tree)
+    where, params = compiler.sql(expanded, negated=False)
+    return Compiled(where, params, expanded, compiler.needs_keys, compiler.needs_hashes,
                     compiler.splits, compiler.segments)
 
 
@@ -98,11 +99,33 @@ def _prefix_bounds(prefix: str) -> list[str]:
     return [prefix, prefix + _PREFIX_END]
 
 
+Fragment = tuple[str, list]
+
+# Conditions an index on contacts answers well: with one of them in an "and", tags, consents and
+# custom fields are checked contact by contact (EXISTS) instead of being read whole.
+_STRONG = {
+    "canton": {"=", "^=", "~"}, "commune": {"="}, "departement": {"="}, "circonscription": {"=", "^="},
+    "postal_code": {"=", "^="}, "commune_insee": {"=", "^="}, "email": {"=", "^="}, "mobile": {"=", "^="},
+    "last_name": {"=", "^="}, "id": {"="},
+}
+_MEMBER_RANK = {"contact_tags": 0, "contact_fields": 1, "consents": 2}
+
+
+@dataclass
+class _Member:
+    """A condition answered by a table of (contact_id, ...) rows: a tag, a custom field, a consent.
+    ``where`` uses ``{t}`` for the table's alias."""
+
+    table: str
+    where: str
+    params: list
+    estimate: int = 0
+
+
 class _Compiler:
     def __init__(self, store: Store, now: datetime, split_at: int | None, overrides: dict):
         self.store = store
         self.now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
-        self.params: list = []
         self.needs_keys = False
         self.needs_hashes = False
         self.splits: list[Split] = []
@@ -113,52 +136,31 @@ class _Compiler:
         self._cantons = None
         self._has_geo = None
 
-    # -- structure ------------------------------------------------------------------------------
-
-    def compile(self, node: Node, negated: bool) -> tuple[str, Node]:
-        if isinstance(node, And):
-            parts = [self.compile(item, negated) for item in node.items]
-            return "(" + " AND ".join(p for p, _ in parts) + ")", And(tuple(n for _, n in parts))
-        if isinstance(node, Or):
-            parts = [self.compile(item, negated) for item in node.items]
-            return "(" + " OR ".join(p for p, _ in parts) + ")", Or(tuple(n for _, n in parts))
-        if isinstance(node, Not):
-            inner, expanded = self.compile(node.item, not negated)
-            return f"({inner} IS NOT 1)", Not(expanded)
-        if isinstance(node, SegmentRef):
-            return self.segment(node, negated)
-        if isinstance(node, Tag):
-            return self.tag(node), node
-        if isinstance(node, Consent):
-            self.params.append(node.channel)
-            return ("c.id IN (SELECT contact_id FROM consents WHERE channel = ? AND status = 'granted')"), node
-        if isinstance(node, Reachable):
-            return self.reachable(node), node
-        if isinstance(node, IsEmpty):
-            sql = self.is_empty(node)
-            return (f"({sql} IS NOT 1)" if node.negated else sql), node
-        if isinstance(node, InList):
-            sql = self.in_list(node, negated != node.negated)
-            return (f"({sql} IS NOT 1)" if node.negated else sql), node
-        if isinstance(node, Compare):
-            if node.op in _NEGATED:
-                sql = self.compare(node, _NEGATED[node.op], not negated)
-                return f"({sql} IS NOT 1)", node
-            return self.compare(node, node.op, negated), node
-        raise TypeError(f"not a filter node: {node!r}")
-
     def error(self, message: str, node: Node, *, suggestion: str | None = None,
               hint: str | None = None, at_field: bool = False) -> FilterSyntaxError:
         source = node.source or Source("")
         start, end = node.field_span if at_field and getattr(node, "field_span", (0, 0)) != (0, 0) else node.span
         return FilterSyntaxError(message, source, start, end, suggestion=suggestion, hint=hint)
 
-    # -- saved segments, tags, consent, reachability ----------------------------------------------
+    # -- pass 1: saved segments replaced by their definitions -------------------------------------
 
-    def segment(self, node: SegmentRef, negated: bool) -> tuple[str, Node]:
+    def expand(self, node: Node) -> Node:
+        if isinstance(node, (And, Or)):
+            items = []
+            for item in node.items:
+                item = self.expand(item)
+                items.extend(item.items if type(item) is type(node) else (item,))
+            return type(node)(tuple(items), span=node.span, source=node.source)
+        if isinstance(node, Not):
+            return Not(self.expand(node.item), span=node.span, source=node.source)
+        if isinstance(node, SegmentRef):
+            return self.segment(node)
+        return node
+
+    def segment(self, node: SegmentRef) -> Node:
         from dbox.store import segments as saved
 
-        key = segment_key(node.name)
+        key = saved.segment_key(node.name)
         if key in self.stack:
             chain = " -> ".join(f"in:{name}" for name in [*self.stack[self.stack.index(key):], key])
             raise self.error(f'segment "{node.name}" refers to itself ({chain})', node)
@@ -173,16 +175,126 @@ class _Compiler:
             tree = parse(Source(row.expression, kind="segment", name=row.name))
         if key not in self.segments:
             self.segments.append(key)
-        if tree is None:
-            return "1", And(())
         self.stack.append(key)
         try:
-            sql, expanded = self.compile(tree, negated)
+            return self.expand(tree)
         finally:
             self.stack.pop()
-        return sql, expanded
 
-    def tag(self, node: Tag) -> str:
+    # -- pass 2: SQL -----------------------------------------------------------------------------
+
+    def sql(self, node: Node, negated: bool) -> Fragment:
+        if isinstance(node, And):
+            return self.conjunction(node.items, negated)
+        if isinstance(node, Or):
+            parts = [self.sql(item, negated) for item in node.items]
+            return "(" + " OR ".join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
+        if isinstance(node, Not):
+            inner, params = self.sql(node.item, not negated)
+            return f"({inner} IS NOT 1)", params
+        member = self.member(node)
+        if member is not None:
+            sql, params = self.group_in([member])
+            if isinstance(node, Reachable):
+                rest, rest_params = self.reachable_rest(node)
+                return f"({sql} AND {rest})", params + rest_params
+            return sql, params
+        return self.leaf(node, negated)
+
+    def conjunction(self, items, negated: bool) -> Fragment:
+        strong = any(_is_strong(item) for item in items)
+        has_members = any(isinstance(item, (Tag, Consent, Reachable)) for item in items)
+        members, parts = [], []
+        for item in items:
+            member = self.member(item)
+            if member is None:
+                if (strong or has_members) and isinstance(item, Compare) and item.field == "commune.population" \
+                        and item.op not in _NEGATED:
+                    # Another condition drives: look the commune up for each contact it finds.
+                    parts.append(("EXISTS (SELECT 1 FROM geo_communes g WHERE g.insee = c.commune_insee "
+                                  f"AND g.population {item.op} ?)", [_number(item.value.text)]))
+                    continue
+                parts.append(self.sql(item, negated))
+                continue
+            members.append(member)
+            if isinstance(item, Reachable):
+                parts.append(self.reachable_rest(item))
+        if members:
+            tags = [m for m in members if m.table == "contact_tags"]
+            if len(tags) > 1:   # smallest tag first: same SQL, parameters in a better order
+                for m in tags:
+                    m.estimate = self.tag_size(m.params[0])
+            members.sort(key=lambda m: (_MEMBER_RANK[m.table], m.estimate))
+            if strong:
+                parts[:0] = [self.member_exists(m) for m in members]
+            else:
+                parts.insert(0, self.group_in(members))
+        return "(" + " AND ".join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
+
+    def group_in(self, members: list[_Member]) -> Fragment:
+        """``c.id IN (...)`` over the members joined on contact_id, the first one driving."""
+        tables, wheres, params = [], [], []
+        for i, m in enumerate(members, 1):
+            alias = f"t{i}"
+            tables.append(f"{m.table} {alias}")
+            wheres.append(m.where.format(t=alias))
+            params.extend(m.params)
+            if i > 1:
+                wheres.append(f"{alias}.contact_id = t1.contact_id")
+        return (f"c.id IN (SELECT t1.contact_id FROM {' CROSS JOIN '.join(tables)} WHERE {' AND '.join(wheres)})",
+                params)
+
+    def member_exists(self, m: _Member) -> Fragment:
+        return f"EXISTS (SELECT 1 FROM {m.table} t WHERE {m.where.format(t='t')} AND t.contact_id = c.id)", m.params
+
+    def tag_size(self, tag_id: int, cap: int = 100_000) -> int:
+        return self.store.execute("SELECT count(*) FROM (SELECT 1 FROM contact_tags WHERE tag_id = ? LIMIT ?)",
+                                  (tag_id, cap)).fetchone()[0]
+
+    def member(self, node: Node) -> _Member | None:
+        """The table condition a node stands for, when it is one (positive conditions only)."""
+        if isinstance(node, Tag):
+            return _Member("contact_tags", "{t}.tag_id = ?", [self.tag_id(node)])
+        if isinstance(node, (Consent, Reachable)):
+            if isinstance(node, Reachable):
+                self.needs_hashes = True
+            return _Member("consents", "{t}.channel = ? AND {t}.status = 'granted'", [node.channel])
+        if isinstance(node, (Compare, InList)) and node.field.startswith(F.CUSTOM_PREFIX):
+            if isinstance(node, InList) and not node.negated:
+                name = self.custom_name(node)
+                keys = [text_key(v.text) for v in node.values]
+                return _Member("contact_fields", "{t}.name = ? AND {t}.value_key IN (SELECT value FROM json_each(?))",
+                               [name, json.dumps(keys, ensure_ascii=False)])
+            if isinstance(node, Compare) and node.op not in _NEGATED:
+                where, params = self.custom_condition(node, node.op)
+                return _Member("contact_fields", where, params)
+        return None
+
+    def reachable_rest(self, node: Reachable) -> Fragment:
+        """reachable:X besides its consent: a primary address, valid, not suppressed."""
+        column, kind = ("c.mobile", "mobile") if node.channel == "sms" else ("c.email", "email")
+        return (f"({column} IS NOT NULL AND EXISTS (SELECT 1 FROM contact_points p WHERE p.contact_id = c.id "
+                f"AND p.kind = ? AND p.value = {column} AND p.status = 'valid' AND NOT EXISTS "
+                f"(SELECT 1 FROM suppressions s WHERE s.value_hash = p.value_hash "
+                f"AND (s.channel IS NULL OR s.channel = ?))))"), [kind, node.channel]
+
+    def leaf(self, node: Node, negated: bool) -> Fragment:
+        if isinstance(node, IsEmpty):
+            sql, params = self.is_empty(node)
+            return (f"({sql} IS NOT 1)" if node.negated else sql), params
+        if isinstance(node, InList):
+            sql, params = self.in_list(node, negated != node.negated)
+            return (f"({sql} IS NOT 1)" if node.negated else sql), params
+        if isinstance(node, Compare):
+            if node.op in _NEGATED:
+                sql, params = self.compare(node, _NEGATED[node.op], not negated)
+                return f"({sql} IS NOT 1)", params
+            return self.compare(node, node.op, negated)
+        raise TypeError(f"not a filter node: {node!r}")
+
+    # -- tags -------------------------------------------------------------------------------------
+
+    def tag_id(self, node: Tag) -> int:
         key = fold(node.name)
         row = self.store.execute("SELECT id FROM tags WHERE key = ?", (key,)).fetchone()
         if row is None:
@@ -191,39 +303,27 @@ class _Compiler:
             close = suggest(key, keys)
             raise self.error(f'unknown tag "{node.name}"', node, suggestion=keys.get(close),
                              hint="dbox tag list shows the tags")
-        self.params.append(row[0])
-        return "c.id IN (SELECT contact_id FROM contact_tags WHERE tag_id = ?)"
-
-    def reachable(self, node: Reachable) -> str:
-        self.needs_hashes = True
-        column, kind = ("c.mobile", "mobile") if node.channel == "sms" else ("c.email", "email")
-        self.params.extend([node.channel, kind, node.channel])
-        return (f"(c.id IN (SELECT contact_id FROM consents WHERE channel = ? AND status = 'granted') "
-                f"AND {column} IS NOT NULL "
-                f"AND EXISTS (SELECT 1 FROM contact_points p WHERE p.contact_id = c.id AND p.kind = ? "
-                f"AND p.value = {column} AND p.status = 'valid' "
-                f"AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.value_hash = p.value_hash "
-                f"AND (s.channel IS NULL OR s.channel = ?))))")
+        return row[0]
 
     # -- is empty, in, comparisons ----------------------------------------------------------------
 
-    def is_empty(self, node: IsEmpty) -> str:
+    def is_empty(self, node: IsEmpty) -> Fragment:
         name = node.field
         spec = F.lookup(name)
         if spec.kind == "custom":
-            self.params.append(self.custom_name(node))
-            return "(c.id IN (SELECT contact_id FROM contact_fields WHERE name = ? AND value <> '') IS NOT 1)"
+            return ("(EXISTS (SELECT 1 FROM contact_fields f WHERE f.contact_id = c.id AND f.name = ? "
+                    "AND f.value <> '') IS NOT 1)"), [self.custom_name(node)]
         if name == "commune.population":
             return ("(c.commune_insee IN (SELECT insee FROM geo_communes WHERE population IS NOT NULL) "
-                    "IS NOT 1)")
+                    "IS NOT 1)"), []
         if name == "canton":
-            return "(c.canton_code IS NULL OR c.canton_code = '')"
+            return "(c.canton_code IS NULL OR c.canton_code = '')", []
         if name == "commune":
-            return "(c.commune_name IS NULL OR c.commune_name = '')"
+            return "(c.commune_name IS NULL OR c.commune_name = '')", []
         column = _NAME_COLUMNS[name][0] if name in _NAME_COLUMNS else _PLAIN_COLUMNS[name]
-        return f"({column} IS NULL OR {column} = '')"
+        return f"({column} IS NULL OR {column} = '')", []
 
-    def in_list(self, node: InList, negated: bool) -> str:
+    def in_list(self, node: InList, negated: bool) -> Fragment:
         spec = F.lookup(node.field)
         name = node.field
         if spec.kind == "canton":
@@ -240,29 +340,22 @@ class _Compiler:
             codes = sorted({self.circonscription(v) for v in node.values})
             return self.split_in("circonscription", node, codes, negated)
         if spec.kind == "custom":
+            name = self.custom_name(node)
             keys = [text_key(v.text) for v in node.values]
-            self.params.append(self.custom_name(node))
-            self.params.append(json.dumps(keys, ensure_ascii=False))
-            return ("c.id IN (SELECT contact_id FROM contact_fields WHERE name = ? "
-                    "AND value_key IN (SELECT value FROM json_each(?)))")
+            return ("EXISTS (SELECT 1 FROM contact_fields f WHERE f.contact_id = c.id AND f.name = ? "
+                    "AND f.value_key IN (SELECT value FROM json_each(?)))"), [name, json.dumps(keys, ensure_ascii=False)]
         if name == "commune.population":
             numbers = [_number(v.text) for v in node.values]
-            self.params.append(json.dumps(numbers))
             return ("c.commune_insee IN (SELECT insee FROM geo_communes WHERE population IN "
-                    "(SELECT value FROM json_each(?)))")
+                    "(SELECT value FROM json_each(?)))"), [json.dumps(numbers)]
         if spec.kind == "name":
             self.needs_keys = True
-            return self.json_in(_NAME_COLUMNS[name][1], [text_key(v.text) for v in node.values])
+            return _json_in(_NAME_COLUMNS[name][1], [text_key(v.text) for v in node.values])
         if spec.kind == "number":
-            return self.json_in(_PLAIN_COLUMNS[name], [_number(v.text) for v in node.values])
-        values = [self.plain_value(name, spec, v, "=") for v in node.values]
-        return self.json_in(_PLAIN_COLUMNS[name], values)
+            return _json_in(_PLAIN_COLUMNS[name], [_number(v.text) for v in node.values])
+        return _json_in(_PLAIN_COLUMNS[name], [self.plain_value(name, spec, v, "=") for v in node.values])
 
-    def json_in(self, column: str, values: list) -> str:
-        self.params.append(json.dumps(values, ensure_ascii=False))
-        return f"{column} IN (SELECT value FROM json_each(?))"
-
-    def compare(self, node: Compare, op: str, negated: bool) -> str:
+    def compare(self, node: Compare, op: str, negated: bool) -> Fragment:
         """``node`` with operator ``op`` (``!=`` and ``!~`` arrive here as ``=`` and ``~``)."""
         spec = F.lookup(node.field)
         name, value = node.field, node.value
@@ -271,43 +364,29 @@ class _Compiler:
         if spec.kind == "canton":
             return self.split_in("canton", node, self.canton_codes(value, op), negated)
         if spec.kind == "commune":
-            if op in ("=",):
+            if op == "=":
                 return self.commune_sql(*self.commune_codes(value))
             self.needs_keys = True
-            key = self.nonempty_key(commune_key(value.text), node)
-            return self.key_match("c.commune_key", op, key)
+            return _key_match("c.commune_key", op, self.nonempty_key(commune_key(value.text), node))
         if spec.kind == "circonscription" and op == "=":
             return self.split_in("circonscription", node, [self.circonscription(value)], negated)
         if spec.kind == "custom":
-            return self.custom_compare(node, op)
+            where, params = self.custom_condition(node, op)
+            return f"EXISTS (SELECT 1 FROM contact_fields f WHERE {where.format(t='f')} AND f.contact_id = c.id)", params
         if name == "commune.population":
-            self.params.append(_number(value.text))
-            return f"c.commune_insee IN (SELECT insee FROM geo_communes WHERE population {op} ?)"
+            return f"c.commune_insee IN (SELECT insee FROM geo_communes WHERE population {op} ?)", [_number(value.text)]
         if spec.kind == "number":
-            self.params.append(_number(value.text))
-            return f"{_PLAIN_COLUMNS[name]} {op} ?"
+            return f"{_PLAIN_COLUMNS[name]} {op} ?", [_number(value.text)]
         if spec.kind == "name":
             self.needs_keys = True
             key = text_key(value.text)
             if op in ("^=", "~"):
                 key = self.nonempty_key(key, node)
-            return self.key_match(_NAME_COLUMNS[name][1], op, key)
+            return _key_match(_NAME_COLUMNS[name][1], op, key)
         column = _PLAIN_COLUMNS[name]
         if op in ("^=", "~"):
-            fragment = self.plain_fragment(name, value, node)
-            return self.key_match(column, op, fragment)
-        self.params.append(self.plain_value(name, spec, value, op))
-        return f"{column} {op} ?"
-
-    def key_match(self, column: str, op: str, key: str) -> str:
-        if op == "^=":
-            self.params.extend(_prefix_bounds(key))
-            return f"({column} >= ? AND {column} < ?)"
-        if op == "~":
-            self.params.append(key)
-            return f"instr({column}, ?) > 0"
-        self.params.append(key)
-        return f"{column} {op} ?"
+            return _key_match(column, op, self.plain_fragment(name, value, node))
+        return f"{column} {op} ?", [self.plain_value(name, spec, value, op)]
 
     def nonempty_key(self, key: str, node: Node) -> str:
         if not key:
@@ -373,14 +452,12 @@ class _Compiler:
 
     # -- dates ----------------------------------------------------------------------------------
 
-    def date_compare(self, column: str, op: str, value: Value) -> str:
+    def date_compare(self, column: str, op: str, value: Value) -> Fragment:
         start, end = self.date_bounds(value)
         if op == "=":
-            self.params.extend([start, end])
-            return f"({column} >= ? AND {column} < ?)"
+            return f"({column} >= ? AND {column} < ?)", [start, end]
         bound, sql_op = {"<": (start, "<"), "<=": (end, "<"), ">": (end, ">="), ">=": (start, ">=")}[op]
-        self.params.append(bound)
-        return f"{column} {sql_op} ?"
+        return f"{column} {sql_op} ?", [bound]
 
     def date_bounds(self, value: Value) -> tuple[str, str]:
         """[start, end) of the day, or of the second, that a date value denotes, as ISO UTC text."""
@@ -418,20 +495,18 @@ class _Compiler:
                                                        or "none yet (they come from imports)"))
         return name
 
-    def custom_compare(self, node: Compare, op: str) -> str:
+    def custom_condition(self, node: Compare, op: str) -> Fragment:
+        """A condition on one contact_fields row (alias ``{t}``): its name and value."""
         name = self.custom_name(node)
         value = node.value
-        base = "c.id IN (SELECT contact_id FROM contact_fields WHERE name = ? AND "
-        self.params.append(name)
         if op in F.ORDER and value.kind == "number":
-            self.params.append(_number(value.text))
-            return (base + "(value GLOB '[0-9]*' OR value GLOB '-[0-9]*') "
-                    f"AND CAST(replace(value, ',', '.') AS REAL) {op} ?)")
+            return ("{t}.name = ? AND ({t}.value GLOB '[0-9]*' OR {t}.value GLOB '-[0-9]*') "
+                    f"AND CAST(replace({{t}}.value, ',', '.') AS REAL) {op} ?"), [name, _number(value.text)]
+        key = text_key(value.text)
         if op in ("^=", "~"):
-            key = self.nonempty_key(text_key(value.text), node)
-        else:
-            key = text_key(value.text)
-        return base + self.key_match("value_key", op, key) + ")"
+            key = self.nonempty_key(key, node)
+        sql, params = _key_match("{t}.value_key", op, key)
+        return "{t}.name = ? AND " + sql, [name, *params]
 
     # -- geography ------------------------------------------------------------------------------
 
@@ -469,17 +544,17 @@ class _Compiler:
             raise self.error(f'no canton name {"starts with" if op == "^=" else "contains"} "{text}"', value)
         return codes
 
-    def split_in(self, kind: str, node: Node, codes: list[str], negated: bool) -> str:
+    def split_in(self, kind: str, node: Node, codes: list[str], negated: bool) -> Fragment:
         """``c.canton_code`` (``c.circonscription``) in ``codes``, noted as a Split; for the
         ``split_at``-th one, who it leaves out instead."""
         index = len(self.splits)
         label = ", ".join(v.text for v in node.values) if isinstance(node, InList) else node.value.text
         self.splits.append(Split(kind, label, codes, positive=not negated))
-        self.params.append(json.dumps(codes))
+        params = [json.dumps(codes)]
         if index == self.split_at:
-            return _SPLIT_CANTON if kind == "canton" else _SPLIT_CIRCO
+            return (_SPLIT_CANTON if kind == "canton" else _SPLIT_CIRCO), params
         column = "c.canton_code" if kind == "canton" else "c.circonscription"
-        return f"{column} IN (SELECT value FROM json_each(?))"
+        return f"{column} IN (SELECT value FROM json_each(?))", params
 
     def commune_codes(self, value: Value) -> tuple[list[str], list[str]]:
         """The INSEE codes a commune value names, and the name keys that match contacts whose commune
@@ -530,11 +605,10 @@ class _Compiler:
                     (prefix, prefix + _PREFIX_END, code))]
         return sorted(set(codes) | set(extra))
 
-    def commune_sql(self, codes: list[str], keys: list[str]) -> str:
-        self.params.append(json.dumps(codes))
-        self.params.append(json.dumps(keys, ensure_ascii=False))
+    def commune_sql(self, codes: list[str], keys: list[str]) -> Fragment:
         return ("(c.commune_insee IN (SELECT value FROM json_each(?)) OR "
-                "(c.commune_insee IS NULL AND c.commune_key IN (SELECT value FROM json_each(?))))")
+                "(c.commune_insee IS NULL AND c.commune_key IN (SELECT value FROM json_each(?))))"), [
+            json.dumps(codes), json.dumps(keys, ensure_ascii=False)]
 
     def circonscription(self, value: Value) -> str:
         code = value.text
@@ -671,6 +745,26 @@ def segment_key(name: str) -> str:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+
+def _is_strong(node: Node) -> bool:
+    if isinstance(node, Compare):
+        return node.op in _STRONG.get(node.field, ())
+    if isinstance(node, InList):
+        return not node.negated and node.field in _STRONG
+    return False
+
+
+def _json_in(column: str, values: list) -> Fragment:
+    return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(values, ensure_ascii=False)]
+
+
+def _key_match(column: str, op: str, key: str) -> Fragment:
+    if op == "^=":
+        return f"({column} >= ? AND {column} < ?)", _prefix_bounds(key)
+    if op == "~":
+        return f"instr({column}, ?) > 0", [key]
+    return f"{column} {op} ?", [key]
+
 
 def _number(text: str) -> int | float:
     return float(text) if "." in text else int(text)
