@@ -151,5 +151,205 @@ def followers_stats(
     emit(rows, ["network", "relation", "people", "contacts", "audience_only"], fmt=fmt, output=output)
 
 
+# -- dbox connect ----------------------------------------------------------------------------------------
+
+def connect(
+    ctx: typer.Context,
+    network: Optional[str] = typer.Argument(None, help=NETWORK_HELP),
+    list_: bool = typer.Option(False, "--list", help="Show the connected accounts and until when."),
+    client_id: Optional[str] = typer.Option(None, "--client-id", help="Your app's client id (kept in config.toml)."),
+    client_secret: bool = typer.Option(False, "--client-secret", help="Ask for the app's client secret (kept in the keyring)."),
+    instance: Optional[str] = typer.Option(None, "--instance", help="Mastodon: your server, https://mastodon.social"),
+    page: Optional[str] = typer.Option(None, "--page", help="Facebook: the Page to post as (id or name)."),
+    paste: bool = typer.Option(False, "--paste", help="No browser here: paste the address the browser was sent to."),
+    timeout: int = typer.Option(300, "--timeout", help="Seconds to wait for the browser."),
+    disconnect: bool = typer.Option(False, "--disconnect", help="Forget the account and delete its tokens."),
+):
+    """Connect an account with OAuth (tokens go to the system keyring), or list connections.
+
+    dbox prints an address to open in a browser and catches the answer on 127.0.0.1 (the
+    redirect address registered with your app, default http://127.0.0.1:8765/callback). On a
+    server without a browser, use --paste and paste back the address the browser ends up on.
+    """
+    from dbox.console import out
+    from dbox.errors import InputError
+    from dbox.social import connections, oauth
+    from dbox.social.formats import check_network
+
+    store = store_from(ctx)
+    if list_:
+        _print_accounts(store)
+        return
+    if network is None:
+        raise InputError("which network? x, linkedin, facebook or mastodon", hint="or: dbox connect --list")
+    network = check_network(network)
+    if disconnect:
+        done = connections.disconnect(store, network)
+        out.print(f"{network}: disconnected; its tokens were deleted." if done else f"{network}: was not connected.")
+        return
+    secret = typer.prompt(f"{network} client secret", hide_input=True) if client_secret else None
+    config = connections.prepare(network, client_id=client_id, client_secret=secret, instance=instance)
+    auth = oauth.begin(config)
+    if paste:
+        out.print(f"Open this address in a browser, authorize dbox, then copy the address the browser is sent to:\n\n"
+                  f"  {auth.url}\n")
+        pasted = typer.prompt("Address (or code)")
+    else:
+        catcher = oauth.RedirectCatcher(config.redirect_uri)
+        out.print(f"Opening the browser at:\n\n  {auth.url}\n\nWaiting for the answer on {config.redirect_uri} "
+                  f"(up to {timeout} s; no browser here? use --paste)")
+        _open_browser(auth.url)
+        pasted = catcher.wait(timeout)
+    account = connections.complete(store, auth, pasted, page=page)
+    who = account["handle"] or account["display_name"] or account["account_id"]
+    until = f"until {account['expires_at']}" if account["expires_at"] else "with no expiry"
+    renew = ", renews itself" if account["refreshable"] else ""
+    out.print(f"{network}: connected as {who} ({until}{renew}). Tokens are in the system keyring.")
+
+
+def _open_browser(url: str) -> None:
+    """In a thread: some browsers' launchers wait for the page, which waits for our catcher."""
+    import threading
+    import webbrowser
+
+    threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+
+def _print_accounts(store) -> None:
+    from dbox.output import emit
+    from dbox.store.social import list_accounts
+
+    rows = [(a["network"], a["handle"] or a["display_name"] or a["account_id"], a["connected_at"],
+             a["expires_at"] or "no expiry", "yes" if a["refreshable"] else "no", a["synced_at"] or "")
+            for a in list_accounts(store)]
+    if not rows:
+        from dbox.console import out
+
+        out.print("No account connected. Try: dbox connect x")
+        return
+    emit(rows, ["network", "account", "connected", "token_until", "renews_itself", "followers_synced"])
+
+
+# -- dbox post -------------------------------------------------------------------------------------------
+
+def post(
+    ctx: typer.Context,
+    text: str = typer.Argument(..., help="The text of the post."),
+    image: Optional[Path] = typer.Option(None, "--image", help="An image (JPEG, PNG, GIF, WebP)."),
+    network: Optional[str] = typer.Option(None, "--network", "-n", help="Comma-separated networks (default: every connected one)."),
+    at: Optional[str] = typer.Option(None, "--at", help="Publish later (2026-12-01T18:30, local time): run-due publishes it."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only check and preview."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (cron)."),
+):
+    """Publish a post to several networks at once, checked, previewed and confirmed.
+
+    Each network's rules are checked before anything is sent (X counts 280 with every link as
+    23). The same post is never published twice: running the command again reports the post
+    already made.
+    """
+    from dbox.console import out
+    from dbox.social import posting
+
+    store = store_from(ctx)
+    networks = [n.strip() for n in network.split(",") if n.strip()] if network else None
+    plan = posting.plan_post(store, text, networks, image, posting.parse_at(at))
+    _print_preview(plan)
+    if not plan.ok:
+        from dbox.errors import InputError
+
+        problems = "; ".join(f"{c.network}: {', '.join(c.problems)}" for c in plan.checks if not c.ok)
+        raise InputError(f"the post does not fit: {problems}; nothing was published",
+                         hint="shorten it, or leave a network out with --network")
+    if dry_run:
+        out.print("Dry run: nothing was published.")
+        return
+    when = f"at {plan.due_at}" if plan.due_at else "now"
+    confirm_or_abort(f"Publish to {', '.join(plan.networks)} {when}?", yes)
+    outcomes = posting.create_posts(store, plan, created_by=_user())
+    if not plan.due_at:
+        outcomes = [posting.publish_campaign(store, o.campaign_id) if o.state == "scheduled" else o for o in outcomes]
+    _print_outcomes(outcomes)
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "dbox"
+
+
+def _print_preview(plan) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from dbox.console import out
+
+    out.print(f"[bold]Post[/] ({len(plan.text)} characters{', image ' + escape(plan.image.name) if plan.image else ''}):")
+    out.print(escape(plan.text), soft_wrap=True)
+    table = Table(title="Per network")
+    for column in ("network", "account", "length", "limit", "check"):
+        table.add_column(column)
+    for check in plan.checks:
+        account = plan.accounts[check.network]
+        table.add_row(check.network, escape(account["handle"] or account["display_name"] or account["account_id"]),
+                      str(check.length), str(check.limit), "ok" if check.ok else escape("; ".join(check.problems)))
+    out.print(table)
+
+
+def _print_outcomes(outcomes) -> None:
+    from dbox.console import out
+
+    words = {"published": "published", "scheduled": "scheduled", "already-published": "already published, not again",
+             "in-doubt": "IN DOUBT (may be published; check before retrying)", "failed": "failed, nothing published",
+             "busy": "being published by another dbox process"}
+    for o in outcomes:
+        where = o.url or o.post_id or o.detail or ""
+        out.print(f"{o.network}: {words[o.state]} (campaign {o.campaign_id}) {where}".rstrip())
+    if any(o.state == "scheduled" for o in outcomes):
+        out.print("Scheduled posts are published by: dbox posts publish-due (run it from cron).")
+    if any(o.state in ("in-doubt",) for o in outcomes):
+        out.print("After checking the account: dbox posts retry CAMPAIGN --retry-in-doubt")
+
+
+posts_app = typer.Typer(no_args_is_help=True, help="Posts made or scheduled with dbox post.")
+
+
+@posts_app.command("list")
+def posts_list(ctx: typer.Context, fmt: str = FormatOption, output: Optional[Path] = OutputOption):
+    """Every post campaign: network, status, when, post id (or error)."""
+    from dbox.output import emit
+    from dbox.social.posting import post_campaigns
+
+    emit(post_campaigns(store_from(ctx)), ["campaign", "network", "status", "due_at", "text", "post_or_error"],
+         fmt=fmt, output=output)
+
+
+@posts_app.command("publish-due")
+def posts_publish_due(ctx: typer.Context):
+    """Publish the scheduled posts that are due (for cron, next to dbox run-due)."""
+    from dbox.social.posting import publish_due
+
+    _print_outcomes(publish_due(store_from(ctx)))
+
+
+@posts_app.command("retry")
+def posts_retry(
+    ctx: typer.Context,
+    campaign: int = typer.Argument(..., help="The post's campaign id (dbox posts list)."),
+    retry_in_doubt: bool = typer.Option(False, "--retry-in-doubt", help="Publish even if it may already be online."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+):
+    """Publish again a post that failed (or, with --retry-in-doubt, one in doubt)."""
+    from dbox.social.posting import publish_campaign
+
+    confirm_or_abort(f"Publish campaign {campaign} again?", yes)
+    _print_outcomes([publish_campaign(store_from(ctx), campaign, retry_in_doubt=retry_in_doubt)])
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(followers_app, name="followers", help="Import followers, link them to contacts, follow growth.")
+    app.command("connect")(connect)
+    app.command("post")(post)
+    app.add_typer(posts_app, name="posts", help="Posts made or scheduled with dbox post.")
