@@ -37,6 +37,8 @@ def test_overseas_phone_by_postal_code_region():
     assert normalize_phone("0696 12 34 56", "MQ").e164 == "+596696123456"
     assert normalize_phone("0692 12 34 56", "RE").e164 == "+262692123456"
     assert normalize_phone("0690 12 34 56", "GP").e164 == "+590690123456"
+    # A metropolitan mobile of someone living overseas stays metropolitan.
+    assert normalize_phone("06 42 78 37 86", "RE").e164 == "+33642783786"
     # Without a postal code, a number only one overseas region knows is still recognised.
     assert normalize_phone("0694 12 34 56").e164 == "+594694123456"
 

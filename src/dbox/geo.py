@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dbox.store.geo import GeoIndex
 from dbox.text import fold
@@ -19,6 +20,7 @@ _ABBREVIATIONS = [(re.compile(r"^st "), "saint "), (re.compile(r"^ste "), "saint
 _ARRONDISSEMENT = re.compile(r"^(paris|lyon|marseille) (\d{1,2})( ?(e|er|eme|ieme))?( arrondissement)?$")
 
 
+@lru_cache(maxsize=1 << 16)
 def commune_key(name: str) -> str:
     key = fold(name)
     for pattern, replacement in _ABBREVIATIONS:
@@ -61,7 +63,19 @@ def _match_name(index: GeoIndex, candidates: list[str], name: str) -> list[str]:
 
 
 def resolve(index: GeoIndex, postal_code: str | None, commune: str | None, insee: str | None = None) -> GeoResult:
-    """Where a contact lives, as precisely as the data allow."""
+    """Where a contact lives, as precisely as the data allow.
+
+    Results are cached on the index (a file names the same few thousand places over and over);
+    a GeoResult is shared between contacts, so it must never be mutated.
+    """
+    key = (postal_code, commune, insee)
+    cached = index.cache.get(key)
+    if cached is None:
+        cached = index.cache[key] = _resolve(index, postal_code, commune, insee)
+    return cached
+
+
+def _resolve(index: GeoIndex, postal_code: str | None, commune: str | None, insee: str | None) -> GeoResult:
     candidates: list[str] = []
     if insee and insee in index.communes:
         candidates = [insee]

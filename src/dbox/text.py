@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -10,10 +11,13 @@ def strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=1 << 16)  # names, towns and tags repeat a lot in a contact file
 def fold(text: str | None) -> str:
     """Lower-case, accent-free, punctuation collapsed to single spaces: 'Saint-Étienne' -> 'saint etienne'."""
     if not text:
         return ""
+    if text.isascii():
+        return _NON_ALNUM.sub(" ", text.lower()).strip()
     return _NON_ALNUM.sub(" ", strip_accents(text).lower()).strip()
 
 

@@ -97,6 +97,9 @@ def normalize_phone(raw: str, region: str = "FR") -> Phone:
     phone = _fast_phone(digits, region) or _library_phone(digits, region)
     if phone is None and len(digits) == 9 and digits.isdigit():
         phone = _library_phone("0" + digits, region)
+    if phone is None and region != "FR":
+        # Someone living overseas may well keep a metropolitan number.
+        phone = _fast_phone(digits, "FR") or _library_phone(digits, "FR")
     if phone is None and region == "FR" and digits.startswith("0") and len(digits) == 10:
         # A French overseas number written without its postal code: accept it when exactly one
         # overseas region recognizes it.

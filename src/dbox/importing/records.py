@@ -38,11 +38,7 @@ class Record:
     error: str | None = None
     cells: list[str] | None = None   # the raw cells, kept only for a rejected row
 
-    @property
-    def name_key(self) -> str:
-        if not (self.last_name and self.first_name):
-            return ""
-        return f"{fold(self.last_name)}|{fold(self.first_name)}"
+    name_key: str = ""               # folded "last|first", set once the names are known
 
     def identity(self) -> bool:
         return bool(self.last_name or self.first_name or self.emails or self.mobiles or self.fixeds)
@@ -151,6 +147,8 @@ def _fill(rec: Record, cells: list[str], mapping: ColumnMapping) -> None:
                 rec.custom[target[6:]] = value
         except norm.ValueRejected as exc:
             raise _Rejected(column, str(exc)) from None
+    if rec.last_name and rec.first_name:
+        rec.name_key = f"{fold(rec.last_name)}|{fold(rec.first_name)}"
     if address2:
         rec.address = f"{rec.address}, {address2}" if rec.address else address2
     rec.phone_region = norm.phone_region_for_postal_code(rec.postal_code)

@@ -73,6 +73,7 @@ class GeoIndex:
     communes: dict[str, Commune]
     by_postal_code: dict[str, list[str]]
     by_name: dict[str, list[str]]
+    cache: dict = field(default_factory=dict)   # resolve() results, see dbox.geo
 
 
 def load_index(store) -> GeoIndex:

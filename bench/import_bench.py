@@ -1,0 +1,146 @@
+"""Benchmark of ``dbox import`` against a raw sqlite3 baseline on the same file, in the same run.
+
+    .venv/bin/python bench/import_bench.py                 # 1,000,000 rows (a few minutes)
+    .venv/bin/python bench/import_bench.py --rows 200000   # quicker
+
+It writes a messy French-Excel CSV (cp1252, ';', lost leading zeros, spaced phones, upper-case
+names, duplicates, bad e-mails), then times:
+  1. the baseline: csv.reader + sqlite3 executemany of the raw rows in one transaction (no
+     normalization, no geography, no dedupe);
+  2. ``dbox import`` of the same file into a new store, run as a subprocess (its workers included),
+     with its peak memory (max RSS of the process tree's largest process).
+Peak memory is also measured on a file a fifth of the size, to show it does not grow with the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HEADER = ["Civilité", "Nom", "Prénom", "Tél. portable", "Fixe", "Courriel", "Adresse", "Code postal",
+          "Ville", "Étiquettes", "Accord SMS", "Profession"]
+FIRST = ["Jean", "Marie", "Pierre", "Claire", "Jean-Pierre", "Anne-Sophie", "Léa", "Hugo", "Chloé", "Inès",
+         "Éric", "Hélène", "François", "Zoé", "Gaëlle", "Mohamed", "Fatou", "Loïc", "Maëlys", "Rémi"]
+LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Petit", "Durand", "Leroy", "Moreau", "de La Tour",
+        "N'Diaye", "Lefèvre", "Garnier", "Faure", "Rousseau", "Blanc", "Guérin", "Muller", "Henry", "Roux"]
+
+
+def places(limit: int = 3000) -> list[tuple[str, str]]:
+    """Real (postal code, commune) pairs from dbox's geography table."""
+    import lzma
+    from importlib import resources
+
+    ref = resources.files("dbox") / "data" / "communes_fr.csv.xz"
+    out = []
+    if not ref.is_file():
+        return [("38000", "Grenoble"), ("07340", "Peaugres"), ("69003", "Lyon")]
+    with ref.open("rb") as raw, lzma.open(raw, "rt", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            for code in row["postal_codes"].split():
+                out.append((code, row["name"]))
+    random.Random(1).shuffle(out)
+    return out[:limit] or [("38000", "Grenoble")]
+
+
+def ascii_name(name: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if c.isascii()).lower()
+
+
+def surnames(rng: random.Random, count: int = 5000) -> list[str]:
+    syllables = ["ma", "ro", "du", "le", "ber", "fon", "tai", "ne", "gar", "nier", "mo", "reau", "lam",
+                 "bert", "che", "val", "lier", "fau", "re", "bon", "net", "mer", "cier", "gi", "rard"]
+    names = {"".join(rng.choice(syllables) for _ in range(rng.randint(2, 3))).capitalize() for _ in range(count)}
+    return sorted(names) + LAST
+
+
+def write_file(path: Path, rows: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    pcs = places()
+    last_names = surnames(rng)
+    with path.open("w", encoding="cp1252", errors="replace", newline="") as fh:
+        w = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+        w.writerow(HEADER)
+        for i in range(rows):
+            first, last = rng.choice(FIRST), rng.choice(last_names)
+            pc, town = rng.choice(pcs)
+            mobile = "06" + rng.choice("0124578") + f"{rng.randrange(10**7):07d}"
+            roll = rng.random()
+            if roll < 0.15:
+                mobile = mobile[1:]
+            elif roll < 0.45:
+                mobile = " ".join(mobile[j:j + 2] for j in range(0, 10, 2))
+            elif roll < 0.5:
+                mobile = "+33 " + mobile[1:]
+            n = i if rng.random() > 0.03 else rng.randrange(max(i, 1))   # 3% duplicates
+            email = f"{ascii_name(first)}.{n}@exemple.fr" if rng.random() > 0.01 else f"{first}@@bad"
+            w.writerow([rng.choice(["M.", "Mme", "Monsieur", "MME", ""]),
+                        last.upper() if rng.random() < 0.3 else last, first, mobile,
+                        "04 76 " + f"{rng.randrange(10**6):06d}" if rng.random() < 0.2 else "",
+                        email, f"{rng.randint(1, 200)} rue de la République",
+                        pc.lstrip("0") if rng.random() < 0.1 else pc, town,
+                        rng.choice(["", "militant", "sympathisant, tractage", "porte-à-porte"]),
+                        rng.choice(["oui", "non", ""]), rng.choice(["", "enseignant", "retraité"])])
+
+
+def baseline(path: Path, db: Path) -> float:
+    conn = sqlite3.connect(db)
+    conn.execute(f"CREATE TABLE raw ({', '.join(f'c{i} TEXT' for i in range(len(HEADER)))})")
+    start = time.perf_counter()
+    with path.open(encoding="cp1252", newline="") as fh:
+        reader = csv.reader(fh, delimiter=";")
+        next(reader)
+        with conn:
+            conn.executemany(f"INSERT INTO raw VALUES ({','.join('?' * len(HEADER))})", reader)
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def dbox_import(path: Path, db: Path) -> tuple[float, float]:
+    """Seconds and peak RSS (MiB) of ``dbox import`` run as its own process."""
+    code = ("import resource, sys, time; from pathlib import Path;"
+            "from dbox.store.db import open_store; from dbox.importing.pipeline import import_file;"
+            "s = open_store(sys.argv[1]); t = time.perf_counter(); r = import_file(s, Path(sys.argv[2]));"
+            "e = time.perf_counter() - t;"
+            "own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+            "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
+            "print(e, max(own, kids) / 1024, dict(r.counts))")
+    out = subprocess.run([sys.executable, "-c", code, str(db), str(path)], check=True,
+                         capture_output=True, text=True).stdout.split(" ", 2)
+    print("   ", out[2].strip())
+    return float(out[0]), float(out[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        small, big = tmp / "small.csv", tmp / "big.csv"
+        t = time.perf_counter()
+        write_file(big, args.rows)
+        write_file(small, max(args.rows // 5, 1000), seed=8)
+        print(f"generated {args.rows:,} + {max(args.rows // 5, 1000):,} rows in {time.perf_counter() - t:.1f} s")
+        base = baseline(big, tmp / "base.sqlite3")
+        print(f"raw sqlite3 executemany: {args.rows / base:>10,.0f} rows/s ({base:.1f} s)")
+        secs, peak = dbox_import(big, tmp / "dbox.sqlite3")
+        print(f"dbox import:             {args.rows / secs:>10,.0f} rows/s ({secs:.1f} s), "
+              f"{secs / base:.1f}x the baseline's time, peak RSS {peak:,.0f} MiB")
+        secs_small, peak_small = dbox_import(small, tmp / "dbox-small.sqlite3")
+        print(f"dbox import, 1/5 size:   {max(args.rows // 5, 1000) / secs_small:>10,.0f} rows/s, peak RSS {peak_small:,.0f} MiB "
+              f"(memory ratio big/small: {peak / peak_small:.2f})")
+
+
+if __name__ == "__main__":
+    main()
