@@ -16,6 +16,7 @@ from importlib import resources
 from dbox.text import fold
 
 REFERENCE_FILE = "communes_fr.csv.xz"
+PLM_PARENTS = {"75056": "751", "69123": "6938", "13055": "132"}  # parent commune -> arrondissement code prefix
 
 
 def _reference_rows():
@@ -96,6 +97,11 @@ def load_index(store) -> GeoIndex:
     by_postal: dict[str, list[str]] = {}
     for code, insee in conn.execute("SELECT postal_code, insee FROM geo_postal_codes ORDER BY 1, 2"):
         by_postal.setdefault(code, []).append(insee)
+    # Paris, Lyon and Marseille share their postal codes with their arrondissements: the
+    # arrondissement is the more precise answer (its circonscriptions are fewer).
+    for code, insees in by_postal.items():
+        if len(insees) > 1 and any(i in PLM_PARENTS for i in insees):
+            by_postal[code] = [i for i in insees if i not in PLM_PARENTS] or insees
     by_name: dict[str, list[str]] = {}
     for insee, key in conn.execute("SELECT insee, name_key FROM geo_communes ORDER BY insee"):
         by_name.setdefault(key, []).append(insee)
