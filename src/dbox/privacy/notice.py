@@ -92,8 +92,9 @@ def check_send(store: Store, where: str, params, channel: str, message: str,
     clause, clause_params = third_party_clause(config)
     sent = sp.messages_sent_clause(store)
     never_sent = f" AND {sent[0]} = 0" if sent else ""
-    count = sp.count_where(store, f"({where}) AND {clause}{never_sent}",
-                           [*params, *clause_params, *(sent[1] if sent else [])])
+    consented, consented_params = sp.granted_clause(channel)   # only those the send can reach
+    count = sp.count_where(store, f"({where}) AND {clause} AND {consented}{never_sent}",
+                           [*params, *clause_params, *consented_params, *(sent[1] if sent else [])])
     mention = information_mention(channel, config)
     return NoticeCheck(count, mention, bool(mention) and contains_mention(message, mention))
 

@@ -525,6 +525,12 @@ def person_spoke_sql() -> str:
             "AND e2.action = 'grant'))")
 
 
+def granted_clause(channel: str) -> tuple[str, list]:
+    """SQL over alias ``c``: the contact's consent on ``channel`` is currently granted."""
+    return "EXISTS (SELECT 1 FROM consents gc WHERE gc.contact_id = c.id AND gc.channel = ? AND gc.status = 'granted')", \
+        [channel]
+
+
 def has_granted_sql() -> str:
     return "EXISTS (SELECT 1 FROM consents g WHERE g.contact_id = c.id AND g.status = 'granted')"
 
