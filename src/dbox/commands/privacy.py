@@ -329,11 +329,12 @@ def privacy_sources(
     third_party: Optional[str] = typer.Option(None, "--third-party",
                                               help="Mark the import as third-party data, saying where it came from."),
     own: bool = typer.Option(False, "--own", help="Mark the import as the campaign's own data again."),
+    fmt: str = FormatOption,
 ):
     """Imports and whether their data came from a third party (information duty, short retention)."""
     from dbox.console import out
     from dbox.errors import InputError
-    from dbox.output import render_table
+    from dbox.output import emit
     from dbox.privacy import notice
 
     store = store_from(ctx)
@@ -344,9 +345,8 @@ def privacy_sources(
         out.print(f"Import {import_id} ({row[1]}): " + ("the campaign's own data." if own else
                                                         f"third-party data ({' '.join(third_party.split())})."))
         return
-    render_table(([i, f, k, done or "(unfinished)", n, origin or "own"] for i, f, k, done, n, origin
-                  in notice.sources(store)), ["import", "file", "kind", "finished", "contacts", "origin"],
-                 title="Where the data came from")
+    emit(([i, f, k, done or "(unfinished)", n, origin or "own"] for i, f, k, done, n, origin in notice.sources(store)),
+         ["import", "file", "kind", "finished", "contacts", "origin"], fmt=fmt, title="Where the data came from")
 
 
 @privacy_app.command("suppressions")
