@@ -44,7 +44,7 @@ def _module():
 def store_key() -> str:
     from dbox.secrets import require_secret
 
-    return require_secret(KEY_NAME, KEY_ENV, "the store encryption key", "dbox privacy encrypt --set-key")
+    return require_secret(KEY_NAME, KEY_ENV, "the store encryption key", "keyring set dbox store-key")
 
 
 def _quote(key: str) -> str:
