@@ -115,6 +115,7 @@ class TwilioSms(Channel):
         SettingField("reply_number", "Number or short code that receives replies (for dbox optouts sync; "
                                      "optional)", validate=_number),
         SettingField("price_per_segment", "Estimated price per SMS segment (EUR)", default=0.08, validate=_price),
+        SettingField("timeout", "Seconds to wait for Twilio's answer", default=15),
         SettingField("base_url", "API base URL: only to rehearse against dbox.testing.twilio_server",
                       env="DBOX_TWILIO_BASE_URL", validate=_base_url),
     )
@@ -146,7 +147,7 @@ class TwilioSms(Channel):
         return client
 
     def connect(self, settings: dict[str, Any]) -> Sender:
-        return TwilioSender(self.client(settings), settings["sender"])
+        return TwilioSender(self.client(settings, float(settings.get("timeout") or 15)), settings["sender"])
 
     def lookup(self, settings, to, since, body) -> Delivery | None:
         client = self.client(settings)

@@ -35,6 +35,8 @@ def send(
     segment: Optional[str] = typer.Option(None, "--segment", "-s", help="A saved segment."),
     sms: bool = typer.Option(False, "--sms", help="Send an SMS."),
     email: bool = typer.Option(False, "--email", help="Send an e-mail."),
+    channel_id: Optional[str] = typer.Option(None, "--channel", help="Another channel from a plugin (see "
+                                                                     "`dbox channels list`)."),
     message: Optional[str] = typer.Option(None, "--message", "-m", help="The text (Jinja2: {{ first_name }})."),
     template: Optional[Path] = typer.Option(None, "--template", "-t", help="The text from a UTF-8 file."),
     subject: Optional[str] = typer.Option(None, "--subject", help="E-mail subject."),
@@ -65,18 +67,20 @@ def send(
     store = store_from(ctx)
     steps = _log(log)
     if resume is not None:
-        if sms or email or message or template or expression or segment:
+        if sms or email or channel_id or message or template or expression or segment:
             raise InputError("--resume takes a campaign id only (its channel, audience and text are stored)")
         return _resume(store, resume, yes, limit, rate, workers, now, retry_in_doubt, steps)
-    if sms == email:
-        raise InputError("choose the channel: --sms or --email")
+    if sum([sms, email, channel_id is not None]) != 1:
+        raise InputError("choose the channel: --sms or --email (or --channel ID for a plugin's)")
+    from dbox.channels import get_channel
     from dbox.sending.audience import resolve
     from dbox.sending.compose import load_template
 
-    channel = "sms" if sms else "email"
+    channel = "sms" if sms else "email" if email else channel_id
+    kind = get_channel(channel).compose_rules({}).kind
     request = service.SendRequest(
         channel=channel, selection=resolve(store, expression, segment),
-        template=load_template(channel, message, template, subject, html), at=at, now=now, rate=rate,
+        template=load_template(kind, message, template, subject, html), at=at, now=now, rate=rate,
         workers=workers, limit=limit, dry_run=dry_run, new_campaign=new_campaign, retry_in_doubt=retry_in_doubt)
     if output is not None and not dry_run:
         raise InputError("--output is for --dry-run")
@@ -90,7 +94,7 @@ def send(
     else:
         if plan.planned == 0:
             raise InputError("nothing to send: no reachable contact in this selection")
-        word = "SMS" if channel == "sms" else "e-mail(s)"
+        word = {"sms": "SMS", "email": "e-mail(s)"}.get(channel, f"{channel} message(s)")
         when = " now" if not plan.due_at else ""
         confirm_or_abort(f"Send {_n(plan.planned)} {word}{when}?", yes)
     progress = _progress(plan.planned)
@@ -165,7 +169,7 @@ def _print_plan(plan, sample: bool = True) -> None:
         out.print(f"Campaign {c.id} ({c.status}, created {c.created_at}) already has this message for {who}: "
                   f"{_n(plan.planned)} message(s) left; they are sent now, nothing twice.")
         return
-    out.print(f"{req.channel.upper() if req.channel == 'sms' else 'E-mail'} to {who}")
+    out.print(f"{ {'sms': 'SMS', 'email': 'E-mail'}.get(req.channel, req.channel)} to {who}")
     out.print(f"  recipients: {_n(plan.planned)}")
     excluded = plan.excluded
     if excluded:

@@ -28,6 +28,7 @@ from dbox.sending.rate import TokenBucket
 from dbox.store import ledger
 
 PAGE = 500
+BACKOFF_BASE = 1.0     # seconds before the first retry; doubles each time
 
 
 def utc_now() -> datetime:
@@ -40,7 +41,7 @@ class RunOptions:
     workers: int
     limit: int | None = None
     max_attempts: int = 5
-    backoff_base: float = 1.0
+    backoff_base: float = field(default_factory=lambda: BACKOFF_BASE)
     backoff_max: float = 60.0
     clock: Callable[[], datetime] = utc_now
     progress: Callable[[int], None] | None = None

@@ -30,7 +30,7 @@ class TokenBucket:
 
     def __init__(self, rate: float, burst: float | None = None, clock=time.monotonic, sleep=time.sleep):
         self.rate = rate
-        self.capacity = burst if burst is not None else max(1.0, min(rate, 10.0))
+        self.capacity = burst if burst is not None else 1.0
         self.tokens = self.capacity
         self.clock, self.sleep = clock, sleep
         self.stamp = clock()
@@ -43,10 +43,10 @@ class TokenBucket:
                 now = self.clock()
                 self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
                 self.stamp = now
-                if self.tokens >= 1:
+                if self.tokens >= 1 - 1e-9:   # float dust must not spin forever
                     self.tokens -= 1
                     return True
-                wait = (1 - self.tokens) / self.rate
+                wait = max((1 - self.tokens) / self.rate, 1e-6)
             if stop is not None:
                 if stop.wait(min(wait, 0.5)):
                     return False
