@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from dbox.filters.errors import Source
 from dbox.filters.fields import KEYWORDS
-from dbox.filters.lexer import BARE
+from dbox.filters.lexer import BARE, NUMBER
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,11 @@ def to_text(node: Node | None) -> str:
         inner = to_text(node.item)
         return f"not ({inner})" if isinstance(node.item, (And, Or)) else f"not {inner}"
     if isinstance(node, Compare):
-        return f"{node.field} {node.op} {value_text(node.value)}"
+        value = value_text(node.value)
+        if (node.field.startswith("field.") and node.op in ("<", "<=", ">", ">=") and isinstance(node.value, Literal)
+                and node.value.kind == "text" and NUMBER.fullmatch(node.value.text)):
+            value = f'"{node.value.text}"'   # quoted, it stays text: compared as text, not as a number
+        return f"{node.field} {node.op} {value}"
     if isinstance(node, InList):
         values = ", ".join(value_text(v) for v in node.values)
         return f"{node.field} {'not in' if node.negated else 'in'} ({values})"

@@ -38,7 +38,7 @@ _OPERATOR_ALIASES = {"==": "=", "<>": "!="}
 _UNITS = {f"{u}s": u for u in F.TIME_UNITS} | {u: u for u in F.TIME_UNITS}
 _POSTAL_PREFIX = re.compile(r"\d{1,5}")
 _DEPARTEMENT = re.compile(r"(\d{1,3}|2[ABab])")
-_CIRCO = re.compile(r"(\d{1,2}|2[ABab]|9[78]\d)[- ]?(\d{1,2})")
+_CIRCO = re.compile(r"(9[78]\d|2[ABab]|\d{1,2})[- ](\d{1,2})|(9[78]\d|2[ABab]|\d{2})(\d{2})")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _FR_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(Z|[+\-]\d{2}:?\d{2})?")
@@ -348,7 +348,7 @@ class _Parser:
             if not match:
                 raise self.error(f'"{text}" is not a circonscription (38-01: département, dash, number)',
                                  tok.start, tok.end)
-            dep, number = match.groups()
+            dep, number = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
             dep = dep.upper().zfill(2) if dep.isdigit() else dep.upper()
             return f"{dep}-{int(number):02d}"
         if spec.kind == "enum":
@@ -373,7 +373,7 @@ class _Parser:
             unit = _UNITS.get(unit_tok.value.lower())
             if unit is None:
                 raise self.error(f'unknown unit "{unit_tok.value}"', unit_tok.start, unit_tok.end,
-                                 suggestion=suggest(unit_tok.value.lower(), _UNITS),
+                                 suggestion=suggest(unit_tok.value.lower(), [f"{u}s" for u in F.TIME_UNITS]),
                                  hint="units: minutes, hours, days, weeks, months, years")
             self.advance()
             if not self.at_keyword("ago"):

@@ -89,6 +89,7 @@ def compile_filter(store: Store, tree: Node | None, *, now: datetime | None = No
     if tree is None:
         return Compiled("1", [], None)
     compiler = _Compiler(store, now or datetime.now(timezone.utc), split_at, segment_override or {})
+    compiler.stack = list(segment_override or {})   # a definition being saved must not reach itself
     expanded = compiler.expand(tree)
     where, params = compiler.sql(expanded, negated=False)
     return Compiled(where, params, expanded, compiler.needs_keys, compiler.needs_hashes,
@@ -485,6 +486,7 @@ class _Compiler:
     # -- custom fields --------------------------------------------------------------------------
 
     def custom_name(self, node: Node) -> str:
+        self.needs_keys = True
         name = node.field[len(F.CUSTOM_PREFIX):]
         if self.store.execute("SELECT 1 FROM contact_fields WHERE name = ? LIMIT 1", (name,)).fetchone() is None:
             known = custom_field_names(self.store)
