@@ -240,12 +240,12 @@ def _print_outcome(campaign_id: int, plan, report) -> None:
                   f"`dbox send --resume {campaign_id} --now`.", markup=False)
         return
     out.print(f"Campaign {campaign_id}: {_n(report.accepted)} sent, {_n(report.failed)} failed, "
-              f"{_n(report.skipped)} skipped at send time, {_n(report.in_doubt)} in doubt, {_n(report.left)} left "
+              f"{_n(report.skipped)} skipped at send time, {_n(report.in_doubt_total)} in doubt, {_n(report.left)} left "
               f"({report.status}).", markup=False)
     if report.skipped_reasons:
         out.print("  skipped: " + ", ".join(f"{k} {v}" for k, v in report.skipped_reasons.items()), markup=False)
-    if report.in_doubt:
-        print_warning(f"{report.in_doubt} message(s) in doubt (the provider may have them): never resent "
+    if report.in_doubt_total:
+        print_warning(f"{report.in_doubt_total} message(s) in doubt (the provider may have them): never resent "
                       f"automatically; look them up with: dbox campaigns reconcile {campaign_id}")
     if report.status == "waiting":
         out.print(f"Quiet hours: the rest goes at {local_text(report.due_at)} with `dbox run-due` (cron) or "
@@ -281,7 +281,7 @@ def run_due(ctx: typer.Context, log: Optional[Path] = LogOption):
             if report.startswith("error"):
                 failures.append(campaign_id)
             continue
-        out.print(f"campaign {campaign_id}: {report.accepted} sent, {report.failed} failed, {report.in_doubt} in doubt, "
+        out.print(f"campaign {campaign_id}: {report.accepted} sent, {report.failed} failed, {report.in_doubt_total} in doubt, "
                   f"{report.left} left ({report.status})", markup=False)
         if service.provider_failure(campaign_id, report):
             failures.append(campaign_id)

@@ -58,6 +58,7 @@ class RunReport:
     in_doubt: int = 0
     retries: int = 0
     left: int = 0
+    in_doubt_total: int = 0          # the campaign's, after this run (earlier crashes included)
     due_at: datetime | None = None
     error: str | None = None
     skipped_reasons: dict[str, int] = field(default_factory=dict)
@@ -299,6 +300,7 @@ def run_campaign(store, campaign, channel, settings, composer, window, options: 
     run = _Run(store, campaign, channel, settings, composer, window, options, log)
     report = run.run()
     report.left = ledger.count_state(store, campaign.id, "planned")
+    report.in_doubt_total = ledger.count_state(store, campaign.id, "in-doubt")
     elapsed = time.monotonic() - t0
     summary = (f"accepted={report.accepted} failed={report.failed} skipped={report.skipped} "
                f"in_doubt={report.in_doubt} left={report.left} seconds={elapsed:.1f}")

@@ -32,8 +32,8 @@ class FileLock:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
             os.close(fd)
-            raise LockedError(f"{self.what} is already running" + (f" (pid {holder})" if holder else ""),
-                              hint="wait for it to finish; nothing was done") from None
+            raise LockedError(f"{self.what} is already running" + (f" (pid {holder})" if holder else "")
+                              + "; nothing done") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self.fd = fd
