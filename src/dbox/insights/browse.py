@@ -1,0 +1,239 @@
+"""``dbox browse``: Datasette over the store, read-only, on this computer.
+
+- The store is opened by Datasette as a *mutable* database, which it reads through ``?mode=ro``
+  connections: SQLite refuses every write on them. ``--immutable`` is not used on purpose: dbox
+  keeps its store in WAL mode, and an immutable open ignores the ``-wal`` file, so the newest
+  imports and sends would be missing (or a half-checkpointed file misread) while dbox works beside
+  the browser. The caller keeps a dbox connection open so the ``-wal``/``-shm`` files exist.
+- Metadata labels the columns, names the tables, sets facets (commune, canton, tags, consent,
+  département) and canned queries; the datasette-cluster-map plugin draws the contacts by commune
+  (its map tiles come from OpenStreetMap, fetched by the user's browser).
+- The ``meta`` table (suppression salt, unsubscribe key) is hidden, forbidden, and unreadable even
+  from custom SQL (see dbox.insights.datasette_plugin).
+- It listens on 127.0.0.1 unless told otherwise with ``--allow-network``: Datasette has no
+  passwords, and the store holds personal data.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from pathlib import Path
+
+from dbox.errors import DboxError, InputError
+from dbox.store import insights as sql
+
+DATABASE = "store"
+
+_CONTACT_COLUMNS = {
+    "id": "dbox contact id",
+    "civility": "Civilité (M., Mme)",
+    "first_name": "Prénom",
+    "last_name": "Nom",
+    "name_key": "Accent-free 'last first' key, for deduplication",
+    "email": "Primary e-mail (lower-case)",
+    "mobile": "Primary mobile, E.164 (+33612345678)",
+    "fixed": "Primary fixed line, E.164",
+    "address": "Postal address",
+    "postal_code": "Code postal (5 digits)",
+    "commune_name": "Commune, as given or its INSEE name when located",
+    "commune_insee": "INSEE code of the commune (empty when not located)",
+    "departement": "Département code (38, 2A, 971)",
+    "canton_code": "INSEE canton code; empty when the commune is split between cantons",
+    "circonscription": "Circonscription législative (38-01); empty when the commune is split",
+    "geo_status": "resolved, ambiguous, unknown or missing",
+    "phone_region": "Region used to read local phone numbers",
+    "created_at": "When the contact entered the store (UTC)",
+    "updated_at": "Last change (UTC)",
+    "first_name_key": "Search key (internal)",
+    "last_name_key": "Search key (internal)",
+    "address_key": "Search key (internal)",
+    "commune_key": "Search key (internal)",
+}
+
+_TABLES = {
+    "contacts": {
+        "title": "Contacts",
+        "description": "One row per person. Facets: commune, canton, tags, consent, département. "
+                       "Click a contact's id for their tags, consent history, sources and messages.",
+        "label_column": "last_name",
+        "columns": _CONTACT_COLUMNS,
+        "facets": ["commune_name", {"dbox_canton": "canton"}, {"dbox_tag": "tags"},
+                   {"dbox_consent": "consent"}, "departement"],
+        "sort_desc": "id",
+    },
+    "contact_points": {"title": "E-mails and phones", "description": "Every address a contact has; "
+                       "invalid: the provider said it does not exist.", "facets": ["kind", "status"],
+                       "columns": {"value_hash": "Salted hash, to match suppressions (internal)"}},
+    "tags": {"title": "Tags", "label_column": "name"},
+    "contact_tags": {"title": "Tags of contacts", "facets": ["tag_id"]},
+    "contact_fields": {"title": "Custom fields", "facets": ["name"]},
+    "consents": {"title": "Consent (current state)", "facets": ["channel", "status", "source"]},
+    "consent_events": {"title": "Consent history", "facets": ["channel", "action", "source"]},
+    "contact_sources": {"title": "Where contacts came from", "facets": ["import_id"]},
+    "imports": {"title": "Imports", "label_column": "filename", "sort_desc": "id"},
+    "suppressions": {"title": "Suppressions", "description": "Hashed addresses never to be messaged or "
+                     "re-imported (no clear text).", "facets": ["kind", "reason", "channel"]},
+    "campaigns": {"title": "Campaigns", "facets": ["channel", "status"], "sort_desc": "id"},
+    "campaign_recipients": {"title": "Campaign recipients", "facets": ["campaign_id", "state", "reason"]},
+    "geo_communes": {"title": "Communes (reference)", "label_column": "name",
+                     "columns": {"population": "INSEE municipal population", "lat": "Latitude of a point in the "
+                                 "commune", "lon": "Longitude"}},
+    "geo_cantons": {"title": "Cantons (reference)", "label_column": "name"},
+    "identities": {"title": "Social identities", "facets": ["network", "relation"]},
+    "follower_snapshots": {"title": "Follower counts", "facets": ["network"]},
+    "segments": {"title": "Saved segments", "label_column": "name"},
+    "audit_log": {"title": "Audit log", "sort_desc": "id"},
+}
+
+
+def metadata(store_name: str) -> dict:
+    tables = {name: dict(spec) for name, spec in _TABLES.items()}
+    for secret in sql.BROWSE_SECRET_TABLES:
+        tables[secret] = {"hidden": True, "allow": False}
+    return {
+        "title": f"dbox — {store_name}",
+        "description": "The contact store, read-only. Nothing done here changes it.",
+        "databases": {DATABASE: {"tables": tables, "queries": sql.BROWSE_QUERIES}},
+        "plugins": {"datasette-cluster-map": {"latitude_column": "latitude", "longitude_column": "longitude"}},
+    }
+
+
+def check_host(host: str, allow_network: bool) -> str:
+    host = host.strip()
+    if host == "localhost":
+        return host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise InputError(f"--host {host!r}: give an IP address (127.0.0.1)") from None
+    if not address.is_loopback and not allow_network:
+        raise InputError(f"--host {host}: the browser has no password and shows every contact",
+                         hint="keep 127.0.0.1, or add --allow-network if that is really meant")
+    return host
+
+
+def _datasette():
+    try:
+        from datasette.app import Datasette
+        from datasette.database import Database
+        from datasette.plugins import pm
+    except ImportError:
+        raise DboxError("dbox browse needs Datasette, which is not installed",
+                        hint="pip install 'dbox[browse]'") from None
+    from dbox.insights import datasette_plugin
+
+    if not pm.is_registered(datasette_plugin):
+        pm.register(datasette_plugin, name="dbox")
+    return Datasette, Database
+
+
+def make_app(store_path: Path):
+    """The Datasette instance over the store (read-only), with dbox's metadata."""
+    Datasette, Database = _datasette()
+    store_path = Path(store_path).resolve()
+    ds = Datasette(metadata=metadata(store_path.name),
+                   settings={"sql_time_limit_ms": 5000, "facet_time_limit_ms": 1000, "num_sql_threads": 2,
+                             "allow_download": False, "max_returned_rows": 5000, "default_facet_size": 15})
+    ds.add_database(Database(ds, path=str(store_path), is_mutable=True), name=DATABASE)
+    return ds
+
+
+class Browser:
+    """Datasette served by uvicorn in a background thread; ``start()`` returns the URL."""
+
+    def __init__(self, store_path: Path, *, host: str = "127.0.0.1", port: int = 8001, allow_network: bool = False):
+        self.store_path = Path(store_path)
+        if not self.store_path.exists():
+            raise InputError(f"{self.store_path}: no such store", hint="dbox init creates one")
+        self.host = check_host(host, allow_network)
+        if not 0 <= port <= 65535:
+            raise InputError(f"--port {port}: give a port between 1 and 65535 (0: any free one)")
+        self.port = port
+        self.datasette = None
+        self._server = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "localhost") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}/{DATABASE}"
+
+    def start(self, timeout: float = 30.0) -> str:
+        import uvicorn
+
+        self.datasette = make_app(self.store_path)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise DboxError(f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}",
+                            hint="choose another --port (0: any free one)") from None
+        sock.listen(128)
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self.datasette.app(), log_level="warning", lifespan="on", access_log=False)
+        self._server = uvicorn.Server(config)
+
+        def run():
+            try:
+                self._server.run(sockets=[sock])
+            except BaseException as exc:  # noqa: BLE001 - reported by start()/wait()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="dbox-browse", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if self._error is not None or not self._thread.is_alive():
+                raise DboxError(f"the browser did not start: {self._error}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise DboxError("the browser did not start in time")
+            time.sleep(0.05)
+        return self.url
+
+    def wait(self) -> None:
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.5)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        if self.datasette is not None:
+            for db in self.datasette.databases.values():
+                db.close()
+
+
+def record_browse(store, host: str) -> None:
+    """The audit log keeps who opened the store in a browser (every contact can be read there)."""
+    try:
+        from dbox.privacy.audit import record
+    except ImportError:
+        return
+    from dbox.store.contacts import count_contacts
+
+    record(store, "browse", count_contacts(store), {"host": host})
+
+
+def open_in_browser(url: str) -> None:
+    import webbrowser
+
+    try:
+        webbrowser.open(url)
+    except Exception:  # noqa: BLE001 - no browser is fine: the URL is printed
+        pass

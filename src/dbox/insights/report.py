@@ -1,0 +1,218 @@
+"""``dbox report``: one self-contained HTML page (plotly's JavaScript inlined, no network needed),
+and the same charts as PNG files or a PDF for people who print.
+
+The page shows the statistics dictionary of :func:`dbox.insights.stats.compute`, embedded whole in
+``<script type="application/json" id="dbox-stats">``; every number shown carries
+``data-stat="<path in that dictionary>"``, so a reader (or a test) can check that the page says
+what ``dbox stats --format json`` says.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dbox.errors import InputError
+from dbox.insights import departements, stats
+from dbox.store import insights as sql
+from dbox.store.db import Store
+
+MAP_LEVELS = ("commune", "canton", "departement")
+BACKGROUND_MAX_POINTS = 12_000
+TABLE_ROWS = 30
+
+
+@dataclass
+class Report:
+    stats: dict
+    layers: dict[str, list[dict]]                       # level -> area rows with a point
+    territories: list[str]                               # 'metropole', '971', ...
+    background: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+
+
+def build(store: Store, selection, options: stats.Options) -> Report:
+    """The numbers and the map layers of a report (all aggregated in SQL)."""
+    numbers = stats.compute(store, selection, options)
+    reach = stats.reach_of(store)
+    layers: dict[str, list[dict]] = {}
+    for level in MAP_LEVELS:
+        if level == numbers.get("areas", {}).get("by"):
+            rows = numbers["areas"]["rows"]
+        else:
+            rows = stats.areas(store, selection.where, list(selection.params), reach, level)["rows"]
+        layers[level] = [r for r in rows if r["lat"] is not None and r["contacts"]]
+    territories: list[str] = []
+    for row in layers["commune"] + layers["canton"] + layers["departement"]:
+        t = departements.territory(row["departement"])
+        if t not in territories:
+            territories.append(t)
+    territories.sort(key=lambda t: (t != "metropole", t))
+    background = {t: _background(store, t, layers) for t in territories}
+    return Report(numbers, layers, territories, background)
+
+
+def _background(store: Store, territory: str, layers: dict[str, list[dict]]) -> list[tuple[float, float]]:
+    reached = sorted({r["departement"] for r in layers["commune"] + layers["departement"]
+                      if departements.territory(r["departement"]) == territory})
+    if territory == "metropole" and len(reached) > 12:
+        wanted = None      # the whole mainland
+    else:
+        wanted = reached or [territory]
+    points = [(lon, lat) for lon, lat, dep in sql.background_points(store, wanted)
+              if departements.territory(dep) == territory]
+    if len(points) > BACKGROUND_MAX_POINTS:
+        step = len(points) / BACKGROUND_MAX_POINTS
+        points = [points[int(i * step)] for i in range(BACKGROUND_MAX_POINTS)]
+    return points
+
+
+# -- HTML -----------------------------------------------------------------------------------------
+
+def _plotly_js() -> str:
+    try:
+        from plotly.offline import get_plotlyjs
+    except ImportError:
+        from dbox.errors import DboxError
+
+        raise DboxError("the HTML report needs plotly, which is not installed",
+                        hint="pip install 'dbox[report]'") from None
+    return get_plotlyjs()
+
+
+def _figure_html(fig, div_id: str) -> str:
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
+                       config={"displaylogo": False, "responsive": True,
+                               "modeBarButtonsToRemove": ["sendDataToCloud"], "toImageButtonOptions":
+                                   {"filename": div_id}})
+
+
+def render_html(report: Report) -> str:
+    from dbox.insights import charts
+
+    s = report.stats
+    figures: dict[str, str] = {}
+    for territory in report.territories:
+        layers = {lv: [r for r in report.layers[lv] if departements.territory(r["departement"]) == territory]
+                  for lv in MAP_LEVELS}
+        fig = charts.map_figure(layers, report.background.get(territory, []), territory=territory)
+        figures[f"map-{territory}"] = _figure_html(fig, f"map-{territory}")
+    areas = s.get("areas")
+    if areas and any(r["code"] for r in areas["rows"]):
+        figures["reach"] = _figure_html(charts.reach_figure(areas["rows"], areas["by"]), "chart-reach")
+    if s.get("growth", {}).get("periods"):
+        figures["growth"] = _figure_html(charts.growth_figure(s["growth"]), "chart-growth")
+    if s.get("followers", {}).get("series"):
+        figures["followers"] = _figure_html(charts.followers_figure(s["followers"]), "chart-followers")
+    if s.get("campaigns"):
+        figures["campaigns"] = _figure_html(charts.campaigns_figure(s["campaigns"]), "chart-campaigns")
+    env = _environment()
+    template = env.get_template("report.html.j2")
+    return template.render(s=s, figures=figures, territories=report.territories, table_rows=TABLE_ROWS,
+                           level_words=_LEVEL_HEADINGS, plotly_js=_plotly_js(),
+                           stats_json=json.dumps(s, ensure_ascii=False, sort_keys=True).replace("</", "<\\/"),
+                           dep_name=departements.name)
+
+
+_LEVEL_HEADINGS = {"departement": "Département", "canton": "Canton", "commune": "Commune",
+                   "circonscription": "Circonscription"}
+
+
+def _environment():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("dbox.insights", "templates"),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = format_number
+    env.filters["pct"] = format_percent
+    env.filters["money"] = format_money
+    return env
+
+
+def format_number(value) -> str:
+    """12345 -> '12 345' (French grouping, no-break space); None -> '–'."""
+    if value is None:
+        return "–"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".replace(",", "\u00a0")
+    return f"{int(value):,}".replace(",", "\u00a0")
+
+
+def format_percent(value) -> str:
+    return "–" if value is None else f"{value:.1f}\u00a0%"
+
+
+def format_money(value, currency=None) -> str:
+    return "–" if value is None else f"{value:,.2f}".replace(",", "\u00a0") + ("\u00a0" + currency if currency else "")
+
+
+# -- files ----------------------------------------------------------------------------------------
+
+def _check_target(path: Path, *, folder: bool = False) -> Path:
+    path = Path(path)
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise InputError(f"{path} is a file: --png needs a folder")
+        if not path.parent.exists():
+            raise InputError(f"{path.parent}: no such folder")
+        return path
+    if path.is_dir():
+        raise InputError(f"{path} is a folder: give a file name")
+    if not path.parent.exists():
+        raise InputError(f"{path.parent}: no such folder")
+    return path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Written under a temporary name and renamed when complete: never a half-written report."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def check_targets(html: Path | None, pdf: Path | None, png_dir: Path | None) -> None:
+    if html is None and pdf is None and png_dir is None:
+        raise InputError("say where to write the report: --out report.html (and/or --pdf FILE, --png FOLDER)")
+    if html is not None:
+        _check_target(html)
+        if html.suffix.lower() not in (".html", ".htm"):
+            raise InputError(f"{html}: the report is an HTML page, name it .html")
+    if pdf is not None:
+        _check_target(pdf)
+        if pdf.suffix.lower() != ".pdf":
+            raise InputError(f"{pdf}: --pdf needs a file name ending in .pdf")
+    if png_dir is not None:
+        _check_target(png_dir, folder=True)
+
+
+def write(store: Store, selection, options: stats.Options, *, html: Path | None = None, pdf: Path | None = None,
+          png_dir: Path | None = None) -> tuple[Report, list[Path]]:
+    """Compute once, write every output asked for; returns the report and the files written."""
+    html = Path(html) if html is not None else None
+    pdf = Path(pdf) if pdf is not None else None
+    png_dir = Path(png_dir) if png_dir is not None else None
+    check_targets(html, pdf, png_dir)
+    report = build(store, selection, options)
+    written: list[Path] = []
+    if html is not None:
+        write_atomic(html, render_html(report).encode("utf-8"))
+        written.append(html)
+    if pdf is not None or png_dir is not None:
+        from dbox.insights import printing
+
+        if png_dir is not None:
+            png_dir.mkdir(exist_ok=True)
+            written += printing.write_pngs(report, png_dir)
+        if pdf is not None:
+            written.append(printing.write_pdf(report, pdf))
+    return report, written

@@ -1,0 +1,313 @@
+"""The numbers behind ``dbox stats`` and ``dbox report``: one JSON-ready dictionary.
+
+:func:`compute` reads everything through ``dbox.store.insights`` (aggregated in SQL) and returns::
+
+    {"generated_at", "selection": {"expression", "everyone"}, "since", "period",
+     "summary": {...}, "areas": {"by", "rows": [...]}, "growth": {...}, "followers": {...},
+     "campaigns": [...], "notes": [...]}
+
+The report embeds exactly this dictionary, so what a page shows is what ``dbox stats --format
+json`` prints. The rules (what "reachable" means, how populations and shares are counted) are in
+docs/insights.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from dbox.errors import InputError
+from dbox.insights import departements
+from dbox.store import insights as sql
+from dbox.store.db import Store
+
+SECTIONS = ("summary", "areas", "growth", "followers", "campaigns")
+LEVELS = {"departement": "departement", "dep": "departement", "canton": "canton", "commune": "commune",
+          "circo": "circonscription", "circonscription": "circonscription"}
+PERIODS = ("week", "month")
+_LEVEL_WORDS = {"departement": ("département", "départements"), "canton": ("canton", "cantons"),
+                "commune": ("commune", "communes"), "circonscription": ("circonscription", "circonscriptions")}
+_RELATIVE = re.compile(r"(\d{1,4})\s*(d|day|days|w|week|weeks|m|month|months|y|year|years)", re.I)
+
+
+@dataclass
+class Options:
+    by: str = "departement"
+    period: str | None = None            # week | month | None: chosen from the time span
+    since: str | None = None             # as typed: 2026-09-01, 90d, 12w, 6m
+    sections: tuple[str, ...] = SECTIONS
+    include_empty: bool = False          # areas of the départements reached that hold no contact
+    now: datetime | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def check_level(text: str) -> str:
+    level = LEVELS.get((text or "").strip().lower().replace("é", "e"))
+    if level is None:
+        raise InputError(f"--by {text!r}: choose departement, canton, commune or circo")
+    return level
+
+
+def check_period(text: str | None) -> str | None:
+    if text is None or text == "auto":
+        return None
+    if text not in PERIODS:
+        raise InputError(f"--period {text!r}: choose week, month or auto")
+    return text
+
+
+def check_sections(texts) -> tuple[str, ...]:
+    if not texts:
+        return SECTIONS
+    wanted: list[str] = []
+    for text in texts:
+        for part in str(text).split(","):
+            part = part.strip().lower()
+            if not part:
+                continue
+            if part not in SECTIONS:
+                raise InputError(f"--section {part!r}: choose among {', '.join(SECTIONS)}")
+            if part not in wanted:
+                wanted.append(part)
+    return tuple(wanted) or SECTIONS
+
+
+def parse_since(text: str | None, now: datetime) -> str | None:
+    """``2026-09-01``, ``2026-09-01T08:00:00Z`` or a span back from now (``90d``, ``12w``, ``6m``,
+    ``1y``) -> an ISO UTC timestamp (the start of that day)."""
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    m = _RELATIVE.fullmatch(text)
+    if m:
+        n, unit = int(m.group(1)), m.group(2)[0].lower()
+        day = now.date()
+        if unit == "d":
+            day -= timedelta(days=n)
+        elif unit == "w":
+            day -= timedelta(weeks=n)
+        else:
+            months = n * (12 if unit == "y" else 1)
+            y, mo = divmod(day.year * 12 + day.month - 1 - months, 12)
+            day = date(y, mo + 1, min(day.day, 28))
+        return f"{day.isoformat()}T00:00:00Z"
+    try:
+        if "T" in text or " " in text:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"{date.fromisoformat(text).isoformat()}T00:00:00Z"
+    except ValueError:
+        raise InputError(f"--since {text!r}: give a date (2026-09-01) or a span back from today "
+                         f"(90d, 12w, 6m, 1y)") from None
+
+
+def share(part: int | None, whole: int | None) -> float | None:
+    """A percentage with one decimal, None when there is nothing to divide."""
+    if not whole or part is None:
+        return None
+    return round(100.0 * part / whole, 1)
+
+
+def per_1000(contacts: int, population: int | None) -> float | None:
+    if not population:
+        return None
+    return round(1000.0 * contacts / population, 2)
+
+
+def reach_of(store: Store) -> sql.Reach:
+    """The filter language's ``reachable:sms`` and ``reachable:email``, as SQL over ``c``."""
+    from dbox.segments import select
+
+    sms = select(store, "reachable:sms")
+    email = select(store, "reachable:email")
+    return sql.Reach(sms.where, list(sms.params), email.where, list(email.params))
+
+
+def compute(store: Store, selection, options: Options | None = None) -> dict:
+    """Every section asked for, over the contacts of ``selection`` (a dbox.segments.Selection)."""
+    options = options or Options()
+    now = options.now or datetime.now(timezone.utc)
+    since = parse_since(options.since, now)
+    where, params = selection.where, list(selection.params)
+    everyone = selection.is_everyone
+    result: dict = {
+        "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "selection": {"expression": selection.expression or "", "everyone": everyone},
+        "since": since,
+        "notes": [],
+    }
+    reach = reach_of(store) if {"summary", "areas"} & set(options.sections) else None
+    if "summary" in options.sections:
+        result["summary"] = summary(store, where, params, reach, since)
+    if "areas" in options.sections:
+        result["areas"] = areas(store, where, params, reach, options.by, include_empty=options.include_empty)
+        if not sql.has_geography(store):
+            result["notes"].append("the geography table is empty: no populations or map points")
+    period = options.period or auto_period(store, where, params, since, now)
+    result["period"] = period
+    if "growth" in options.sections:
+        result["growth"] = growth(store, where, params, period, since)
+    if "followers" in options.sections:
+        result["followers"] = followers(store, period, since)
+        if not everyone:
+            result["notes"].append("followers and posts are the networks' audiences: the selection does not "
+                                   "apply to them")
+    if "campaigns" in options.sections:
+        result["campaigns"] = campaigns(store, where, params, since, selection_given=not everyone)
+    return result
+
+
+def auto_period(store: Store, where: str, params: list, since: str | None, now: datetime) -> str:
+    """Weeks for up to half a year of history, months beyond."""
+    start = since
+    if start is None:
+        row = store.execute(f"SELECT min(c.created_at) FROM contacts c WHERE {where}", params).fetchone()
+        start = row[0] if row else None
+    if not start:
+        return "week"
+    try:
+        first = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    except ValueError:
+        return "month"
+    return "week" if (now - first) <= timedelta(days=183) else "month"
+
+
+def summary(store: Store, where: str, params: list, reach: sql.Reach, since: str | None) -> dict:
+    s = sql.summary(store, where, params, reach, since)
+    total = s["contacts"]
+    s["reachable_sms_share"] = share(s["reachable_sms"], total)
+    s["reachable_email_share"] = share(s["reachable_email"], total)
+    s["located_share"] = share(s["located"], total)
+    s["geo_status"] = sql.geo_status_counts(store, where, params)
+    return s
+
+
+def _unplaced_label(level: str, key: str) -> str:
+    one, many = _LEVEL_WORDS[level]
+    if key == "~unlocated":
+        return "(commune not located)" if level != "departement" else "(département not known)"
+    if key == "~split":
+        return f"(commune split between {many})"
+    return f"(commune in no {one})"
+
+
+def areas(store: Store, where: str, params: list, reach: sql.Reach, by: str, *, include_empty: bool = False) -> dict:
+    level = check_level(by)
+    rows = []
+    for key, name, dep, contacts, sms, email, population, lat, lon, complete in sql.by_area(
+            store, level, where, params, reach, include_empty=include_empty):
+        unplaced = key in sql.UNPLACED
+        if level == "departement" and not unplaced:
+            name = departements.name(key)
+        if level == "circonscription" and not unplaced and name is None:
+            name = key
+        rows.append({
+            "code": None if unplaced else key,
+            "name": _unplaced_label(level, key) if unplaced else (name or key),
+            "departement": None if unplaced else dep,
+            "contacts": contacts,
+            "sms": sms,
+            "sms_share": share(sms, contacts),
+            "email": email,
+            "email_share": share(email, contacts),
+            "population": None if unplaced else population,
+            "per_1000": None if unplaced else per_1000(contacts, population),
+            "complete": None if unplaced else (bool(complete) if complete is not None else None),
+            "lat": None if unplaced or lat is None else round(lat, 5),
+            "lon": None if unplaced or lon is None else round(lon, 5),
+            "unplaced": sql.UNPLACED[key] if unplaced else None,
+        })
+    return {"by": level, "rows": rows}
+
+
+def growth(store: Store, where: str, params: list, period: str, since: str | None) -> dict:
+    per_period: dict[str, dict[str, int]] = {}
+    imports: set[int] = set()
+    raw = list(sql.growth(store, where, params, period, since))
+    for p, imp, n in raw:
+        if imp is not None:
+            imports.add(imp)
+    labels = sql.import_labels(store, sorted(imports))
+    source_totals: dict[str, int] = {}
+    for p, imp, n in raw:
+        label = _source_label(labels.get(imp)) if imp is not None else "added by hand"
+        per_period.setdefault(p, {})
+        per_period[p][label] = per_period[p].get(label, 0) + n
+        source_totals[label] = source_totals.get(label, 0) + n
+    start_total = sql.count_before(store, where, params, since) if since else 0
+    running = start_total
+    periods = []
+    for p in sorted(per_period):
+        new = sum(per_period[p].values())
+        running += new
+        periods.append({"period": p, "new": new, "total": running, "sources": per_period[p]})
+    sources = [{"source": k, "new": v} for k, v in sorted(source_totals.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return {"period": period, "start_total": start_total, "periods": periods, "sources": sources}
+
+
+def _source_label(info: tuple[str, str] | None) -> str:
+    if info is None:
+        return "import (deleted)"
+    from pathlib import PurePath
+
+    return PurePath(info[0]).name or info[0]
+
+
+def followers(store: Store, period: str, since: str | None) -> dict:
+    series = []
+    latest: dict[tuple[str, str], dict] = {}
+    for network, relation, p, total, new, linked, taken_at in sql.follower_series(store, period, since):
+        item = {"network": network, "relation": relation, "period": p, "total": total, "new": new,
+                "linked": linked}
+        series.append(item)
+        latest[(network, relation)] = {"network": network, "relation": relation, "total": total, "linked": linked,
+                                       "taken_at": taken_at}
+    posts = [{"network": n, "published": done or 0, "not_published": other or 0}
+             for n, done, other in sql.posts_published(store, since)]
+    return {"series": series, "latest": list(latest.values()), "posts": posts}
+
+
+def _channel_info(channel_id: str) -> tuple[str, float | None, str]:
+    """(consent channel, price per SMS segment or None, currency) of a channel, as configured now."""
+    try:
+        from dbox.channels.plugins import channels
+
+        channel = channels().get(channel_id)
+    except Exception:  # noqa: BLE001 - a broken plugin must not break statistics
+        channel = None
+    if channel is None:
+        return channel_id, None, "EUR"
+    price = None
+    for f in channel.fields:
+        if f.name == "price_per_segment" and not f.secret:
+            import os
+
+            from dbox.config import section
+
+            raw = os.environ.get(f.env) if f.env else None
+            value = raw if raw else section(f"channels.{channel.id}").get(f.name, f.default)
+            try:
+                price = None if value in (None, "") else float(value)
+            except (TypeError, ValueError):
+                price = None
+    return channel.consent_channel or channel_id, price, "EUR"
+
+
+def campaigns(store: Store, where: str, params: list, since: str | None, *, selection_given: bool) -> list[dict]:
+    channel_ids = [c for (c,) in store.execute(
+        "SELECT DISTINCT channel FROM campaigns WHERE channel NOT LIKE 'social:%'")]
+    infos = {c: _channel_info(c) for c in channel_ids}
+    consent = {c: info[0] for c, info in infos.items()}
+    result = []
+    for row in sql.campaign_outcomes(store, where, params, since, consent, selection_given=selection_given):
+        item = dict(zip(sql.CAMPAIGN_COLUMNS, row))
+        _, price, currency = infos.get(item["channel"], (item["channel"], None, "EUR"))
+        item["delivery_rate"] = share(item["delivered"], item["sent"])
+        item["cost"] = round(item["segments"] * price, 2) if price is not None and item["segments"] else (
+            0.0 if price is not None else None)
+        item["currency"] = currency if price is not None else None
+        result.append(item)
+    return result

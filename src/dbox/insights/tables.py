@@ -1,0 +1,134 @@
+"""The statistics dictionary as flat tables: for the terminal (Rich) and for CSV."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+AREA_COLUMNS = ("code", "name", "departement", "contacts", "sms", "sms_share", "email", "email_share", "population",
+                "per_1000", "complete")
+CAMPAIGN_COLUMNS = ("id", "channel", "status", "created_at", "audience", "recipients", "sent", "delivered", "failed",
+                    "skipped", "in_doubt", "pending", "opted_out", "segments", "cost", "currency")
+_SUMMARY_LABELS = (
+    ("contacts", "contacts"), ("reachable_sms", "reachable by SMS"), ("reachable_sms_share", "reachable by SMS (%)"),
+    ("reachable_email", "reachable by e-mail"), ("reachable_email_share", "reachable by e-mail (%)"),
+    ("with_mobile", "with a mobile"), ("with_email", "with an e-mail"), ("located", "located in a commune"),
+    ("located_share", "located (%)"), ("communes", "communes"), ("departements", "départements"),
+    ("new_since", "new since"),
+)
+
+
+@dataclass
+class Table:
+    name: str            # the section
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple]
+    more: int = 0        # rows left out of a terminal view
+
+
+def section_tables(result: dict, section: str, *, csv: bool = False) -> list[Table]:
+    """The table(s) of one section; ``csv`` gives the long form (one value a cell)."""
+    if section == "summary" and "summary" in result:
+        s = result["summary"]
+        rows = [(label, s.get(key)) for key, label in _SUMMARY_LABELS if not (key == "new_since" and s.get(key) is None)]
+        rows += [(f"geography: {k}", v) for k, v in sorted(s.get("geo_status", {}).items())]
+        if csv:
+            rows = [(key, s.get(key)) for key, _ in _SUMMARY_LABELS] + \
+                   [(f"geo_status.{k}", v) for k, v in sorted(s.get("geo_status", {}).items())]
+        title = "Contacts" + ("" if result["selection"]["everyone"] else f": {result['selection']['expression']}")
+        return [Table("summary", title, ("measure", "value"), rows)]
+    if section == "areas" and "areas" in result:
+        a = result["areas"]
+        rows = [tuple(r[c] for c in AREA_COLUMNS) for r in a["rows"]]
+        return [Table("areas", f"By {a['by']}", AREA_COLUMNS, rows)]
+    if section == "growth" and "growth" in result:
+        g = result["growth"]
+        if csv:
+            rows = [(p["period"], source, n) for p in g["periods"] for source, n in sorted(p["sources"].items())]
+            return [Table("growth", "New contacts", ("period", "source", "new"), rows)]
+        rows = [(p["period"], p["new"], p["total"],
+                 ", ".join(f"{k} {v}" for k, v in sorted(p["sources"].items(), key=lambda kv: -kv[1])))
+                for p in g["periods"]]
+        unit = "week (Monday)" if g["period"] == "week" else "month"
+        return [Table("growth", f"New contacts per {unit}", (g["period"], "new", "total", "sources"), rows)]
+    if section == "followers" and "followers" in result:
+        f = result["followers"]
+        tables = [Table("followers", "Followers (last count of each period)",
+                        ("network", "relation", "period", "total", "new", "linked"),
+                        [(x["network"], x["relation"], x["period"], x["total"], x["new"], x["linked"])
+                         for x in f["series"]])]
+        if f["posts"] and not csv:
+            tables.append(Table("posts", "Posts", ("network", "published", "not_published"),
+                                [(p["network"], p["published"], p["not_published"]) for p in f["posts"]]))
+        return tables
+    if section == "campaigns" and "campaigns" in result:
+        return [Table("campaigns", "Campaigns", CAMPAIGN_COLUMNS,
+                      [tuple(c[k] for k in CAMPAIGN_COLUMNS) for c in result["campaigns"]])]
+    return []
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{value:.1f} %"
+
+
+def _int(value) -> str:
+    return "–" if value is None else f"{int(value):,}".replace(",", "\u00a0")
+
+
+def _ratio(value) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def terminal_tables(result: dict, section: str, limit: int) -> tuple[list[Table], list[str]]:
+    """Narrow tables for a terminal (formatted text), and lines to print when a section is empty."""
+    if section == "summary":
+        return section_tables(result, "summary"), []
+    if section == "areas" and "areas" in result:
+        a = result["areas"]
+        rows = a["rows"]
+        more = 0
+        if limit and len(rows) > limit:
+            more, rows = len(rows) - limit, rows[:limit]
+        body = []
+        for r in rows:
+            name = r["name"] if r["code"] in (None, r["name"]) or a["by"] == "departement" else f"{r['name']} {r['code']}"
+            if a["by"] == "departement" and r["code"]:
+                name = f"{r['code']} {r['name']}"
+            if r["complete"] is False:
+                name += " *"
+            body.append((name, _int(r["contacts"]), _pct(r["sms_share"]), _pct(r["email_share"]),
+                         _int(r["population"]), _ratio(r["per_1000"])))
+        notes = []
+        if any(r["complete"] is False for r in rows):
+            notes.append("*: the area shares communes with another one; their contacts are on the split row")
+        return [Table("areas", f"Contacts by {a['by']}", (a["by"], "contacts", "SMS", "e-mail", "population",
+                                                          "per 1,000"), body, more)], notes
+    if section == "growth" and "growth" in result:
+        g = result["growth"]
+        if not g["periods"]:
+            return [], ["Growth: no new contact in this period."]
+        return section_tables(result, "growth"), []
+    if section == "followers" and "followers" in result:
+        f = result["followers"]
+        if not f["series"] and not f["posts"]:
+            return [], ["Followers: no follower count yet (dbox followers import, or a network's sync)."]
+        tables = []
+        if f["series"]:
+            tables.append(Table("followers", "Followers (last count of each period)",
+                                ("network", "period", "total", "new", "linked"),
+                                [(f"{x['network']} {x['relation']}s", x["period"], _int(x["total"]), _int(x["new"]),
+                                  _int(x["linked"])) for x in f["series"]]))
+        if f["posts"]:
+            tables.append(Table("posts", "Posts", ("network", "published", "not published"),
+                                [(p["network"], _int(p["published"]), _int(p["not_published"])) for p in f["posts"]]))
+        return tables, []
+    if section == "campaigns" and "campaigns" in result:
+        cs = result["campaigns"]
+        if not cs:
+            return [], ["Campaigns: none in this period."]
+        rows = [(f"#{c['id']} {c['channel']} {c['created_at'][:10]}", c["status"], _int(c["sent"]),
+                 _int(c["delivered"]), _int(c["failed"]), _int(c["skipped"]), _int(c["opted_out"]),
+                 "–" if c["cost"] is None else f"{c['cost']:.2f}") for c in cs]
+        return [Table("campaigns", "Campaigns", ("campaign", "status", "sent", "delivered", "failed", "skipped",
+                                                 "opted out", "cost"), rows)], []
+    return [], []
