@@ -16,7 +16,7 @@ from dbox.importing.pipeline import ImportOptions, import_file
 from dbox.privacy import consent, optouts, rights
 from dbox.sending import service
 from dbox.sending.compose import Template
-from dbox.store import ledger, suppressions
+from dbox.store import suppressions
 from dbox.store import privacy as sp
 from dbox.store.contacts import find_contact
 from dbox.store.db import open_store

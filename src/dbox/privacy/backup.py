@@ -46,7 +46,7 @@ def backup(store: Store, target: Path, *, force: bool = False) -> BackupInfo:
             Path(str(tmp) + suffix).unlink(missing_ok=True)
         fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         os.close(fd)
-        conn = sqlite3.connect(tmp)
+        conn = _connect_like(store, tmp)
         try:
             sp.backup_into(store, conn)
             result = sp.quick_check(conn)
@@ -67,15 +67,31 @@ def backup(store: Store, target: Path, *, force: bool = False) -> BackupInfo:
     return info
 
 
-def inspect(path: Path) -> BackupInfo:
+def _connect_like(store: Store, path: Path, *, readonly: bool = False):
+    """A connection of the same kind as the store's: plain SQLite, or SQLCipher with the store's key
+    (the backup API copies pages, so both ends must be encrypted alike)."""
+    key = getattr(store, "cipher_key", None) if store is not None else None
+    if key is not None:
+        from dbox.privacy.encryption import connect_with_key
+
+        return connect_with_key(path, key, readonly=readonly)
+    if readonly:
+        return _open_readonly(path)
+    return sqlite3.connect(path)
+
+
+def inspect(path: Path, store: Store | None = None) -> BackupInfo:
     """Check that ``path`` is a dbox store this dbox can restore; InputError otherwise."""
     path = Path(path).expanduser()
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a backup file")
+    errors: tuple = (sqlite3.DatabaseError,)
+    if store is not None and getattr(store, "cipher_key", None) is not None:
+        errors += (store.conn.DatabaseError,)
     try:
-        conn = _open_readonly(path)
+        conn = _connect_like(store, path, readonly=True)
         try:
             if not sp.has_table(conn, "contacts") or not sp.has_table(conn, "meta"):
                 raise InputError(f"{path}: not a dbox store (no contacts table)")
@@ -89,7 +105,7 @@ def inspect(path: Path) -> BackupInfo:
             return BackupInfo(path, sp.contact_count(conn), version)
         finally:
             conn.close()
-    except sqlite3.DatabaseError as exc:
+    except errors as exc:
         raise InputError(f"{path}: not a dbox store ({exc})") from None
 
 
@@ -111,15 +127,15 @@ class RestoreInfo:
 
 def restore(store: Store, source: Path) -> RestoreInfo:
     """Replace the store's content with the backup at ``source``."""
-    info = inspect(source)
+    info = inspect(source, store)
     before = sp.contact_count(store.conn)
     old_log = store_audit.raw_rows(store)
     old_salt = sp.suppression_salt(store)
     old_suppressions = sp.all_suppressions(store)
-    conn = _open_readonly(info.path)
+    conn = _connect_like(store, info.path, readonly=True)
     try:
         conn.backup(store.conn)
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, store.conn.DatabaseError) as exc:
         raise StoreError(f"restore from {info.path} failed: {exc}") from None
     finally:
         conn.close()

@@ -86,11 +86,23 @@ def open_encrypted_store(path: Path | str, key: str, *, create: bool = True) -> 
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
         store = Store(conn, path)
+        store.cipher_key = key   # kept in memory only: backups of this store are encrypted with it
         migrate(store)
     finally:
         os.umask(old_umask)
     check_file_modes(path)
     return store
+
+
+def connect_with_key(path: Path | str, key: str, *, readonly: bool = False):
+    """A SQLCipher connection to ``path`` keyed with ``key`` (a backup target or source)."""
+    dbapi2 = _module()
+    if readonly:
+        conn = dbapi2.connect(f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    else:
+        conn = dbapi2.connect(str(path))
+    conn.execute(f"PRAGMA key = {_quote(key)}")
+    return conn
 
 
 def is_encrypted(path: Path) -> bool:
