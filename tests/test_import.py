@@ -259,3 +259,15 @@ def test_cli_errors_are_one_line_with_exit_code(cli, tmp_path):
     assert result.exit_code == 3 and "Error: no contact with email nobody@exemple.fr" in result.output
     result = cli("contacts", "list", "--columns", "id,nope")
     assert result.exit_code == 3 and "Error: unknown column 'nope'" in result.output
+
+
+def test_fatal_error_with_worker_processes_rolls_back_too(store, tmp_path):
+    good = "".join(f"Nom{i};n{i}@exemple.fr\n" for i in range(20000))   # past the detection sample
+    path = tmp_path / "broken.csv"
+    path.write_bytes(("Nom;Courriel\n" + good).encode() + b"Bad\xff;bad@exemple.fr\n" + good.encode())
+    before = snapshot(store)
+    with pytest.raises(InputError, match=r"broken.csv: row 20002: bytes that are not utf-8"):
+        import_file(store, path, ImportOptions(workers=2, chunk_rows=500))
+    assert snapshot(store) == before
+    assert not (tmp_path / "broken.rejected.csv").exists()
+    assert not list(tmp_path.glob(".dbox-rejected-*"))

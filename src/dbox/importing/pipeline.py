@@ -13,8 +13,9 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import shutil
 import tempfile
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -115,6 +116,22 @@ def _chunks(rows: Iterator, size: int) -> Iterator[list]:
         yield chunk
 
 
+def _bounded_map(pool, chunks: Iterator[list], window: int) -> Iterator[list[Record]]:
+    """``pool.imap`` with read-ahead bounded to ``window`` chunks, reading in this thread.
+
+    ``imap`` reads its input in a feeder thread with no bound (memory grows with the file when
+    the workers are slower than the reader) and ends quietly when the input raises — a decoding
+    error would have imported half a file. Here the reader's errors propagate as they should.
+    """
+    pending: deque = deque()
+    for chunk in chunks:
+        pending.append(pool.apply_async(_build_chunk, (chunk,)))
+        if len(pending) >= window:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
 # -- main side -----------------------------------------------------------------------------------
 
 def import_file(store: Store, path: Path, options: ImportOptions | None = None,
@@ -167,7 +184,7 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
                 ctx = multiprocessing.get_context("fork")
                 pool = ctx.Pool(workers, initializer=_init_worker,
                                 initargs=(report.mapping, index, options.consent))
-                built = pool.imap(_build_chunk, chunks, chunksize=1)
+                built = _bounded_map(pool, chunks, window=2 * workers)
             else:
                 _init_worker(report.mapping, index, options.consent)
                 built = map(_build_chunk, chunks)
@@ -188,6 +205,10 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
                 raise _DryRun()
     except _DryRun:
         pass
+    except BaseException:
+        rejected_tmp.close()
+        os.unlink(rejected_tmp.name)
+        raise
     finally:
         if pool is not None:
             pool.terminate()
@@ -198,7 +219,7 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
         rejected_tmp.close()
     if report.counts["rejected"] and not options.dry_run:
         report.rejected_file = rejected_path_for(path)
-        os.replace(rejected_tmp.name, report.rejected_file)
+        shutil.move(rejected_tmp.name, report.rejected_file)
     else:
         os.unlink(rejected_tmp.name)
     return report
