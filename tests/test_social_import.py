@@ -210,3 +210,23 @@ def test_cli_dry_run(cli, store, tmp_path):
     assert result.exit_code == 0
     assert result.output.startswith("Dry run: nothing was written.")
     assert store.execute("SELECT count(*) FROM identities").fetchone() == (0,)
+
+
+def test_cli_import_followers_alias(cli, store):
+    result = cli("import", "followers", SOCIAL / "follower.js")
+    assert result.exit_code == 0, result.output
+    assert "follower.js: X archive follower.js (x, followers)" in result.output
+    assert store.execute("SELECT count(*) FROM identities").fetchone() == (3,)
+    dry = cli("import", "followers", SOCIAL / "following.js", "--dry-run")
+    assert dry.output.startswith("Dry run: nothing was written.")
+    missing = cli("import", "followers")
+    assert missing.exit_code == 3 and "Error: give either an export FILE or --from NETWORK" in missing.stderr
+    from_x = cli("import", "followers", "--from", "x")
+    assert from_x.exit_code == 5 and "Error: no x account connected" in from_x.stderr
+
+
+def test_cli_import_of_contacts_is_unchanged_by_the_alias(cli, store, tmp_path):
+    contacts = write_csv(tmp_path / "c.csv", "Nom;Prénom;Email\nDupont;Jean;jean@example.org\n")
+    assert cli("import", contacts).exit_code == 0
+    two = cli("import", contacts, contacts)
+    assert two.exit_code == 3 and "Error: dbox import takes one contacts FILE" in two.stderr

@@ -12,7 +12,8 @@ from dbox.commands.common import store_from
 
 def import_(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="CSV, TSV or .xlsx file of contacts."),
+    file: Path = typer.Argument(..., help="CSV, TSV or .xlsx file of contacts (or: followers FILE, see below)."),
+    followers_file: Optional[Path] = typer.Argument(None, hidden=True),
     map_: list[str] = typer.Option([], "--map", "-m", help='Override a column: --map "Portable=mobile" (or =ignore).'),
     consent: Optional[str] = typer.Option(
         None, "--consent", help="Channels every row consented to (sms,email,phone,post); needs --consent-source."),
@@ -25,12 +26,24 @@ def import_(
     delimiter: Optional[str] = typer.Option(None, "--delimiter", help="CSV separator (default: detected)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="Worksheet of an .xlsx file (default: the first)."),
     show_mapping: bool = typer.Option(True, "--show-mapping/--no-show-mapping", help="Print the column mapping."),
+    from_: Optional[str] = typer.Option(None, "--from", hidden=True),
 ):
     """Import contacts: read, map columns, normalize, place in communes and cantons, dedupe.
 
     The whole import is one transaction. Rows that cannot be imported are written with a reason
     column to FILE.rejected.csv. Nothing is consented by default.
+
+    `dbox import followers FILE` (or `--from NETWORK`) is `dbox followers import`.
     """
+    # The social area owns followers; this only recognises the word (a file named "followers" wins).
+    if str(file) == "followers" and not file.exists():
+        from dbox.commands.social import import_followers_alias
+
+        return import_followers_alias(ctx, followers_file, from_, dry_run=dry_run, force=force)
+    if followers_file is not None or from_ is not None:
+        from dbox.errors import InputError
+
+        raise InputError("dbox import takes one contacts FILE", hint="for followers: dbox import followers FILE")
     from dbox.console import err, is_interactive
     from dbox.importing.pipeline import ImportOptions, import_file
 

@@ -52,6 +52,13 @@ def followers_import(
     print_sync_report(report)
 
 
+def import_followers_alias(ctx: typer.Context, file: Optional[Path], from_: Optional[str], *, dry_run: bool,
+                           force: bool) -> None:
+    """``dbox import followers FILE`` / ``dbox import followers --from x``: the same as
+    ``dbox followers import`` (called from dbox.commands.importing)."""
+    followers_import(ctx, file, from_, full=False, max_wait=900, dry_run=dry_run, force=force)
+
+
 def print_followers_report(report) -> None:
     from rich.markup import escape
 
