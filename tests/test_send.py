@@ -193,7 +193,7 @@ def test_email_temporary_refusal_is_retried(store, tmp_path, smtp, cli, monkeypa
     smtp.data_reply.append("451 4.3.0 Try again later")
     from dbox.sending import engine
 
-    monkeypatch.setattr(engine.RunOptions, "backoff_base", 0.01)
+    monkeypatch.setattr(engine, "BACKOFF_BASE", 0.01)
     result = cli("send", "--email", "--subject", "S", "-m", "M", "--yes")
     assert result.exit_code == 0, result.output
     assert len(smtp.messages) == 2 and "2 sent" in result.output

@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from dbox.commands.common import ExcelOption, FormatOption, OutputOption, confirm_or_abort, store_from
+from dbox.commands.common import (ExcelOption, FormatOption, OutputOption, SelectionArgs, confirm_or_abort,
+                                 selection_options, store_from)
 
 channels_app = typer.Typer(no_args_is_help=True, help="Sending channels (plugins): list them, set them up.")
 campaigns_app = typer.Typer(no_args_is_help=True, help="Campaigns sent or scheduled: counts, reconciling, delivery.")
@@ -29,10 +30,10 @@ def _n(value: int) -> str:
 
 # --- dbox send -------------------------------------------------------------------------------------
 
+@selection_options
 def send(
     ctx: typer.Context,
-    expression: Optional[str] = typer.Argument(None, help="Who: a segment expression (default: everyone)."),
-    segment: Optional[str] = typer.Option(None, "--segment", "-s", help="A saved segment."),
+    selection: SelectionArgs,
     sms: bool = typer.Option(False, "--sms", help="Send an SMS."),
     email: bool = typer.Option(False, "--email", help="Send an e-mail."),
     channel_id: Optional[str] = typer.Option(None, "--channel", help="Another channel from a plugin (see "
@@ -67,7 +68,7 @@ def send(
     store = store_from(ctx)
     steps = _log(log)
     if resume is not None:
-        if sms or email or channel_id or message or template or expression or segment:
+        if sms or email or channel_id or message or template or selection.given:
             raise InputError("--resume takes a campaign id only (its channel, audience and text are stored)")
         return _resume(store, resume, yes, limit, rate, workers, now, retry_in_doubt, steps)
     if sum([sms, email, channel_id is not None]) != 1:
@@ -79,7 +80,7 @@ def send(
     channel = "sms" if sms else "email" if email else channel_id
     kind = get_channel(channel).compose_rules({}).kind
     request = service.SendRequest(
-        channel=channel, selection=resolve(store, expression, segment),
+        channel=channel, selection=resolve(store, selection.expression, selection.segment, selection.shortcuts),
         template=load_template(kind, message, template, subject, html), at=at, now=now, rate=rate,
         workers=workers, limit=limit, dry_run=dry_run, new_campaign=new_campaign, retry_in_doubt=retry_in_doubt)
     if output is not None and not dry_run:
@@ -88,6 +89,8 @@ def send(
         return _dry_run(store, request, output)
     plan = service.plan_send(store, request)
     _print_plan(plan)
+    if plan.existing is None:
+        _privacy_warning(store, request)
     if plan.existing is not None:
         left = plan.planned
         confirm_or_abort(f"Resume campaign {plan.existing.id}: send the {_n(left)} message(s) left?", yes)
@@ -101,6 +104,21 @@ def send(
     with progress as advance:
         campaign_id, report = service.start(store, plan, log=steps, progress=advance)
     _print_outcome(campaign_id, plan, report)
+
+
+def _privacy_warning(store, request) -> None:
+    """The privacy area's check: third-party contacts owed an information mention (GDPR art. 14)."""
+    try:
+        from dbox.privacy.notice import send_warning
+    except ModuleNotFoundError:
+        return
+    from dbox.console import print_warning
+
+    sel, tpl = request.selection, request.template
+    warning = send_warning(store, sel.where, sel.params, request.channel,
+                           "\n".join(t for t in (tpl.subject, tpl.body, tpl.html) if t))
+    if warning:
+        print_warning(warning)
 
 
 def _resume(store, campaign_id, yes, limit, rate, workers, now, retry_in_doubt, steps) -> None:

@@ -77,7 +77,8 @@ class _Run:
         self.reach = channel.reach
         self.db = threading.Lock()
         self.counts = threading.Lock()
-        self.stop = threading.Event()
+        self.stop = threading.Event()       # no new message is started
+        self.abort = threading.Event()      # messages in flight give up waiting too (not for --limit)
         self.stop_reason: str | None = None
         self.error: str | None = None
         self.bucket = TokenBucket(options.rate)
@@ -91,6 +92,8 @@ class _Run:
             if self.stop_reason is None:
                 self.stop_reason = reason
                 self.error = error
+        if reason != "limit":
+            self.abort.set()
         self.stop.set()
 
     def _take_slot(self) -> bool:
@@ -155,7 +158,7 @@ class _Run:
                 return
             if not self._take_slot():
                 return
-            if not self.bucket.acquire(self.stop):
+            if not self.bucket.acquire(self.abort):
                 self._give_back_slot()
                 return
             with self.db:
@@ -214,7 +217,7 @@ class _Run:
             if result.retry_after is not None:
                 delay = max(delay, min(result.retry_after, self.options.backoff_max * 5))
                 self.bucket.pause(result.retry_after)
-            if self.stop.wait(delay):
+            if self.abort.wait(delay):
                 return
 
     def _effect(self, result, address: str) -> None:
