@@ -74,3 +74,10 @@ def count(ctx: typer.Context):
     from dbox.store.contacts import count_contacts
 
     typer.echo(count_contacts(store_from(ctx)))
+
+
+# `dbox contacts timeline`: the organizing area's command (dbox.commands.organizing), listed here
+# with the other contact commands.
+from dbox.commands.organizing import timeline as _timeline  # noqa: E402
+
+app.command("timeline")(_timeline)

@@ -133,3 +133,19 @@ def canonical_name(name: str) -> str:
 def known_names() -> list[str]:
     """Every name a field can be written with (for "did you mean")."""
     return [*FIELDS, *ALIASES]
+
+
+# Organizing (dbox.organizing, docs/organizing.md): what actions and interactions add to contacts.
+FIELDS.update({f.name: f for f in (
+    Field("attended.count", "number", EQUALITY | ORDER, allows_empty=False,
+          help="how many actions the contact came to"),
+    Field("support", "number", EQUALITY | ORDER,
+          help="latest support level recorded: 1 (opposed) to 5 (strong supporter)"),
+    Field("last_interaction", "date", EQUALITY | ORDER, allows_in=False,
+          help="the last time the person was reached: a door, a call, a meeting, an action attended"),
+)})
+ALIASES.update({"soutien": "support", "derniere_interaction": "last_interaction", "last_contact": "last_interaction"})
+ORGANIZING_FIELDS = frozenset({"attended.count", "support", "last_interaction"})
+PREFIXES = (*PREFIXES, "attended", "invited")     # attended:ACTION, invited:ACTION (an id or a title)
+# Conditions written as one word; value: the canonical word.
+FLAGS = {"volunteer": "volunteer", "benevole": "volunteer"}

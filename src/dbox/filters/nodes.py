@@ -92,6 +92,21 @@ class Reachable(Node):
 
 
 @dataclass(frozen=True)
+class ActionRef(Node):
+    """``attended:ACTION`` or ``invited:ACTION``: an action's id or title (dbox.organizing)."""
+
+    prefix: str          # attended | invited
+    name: str
+
+
+@dataclass(frozen=True)
+class Flag(Node):
+    """A condition of one word: ``volunteer``."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class SegmentRef(Node):
     name: str
 
@@ -112,6 +127,9 @@ class Not(Node):
 
 
 PREDICATES = (Compare, InList, IsEmpty, Tag, Consent, Reachable, SegmentRef)
+
+
+PREDICATES = (*PREDICATES, ActionRef, Flag)
 
 
 def conjoin(items) -> Node | None:
@@ -173,6 +191,10 @@ def to_text(node: Node | None) -> str:
         return f"consent:{node.channel}"
     if isinstance(node, Reachable):
         return f"reachable:{node.channel}"
+    if isinstance(node, ActionRef):
+        return f"{node.prefix}:{quote(node.name)}"
+    if isinstance(node, Flag):
+        return node.name
     if isinstance(node, SegmentRef):
         return f"in:{quote(node.name)}"
     raise TypeError(f"not a filter node: {node!r}")

@@ -31,6 +31,7 @@ from dbox.filters.nodes import (
     And, Compare, Consent, DateWord, InList, IsEmpty, Literal, Node, Not, Or, Reachable,
     RelativeDate, SegmentRef, Tag, Value,
 )
+from dbox.filters.nodes import ActionRef, Flag
 
 MAX_DEPTH = 64          # nesting of parentheses and "not"
 MAX_LIST = 10_000       # values in one "in (...)" list
@@ -177,6 +178,9 @@ class _Parser:
                              tok.start, tok.end, hint="see docs/filters.md for the fields")
         if self.peek().kind == "COLON":
             return self.parse_prefixed()
+        if F.normalize_field_name(tok.value) in F.FLAGS:
+            self.advance()
+            return Flag(F.FLAGS[F.normalize_field_name(tok.value)], span=(tok.start, tok.end), source=self.source)
         if tok.value.lower() in F.KEYWORDS:
             raise self.error(f'expected a condition, found the keyword "{tok.value}"', tok.start, tok.end)
         return self.parse_comparison()
@@ -188,6 +192,8 @@ class _Parser:
         if prefix not in F.PREFIXES:
             raise self.error(f'unknown filter "{word.value}:"', word.start, word.end + 1,
                              suggestion=_with_colon(suggest(prefix, F.PREFIXES)))
+        if prefix in ("attended", "invited"):
+            return self.parse_action_ref(prefix)
         value = self.tok
         if value.kind not in ("WORD", "NUMBER", "DATE", "STRING") or (value.kind == "STRING" and not value.value.strip()):
             what = {"tag": "a tag name", "consent": "a channel", "reachable": "a channel",
@@ -206,6 +212,15 @@ class _Parser:
                              suggestion=suggest(channel, allowed), hint=f"{prefix} channels: {', '.join(allowed)}")
         cls = Consent if prefix == "consent" else Reachable
         return cls(channel, span=span, source=self.source)
+
+    def parse_action_ref(self, prefix: str) -> Node:
+        """``attended:ACTION`` / ``invited:ACTION``: the action's id or title (the store checks it)."""
+        value = self.tok
+        if value.kind not in ("WORD", "NUMBER", "STRING") or not value.value.strip():
+            raise self.error(f'expected an action (its id or its title) after "{prefix}:"', value.start, value.end,
+                             hint=f'{prefix}:12 or {prefix}:"Porte-à-porte quartier Mistral"')
+        self.advance()
+        return ActionRef(prefix, " ".join(value.value.split()), span=(value.start, value.end), source=self.source)
 
     def parse_comparison(self) -> Node:
         word = self.advance()

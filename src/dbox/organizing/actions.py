@@ -436,10 +436,15 @@ def _audit(store: Store, command: str, action_id: int, **detail) -> None:
 
 # -- listing -------------------------------------------------------------------------------------------------
 
+def clock() -> datetime:
+    """The current time (UTC); tests replace it to move an action's day."""
+    return datetime.now(timezone.utc)
+
+
 def list_(store: Store, *, when: str = "upcoming", type_: str | None = None, include_cancelled: bool = False,
           now: datetime | None = None) -> list[dict]:
     """Actions with their counts. ``when``: upcoming (from today), past, all."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock()
     today = iso(now.replace(hour=0, minute=0, second=0, microsecond=0))
     since, until = {"upcoming": (today, None), "past": (None, today), "all": (None, None)}[when]
     return so.list_actions(store, since=since, until=until, include_cancelled=include_cancelled,
@@ -448,11 +453,12 @@ def list_(store: Store, *, when: str = "upcoming", type_: str | None = None, inc
 
 def started(action: Action, now: datetime | None = None) -> bool:
     """Whether the action's day has come (in its own time zone)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock()
     return action.local_start().date() <= now.astimezone(ZoneInfo(action.timezone)).date()
 
 
 def is_past(action: Action, now: datetime | None = None) -> bool:
-    now = now or datetime.now(timezone.utc)
+    """Whether the action is over (its end, or three hours after its start)."""
+    now = now or clock()
     end = from_iso(action.ends_at) if action.ends_at else from_iso(action.starts_at) + timedelta(hours=3)
     return end < now

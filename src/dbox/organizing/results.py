@@ -315,6 +315,10 @@ def import_results(store: Store, action: Action, path: Path, *, wording: str | N
 
     if action.cancelled:
         raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}: nothing is recorded for it")
+    from dbox.organizing.actions import started
+
+    if not started(action):
+        raise InputError(f"action {action.id} takes place {action.when_text()}: results are imported from that day on")
     path = Path(path)
     lines, problems, warnings = read(store, action, path, wording=wording, encoding=encoding, delimiter=delimiter,
                                      sheet=sheet)

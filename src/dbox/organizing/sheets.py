@@ -209,6 +209,12 @@ def plan(store: Store, action: Action, *, expression: str | None = None, segment
         if len(batch) >= 1000:
             flush()
     flush()
+    helpers = {v["contact_id"] for v in so.assignments(store, action.id)} if kind != "list" else set()
+    if helpers:
+        kept = [e for e in entries if e.contact["id"] not in helpers]
+        if len(kept) < len(entries):
+            left_out["volunteers of this action"] += len(entries) - len(kept)
+        entries = kept
     sheets = _share(store, action, kind, entries, volunteer_id)
     return SheetPlan(action, kind, sheets, selected, dict(left_out), text)
 
@@ -324,7 +330,8 @@ def _today() -> str:
 
 
 _LEGEND = {
-    "walk": "Ouvert : oui / absent / refus / déménagé. Soutien : 5 très favorable … 1 opposé. "
+    "walk": "Fiche : numéro à recopier dans le fichier rendu. Connu : dernier niveau de soutien noté. "
+            "Ouvert : oui / absent / refus / déménagé. Soutien : 5 très favorable … 1 opposé. "
             "Rappel : veut être rappelé·e. Accord : coché seulement si la personne accepte, après lecture du texte.",
     "call": "Répondu : oui / pas de réponse / répondeur / faux numéro / refus. Soutien : 5 très favorable … 1 opposé. "
             "Accord : coché seulement si la personne accepte, après lecture du texte.",
@@ -362,10 +369,10 @@ td.blank { min-width: 14mm; }
 """
 
 _PRINT_COLUMNS = {
-    "walk": (["N°", "Nom", "Soutien connu"], ["Ouvert", "Soutien", "Rappel", "E-mail / tél.", "Accord", "Note"]),
-    "call": (["Nom", "Téléphone", "Commune", "Soutien connu"],
-             ["Répondu", "Soutien", "Rappel", "E-mail / tél.", "Accord", "Note"]),
-    "list": (["Nom", "Commune", "Réponse"], ["Venu", "Note"]),
+    "walk": (["Fiche", "N°", "Nom", "Connu"], ["Ouvert", "Soutien", "Rappel", "E-mail / tél.", "Accord", "Note"]),
+    "call": (["Fiche", "Nom", "Téléphone", "Commune", "Connu"],
+             ["Répondu", "Soutien", "Rappel", "E-mail", "Accord", "Note"]),
+    "list": (["Fiche", "Nom", "Commune", "Réponse"], ["Venu", "Note"]),
 }
 
 
@@ -376,15 +383,15 @@ def printable_rows(plan_: SheetPlan, sheet: Sheet, rsvps: dict[int, str]) -> lis
         for commune, street, entries in sheet.streets():
             rows.append({"street": f"{street} — {commune}" if commune else street})
             for e in entries:
-                rows.append({"cells": [e.address.house, e.name, e.contact["support"] or ""]})
+                rows.append({"cells": [e.contact["id"], e.address.house, e.name, e.contact["support"] or ""]})
     elif plan_.kind == "call":
         for e in sheet.entries:
             phones = " / ".join(n for n in (e.contact["mobile"], e.contact["fixed"]) if n)
-            rows.append({"cells": [e.name, phones, e.commune, e.contact["support"] or ""]})
+            rows.append({"cells": [e.contact["id"], e.name, phones, e.commune, e.contact["support"] or ""]})
     else:
         answers = {"yes": "oui", "no": "non", "maybe": "peut-être"}
         for e in sheet.entries:
-            rows.append({"cells": [e.name, e.commune, answers.get(rsvps.get(e.contact["id"], ""), "")]})
+            rows.append({"cells": [e.contact["id"], e.name, e.commune, answers.get(rsvps.get(e.contact["id"], ""), "")]})
     return rows
 
 
@@ -472,13 +479,13 @@ def render_pdf(plan_: SheetPlan, sheet: Sheet, rsvps: dict[int, str], font: tupl
             pdf.multi_cell(0, 4.5, fix(text), border="LBR", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     info, blanks = _PRINT_COLUMNS[plan_.kind]
-    widths = {"walk": (12, 52, 14, 14, 14, 12, 30, 14, 24), "call": (34, 30, 20, 12, 16, 12, 12, 22, 12, 16),
-              "list": (80, 50, 25, 15, 16)}[plan_.kind]
+    widths = {"walk": (11, 9, 42, 13, 15, 15, 15, 31, 15, 20), "call": (11, 31, 27, 20, 13, 16, 15, 15, 14, 13, 11),
+              "list": (12, 70, 45, 22, 15, 22)}[plan_.kind]
     widths = widths[:len(info) + len(blanks)]
     pdf.set_font(family, "", 8.5)
-    heading_style = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
+    heading_style = FontFace(emphasis="BOLD", fill_color=(225, 225, 225), size_pt=7.5)
     street_style = FontFace(emphasis="BOLD", fill_color=(238, 238, 238))
-    with pdf.table(col_widths=widths, line_height=5.2, headings_style=heading_style, first_row_as_headings=True,
+    with pdf.table(col_widths=widths, line_height=6.5, headings_style=heading_style, first_row_as_headings=True,
                    repeat_headings=1) as table:
         row = table.row()
         for title in info + blanks:

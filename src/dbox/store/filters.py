@@ -280,6 +280,12 @@ class _Compiler:
                 f"AND (s.channel IS NULL OR s.channel = ?))))"), [kind, node.channel]
 
     def leaf(self, node: Node, negated: bool) -> Fragment:
+        from dbox.filters.nodes import ActionRef, Flag
+
+        if isinstance(node, (ActionRef, Flag)) or getattr(node, "field", None) in F.ORGANIZING_FIELDS:
+            from dbox.store.organizing import compile_term
+
+            return compile_term(self, node)
         if isinstance(node, IsEmpty):
             sql, params = self.is_empty(node)
             return (f"({sql} IS NOT 1)" if node.negated else sql), params

@@ -589,3 +589,66 @@ def previous_import(store: Store, sha256: str, kind: str) -> tuple[int, str, str
     """(id, filename, finished_at) of a finished import of the same file and kind."""
     return store.execute("SELECT id, filename, finished_at FROM imports WHERE sha256 = ? AND kind = ? "
                          "AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1", (sha256, kind)).fetchone()
+
+
+# -- compiling the organizing terms of a filter (called by dbox.store.filters) ------------------------------------
+
+def compile_term(compiler, node) -> tuple[str, list]:
+    """SQL over alias ``c`` for ``attended:A``, ``invited:A``, ``volunteer``, and comparisons on
+    ``attended.count``, ``support`` and ``last_interaction`` (``!=``, ``not in`` and ``is not empty``
+    included). ``compiler`` is dbox.store.filters' compiler: its errors carry the node's position."""
+    from dbox.filters.nodes import ActionRef, Compare, Flag, InList, IsEmpty
+
+    if isinstance(node, ActionRef):
+        ids = _action_ids(compiler, node)
+        return attended_clause(ids) if node.prefix == "attended" else invited_clause(ids)
+    if isinstance(node, Flag):
+        return volunteer_clause()
+    negated = {"!=": "="}.get(getattr(node, "op", None))
+    if isinstance(node, Compare):
+        sql, params = _compare(compiler, node, negated or node.op, [node.value])
+    elif isinstance(node, InList):
+        sql, params = _compare(compiler, node, "=", list(node.values))
+        negated = node.negated
+    elif isinstance(node, IsEmpty):
+        sql, params = {"support": support_empty_clause, "last_interaction": last_interaction_empty_clause}[node.field]()
+        negated = node.negated
+    else:
+        raise TypeError(f"not an organizing filter node: {node!r}")
+    return (f"({sql} IS NOT 1)", params) if negated else (sql, params)
+
+
+def _compare(compiler, node, op: str, values: list) -> tuple[str, list]:
+    if node.field == "last_interaction":
+        condition, params = compiler.date_compare("t.last", op, values[0])
+        return last_interaction_clause(condition, params)
+    numbers = []
+    for value in values:
+        number = float(value.text)
+        if node.field == "support" and (number != int(number) or not 1 <= number <= 5):
+            raise compiler.error(f"support is a level from 1 to 5, found {value.text}", value,
+                                 hint="1 opposed, 2 rather against, 3 undecided, 4 rather for, 5 strong supporter")
+        if node.field == "attended.count" and (number != int(number) or number < 0):
+            raise compiler.error(f"attended.count is a whole number of actions, found {value.text}", value)
+        numbers.append(int(number))
+    if node.field == "support":
+        return support_clause(op, numbers)
+    return attended_count_clause(op, numbers)
+
+
+def _action_ids(compiler, node) -> list[int]:
+    from dbox.filters.parser import suggest
+    from dbox.text import fold
+
+    text = node.name.strip()
+    if text.isdigit():
+        if compiler.store.execute("SELECT 1 FROM actions WHERE id = ?", (int(text),)).fetchone() is None:
+            raise compiler.error(f"no action with id {text}", node, hint="dbox action list --all shows them")
+        return [int(text)]
+    ids = [r[0] for r in actions_with_key(compiler.store, fold(text))]
+    if not ids:
+        titles = {key: title for _, title, key in action_titles(compiler.store)}
+        close = suggest(fold(text), titles)
+        raise compiler.error(f'unknown action "{text}"', node, suggestion=titles[close] if close else None,
+                             hint="an action is named by its id or its title: dbox action list --all")
+    return ids
