@@ -458,4 +458,8 @@ def register(app: typer.Typer) -> None:
     app.command("run-due")(run_due)
     app.add_typer(channels_app, name="channels")
     app.add_typer(campaigns_app, name="campaigns")
-    app.add_typer(optouts_app, name="optouts")
+    existing = next((g.typer_instance for g in app.registered_groups if g.name == "optouts"), None)
+    if existing is not None:          # another area made the group first: add our command to it
+        existing.command("sync")(optouts_sync)
+    else:
+        app.add_typer(optouts_app, name="optouts")
