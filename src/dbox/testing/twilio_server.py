@@ -65,7 +65,7 @@ class TwilioServer:
         self.state = _State()
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"server_state": self})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd = _QuietServer((host, port), handler)
         self.httpd.daemon_threads = True
         self.thread: threading.Thread | None = None
 
@@ -195,6 +195,15 @@ class TwilioServer:
                     msg["status"] = "delivered"
                 msg["date_sent"] = msg["date_updated"] = format_datetime(now, usegmt=True)
         return msg
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return          # the client gave up (a timeout, a killed process): nothing to report
+        super().handle_error(request, client_address)
 
 
 def public(msg: dict) -> dict:
