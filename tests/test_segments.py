@@ -25,7 +25,7 @@ def test_nothing_selects_everyone(sample):
     for selection in (segments.select(sample), segments.select(sample, ""), segments.select(sample, "  "),
                       segments.select(sample, None, segment=None, shortcuts={})):
         assert (selection.where, selection.params, selection.expression) == ("1", [], "")
-        assert count_contacts(sample, selection.where, selection.params) == 100
+        assert count_contacts(sample, selection.where, selection.params) == count_contacts(sample) > 90
 
 
 def test_selection_runs_with_the_store_functions(sample):
@@ -225,7 +225,7 @@ def test_tagging_reads_the_selection_before_changing_anything(sample):
     assert segments.tag_contacts(sample, "ancien", segments.select(sample, "updated_at < 2026-11-01"))[0] == n
     assert count(sample, "tag:ancien") == n
     segments.tag_contacts(sample, "x", segments.select(sample, "id = 1"))
-    assert segments.tag_contacts(sample, "x", segments.select(sample, "not tag:x")) == (99, 0)
+    assert segments.tag_contacts(sample, "x", segments.select(sample, "not tag:x")) == (count_contacts(sample) - 1, 0)
 
 
 def test_bad_tags_change_nothing(sample):

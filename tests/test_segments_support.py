@@ -91,10 +91,15 @@ def sample_rows(count: int, seed: int, first_index: int = 0) -> list[list[str]]:
             email = f"contact{i}@exemple.fr"
         tags = ", ".join(sorted({rng.choice(TAGS) for _ in range(rng.randint(0, 3))}))
         rows.append([rng.choice(["M.", "Mme", ""]), last, first, mobile, fixed, email,
-                     f"{rng.randint(1, 99)} {rng.choice(STREETS)}" if rng.random() < 0.8 else "", postal, town,
+                     _address(rng) if rng.random() < 0.8 else "", postal, town,
                      tags, rng.choice(["oui", "non", ""]), rng.choice(["oui", "non", ""]),
                      rng.choice(PROFESSIONS), rng.choice(AGES)])
     return rows
+
+
+def _address(rng) -> str:
+    street = rng.choice(STREETS)
+    return street if street.startswith("=") else f"{rng.randint(1, 99)} {street}"
 
 
 def write_rows(path: Path, rows: list[list[str]]) -> Path:

@@ -153,17 +153,19 @@ def left_out(store: Store, selection: Selection) -> list[str]:
     """Warnings for canton and circonscription conditions: contacts in communes split between
     several cantons (circonscriptions) have none of their own and are not matched. Says how many
     contacts the condition would catch if such communes counted, and how to include them."""
+    from dbox.store.contacts import count_contacts
+
     notes = []
     for index, split in enumerate(selection.splits):
         if not split.positive:
             continue
+        communes = store_filters.split_commune_names(store, split)
+        if not communes:
+            continue
         where, params = store_filters.compile_left_out(store, selection.tree, index, now=selection.now)
-        from dbox.store.contacts import count_contacts
-
         missed = count_contacts(store, where, params)
         if not missed:
             continue
-        communes = store_filters.split_commune_names(store, split)
         what = "cantons" if split.kind == "canton" else "circonscriptions"
         shown = ", ".join(communes[:5]) + (f" and {len(communes) - 5} more" if len(communes) > 5 else "")
         include = " or ".join(f"commune = {_quote(c)}" for c in communes[:3])

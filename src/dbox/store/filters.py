@@ -26,7 +26,7 @@ from dbox.filters.errors import FilterSyntaxError, Source
 from dbox.filters.keys import commune_key, contact_keys, text_key
 from dbox.filters.nodes import (
     And, Compare, Consent, DateWord, InList, IsEmpty, Literal, Node, Not, Or, Reachable,
-    RelativeDate, SegmentRef, Tag, Value,
+    RelativeDate, SegmentRef, Social, Tag, Value,
 )
 from dbox.filters.parser import parse, suggest
 from dbox.store.db import Store
@@ -49,9 +49,10 @@ _PLAIN_COLUMNS = {"email": "c.email", "mobile": "c.mobile", "fixed": "c.fixed", 
                   "circonscription": "c.circonscription", "created_at": "c.created_at",
                   "updated_at": "c.updated_at", "id": "c.id"}
 _NEGATED = {"!=": "=", "!~": "~"}
-_SPLIT_CANTON = ("(c.canton_code IS NULL AND c.commune_insee IN (SELECT insee FROM geo_commune_cantons "
+# (The unary + keeps SQLite from reading the canton index for "IS NULL": the commune index is the one.)
+_SPLIT_CANTON = ("(+c.canton_code IS NULL AND c.commune_insee IN (SELECT insee FROM geo_commune_cantons "
                  "WHERE canton_code IN (SELECT value FROM json_each(?))))")
-_SPLIT_CIRCO = ("(c.circonscription IS NULL AND c.commune_insee IN (SELECT insee FROM "
+_SPLIT_CIRCO = ("(+c.circonscription IS NULL AND c.commune_insee IN (SELECT insee FROM "
                 "geo_commune_circonscriptions WHERE circonscription IN (SELECT value FROM json_each(?))))")
 
 
@@ -297,6 +298,11 @@ class _Compiler:
                 sql, params = self.compare(node, _NEGATED[node.op], not negated)
                 return f"({sql} IS NOT 1)", params
             return self.compare(node, node.op, negated)
+        if isinstance(node, Social):
+            from dbox.store import social
+
+            term = social.network_term_sql if node.kind == "network" else social.follower_term_sql
+            return term(node.network)
         raise TypeError(f"not a filter node: {node!r}")
 
     # -- tags -------------------------------------------------------------------------------------
@@ -532,6 +538,13 @@ class _Compiler:
 
     def canton_codes(self, value: Value, op: str) -> list[str]:
         text = value.text.strip()
+        if op == "=":
+            # The usual case, from the indexes: a code, or the name as INSEE writes it.
+            codes = [c for (c,) in self.store.execute(
+                "SELECT code FROM geo_cantons WHERE code = ? UNION SELECT code FROM geo_cantons WHERE name_key = ? "
+                "ORDER BY 1", (text.upper(), fold(text)))]
+            if codes:
+                return codes
         cantons = self.cantons()
         if not cantons:
             raise self.error(f'unknown canton "{text}"', value,
