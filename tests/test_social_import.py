@@ -230,3 +230,19 @@ def test_cli_import_of_contacts_is_unchanged_by_the_alias(cli, store, tmp_path):
     assert cli("import", contacts).exit_code == 0
     two = cli("import", contacts, contacts)
     assert two.exit_code == 3 and "Error: dbox import takes one contacts FILE" in two.stderr
+
+
+def test_segment_terms_network_and_follower(cli, store, contacts):
+    import_followers_file(store, SOCIAL / "Connections.csv")
+    import_followers_file(store, SOCIAL / "following.json")          # Camille is followed on Instagram
+    result = cli("segment", "query", "follower:linkedin", "--format", "csv", "--columns", "email")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert sorted(result.output.splitlines()[1:]) == ["amina@example.org", "elodie.marchand@example.org"]
+    on_instagram = cli("segment", "query", "network:instagram and not follower:instagram", "--format", "csv",
+                       "--columns", "email")
+    assert on_instagram.output.splitlines()[1:] == ["camille@example.org"]
+    twitter = cli("segment", "query", "follower:twitter", "--format", "csv", "--columns", "email")
+    assert twitter.exit_code == 0 and twitter.output.splitlines()[1:] == []
+    bad = cli("segment", "query", "network:myspace")
+    assert bad.exit_code == 3
+    assert 'unknown network "myspace"' in bad.stderr

@@ -104,7 +104,9 @@ ALIASES = {
 GEO_STATUSES = ("resolved", "ambiguous", "unknown", "missing")
 CONSENT_CHANNELS = ("sms", "email", "phone", "post", "social")
 REACHABLE_CHANNELS = ("sms", "email")
-PREFIXES = ("tag", "consent", "reachable", "in")
+PREFIXES = ("tag", "consent", "reachable", "in", "network", "follower")
+# network:x (an identity on the network) and follower:x (follows the campaign there): dbox.social
+SOCIAL_NETWORKS = ("x", "linkedin", "instagram", "facebook", "mastodon")
 DATE_WORDS = ("today", "yesterday", "now")
 TIME_UNITS = ("minute", "hour", "day", "week", "month", "year")
 KEYWORDS = frozenset({"and", "or", "not", "in", "is", "empty"})

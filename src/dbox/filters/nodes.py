@@ -92,6 +92,12 @@ class Reachable(Node):
 
 
 @dataclass(frozen=True)
+class Social(Node):
+    kind: str        # network | follower
+    network: str
+
+
+@dataclass(frozen=True)
 class ActionRef(Node):
     """``attended:ACTION`` or ``invited:ACTION``: an action's id or title (dbox.organizing)."""
 
@@ -126,7 +132,7 @@ class Not(Node):
     item: Node
 
 
-PREDICATES = (Compare, InList, IsEmpty, Tag, Consent, Reachable, SegmentRef)
+PREDICATES = (Compare, InList, IsEmpty, Tag, Consent, Reachable, SegmentRef, Social)
 
 
 PREDICATES = (*PREDICATES, ActionRef, Flag)
@@ -191,6 +197,8 @@ def to_text(node: Node | None) -> str:
         return f"consent:{node.channel}"
     if isinstance(node, Reachable):
         return f"reachable:{node.channel}"
+    if isinstance(node, Social):
+        return f"{node.kind}:{node.network}"
     if isinstance(node, ActionRef):
         return f"{node.prefix}:{quote(node.name)}"
     if isinstance(node, Flag):

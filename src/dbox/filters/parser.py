@@ -29,7 +29,7 @@ from dbox.filters.errors import FilterSyntaxError, Source
 from dbox.filters.lexer import NUMBER, Token, tokenize
 from dbox.filters.nodes import (
     And, Compare, Consent, DateWord, InList, IsEmpty, Literal, Node, Not, Or, Reachable,
-    RelativeDate, SegmentRef, Tag, Value,
+    RelativeDate, SegmentRef, Social, Tag, Value,
 )
 from dbox.filters.nodes import ActionRef, Flag
 
@@ -197,7 +197,7 @@ class _Parser:
         value = self.tok
         if value.kind not in ("WORD", "NUMBER", "DATE", "STRING") or (value.kind == "STRING" and not value.value.strip()):
             what = {"tag": "a tag name", "consent": "a channel", "reachable": "a channel",
-                    "in": "a saved segment's name"}[prefix]
+                    "in": "a saved segment's name", "network": "a network", "follower": "a network"}[prefix]
             raise self.error(f'expected {what} after "{prefix}:"', value.start, value.end)
         self.advance()
         span = (value.start, value.end)   # errors about the name point at the name
@@ -205,6 +205,13 @@ class _Parser:
             return Tag(value.value, span=span, source=self.source)
         if prefix == "in":
             return SegmentRef(value.value, span=span, source=self.source)
+        if prefix in ("network", "follower"):
+            name = {"twitter": "x"}.get(value.value.lower(), value.value.lower())
+            if name not in F.SOCIAL_NETWORKS:
+                raise self.error(f'unknown network "{value.value}"', value.start, value.end,
+                                 suggestion=suggest(name, F.SOCIAL_NETWORKS),
+                                 hint=f"networks: {', '.join(F.SOCIAL_NETWORKS)}")
+            return Social(prefix, name, span=span, source=self.source)
         channel = value.value.lower()
         allowed = F.CONSENT_CHANNELS if prefix == "consent" else F.REACHABLE_CHANNELS
         if channel not in allowed:
