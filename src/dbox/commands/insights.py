@@ -84,9 +84,8 @@ def stats(
     store = store_from(ctx)
     chosen = selection.select(store)
     result = lib.compute(store, chosen, options)
-    if top:
-        if "areas" in result:
-            result["areas"]["rows"] = result["areas"]["rows"][:top]
+    if top and fmt != "table" and "areas" in result:
+        result["areas"]["rows"] = result["areas"]["rows"][:top]
     if fmt == "json":
         text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
         if output is None:
