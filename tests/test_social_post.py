@@ -245,3 +245,24 @@ def test_cli_followers_from_x(cli, store):
         assert result.exit_code == 0, result.output
         assert "x: 1 pages, 1 followers read, 1 new; the network counts 1 followers" in result.output
         assert "up to date." in result.output
+
+
+def test_run_due_publishes_due_posts_through_the_ledger(cli, store, servers):
+    [created] = posting.create_posts(store, posting.plan_post(store, "Programmé", ["x"]))
+    result = cli("run-due")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert f"campaign {created.campaign_id}: post published on x https://x.com/candidate38/status/" in result.output
+    assert [p["text"] for p in servers["x"].posts] == ["Programmé"]
+    again = cli("run-due")
+    assert "post published" not in again.output and len(servers["x"].posts) == 1
+
+
+def test_run_due_reports_a_post_in_doubt_as_an_error(cli, store, servers):
+    servers["x"].publish_status = 502
+    [created] = posting.create_posts(store, posting.plan_post(store, "Programmé", ["x"]))
+    result = cli("run-due")
+    assert result.exit_code == 6
+    assert f"campaign {created.campaign_id}: error: post on x in-doubt: x: server error 502 while publishing" in result.output
+    servers["x"].publish_status = None
+    assert "post published" not in cli("run-due").output        # stopped in doubt: not due, not republished
+    assert servers["x"].posts == []

@@ -274,6 +274,11 @@ def run_due(store, *, log=_noop_log, clock=utc_now) -> list[tuple[int, RunReport
                 campaign = ledger.get_campaign(store, campaign_id)
                 if campaign.status in ("scheduled", "waiting") and campaign.due_at and campaign.due_at > iso(clock()):
                     continue
+                if campaign.channel.startswith("social:"):   # a post (no recipients): dbox.social.posting
+                    from dbox.social.posting import run_due_post
+
+                    results.append((campaign_id, run_due_post(store, campaign_id, log)))
+                    continue
                 report = resume(store, campaign_id, log=log, clock=clock, lock_held=True)
                 results.append((campaign_id, report))
             except DboxError as exc:

@@ -246,6 +246,18 @@ def publish_due(store: Store, *, now: str | None = None, client_factory=None,
     return outcomes
 
 
+def run_due_post(store: Store, campaign_id: int, log=None) -> str:
+    """What ``dbox run-due`` does with a due post campaign (it holds the campaign's lock): publish
+    it, and say how it went in run-due's words ("error: ..." makes run-due exit non-zero)."""
+    outcome = publish_campaign(store, campaign_id, lock_held=True)
+    where = outcome.url or outcome.post_id or ""
+    if log:
+        log(campaign_id, f"post-{outcome.state}", where or outcome.detail)
+    if outcome.state in ("published", "already-published"):
+        return f"post {outcome.state.replace('-', ' ')} on {outcome.network} {where}".rstrip()
+    return f"error: post on {outcome.network} {outcome.state}: {outcome.detail or ''}".rstrip(": ")
+
+
 def post_campaigns(store: Store) -> list[tuple]:
     """(campaign id, network, status, due_at, text, post id or error) for every post, newest first."""
     rows = []
