@@ -6,7 +6,8 @@ import sys
 
 from rich.console import Console
 
-out = Console(highlight=False, soft_wrap=True)
+# A pipe or a file gets wide lines rather than tables folded at 80 columns.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

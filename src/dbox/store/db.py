@@ -98,18 +98,18 @@ def _tighten(path: Path, wanted: int) -> None:
         warnings.warn(f"{path} had mode {mode:o}; tightened to {wanted:o}", StoreModeWarning, stacklevel=3)
 
 
-def check_file_modes(path: Path) -> None:
+def check_file_modes(path: Path, *, new: bool = False) -> None:
     """Store and its -wal/-shm/-journal files 0600 (tightened if looser); its folder 0700.
 
     The folder is tightened when it is dbox's own data folder; a folder the user chose (``--db``)
-    may be shared with other files, so dbox only warns about it.
+    may be shared with other files, so dbox only warns about it, once, when it creates the store.
     """
     from dbox.paths import default_data_dir
 
     folder = path.parent
     if folder.resolve() == default_data_dir().resolve():
         _tighten(folder, 0o700)
-    elif stat.S_IMODE(folder.stat().st_mode) & 0o077:
+    elif new and stat.S_IMODE(folder.stat().st_mode) & 0o077:
         warnings.warn(f"folder {folder} is open to other users; the store file itself is 0600",
                       StoreModeWarning, stacklevel=3)
     for suffix in ("", "-wal", "-shm", "-journal"):
@@ -144,7 +144,7 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
         migrate(store)
     finally:
         os.umask(old_umask)
-    check_file_modes(path)
+    check_file_modes(path, new=is_new)
     return store
 
 
