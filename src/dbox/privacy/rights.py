@@ -68,8 +68,12 @@ def export(store: Store, contact_id: int, *, log: bool = True) -> dict:
         "exchanges": [{"at": at, "kind": kind, "detail": d} for at, kind, d in sp.exchanges(store, contact_id)],
         "messages": sp.ledger_messages(store, contact_id),
     }
+    from dbox.organizing.privacy import TABLES as organizing_tables, export_contact
+
+    data["organizing"] = export_contact(store, contact_id)   # actions, volunteering, interactions
     ledger = sp.ledger_recipient_table(store)
-    data["other_records"] = sp.other_rows(store, contact_id, _PRESENTED | ({ledger} if ledger else set()))
+    data["other_records"] = sp.other_rows(store, contact_id, _PRESENTED | set(organizing_tables)
+                                          | ({ledger} if ledger else set()))
     if log:
         audit.record(store, "privacy export", 1, {"contact_id": contact_id})
     return data
@@ -110,6 +114,11 @@ def render_text(data: dict) -> str:
     section("Messages envoyés", [_message_line(m) for m in data["messages"]])
     section("Échanges", [f"{x['at']} {x['kind']}" + (f" — {x['detail']}" if x["detail"] else "")
                          for x in data["exchanges"]])
+    if data.get("organizing"):
+        from dbox.organizing.privacy import text_lines
+
+        for title, rows in text_lines(data["organizing"]):
+            section(title, rows)
     section("Rectifications", [f"{r['at']} {r['field']} : {r['old']!r} → {r['new']!r} (par {r['by']})"
                                + (f" — {r['reason']}" if r["reason"] else "") for r in data["rectifications"]])
     for table, rows in data["other_records"].items():
