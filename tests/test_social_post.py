@@ -191,7 +191,7 @@ def test_cli_dry_run_and_schedule(cli, store, servers):
     assert "Dry run: nothing was published." in cli("post", "Hi", "--dry-run").output
     assert store.execute("SELECT count(*) FROM campaigns").fetchone() == (0,)
     result = cli("post", "Plus tard", "--network", "linkedin", "--at", "2099-01-01T09:00:00Z", "--yes")
-    assert "linkedin: scheduled" in result.output and "dbox posts publish-due" in result.output
+    assert "linkedin: scheduled" in result.output and "published by dbox run-due" in result.output
     assert servers["linkedin"].posts == []
 
 

@@ -315,7 +315,7 @@ def _print_outcomes(outcomes) -> None:
         where = o.url or o.post_id or o.detail or ""
         out.print(f"{o.network}: {words[o.state]} (campaign {o.campaign_id}) {where}".rstrip())
     if any(o.state == "scheduled" for o in outcomes):
-        out.print("Scheduled posts are published by: dbox posts publish-due (run it from cron).")
+        out.print("Scheduled posts are published by dbox run-due (from cron), or dbox posts publish-due.")
     if any(o.state in ("in-doubt",) for o in outcomes):
         out.print("After checking the account: dbox posts retry CAMPAIGN --retry-in-doubt")
 
