@@ -63,7 +63,8 @@ def parse_type(text: str) -> str:
         return _TYPE_ALIASES[key]
     from dbox.filters.parser import suggest
 
-    close = suggest(key, TYPES)
+    close = suggest(key, list(_TYPE_ALIASES))
+    close = _TYPE_ALIASES[close] if close else None
     raise InputError(f"unknown interaction type {text!r}" + (f' — did you mean "{close}"?' if close else ""),
                      hint="types: " + ", ".join(TYPES))
 

@@ -247,11 +247,16 @@ def read(store: Store, action: Action, path: Path, *, wording: str | None = None
             fail("outcome", f"{given} is given but the person was not reached ({line.outcome})")
         if line.consents:
             line.wording = cell("wording") or default_wording
+            first = line.consents[0]
+            where = "consent" if "consent" in mapping and first in _split_channels(cell("consent")) \
+                else f"consent_{first}"
             if not line.wording:
-                fail("consent", "consent given without the wording the person agreed to",)
+                fail(where, "consent given without the wording the person agreed to")
             missing = _consent_without_address(store, line)
             if missing:
-                fail("consent", missing)
+                channel, message = missing
+                fail("consent" if "consent" in mapping and channel in _split_channels(cell("consent"))
+                     else f"consent_{channel}", message)
         if line.came is False and line.has_result and action.sheet == "list":
             fail("came", "results are given for someone who did not come")
         lines.append(line)
@@ -295,14 +300,18 @@ def _channel(text: str) -> str | None:
     return aliases.get(key)
 
 
-def _consent_without_address(store: Store, line: Line) -> str | None:
+def _split_channels(text: str) -> list[str]:
+    return [c for c in (_channel(part) for part in _split(text)) if c]
+
+
+def _consent_without_address(store: Store, line: Line) -> tuple[str, str] | None:
     points = so.contact_points(store, line.contact_id) | {("email", e) for e in line.emails} | set(line.phones)
     kinds = {k for k, _ in points}
     for channel in line.consents:
         needs = {"sms": ("mobile",), "email": ("email",), "phone": ("mobile", "fixed")}.get(channel)
         if needs and not kinds.intersection(needs):
             what = {"sms": "mobile", "email": "e-mail", "phone": "phone"}[channel]
-            return f"consent to {channel} but no {what} is known for contact {line.contact_id} nor given here"
+            return channel, f"consent to {channel} but no {what} is known for contact {line.contact_id} nor given here"
     return None
 
 
