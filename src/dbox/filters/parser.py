@@ -223,7 +223,8 @@ class _Parser:
     def parse_action_ref(self, prefix: str) -> Node:
         """``attended:ACTION`` / ``invited:ACTION``: the action's id or title (the store checks it)."""
         value = self.tok
-        if value.kind not in ("WORD", "NUMBER", "STRING") or not value.value.strip():
+        if value.kind not in ("WORD", "NUMBER", "STRING") or not value.value.strip() or \
+                (value.kind == "WORD" and value.value.lower() in F.KEYWORDS):
             raise self.error(f'expected an action (its id or its title) after "{prefix}:"', value.start, value.end,
                              hint=f'{prefix}:12 or {prefix}:"Porte-à-porte quartier Mistral"')
         self.advance()

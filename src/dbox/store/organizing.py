@@ -305,7 +305,7 @@ def insert_interactions(store: Store, rows: list[dict], at: str) -> int:
     store.conn.executemany(
         f"INSERT INTO interactions ({', '.join(INTERACTION_COLUMNS)}, created_at, updated_at) "
         f"VALUES ({_marks(INTERACTION_COLUMNS)}, ?, ?)",
-        [[row.get(c) for c in INTERACTION_COLUMNS] + [at, at] for row in rows])
+        [[{"reached": 1, "wants_call": 0, **row}.get(c) for c in INTERACTION_COLUMNS] + [at, at] for row in rows])
     return len(rows)
 
 
