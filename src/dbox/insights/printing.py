@@ -49,7 +49,7 @@ def figures(report) -> list[tuple[str, object]]:
         fig, ax = plt.subplots(figsize=(8, 8 if territory == "metropole" else 5))
         bg = report.background.get(territory, [])
         if bg:
-            ax.scatter([p[0] for p in bg], [p[1] for p in bg], s=0.4, c="#ced4da", linewidths=0)
+            ax.scatter([p[0] for p in bg], [p[1] for p in bg], s=1.2, c="#ced4da", linewidths=0)
         if rows:
             top = max(r["contacts"] for r in rows)
             density = [r["per_1000"] or 0 for r in rows]
@@ -133,7 +133,7 @@ def figures(report) -> list[tuple[str, object]]:
         ax.invert_yaxis()
         ax.set_xlabel("recipients")
         ax.set_title("What became of each campaign's messages")
-        ax.legend(frameon=False, fontsize=7, ncol=3, loc="lower right")
+        ax.legend(frameon=False, fontsize=7, ncol=6, loc="upper center", bbox_to_anchor=(0.5, -0.35))
         fig.tight_layout()
         result.append(("campaigns", fig))
     return result
@@ -145,7 +145,7 @@ def write_pngs(report, folder: Path) -> list[Path]:
     for name, fig in figures(report):
         path = folder / f"{name}.png"
         tmp = folder / f".{name}.png.part"
-        fig.savefig(tmp, dpi=_DPI, format="png")
+        fig.savefig(tmp, dpi=_DPI, format="png", bbox_inches="tight", pad_inches=0.15)
         plt.close(fig)
         tmp.replace(path)
         written.append(path)
