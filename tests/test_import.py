@@ -271,3 +271,15 @@ def test_fatal_error_with_worker_processes_rolls_back_too(store, tmp_path):
     assert snapshot(store) == before
     assert not (tmp_path / "broken.rejected.csv").exists()
     assert not list(tmp_path.glob(".dbox-rejected-*"))
+
+
+def test_import_writes_search_keys_and_hashes(store, tmp_path):
+    from dbox.store.filters import keys_missing
+
+    path = write_csv(tmp_path / "c.csv", "Nom;Prénom;Portable;Ville;Profession\nN'DIAYE;Hélène;0612345678;St-Égrève;Enseignante\n")
+    import_file(store, path)
+    assert not keys_missing(store)
+    row = store.execute("SELECT first_name_key, last_name_key, commune_key FROM contacts").fetchone()
+    assert row == ("helene", "ndiaye", "saintegreve")
+    assert store.execute("SELECT value_key FROM contact_fields").fetchone() == ("enseignante",)
+    assert store.execute("SELECT count(*) FROM contact_points WHERE value_hash IS NULL").fetchone() == (0,)

@@ -17,6 +17,7 @@ from dbox.text import fold
 SCALAR_FIELDS = ("civility", "first_name", "last_name", "address", "postal_code", "commune_name",
                  "commune_insee", "departement", "canton_code", "circonscription", "geo_status",
                  "phone_region", "email", "mobile", "fixed")
+_KEY_COLUMNS = ("first_name_key", "last_name_key", "address_key", "commune_key")
 _BATCH = 500  # SQLite's default limit is 32766 variables; stay well below, keep plans simple
 
 
@@ -169,31 +170,40 @@ class TagCache:
 def write_states(store: Store, states: Iterable[ContactState], import_id: int, tags: TagCache,
                  consent_detail: str, replace_custom: bool = False) -> None:
     """Insert new contacts and apply what this import adds to matched ones."""
+    from dbox.filters.keys import contact_keys, text_key
+    from dbox.store.suppressions import Hasher
+
+    hasher = Hasher(store)
     now = utcnow()
     inserts, updates, points, tag_rows, custom_rows, sources, events = [], [], [], [], [], [], []
     for s in states:
-        name_key = _name_key(s.fields)
-        values = [s.fields.get(f) for f in SCALAR_FIELDS]
+        f = s.fields
+        # The folded search keys and address hashes the filter language reads (docs/filters.md)
+        # are written with the values, so that the first segment after an import is fast.
+        keys = contact_keys(f.get("first_name"), f.get("last_name"), f.get("address"), f.get("commune_name"))
+        values = [f.get(name) for name in SCALAR_FIELDS]
         if s.is_new:
-            inserts.append((s.id, *values, name_key, now, now))
+            inserts.append((s.id, *values, *keys, _name_key(f), now, now))
         elif s.dirty:
-            updates.append((*values, name_key, now, s.id))
-        points.extend((s.id, kind, value) for kind, value in s.new_points)
+            updates.append((*values, *keys, _name_key(f), now, s.id))
+        points.extend((s.id, kind, value, hasher(value)) for kind, value in s.new_points)
         tag_rows.extend((s.id, tags.id_for(name)) for name in s.new_tags)
-        custom_rows.extend((s.id, name, value) for name, value in s.new_custom.items())
+        custom_rows.extend((s.id, name, value, text_key(value)) for name, value in s.new_custom.items())
         sources.extend((s.id, import_id, row) for row in s.sources)
         events.extend((s.id, channel, "grant", now, "import", consent_detail) for channel in s.new_consents)
-    columns = ", ".join(SCALAR_FIELDS)
-    marks = ",".join("?" * (len(SCALAR_FIELDS) + 4))
+    columns = ", ".join((*SCALAR_FIELDS, *_KEY_COLUMNS))
+    marks = ",".join("?" * (len(SCALAR_FIELDS) + len(_KEY_COLUMNS) + 4))
     store.conn.executemany(
         f"INSERT INTO contacts (id, {columns}, name_key, created_at, updated_at) VALUES ({marks})", inserts)
-    assignments = ", ".join(f"{f} = ?" for f in SCALAR_FIELDS)
+    assignments = ", ".join(f"{f} = ?" for f in (*SCALAR_FIELDS, *_KEY_COLUMNS))
     store.conn.executemany(
         f"UPDATE contacts SET {assignments}, name_key = ?, updated_at = ? WHERE id = ?", updates)
-    store.conn.executemany("INSERT OR IGNORE INTO contact_points (contact_id, kind, value) VALUES (?,?,?)", points)
+    store.conn.executemany(
+        "INSERT OR IGNORE INTO contact_points (contact_id, kind, value, value_hash) VALUES (?,?,?,?)", points)
     store.conn.executemany("INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) VALUES (?,?)", tag_rows)
     verb = "INSERT OR REPLACE" if replace_custom else "INSERT OR IGNORE"
-    store.conn.executemany(f"{verb} INTO contact_fields (contact_id, name, value) VALUES (?,?,?)", custom_rows)
+    store.conn.executemany(
+        f"{verb} INTO contact_fields (contact_id, name, value, value_key) VALUES (?,?,?,?)", custom_rows)
     store.conn.executemany(
         "INSERT OR IGNORE INTO contact_sources (contact_id, import_id, row_number) VALUES (?,?,?)", sources)
     if events:
