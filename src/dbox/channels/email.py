@@ -137,6 +137,7 @@ class SmtpSender(Sender):
                                     context=ssl.create_default_context())
         else:
             conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)   # command/reply: no Nagle wait
         conn.ehlo()
         if self.security == "starttls":
             conn.starttls(context=ssl.create_default_context())

@@ -217,6 +217,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:   # quiet: no numbers in logs
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        import socket
+
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     # -- plumbing --------------------------------------------------------------------------------
     def _send_json(self, status: int, payload: dict, headers: dict | None = None) -> None:
         data = json.dumps(payload).encode()
@@ -225,8 +231,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+        self._headers_buffer.append(b"\r\n" + data)     # headers and body in one write
+        self.flush_headers()
 
     def _error(self, status: int, code: int, message: str, headers: dict | None = None) -> None:
         self._send_json(status, {"code": code, "message": message, "status": status,
