@@ -154,11 +154,12 @@ class TwilioSms(Channel):
         start = _parse_iso(since) - timedelta(minutes=1)
         candidates = []
         try:
-            for m in client.messages.stream(to=to, date_sent_after=start.replace(second=0), page_size=100):
+            # newest first; no DateSent filter: a message still queued has no date_sent yet
+            for m in client.messages.stream(to=to, page_size=100, limit=500):
                 created = m.date_created or m.date_sent
-                if m.direction and not m.direction.startswith("outbound"):
-                    continue
                 if created is not None and created < start:
+                    break                      # older than the claim: nothing further can be ours
+                if m.direction and not m.direction.startswith("outbound"):
                     continue
                 candidates.append(m)
         except Exception as exc:
