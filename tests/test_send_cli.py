@@ -84,3 +84,18 @@ def test_send_to_a_segment_expression(store, tmp_path, twilio, cli):
     assert sorted(twilio.counts_by_number()) == [mobile(0), mobile(1)]
     bad = cli("send", "--sms", "field.profession = = x", "-m", "Info", "--yes")
     assert bad.exit_code == 3
+
+
+def test_rerunning_a_scheduled_command_does_not_send_early(store, tmp_path, twilio, cli):
+    from datetime import datetime, timedelta, timezone
+
+    import_contacts(store, tmp_path, people(2))
+    at = (datetime.now(timezone.utc) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert cli("send", "--sms", "-m", "Plus tard", "--at", at, "--yes").exit_code == 0
+    again = cli("send", "--sms", "-m", "Plus tard", "--at", at, "--yes")
+    assert again.exit_code == 0
+    assert "Campaign 1 is already scheduled for" in again.output and "add --now" in again.output
+    assert twilio.outbound() == []
+    now = cli("send", "--sms", "-m", "Plus tard", "--now", "--yes")
+    assert now.exit_code == 0 and len(twilio.outbound()) == 2
+    assert len(list(ledger.list_campaigns(store))) == 1

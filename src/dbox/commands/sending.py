@@ -91,6 +91,13 @@ def send(
     _print_plan(plan)
     if plan.existing is None:
         _privacy_warning(store, request)
+    if plan.existing is not None and plan.due_at is not None:
+        from dbox.console import out
+        from dbox.sending.window import local_text
+
+        out.print(f"Campaign {plan.existing.id} is already scheduled for {local_text(plan.due_at)}; nothing to do "
+                  f"now (add --now to send it now).", markup=False)
+        return
     if plan.existing is not None:
         left = plan.planned
         confirm_or_abort(f"Resume campaign {plan.existing.id}: send the {_n(left)} message(s) left?", yes)

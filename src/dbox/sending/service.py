@@ -137,6 +137,12 @@ def plan_send(store, request: SendRequest, *, clock: Callable[[], datetime] = ut
                     f"nothing left to send",
                     hint="to send it again as a new campaign, add --new-campaign")
             _schedule(plan, clock)
+            if existing.status in ("scheduled", "waiting") and existing.due_at and not request.now:
+                from dbox.sending.window import from_iso
+
+                due = from_iso(existing.due_at)
+                if due > clock():
+                    plan.due_at, plan.due_reason = due, "already scheduled"
             return plan
     reach = channel.reach
     sel = request.selection
@@ -190,6 +196,8 @@ def start(store, plan: Plan, *, log=_noop_log, clock=utc_now, progress=None) -> 
     """Create the campaign and freeze its audience (confirmed by the caller), then send it now or
     leave it scheduled. Returns (campaign id, the run's report or None when scheduled)."""
     if plan.existing is not None:
+        if plan.due_at is not None:
+            return plan.existing.id, None      # scheduled: run-due sends it when due
         return plan.existing.id, resume(store, plan.existing.id, rate=plan.request.rate,
                                         workers=plan.request.workers, limit=plan.request.limit,
                                         now=plan.request.now, retry_in_doubt=plan.request.retry_in_doubt,
