@@ -167,6 +167,12 @@ def campaign_store(store, tmp_path, twilio, cli):
     sent = cli("send", "--sms", "-m", "Réunion publique jeudi à 19 h, salle des fêtes", "--yes")
     assert sent.exit_code == 0, sent.output
     assert cli("campaigns", "sync").exit_code == 0
+    emails = [e for (e,) in store.execute("SELECT email FROM contacts WHERE email IS NOT NULL ORDER BY id LIMIT 3")]
+    for args in (("action", "create", "Tractage marché Estacade", "--type", "tractage", "--date", "2026-11-07T09:00",
+                  "--commune", "Grenoble"),
+                 ("action", "rsvp", "1", emails[0], "yes"), ("action", "rsvp", "1", emails[1], "yes"),
+                 ("action", "attend", "1", emails[0], emails[2])):
+        assert cli(*args).exit_code == 0, args
     for network, totals in (("mastodon", (40, 55, 61)), ("bluesky", (12, 30, 44))):
         for day, total in zip(("2026-09-10", "2026-10-10", "2026-11-10"), totals):
             store_social.add_snapshot(store, network, "follower", None, "api", total, total // 4)
@@ -239,7 +245,8 @@ def test_report_in_headless_chromium(campaign_store, cli, tmp_path):
         paths = {p for p, _, _ in shown}
         assert {"summary.contacts", "summary.reachable_sms", "summary.reachable_email_share",
                 "areas.rows.0.contacts", "areas.rows.0.per_1000", "campaigns.0.sent", "campaigns.0.delivered",
-                "campaigns.0.opted_out", "campaigns.0.cost", "growth.sources.0.new", "followers.latest.0.total"} <= paths
+                "campaigns.0.opted_out", "campaigns.0.cost", "growth.sources.0.new", "followers.latest.0.total",
+                "actions.actions.0.yes", "actions.actions.0.came", "actions.volunteers.active"} <= paths
         for path, value, text in shown:
             assert json.loads(value) == _path(expected, path), path
             assert _shown(text) == _path(expected, path), (path, text)

@@ -228,6 +228,42 @@ def test_campaign_outcomes_through_a_real_send(people_store, tmp_path, twilio, c
     assert _compute(people_store, since="2030-01-01")["campaigns"] == []
 
 
+def test_actions_and_volunteers(people_store, cli):
+    def ok(*args):
+        result = cli(*args)
+        assert result.exit_code == 0, result.output
+        return result
+
+    ok("action", "create", "Porte-à-porte Peaugres", "--type", "porte-a-porte", "--date", "2026-11-14T10:00",
+       "--commune", "Peaugres")
+    ok("action", "create", "Réunion annulée", "--type", "reunion", "--date", "2026-11-15T18:00")
+    ok("action", "cancel", "2", "--yes")
+    ok("action", "rsvp", "1", "p0@example.org", "yes")            # Grenoble
+    ok("action", "rsvp", "1", "p4@example.org", "yes")            # Peaugres
+    ok("action", "rsvp", "1", "p5@example.org", "maybe")          # Peaugres
+    ok("action", "attend", "1", "p0@example.org", "p4@example.org")
+    ok("action", "assign", "1", "p1@example.org")                 # a volunteer from Grenoble
+    ok("interaction", "add", "p5@example.org", "--type", "door", "--outcome", "answered", "--support", "5",
+       "--action", "1", "--by", "p1@example.org", "--at", "2026-11-14 10:30")
+    ok("interaction", "add", "p6@example.org", "--type", "door", "--outcome", "not-home", "--action", "1",
+       "--by", "p1@example.org", "--at", "2026-11-14 10:40")
+    result = _compute(people_store)["actions"]
+    (action,) = result["actions"]                                 # the cancelled one is left out
+    assert action["title"] == "Porte-à-porte Peaugres" and action["type"] == "porte-a-porte"
+    assert (action["yes"], action["maybe"], action["no"], action["came"], action["volunteers"]) == (2, 1, 0, 2, 1)
+    assert (action["doors_or_calls"], action["reached"], action["supporters"], action["gained"]) == (2, 1, 1, 0)
+    assert action["invited"] == 0
+    # active volunteers as docs/organizing.md counts them: assigned, or came to a walk or call action
+    assert result["volunteers"] == {"active": 3, "doors": 2, "calls": 0, "gained": 0}
+    peaugres = _compute(people_store, "commune = Peaugres")["actions"]
+    (local,) = peaugres["actions"]
+    assert (local["yes"], local["maybe"], local["came"], local["volunteers"], local["doors_or_calls"]) == (1, 1, 1, 0, 2)
+    assert peaugres["volunteers"] == {"active": 1, "doors": 0, "calls": 0, "gained": 0}   # p4; p1 is in Grenoble
+    assert _compute(people_store, since="2026-11-15")["actions"]["actions"] == []
+    table = cli("stats", "--section", "actions")
+    assert "Porte-à-porte Peaugres" in table.output and "Volunteers active: 3 (doors 2" in table.output
+
+
 def test_cli_json_is_the_library_result(people_store, cli):
     result = cli("stats", "--by", "canton", "--format", "json", "--since", "2026-01-01")
     assert result.exit_code == 0, result.output
@@ -237,7 +273,7 @@ def test_cli_json_is_the_library_result(people_store, cli):
     for data in (printed, library):
         data.pop("generated_at")
     assert printed == library
-    assert set(printed) >= {"summary", "areas", "growth", "followers", "campaigns", "selection", "period"}
+    assert set(printed) >= {"summary", "areas", "growth", "followers", "campaigns", "actions", "selection", "period"}
 
 
 def test_cli_csv_and_table(people_store, cli, tmp_path):
@@ -262,7 +298,8 @@ def test_cli_csv_and_table(people_store, cli, tmp_path):
     (["--by", "region"], "Error: --by 'region': choose departement, canton, commune or circo"),
     (["--since", "hier"], "Error: --since 'hier': give a date (2026-09-01) or a span back from today"),
     (["--period", "day"], "Error: --period 'day': choose week, month or auto"),
-    (["--section", "money"], "Error: --section 'money': choose among summary, areas, growth, followers, campaigns"),
+    (["--section", "money"], "Error: --section 'money': choose among summary, areas, growth, followers, campaigns, "
+                             "actions"),
     (["--format", "xml"], "Error: unknown format 'xml': choose one of table, csv, json"),
     (["--format", "csv", "--section", "summary,growth"], "Error: CSV holds one table: choose one --section"),
     (["--format", "json", "--excel"], "Error: --excel is for CSV (--format csv)"),

@@ -46,7 +46,7 @@ def stats(
     since: Optional[str] = SinceOption,
     section: Optional[list[str]] = typer.Option(
         None, "--section",
-        help="Only these: summary, areas, growth, followers, campaigns (repeat or comma-separate). "
+        help="Only these: summary, areas, growth, followers, campaigns, actions (repeat or comma-separate). "
              "CSV holds one table: areas unless another is chosen."),
     empty: bool = EmptyOption,
     top: Optional[int] = typer.Option(None, "--top", "-n",
@@ -56,7 +56,7 @@ def stats(
     excel: bool = ExcelOption,
 ):
     """Contacts by département, canton, commune or circonscription (reachable by SMS and e-mail,
-    per 1,000 inhabitants), growth, followers and campaign outcomes.
+    per 1,000 inhabitants), growth, followers, campaign outcomes, actions and volunteers.
 
     EXPR, --segment and the shortcut flags choose the contacts (default: all of them), as for
     `dbox segment`. --format json prints everything as one document; csv one table.
@@ -78,7 +78,7 @@ def stats(
     if fmt == "csv":
         if section and len(options.sections) > 1:
             raise InputError("CSV holds one table: choose one --section (summary, areas, growth, followers, "
-                             "campaigns), or use --format json")
+                             "campaigns, actions), or use --format json")
         if not section:
             options.sections = ("areas",)
     store = store_from(ctx)

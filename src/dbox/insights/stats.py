@@ -22,7 +22,7 @@ from dbox.insights import departements
 from dbox.store import insights as sql
 from dbox.store.db import Store
 
-SECTIONS = ("summary", "areas", "growth", "followers", "campaigns")
+SECTIONS = ("summary", "areas", "growth", "followers", "campaigns", "actions")
 LEVELS = {"departement": "departement", "dep": "departement", "canton": "canton", "commune": "commune",
           "circo": "circonscription", "circonscription": "circonscription"}
 PERIODS = ("week", "month")
@@ -157,6 +157,8 @@ def compute(store: Store, selection, options: Options | None = None) -> dict:
                                    "apply to them")
     if "campaigns" in options.sections:
         result["campaigns"] = campaigns(store, where, params, since, selection_given=not everyone)
+    if "actions" in options.sections:
+        result["actions"] = actions(store, where, params, since, selection_given=not everyone)
     return result
 
 
@@ -311,3 +313,24 @@ def campaigns(store: Store, where: str, params: list, since: str | None, *, sele
         item["currency"] = currency if price is not None else None
         result.append(item)
     return result
+
+
+def actions(store: Store, where: str, params: list, since: str | None, *, selection_given: bool) -> dict:
+    """Actions of the period with their counts, and the volunteers active in it, in numbers only
+    (the ranking by name is ``dbox action stats``)."""
+    rows = [dict(zip(sql.ACTION_COLUMNS, r))
+            for r in sql.action_outcomes(store, where, params, since, selection_given=selection_given)]
+    volunteers = {"active": 0, "doors": 0, "calls": 0, "gained": 0}
+    try:
+        from dbox.store.organizing import active_volunteers
+    except ImportError:  # pragma: no cover - organizing is part of dbox; kept optional on purpose
+        return {"actions": rows, "volunteers": volunteers}
+    if not rows and not sql.has_table(store, "actions"):
+        return {"actions": rows, "volunteers": volunteers}
+    active = active_volunteers(store, since, None, 1_000_000)
+    if selection_given:
+        keep = sql.contacts_among(store, where, params, [v["volunteer_id"] for v in active])
+        active = [v for v in active if v["volunteer_id"] in keep]
+    volunteers = {"active": len(active), "doors": sum(v["doors"] for v in active),
+                  "calls": sum(v["calls"] for v in active), "gained": sum(v["gained"] for v in active)}
+    return {"actions": rows, "volunteers": volunteers}

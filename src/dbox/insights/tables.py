@@ -8,6 +8,8 @@ AREA_COLUMNS = ("code", "name", "departement", "contacts", "sms", "sms_share", "
                 "per_1000", "complete")
 CAMPAIGN_COLUMNS = ("id", "channel", "status", "created_at", "audience", "recipients", "sent", "delivered", "failed",
                     "skipped", "in_doubt", "pending", "opted_out", "segments", "cost", "currency")
+ACTION_COLUMNS = ("id", "starts_at", "type", "title", "commune", "invited", "yes", "maybe", "no", "came", "volunteers",
+                  "doors_or_calls", "reached", "supporters", "gained")
 _SUMMARY_LABELS = (
     ("contacts", "contacts"), ("reachable_sms", "reachable by SMS"), ("reachable_sms_share", "reachable by SMS (%)"),
     ("reachable_email", "reachable by e-mail"), ("reachable_email_share", "reachable by e-mail (%)"),
@@ -64,6 +66,9 @@ def section_tables(result: dict, section: str, *, csv: bool = False) -> list[Tab
     if section == "campaigns" and "campaigns" in result:
         return [Table("campaigns", "Campaigns", CAMPAIGN_COLUMNS,
                       [tuple(c[k] for k in CAMPAIGN_COLUMNS) for c in result["campaigns"]])]
+    if section == "actions" and "actions" in result:
+        return [Table("actions", "Actions", ACTION_COLUMNS,
+                      [tuple(a[k] for k in ACTION_COLUMNS) for a in result["actions"]["actions"]])]
     return []
 
 
@@ -131,4 +136,15 @@ def terminal_tables(result: dict, section: str, limit: int) -> tuple[list[Table]
                  "–" if c["cost"] is None else f"{c['cost']:.2f}") for c in cs]
         return [Table("campaigns", "Campaigns", ("campaign", "status", "sent", "delivered", "failed", "skipped",
                                                  "opted out", "cost"), rows)], []
+    if section == "actions" and "actions" in result:
+        acts, v = result["actions"]["actions"], result["actions"]["volunteers"]
+        lines = [f"Volunteers active: {v['active']} (doors {v['doors']}, calls {v['calls']}, contacts gained "
+                 f"{v['gained']}); by name: dbox action stats --since ..."] if v["active"] else []
+        if not acts:
+            return [], ["Actions: none in this period."] + lines
+        rows = [(f"#{a['id']} {a['starts_at'][:10]} {a['title']}", a["type"], _int(a["invited"]), _int(a["yes"]),
+                 _int(a["came"]), _int(a["volunteers"]), _int(a["doors_or_calls"]), _int(a["reached"]),
+                 _int(a["supporters"]), _int(a["gained"])) for a in acts]
+        return [Table("actions", "Actions", ("action", "type", "invited", "yes", "came", "volunteers",
+                                             "doors/calls", "reached", "support 4-5", "gained"), rows)], lines
     return [], []

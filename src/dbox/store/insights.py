@@ -278,7 +278,7 @@ def campaign_outcomes(store: Store, where: str, params: list, since: str | None,
         "WHERE k.channel NOT LIKE 'social:%' AND k.created_at >= ? GROUP BY k.id ORDER BY k.id")
     all_params.append(since or "")
     rows = [list(r) for r in store.execute(sql, all_params)]
-    if not selection_given and rows and _has_table(store, "erased_recipients"):
+    if not selection_given and rows and has_table(store, "erased_recipients"):
         erased = {cid: counts for cid, *counts in store.execute(
             f"SELECT campaign_id, count(*), coalesce(sum(state IN {_SENT}), 0), "
             "coalesce(sum(state = 'delivered'), 0), coalesce(sum(state IN ('failed', 'undelivered')), 0), "
@@ -301,7 +301,7 @@ def campaign_outcomes(store: Store, where: str, params: list, since: str | None,
     return [tuple(r) for r in rows]
 
 
-def _has_table(store: Store, name: str) -> bool:
+def has_table(store: Store, name: str) -> bool:
     return store.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() \
         is not None
 
@@ -373,3 +373,52 @@ def browse_canton_facet_sql(inner_sql: str, limit: int) -> str:
     return (f"SELECT x.canton_code AS value, coalesce(k.name || ' (' || x.canton_code || ')', x.canton_code) "
             f"AS label, count(*) AS count FROM ({inner_sql}) x LEFT JOIN geo_cantons k ON k.code = x.canton_code "
             f"WHERE x.canton_code IS NOT NULL GROUP BY x.canton_code ORDER BY count DESC, label LIMIT {int(limit)}")
+
+
+# -- actions and volunteers (tables of docs/organizing.md) ------------------------------------------
+
+ACTION_COLUMNS = ("id", "starts_at", "type", "title", "commune", "invited", "yes", "maybe", "no", "came",
+                  "volunteers", "doors_or_calls", "reached", "supporters", "gained")
+
+
+def action_outcomes(store: Store, where: str, params: list, since: str | None, *,
+                    selection_given: bool) -> list[tuple]:
+    """One row per action (not cancelled) starting since ``since`` (ACTION_COLUMNS); with a
+    selection, every count is limited to its contacts. Invited: recipients of an invitation campaign
+    the provider accepted (as ``dbox action stats`` counts them)."""
+    if not has_table(store, "actions"):
+        return []
+    from dbox.store.organizing import INVITED_STATES
+
+    def only(column: str) -> str:
+        return f" AND {column} IN sel" if selection_given else ""
+
+    states = ", ".join("'" + s + "'" for s in INVITED_STATES)   # constants of the organizing schema
+    sql = (
+        f"WITH sel AS MATERIALIZED (SELECT c.id FROM contacts c WHERE {where if selection_given else '0'}) "
+        "SELECT a.id, a.starts_at, a.type, a.title, a.commune_name, "
+        "(SELECT count(DISTINCT r.contact_id) FROM action_invitations ai JOIN campaigns k ON k.fingerprint = "
+        f"ai.fingerprint JOIN campaign_recipients r ON r.campaign_id = k.id WHERE ai.action_id = a.id "
+        f"AND r.state IN ({states}){only('r.contact_id')}), "
+        f"(SELECT count(*) FROM action_people p WHERE p.action_id = a.id AND p.rsvp = 'yes'{only('p.contact_id')}), "
+        f"(SELECT count(*) FROM action_people p WHERE p.action_id = a.id AND p.rsvp = 'maybe'{only('p.contact_id')}), "
+        f"(SELECT count(*) FROM action_people p WHERE p.action_id = a.id AND p.rsvp = 'no'{only('p.contact_id')}), "
+        f"(SELECT count(*) FROM action_people p WHERE p.action_id = a.id AND p.attended = 1{only('p.contact_id')}), "
+        f"(SELECT count(*) FROM action_assignments s WHERE s.action_id = a.id{only('s.contact_id')}), "
+        "i.n, i.reached, i.supporters, i.gained "
+        "FROM actions a LEFT JOIN (SELECT action_id, count(*) AS n, coalesce(sum(reached), 0) AS reached, "
+        "coalesce(sum(support >= 4), 0) AS supporters, coalesce(sum(gained IS NOT NULL), 0) AS gained "
+        f"FROM interactions WHERE action_id IS NOT NULL AND type IN ('door', 'call'){only('contact_id')} "
+        "GROUP BY action_id) i ON i.action_id = a.id "
+        "WHERE a.status = 'planned' AND a.starts_at >= ? ORDER BY a.starts_at, a.id")
+    rows = store.execute(sql, [*(params if selection_given else []), since or ""]).fetchall()
+    return [(*r[:11], r[11] or 0, r[12] or 0, r[13] or 0, r[14] or 0) for r in rows]
+
+
+def contacts_among(store: Store, where: str, params: list, ids: list[int]) -> set[int]:
+    """Which of ``ids`` are contacts of the selection."""
+    if not ids:
+        return set()
+    return {i for (i,) in store.execute(
+        f"SELECT c.id FROM contacts c WHERE c.id IN (SELECT value FROM json_each(?)) AND {where}",
+        [json.dumps(ids), *params])}
