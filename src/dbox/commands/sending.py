@@ -85,6 +85,12 @@ def send(
         workers=workers, limit=limit, dry_run=dry_run, new_campaign=new_campaign, retry_in_doubt=retry_in_doubt)
     if output is not None and not dry_run:
         raise InputError("--output is for --dry-run")
+    from dbox.privacy.notice import send_warning   # third-party contacts must be told who writes (docs/privacy.md)
+
+    if notice := send_warning(store, request.selection.where, request.selection.params, channel, request.template.body):
+        from dbox.console import print_warning
+
+        print_warning(notice)
     if dry_run:
         return _dry_run(store, request, output)
     plan = service.plan_send(store, request)
@@ -110,6 +116,10 @@ def send(
     progress = _progress(plan.planned)
     with progress as advance:
         campaign_id, report = service.start(store, plan, log=steps, progress=advance)
+    from dbox.privacy.audit import record
+
+    record(store, "send", report.accepted if report else 0,
+           {"campaign": campaign_id, "channel": channel, "audience": plan.planned, "scheduled": report is None})
     _print_outcome(campaign_id, plan, report)
 
 
