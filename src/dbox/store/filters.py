@@ -110,7 +110,7 @@ _STRONG = {
     "postal_code": {"=", "^="}, "commune_insee": {"=", "^="}, "email": {"=", "^="}, "mobile": {"=", "^="},
     "last_name": {"=", "^="}, "id": {"="},
 }
-_MEMBER_RANK = {"contact_tags": 0, "contact_fields": 1, "consents": 2}
+_MEMBER_RANK = {"contact_fields": 0, "contact_tags": 1, "consents": 2}
 
 
 @dataclass
