@@ -283,3 +283,25 @@ def test_import_writes_search_keys_and_hashes(store, tmp_path):
     assert row == ("helene", "ndiaye", "saintegreve")
     assert store.execute("SELECT value_key FROM contact_fields").fetchone() == ("enseignante",)
     assert store.execute("SELECT count(*) FROM contact_points WHERE value_hash IS NULL").fetchone() == (0,)
+
+
+def test_erased_person_without_email_or_phone_stays_out(store, tmp_path):
+    from dbox.privacy.rights import forget
+
+    path = write_csv(tmp_path / "c.csv", "Nom;Prénom;CP;Ville\nDupont;Jean;38000;Grenoble\n")
+    import_file(store, path)
+    forget(store, 1)
+    report = import_file(store, write_csv(tmp_path / "d.csv", "Nom;Prénom;CP\nDUPONT;jean;38000\n"))
+    assert report.counts["suppressed"] == 1 and count_contacts(store) == 0
+
+
+def test_cli_import_is_audited(cli, tmp_path):
+    from dbox.privacy.audit import entries
+    from dbox.store.db import open_store
+    import os
+
+    path = write_csv(tmp_path / "c.csv", "Nom;Portable\nA;0612345671\nB;0612345672\n")
+    cli("import", path)
+    with open_store(os.environ["DBOX_DB"]) as s:
+        rows = list(entries(s, command="import"))
+    assert len(rows) == 1 and rows[0].count == 2 and rows[0].detail["file"] == "c.csv"

@@ -66,6 +66,11 @@ def import_(
     finally:
         if progress:
             bar.stop()
+    if not report.dry_run and not report.already_imported:
+        from dbox.privacy.audit import record
+
+        record(store, "import", report.counts["added"] + report.counts["merged"],
+               {"file": report.path.name, "import_id": report.import_id, "rows": report.counts["read"]})
     print_report(report, show_mapping)
 
 

@@ -318,7 +318,17 @@ class _Merger:
                         replace_custom=self.options.update)
 
     def _drop_suppressed(self, records: list[Record]) -> list[Record]:
-        hashes = {r.row: [self.hasher(v) for v in (*r.emails, *r.mobiles, *r.fixeds)] for r in records}
+        """Leave out anyone erased or opposed: by e-mail, phone, or — for a person who had neither —
+        by name and postal code (the values dbox.privacy.rights.forget hashes)."""
+        from dbox.privacy.rights import name_suppression_value
+
+        def values(r: Record) -> list[str]:
+            found = [*r.emails, *r.mobiles, *r.fixeds]
+            if r.name_key and r.postal_code:
+                found.append(name_suppression_value(r.name_key, r.postal_code))
+            return found
+
+        hashes = {r.row: [self.hasher(v) for v in values(r)] for r in records}
         hit = suppressions.suppressed(self.store, [h for hs in hashes.values() for h in hs])
         kept = []
         for rec in records:
