@@ -35,8 +35,8 @@ class Report:
 
 def build(store: Store, selection, options: stats.Options) -> Report:
     """The numbers and the map layers of a report (all aggregated in SQL)."""
-    numbers = stats.compute(store, selection, options)
-    reach = stats.reach_of(store)
+    reach = stats.reach_of(store, selection)          # evaluated once for the numbers and the map layers
+    numbers = stats.compute(store, selection, options, reach=reach)
     layers: dict[str, list[dict]] = {}
     for level in MAP_LEVELS:
         if level == numbers.get("areas", {}).get("by"):

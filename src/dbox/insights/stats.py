@@ -117,16 +117,20 @@ def per_1000(contacts: int, population: int | None) -> float | None:
     return round(1000.0 * contacts / population, 2)
 
 
-def reach_of(store: Store) -> sql.Reach:
-    """The filter language's ``reachable:sms`` and ``reachable:email``, as SQL over ``c``."""
+def reach_of(store: Store, selection=None) -> sql.Reach:
+    """The filter language's ``reachable:sms`` and ``reachable:email``, as SQL over ``c``; with a
+    selection, evaluated once for its contacts (see ``dbox.store.insights.materialize_reach``)."""
     from dbox.segments import select
 
     sms = select(store, "reachable:sms")
     email = select(store, "reachable:email")
-    return sql.Reach(sms.where, list(sms.params), email.where, list(email.params))
+    reach = sql.Reach(sms.where, list(sms.params), email.where, list(email.params))
+    if selection is None:
+        return reach
+    return sql.materialize_reach(store, selection.where, list(selection.params), reach)
 
 
-def compute(store: Store, selection, options: Options | None = None) -> dict:
+def compute(store: Store, selection, options: Options | None = None, *, reach: sql.Reach | None = None) -> dict:
     """Every section asked for, over the contacts of ``selection`` (a dbox.segments.Selection)."""
     options = options or Options()
     now = options.now or datetime.now(timezone.utc)
@@ -139,7 +143,8 @@ def compute(store: Store, selection, options: Options | None = None) -> dict:
         "since": since,
         "notes": [],
     }
-    reach = reach_of(store) if {"summary", "areas"} & set(options.sections) else None
+    if reach is None and {"summary", "areas"} & set(options.sections):
+        reach = reach_of(store, selection)
     if "summary" in options.sections:
         result["summary"] = summary(store, where, params, reach, since)
     if "areas" in options.sections:

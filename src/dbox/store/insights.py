@@ -82,6 +82,21 @@ class Reach:
     email_params: list
 
 
+def materialize_reach(store: Store, where: str, params: list, reach: Reach) -> Reach:
+    """Evaluate the reachability tests once for the selection, into two temporary tables of contact
+    ids (on disk with the connection's temporary files, not in Python), and return tests that read
+    them: the summary and every level of areas then share one evaluation."""
+    out = []
+    for channel, test, test_params in (("sms", reach.sms, reach.sms_params), ("email", reach.email, reach.email_params)):
+        table = f"temp.dbox_reach_{channel}"
+        store.execute(f"DROP TABLE IF EXISTS {table}")
+        store.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY)")
+        store.execute(f"INSERT INTO {table} (id) SELECT c.id FROM contacts c WHERE ({where}) AND ({test})",
+                      [*params, *test_params])
+        out.append(f"c.id IN (SELECT id FROM {table})")
+    return Reach(out[0], [], out[1], [])
+
+
 def _counts_select(reach: Reach) -> tuple[str, list]:
     sql = (f"count(*) AS contacts, "
            f"coalesce(sum(CASE WHEN {reach.sms} THEN 1 ELSE 0 END), 0) AS sms, "
