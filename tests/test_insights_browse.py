@@ -196,3 +196,14 @@ def test_missing_datasette_says_which_extra(store, cli, monkeypatch):
     assert result.exit_code == 1
     assert "Error: dbox browse needs Datasette, which is not installed" in result.output
     assert "pip install 'dbox[browse]'" in result.output
+
+
+def test_a_file_that_is_not_a_store_is_refused(tmp_path, cli):
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"not an sqlite file at all, or an encrypted one" * 100)
+    from dbox.insights.browse import Browser
+
+    with pytest.raises(Exception) as err:
+        Browser(junk).start()
+    assert str(err.value).startswith(f"{junk}: cannot be read by the browser (file is not a database)")
+    assert err.value.exit_code == 4

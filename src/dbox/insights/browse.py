@@ -165,9 +165,27 @@ class Browser:
             host = f"[{host}]"
         return f"http://{host}:{self.port}/{DATABASE}"
 
+    def _check_readable(self) -> None:
+        """Datasette reads with the plain sqlite3 module: a store it cannot read (encrypted with
+        SQLCipher, or not a store) is refused here with a clear message."""
+        import sqlite3
+
+        try:
+            conn = sqlite3.connect(f"{self.store_path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            from dbox.errors import StoreError
+
+            raise StoreError(f"{self.store_path}: cannot be read by the browser ({exc}); an encrypted store "
+                             f"cannot be browsed") from None
+
     def start(self, timeout: float = 30.0) -> str:
         import uvicorn
 
+        self._check_readable()
         self.datasette = make_app(self.store_path)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
