@@ -401,13 +401,26 @@ def tag_contacts(store: Store, tag: str, selection: Selection) -> tuple[int, int
     return added, already
 
 
-def untag_contacts(store: Store, tag: str, selection: Selection) -> int:
-    """Take ``tag`` away from every contact of the selection; returns how many lost it."""
+def require_tag(store: Store, tag: str) -> int:
+    """The id of an existing tag; an error naming the closest tag otherwise."""
     tid = store_segments.tag_id(store, tag)
     if tid is None:
         close = suggest(tag, store_segments.tag_names(store))
         raise InputError(f'unknown tag "{tag}"' + (f' — did you mean "{close}"?' if close else ""),
                          hint="dbox tag list shows the tags")
+    return tid
+
+
+def count_with_tag(store: Store, selection: Selection, tag: str) -> int:
+    """How many contacts of the selection bear ``tag`` (what ``untag_contacts`` would change)."""
+    from dbox.filters.nodes import Tag
+
+    return count(store, selection_of(store, conjoin([selection.tree, Tag(tag)]), now=selection.now))
+
+
+def untag_contacts(store: Store, tag: str, selection: Selection) -> int:
+    """Take ``tag`` away from every contact of the selection; returns how many lost it."""
+    tid = require_tag(store, tag)
     with store.transaction(immediate=True):
         removed = store_segments.remove_tag(store, tid, selection.where, selection.params)
         record_audit(store, "tag remove", removed, selection, tag=tag)
@@ -418,10 +431,6 @@ def tag_counts(store: Store) -> list[tuple[str, int]]:
     return store_segments.tag_counts(store)
 
 
-def has_tag(store: Store, tag: str) -> bool:
-    return store_segments.tag_id(store, tag) is not None
-
-
 __all__ = ["Selection", "select", "build_tree", "selection_of", "count", "rows", "left_out", "explain",
            "save_segment", "segment_info", "list_segments", "delete_segment", "rename_segment", "users_of",
-           "tag_contacts", "untag_contacts", "tag_counts", "SHORTCUTS"]
+           "tag_contacts", "untag_contacts", "require_tag", "count_with_tag", "tag_counts", "export", "SHORTCUTS"]

@@ -291,14 +291,10 @@ def tag_remove(
 
     _require_selection(selection, all_, "Untag")
     store = store_from(ctx)
-    if not segments.has_tag(store, tag):
-        segments.untag_contacts(store, tag, segments.select(store))   # raises: unknown tag, with a suggestion
+    segments.require_tag(store, tag)
     sel = selection.select(store)
     _warn_left_out(store, sel)
-    base = sel.expression
-    with_tag = segments.select(store, base, shortcuts={"tag": tag}) if base else segments.select(
-        store, shortcuts={"tag": tag})
-    total = segments.count(store, with_tag)
+    total = segments.count_with_tag(store, sel, tag)
     what = sel.expression or "every contact"
     if dry_run or total == 0:
         out.print(f"{total} contact{'' if total == 1 else 's'} of {what} have the tag; nothing changed"
