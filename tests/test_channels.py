@@ -108,7 +108,7 @@ def test_a_third_party_channel_lists_and_sends_like_a_builtin(store, tmp_path, p
 def test_unknown_channel_is_a_clear_error(cli):
     result = cli("send", "--channel", "fax", "-m", "x", "--yes")
     assert result.exit_code == 3
-    assert "Error: unknown channel 'fax' (loaded: email, sms)" in result.output
+    assert "Error: unknown channel 'fax' (loaded: email, sms, social:facebook, social:linkedin, social:mastodon, social:x)" in result.output
 
 
 def test_dbox_plugins_restricts_and_a_broken_plugin_only_warns(monkeypatch):

@@ -266,3 +266,26 @@ def test_run_due_reports_a_post_in_doubt_as_an_error(cli, store, servers):
     servers["x"].publish_status = None
     assert "post published" not in cli("run-due").output        # stopped in doubt: not due, not republished
     assert servers["x"].posts == []
+
+
+def test_social_networks_are_channel_plugins(cli, store, servers):
+    from dbox.channels import get_channel
+    from dbox.channels.base import OutgoingMessage
+
+    channel = get_channel("social:x")
+    assert type(channel).__module__ == "dbox.social.channel" and channel.broadcast
+    sender = channel.connect({**channel.settings(), "store": store})
+    result = sender.send(OutgoingMessage("candidate38", "Par le plugin", headers={"Idempotency-Key": "k"}))
+    assert result.outcome == "accepted" and servers["x"].posts[-1]["text"] == "Par le plugin"
+    listed = cli("channels", "list", "--format", "csv").output.splitlines()
+    assert any(line.startswith("social:x,X (Twitter) posts,dbox.social.channel,yes") for line in listed)
+    assert any(line.startswith("social:facebook,Facebook Page posts,dbox.social.channel,missing: client_id")
+               for line in listed)
+
+
+def test_send_to_contacts_through_a_social_channel_is_refused(cli, store, servers):
+    result = cli("send", "--channel", "social:x", "-m", "Bonjour", "--yes")
+    assert result.exit_code == 3
+    assert "Error: channel social:x publishes posts; it does not message contacts" in result.output
+    assert servers["x"].posts == []
+    assert store.execute("SELECT count(*) FROM campaigns").fetchone() == (0,)

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from dbox.errors import DboxError, InputError, LockedError, NotConfiguredError
-from dbox.social.clients import PublishUnknown
+from dbox.social.clients import Published
 from dbox.social.formats import check_network
 from dbox.social.length import Check, check_post
 from dbox.store import ledger
@@ -169,7 +169,6 @@ def publish_campaign(store: Store, campaign_id: int, *, retry_in_doubt: bool = F
                      lock_held: bool = False) -> PostOutcome:
     """Publish one post campaign, at most once."""
     from dbox.sending.locks import campaign_lock
-    from dbox.social.connections import open_client
 
     campaign = ledger.get_campaign(store, campaign_id)
     if not is_post_channel(campaign.channel):
@@ -203,24 +202,36 @@ def publish_campaign(store: Store, campaign_id: int, *, retry_in_doubt: bool = F
         if account is None or account["account_id"] != template.get("account_id"):
             raise NotConfiguredError(f"the {network} account this post was planned for is no longer connected",
                                      hint=f"dbox connect {network}")
-        client, account = client_factory(network) if client_factory else open_client(store, network)
+        from dbox.channels import get_channel
+        from dbox.channels.base import OutgoingMessage
+        from dbox.social.channel import IMAGE_HEADER, KEY_HEADER
+
+        channel = get_channel(campaign.channel)            # the plugin, through the plugin manager
+        settings = {**channel.settings(), "store": store}
+        if client_factory:
+            settings["client"] = client_factory(network)
+        sender = channel.connect(settings)
+        headers = {KEY_HEADER: f"dbox-{campaign.uid}"}
+        if image is not None:
+            headers[IMAGE_HEADER] = str(image)
+        message = OutgoingMessage(account.get("handle") or account["account_id"], template["body"], headers=headers)
         ledger.set_status(store, campaign_id, "running", detail="publishing")      # the claim, committed
         try:
-            kwargs = {"key": f"dbox-{campaign.uid}", "handle": account.get("handle")}
-            if network in ("linkedin", "facebook"):
-                kwargs["account_id"] = (account["settings"] or {}).get("page_id") or account["account_id"]
-            published = client.publish(template["body"], image=image, **kwargs)
-        except PublishUnknown as exc:
-            ledger.set_status(store, campaign_id, "stopped", error=f"in-doubt: {exc}", detail="in-doubt")
-            return PostOutcome(network, campaign_id, "in-doubt", detail=str(exc))
-        except DboxError as exc:
-            # nothing was published (refused, rate limited, not reachable): it can be tried again
-            ledger.set_status(store, campaign_id, "stopped", error=str(exc), detail="failed")
-            return PostOutcome(network, campaign_id, "failed", detail=str(exc))
+            result = sender.send(message)
         except BaseException:
             ledger.set_status(store, campaign_id, "stopped", error="in-doubt: interrupted while publishing",
                               detail="in-doubt")
             raise
+        finally:
+            sender.close()
+        if result.outcome == "unknown":
+            ledger.set_status(store, campaign_id, "stopped", error=f"in-doubt: {result.error}", detail="in-doubt")
+            return PostOutcome(network, campaign_id, "in-doubt", detail=result.error)
+        if result.outcome != "accepted":
+            # nothing was published (refused, rate limited, not reachable): it can be tried again
+            ledger.set_status(store, campaign_id, "stopped", error=result.error, detail="failed")
+            return PostOutcome(network, campaign_id, "failed", detail=result.error)
+        published = Published(result.provider_id, result.status)
         with store.transaction(immediate=True):
             ledger.add_event(store, campaign_id, "published",
                              json.dumps({"post_id": published.post_id, "url": published.url}))
