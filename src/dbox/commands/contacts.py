@@ -34,7 +34,11 @@ def list_(
     store = store_from(ctx)
     cols = parse_columns(columns, DEFAULT_COLUMNS)
     rows = iter_contacts(store, cols, limit=limit or None)
-    emit(rows, cols, fmt=fmt, output=output, excel=excel)
+    count = emit(rows, cols, fmt=fmt, output=output, excel=excel)
+    if output is not None or fmt != "table":
+        from dbox.privacy.audit import record
+
+        record(store, "contacts list", count, {"format": fmt, "output": str(output) if output else None})
 
 
 @app.command()
