@@ -26,6 +26,8 @@ NETWORK_HOSTS = {"x.com": "x", "linkedin.com": "linkedin", "instagram.com": "ins
 _STRIP_PREFIXES = ("www.", "m.", "mobile.", "web.", "touch.")
 _LINKEDIN_COUNTRY = re.compile(r"^[a-z]{2}\.linkedin\.com$")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+# The form every X archive entry has: a fast path (an archive holds one per follower).
+_X_INTENT = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/intent/user\?user_id=(\d+)$", re.I)
 
 
 def url_key(url: str | None) -> str | None:
@@ -35,6 +37,9 @@ def url_key(url: str | None) -> str | None:
     url = url.strip()
     if not url or " " in url:
         return None
+    intent = _X_INTENT.match(url)
+    if intent:
+        return f"x.com/i/user/{intent.group(1)}"
     if not _SCHEME.match(url):
         if "/" not in url or "." not in url.split("/", 1)[0]:
             return None
@@ -55,7 +60,7 @@ def url_key(url: str | None) -> str | None:
     host = _HOST_ALIASES.get(host, host)
     path = unquote(parts.path).lower()
     path = re.sub(r"/{2,}", "/", path).rstrip("/")
-    query = parse_qs(parts.query)
+    query = parse_qs(parts.query) if parts.query else {}
     if host == "x.com":
         if path in ("/intent/user", "/intent/follow") and query.get("user_id"):
             return f"x.com/i/user/{query['user_id'][0]}"

@@ -81,8 +81,9 @@ def upsert_identities(store: Store, records: Sequence[IdentityRecord], import_id
         return counts
     network = records[0].network
     known: dict[tuple[str, str], int] = {}
+    record_keys = [r.keys() for r in records]
     for column in ("account_id", "handle", "url_key", "entry_key"):
-        values = [v for r in records for c, v in r.keys() if c == column]
+        values = [v for keys in record_keys for c, v in keys if c == column]
         if values:
             known.update({(column, v): i for v, i in _lookup(store, network, column, values).items()})
     existing_relations: set[tuple[int, str]] = set()
@@ -91,34 +92,37 @@ def upsert_identities(store: Store, records: Sequence[IdentityRecord], import_id
         marks = ",".join("?" * len(part))
         existing_relations.update(store.execute(
             f"SELECT identity_id, relation FROM identity_relations WHERE identity_id IN ({marks})", part))
-    relation_rows = []
-    for rec in records:
-        identity_id = next((known[k] for k in rec.keys() if k in known), None)
+    relation_rows, inserts, updates = [], [], []
+    next_id = (store.execute("SELECT max(id) FROM identities").fetchone()[0] or 0) + 1
+    for rec, keys in zip(records, record_keys):
+        identity_id = next((known[k] for k in keys if k in known), None)
         if identity_id is None:
-            identity_id = store.execute(
-                "INSERT INTO identities (network, account_id, handle, display_name, profile_url, relation, since, "
-                "import_id, email, url_key, entry_key, first_seen_at, last_seen_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (network, rec.account_id, rec.handle, rec.display_name, rec.profile_url, rec.relation, rec.since,
-                 import_id, rec.email, rec.url_key, rec.entry_key, now, now)).lastrowid
+            identity_id, next_id = next_id, next_id + 1
+            inserts.append((identity_id, network, rec.account_id, rec.handle, rec.display_name, rec.profile_url,
+                            rec.relation, rec.since, import_id, rec.email, rec.url_key, rec.entry_key, now, now))
             counts.new_identities += 1
         else:
-            # Fresher data wins for what the network controls (handle, name, URL); an e-mail is
-            # only filled, never replaced; an id, once known, stays.
-            store.execute(
-                "UPDATE identities SET account_id = coalesce(account_id, ?), handle = coalesce(?, handle), "
-                "display_name = coalesce(?, display_name), profile_url = coalesce(?, profile_url), "
-                "url_key = coalesce(?, url_key), email = coalesce(email, ?), last_seen_at = ? WHERE id = ?",
-                (rec.account_id, rec.handle, rec.display_name, rec.profile_url, rec.url_key, rec.email, now,
-                 identity_id))
+            updates.append((rec.account_id, rec.handle, rec.display_name, rec.profile_url, rec.url_key, rec.email,
+                            now, identity_id))
             counts.seen += 1
-        for key in rec.keys():
+        for key in keys:
             known[key] = identity_id
         if (identity_id, rec.relation) not in existing_relations:
             existing_relations.add((identity_id, rec.relation))
             counts.new_relations += 1
         relation_rows.append((identity_id, rec.relation, rec.since, import_id, import_id))
         counts.identity_ids.append(identity_id)
+    store.conn.executemany(
+        "INSERT INTO identities (id, network, account_id, handle, display_name, profile_url, relation, since, "
+        "import_id, email, url_key, entry_key, first_seen_at, last_seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        inserts)
+    # Fresher data wins for what the network controls (handle, name, URL); an e-mail is only
+    # filled, never replaced; an id, once known, stays. (Updates run after the inserts: a record
+    # may refresh an identity an earlier record of the same chunk created.)
+    store.conn.executemany(
+        "UPDATE identities SET account_id = coalesce(account_id, ?), handle = coalesce(?, handle), "
+        "display_name = coalesce(?, display_name), profile_url = coalesce(?, profile_url), "
+        "url_key = coalesce(?, url_key), email = coalesce(email, ?), last_seen_at = ? WHERE id = ?", updates)
     store.conn.executemany(
         "INSERT INTO identity_relations (identity_id, relation, since, import_id, last_import_id) "
         "VALUES (?,?,?,?,?) ON CONFLICT (identity_id, relation) DO UPDATE SET "
