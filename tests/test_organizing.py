@@ -80,6 +80,8 @@ def test_full_cycle(store, tmp_path, twilio, cli, travel):
     assert cli("action", "rsvp", "1", str(who["Bruno"]), "yes").exit_code == 0
     s = stats.action_stats(store, actions.get(store, 1))
     assert (s.invited, s.replied) == (4, 4)
+    listed = json.loads(cli("action", "list", "-f", "json").output)
+    assert [(r["id"], r["invited"], r["yes"], r["no"], r["maybe"]) for r in listed] == [(1, 4, 2, 1, 1)]
     assert {k: s.answers[k] for k in ("yes", "no", "maybe")} == {"yes": 2, "no": 1, "maybe": 1}
 
     # -- volunteers and their sheets -----------------------------------------------------------------

@@ -106,6 +106,11 @@ class SheetPlan:
         return sum(len(s.entries) for s in self.sheets)
 
 
+def sort_key(text: str) -> str:
+    """Alphabetical order ignoring case and accents (Émile between Durand and Fabre)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
 # -- territories ----------------------------------------------------------------------------------------------
 
 def parse_territory(store: Store, streets: str | None, communes: str | None) -> list[dict]:
@@ -225,7 +230,8 @@ def _share(store: Store, action: Action, kind: str, entries: list[Entry], only: 
         raise InputError(f"contact {only} is not assigned to action {action.id}",
                          hint=f"dbox action assign {action.id} {only}")
     if kind == "list" or not volunteers:
-        entries.sort(key=lambda e: (fold(e.name), e.contact["id"]))
+        if kind != "walk":               # a walk list is ordered by street when printed
+            entries.sort(key=lambda e: (sort_key(e.name), e.contact["id"]))
         return [Sheet(None, entries)]
     sheets = [Sheet(v, territory=v["territory"]) for v in volunteers]
     rest = []
@@ -253,7 +259,7 @@ def _share(store: Store, action: Action, kind: str, entries: list[Entry], only: 
             start = end
     for sheet in sheets:
         if kind == "call":
-            sheet.entries.sort(key=lambda e: (fold(e.name), e.contact["id"]))
+            sheet.entries.sort(key=lambda e: (sort_key(e.name), e.contact["id"]))
     result = sheets + ([unassigned] if unassigned.entries else [])
     if only is not None:
         result = [s for s in result if s.volunteer and s.volunteer["contact_id"] == only]

@@ -342,23 +342,23 @@ SHEET_COLUMNS = ("id", "civility", "first_name", "last_name", "address", "postal
 
 
 def iter_sheet_contacts(store: Store, where: str, params: list, batch: int = 2000) -> Iterator[dict]:
-    """The contacts of a selection with what a walk or call list shows, in id order, streamed; each
-    has its latest support level and the hashes of its phones (to leave out opposed numbers)."""
-    after = 0
+    """The contacts of a selection with what a walk or call list shows, in id order, streamed (one
+    statement, read a batch at a time); each has its latest support level and its phone consent."""
     columns = ", ".join(f"c.{n}" for n in SHEET_COLUMNS)
-    while True:
-        rows = store.execute(
-            f"SELECT {columns}, (SELECT i.support FROM interactions i WHERE i.contact_id = c.id AND i.support "
-            f"IS NOT NULL ORDER BY i.at DESC, i.id DESC LIMIT 1), "
-            f"(SELECT status FROM consents k WHERE k.contact_id = c.id AND k.channel = 'phone') "
-            f"FROM contacts c WHERE ({where}) AND c.id > ? ORDER BY c.id LIMIT ?", [*params, after, batch]).fetchall()
-        if not rows:
-            return
-        for row in rows:
-            item = dict(zip(SHEET_COLUMNS, row[:len(SHEET_COLUMNS)]))
-            item["support"], item["phone_consent"] = row[len(SHEET_COLUMNS):]
-            yield item
-        after = rows[-1][0]
+    cursor = store.conn.cursor()
+    cursor.execute(
+        f"SELECT {columns}, (SELECT i.support FROM interactions i WHERE i.contact_id = c.id AND i.support "
+        f"IS NOT NULL ORDER BY i.at DESC, i.id DESC LIMIT 1), "
+        f"(SELECT status FROM consents k WHERE k.contact_id = c.id AND k.channel = 'phone') "
+        f"FROM contacts c WHERE ({where}) ORDER BY c.id", list(params))
+    try:
+        while rows := cursor.fetchmany(batch):
+            for row in rows:
+                item = dict(zip(SHEET_COLUMNS, row[:len(SHEET_COLUMNS)]))
+                item["support"], item["phone_consent"] = row[len(SHEET_COLUMNS):]
+                yield item
+    finally:
+        cursor.close()
 
 
 def phone_suppressions(store: Store, hashes: list[str]) -> set[str]:
