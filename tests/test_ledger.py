@@ -145,3 +145,16 @@ def test_due_campaigns(store, tmp_path):
     assert ledger.due_campaigns(store, "2020-01-01T00:00:00Z") == [cid]      # the caller checks the lock
     events = [e for _at, e, _d in ledger.campaign_events(store, cid)]
     assert events == ["created", "scheduled", "stopped", "running"]
+
+
+def test_a_second_channel_widens_a_suppression_never_loses_it(store, tmp_path):
+    from dbox.store.suppressions import Hasher
+
+    import_contacts(store, tmp_path, people(1))
+    suppress(store, "phone", mobile(0), "manual", channel="phone")          # no calls
+    ledger.suppress(store, "phone", mobile(0), "stop-reply", "sms")         # then STOP to an SMS
+    row = store.execute("SELECT channel FROM suppressions WHERE value_hash = ?", (Hasher(store)(mobile(0)),)).fetchone()
+    assert row == (None,)
+    assert ledger.audience_counts(store, SMS, "1", []) == {"opted-out": 1}
+    ledger.suppress(store, "phone", mobile(0), "stop-reply", "sms")         # idempotent
+    assert store.execute("SELECT count(*) FROM suppressions").fetchone()[0] == 1

@@ -11,6 +11,7 @@ from test_send_support import store, template_store, twilio  # noqa: F401
 
 from dbox.sending import service
 from dbox.sending.compose import Template
+from dbox.store import ledger
 from dbox.store.contacts_write import record_consent_events
 from dbox.store.suppressions import add as suppress
 
@@ -65,7 +66,7 @@ def test_never_sent_to_the_unreachable_exactly_once_to_the_reachable(store, twil
         if p["withdraw_later"]:
             record_consent_events(store, [(cid, "sms", "withdraw", NOW, "stop-reply", "later")])
         if p["suppress_later"] and p["has_mobile"]:
-            suppress(store, "phone", num, "stop-reply", channel="sms")
+            ledger.suppress(store, "phone", num, "stop-reply", "sms")
     before = twilio.counts_by_number()
     service.resume(store, campaign_id, now=True)
     after = twilio.counts_by_number()

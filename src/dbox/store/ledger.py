@@ -447,7 +447,6 @@ def record_optout(store: Store, reach: Reach, value: str, *, source: str, detail
     """Withdraw the channel's consent for every contact holding ``value`` and suppress the address
     for the channel. Returns how many contacts had consent withdrawn."""
     from dbox.store.contacts_write import record_consent_events
-    from dbox.store.suppressions import add
 
     now = utcnow()
     with store.transaction(immediate=True) as conn:
@@ -457,8 +456,19 @@ def record_optout(store: Store, reach: Reach, value: str, *, source: str, detail
             (reach.address_kind, value, reach.consent_channel))]
         if ids:
             record_consent_events(store, [(cid, reach.consent_channel, "withdraw", now, source, detail) for cid in ids])
-        add(store, _ADDRESS_KINDS[reach.address_kind], value, reason, channel=reach.consent_channel)
+        suppress(store, _ADDRESS_KINDS[reach.address_kind], value, reason, reach.consent_channel)
     return len(ids)
+
+
+def suppress(store: Store, kind: str, value: str, reason: str, channel: str | None) -> None:
+    """Suppress ``value`` for ``channel`` (None: every channel). The table keeps one row per value:
+    a value already suppressed for another channel becomes suppressed for every channel, never
+    less (``suppressions.add`` alone would keep the first channel and drop this one)."""
+    from dbox.store.suppressions import Hasher, add
+
+    add(store, kind, value, reason, channel=channel)
+    store.execute("UPDATE suppressions SET channel = NULL WHERE value_hash = ? AND channel IS NOT NULL "
+                  "AND channel IS NOT ?", (Hasher(store)(value), channel))
 
 
 def replies_seen(store: Store, provider_ids: Iterable[str]) -> set[str]:
