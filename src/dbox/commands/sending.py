@@ -201,8 +201,9 @@ def _print_plan(plan, sample: bool = True) -> None:
     who = f"segment {req.selection.segment}" if req.selection.segment else (req.selection.expression or "everyone")
     if plan.existing is not None:
         c = plan.existing
+        when = "they are sent now, nothing twice" if plan.due_at is None else "nothing is sent twice"
         out.print(f"Campaign {c.id} ({c.status}, created {c.created_at}) already has this message for {who}: "
-                  f"{_n(plan.planned)} message(s) left; they are sent now, nothing twice.")
+                  f"{_n(plan.planned)} message(s) left; {when}.", markup=False)
         return
     out.print(f"{ {'sms': 'SMS', 'email': 'E-mail'}.get(req.channel, req.channel)} to {who}")
     out.print(f"  recipients: {_n(plan.planned)}")
@@ -402,7 +403,7 @@ def campaigns_show(ctx: typer.Context, campaign_id: int = typer.Argument(..., he
         lines.append(f"subject: {c.template['subject']}")
     lines.append("text: " + c.template["body"].replace("\n", " / "))
     counts = ledger.state_counts(store, c.id)
-    lines.append("states: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "states: none")
+    lines.append("states: " + (", ".join(f"{k} {v}" for k, v in counts.items() if v) or "none"))
     for state in ("skipped", "failed", "undelivered"):
         reasons = ledger.reason_counts(store, c.id, state)
         if reasons:
