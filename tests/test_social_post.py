@@ -289,3 +289,13 @@ def test_send_to_contacts_through_a_social_channel_is_refused(cli, store, server
     assert "Error: channel social:x publishes posts; it does not message contacts" in result.output
     assert servers["x"].posts == []
     assert store.execute("SELECT count(*) FROM campaigns").fetchone() == (0,)
+
+
+def test_a_concurrent_dbox_post_is_refused(store, servers):
+    from dbox.errors import LockedError
+    from dbox.sending.locks import FileLock, lock_dir
+
+    with FileLock(lock_dir(store.path) / "post.lock", "another `dbox post`"):
+        with pytest.raises(LockedError, match="another `dbox post` is already running"):
+            posting.create_posts(store, posting.plan_post(store, "Bonjour", ["x"]))
+    assert store.execute("SELECT count(*) FROM campaigns").fetchone() == (0,)

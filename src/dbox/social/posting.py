@@ -126,6 +126,14 @@ def create_posts(store: Store, plan: PostPlan, created_by: str = "dbox") -> list
     if not plan.ok:
         problems = "; ".join(f"{c.network}: {', '.join(c.problems)}" for c in plan.checks if not c.ok)
         raise InputError(f"the post does not fit: {problems}", hint="shorten it, or leave a network out with --network")
+    from dbox.sending.locks import FileLock, lock_dir
+
+    # Finding a post by fingerprint and creating it must not interleave with another dbox post.
+    with FileLock(lock_dir(store.path) / "post.lock", "another `dbox post`"):
+        return _create_posts(store, plan, created_by)
+
+
+def _create_posts(store: Store, plan: PostPlan, created_by: str) -> list[PostOutcome]:
     digest = _digest(plan.image)
     outcomes = []
     for network in plan.networks:
