@@ -197,3 +197,39 @@ def test_email_temporary_refusal_is_retried(store, tmp_path, smtp, cli, monkeypa
     result = cli("send", "--email", "--subject", "S", "-m", "M", "--yes")
     assert result.exit_code == 0, result.output
     assert len(smtp.messages) == 2 and "2 sent" in result.output
+
+
+def test_email_login_and_a_refused_login_stops_the_run(store, tmp_path, cli, monkeypatch):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+    from test_send_support import Inbox, free_port
+
+    from dbox.config import update_section
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"equipe" and auth_data.password == b"bon-mot-de-passe"
+        return AuthResult(success=ok, handled=False)
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        update_section("channels.email", {"host": "127.0.0.1", "port": port, "security": "none",
+                                          "username": "equipe", "from_address": "equipe@monparti.example", "timeout": 3,
+                                          "unsubscribe_mailto": "d@monparti.example",
+                                          "unsubscribe_url": "https://monparti.example/d"})
+        import_contacts(store, tmp_path, people(2))
+        monkeypatch.setenv("DBOX_SMTP_PASSWORD", "mauvais")
+        refused = cli("send", "--email", "--subject", "S", "-m", "M", "--yes")
+        assert refused.exit_code == 6
+        assert "Error: campaign 1 stopped: SMTP login refused" in refused.output
+        assert inbox.messages == [] and ledger.state_counts(store, 1)["planned"] == 2
+        monkeypatch.setenv("DBOX_SMTP_PASSWORD", "bon-mot-de-passe")
+        ok = cli("send", "--resume", "1", "--yes")
+        assert ok.exit_code == 0, ok.output
+        assert len(inbox.messages) == 2
+        assert "?token=" in inbox.messages[0][2]["List-Unsubscribe"]
+    finally:
+        controller.stop()
