@@ -31,8 +31,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _options(by, period, since, sections, empty):
+    from datetime import datetime, timezone
+
     from dbox.insights import stats as lib
 
+    lib.parse_since(since, datetime.now(timezone.utc))      # a bad --since fails before any work
     return lib.Options(by=lib.check_level(by), period=lib.check_period(period), since=since,
                        sections=lib.check_sections(sections), include_empty=empty)
 
