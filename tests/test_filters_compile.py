@@ -10,7 +10,7 @@ import pytest
 from dbox import segments
 from dbox.filters import FilterSyntaxError, parse
 from dbox.store import filters as store_filters
-from test_segments_support import NOW, Oracle, geo, geo_store, sample, sample_template, selected_ids  # noqa: F401
+from test_segments_support import NOW, Oracle, geo, sample, sample_template, selected_ids  # noqa: F401
 
 EXPRESSIONS = [
     # tags, consent, reachability
@@ -242,8 +242,6 @@ def _wp(selection):
 # -- folded keys and hashes --------------------------------------------------------------------------
 
 def test_missing_keys_and_hashes_are_computed_before_use(sample):
-    from dbox.store.contacts_write import record_consent_events  # noqa: F401 (the writer's module)
-
     sample.execute("UPDATE contacts SET last_name = 'Zébulon' WHERE id = 1")   # a writer that forgets the key
     assert sample.execute("SELECT last_name_key FROM contacts WHERE id = 1").fetchone()[0] is None
     assert store_filters.keys_missing(sample)

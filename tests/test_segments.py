@@ -12,7 +12,7 @@ from dbox import segments
 from dbox.errors import InputError
 from dbox.filters import FilterSyntaxError, parse
 from dbox.store.contacts import count_contacts, iter_contacts
-from test_segments_support import NOW, Oracle, geo, geo_store, sample, sample_template, selected_ids  # noqa: F401
+from test_segments_support import NOW, Oracle, geo, sample, sample_template, selected_ids  # noqa: F401
 
 
 def count(store, expression=None, **kw):

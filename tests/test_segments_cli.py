@@ -7,7 +7,7 @@ import json
 import pytest
 
 from dbox import segments
-from test_segments_support import NOW, Oracle, geo, sample, sample_template  # noqa: F401
+from test_segments_support import NOW, geo, sample, sample_template  # noqa: F401
 
 
 def ids_of(csv_text: str) -> list[int]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -176,18 +175,6 @@ def sample(sample_template, tmp_path):
     target.parent.mkdir(mode=0o700, exist_ok=True)
     shutil.copy(sample_template, target)
     os.chmod(target, 0o600)
-    store = open_store(target)
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def geo_store(geo, tmp_path):
-    """An empty store at $DBOX_DB with the small geography."""
-    from dbox.store.db import open_store
-
-    target = tmp_path / "store" / "dbox.sqlite3"
-    target.parent.mkdir(mode=0o700, exist_ok=True)
     store = open_store(target)
     yield store
     store.close()

@@ -25,7 +25,7 @@ from dbox.filters import fields as F
 from dbox.filters.errors import FilterSyntaxError, Source
 from dbox.filters.keys import commune_key, contact_keys, text_key
 from dbox.filters.nodes import (
-    And, Compare, Consent, DateWord, InList, IsEmpty, Literal, Node, Not, Or, Reachable,
+    And, Compare, Consent, DateWord, InList, IsEmpty, Node, Not, Or, Reachable,
     RelativeDate, SegmentRef, Social, Tag, Value,
 )
 from dbox.filters.parser import parse, suggest
