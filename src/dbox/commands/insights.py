@@ -148,8 +148,9 @@ def report(
     period: str = PeriodOption,
     since: Optional[str] = SinceOption,
 ):
-    """One HTML page to share: key numbers, a map of supporters, growth, followers and campaign
-    outcomes. It opens with no network (everything inlined) and holds counts only, no personal data.
+    """One HTML page to share: key numbers, a map of supporters, growth, followers, campaign
+    outcomes and actions. It opens with no network (everything inlined) and holds counts only, no
+    personal data. --pdf and --png draw the same charts for print (matplotlib).
 
     The numbers are those of `dbox stats --by BY --format json` with the same options.
     """
