@@ -330,23 +330,28 @@ def count_state(store: Store, campaign_id: int, state: str) -> int:
 def claim(store: Store, recipient_id: int, reach: Reach) -> str | None:
     """Claim one planned message before calling the provider. Returns None when claimed (and
     committed), else the reason it was not: the row was no longer planned (``'gone'``), or the
-    contact is no longer reachable (the row is then ``skipped`` with that reason)."""
+    contact is no longer reachable (the row is then ``skipped`` with that reason).
+
+    One ``BEGIN IMMEDIATE`` transaction: a single UPDATE claims the row only if it is still planned
+    and its contact still reachable; only when it does not is the reason looked up."""
     register_functions(store)
-    reason_sql, reason_params = _unreachable_reason(reach, "r.address", "r.contact_id")
+    table = "campaign_recipients"
+    reason_sql, reason_params = _unreachable_reason(reach, f"{table}.address", f"{table}.contact_id")
     now = utcnow()
     with store.transaction(immediate=True) as conn:
-        row = conn.execute(
-            f"SELECT r.state, {reason_sql} FROM campaign_recipients r WHERE r.id = ?",
-            [*reason_params, recipient_id]).fetchone()
+        claimed = conn.execute(
+            f"UPDATE {table} SET state = 'claimed', claimed_at = ?, attempts = attempts + 1, updated_at = ? "
+            f"WHERE id = ? AND state = 'planned' AND ({reason_sql}) IS NULL",
+            [now, now, recipient_id, *reason_params]).rowcount
+        if claimed:
+            return None
+        row = conn.execute(f"SELECT state, {reason_sql} FROM {table} WHERE id = ?",
+                           [*reason_params, recipient_id]).fetchone()
         if row is None or row[0] != "planned":
             return "gone"
-        if row[1] is not None:
-            conn.execute("UPDATE campaign_recipients SET state = 'skipped', reason = ?, updated_at = ? "
-                         "WHERE id = ?", (row[1], now, recipient_id))
-            return row[1]
-        conn.execute("UPDATE campaign_recipients SET state = 'claimed', claimed_at = ?, attempts = attempts + 1, "
-                     "updated_at = ? WHERE id = ? AND state = 'planned'", (now, now, recipient_id))
-    return None
+        conn.execute(f"UPDATE {table} SET state = 'skipped', reason = ?, updated_at = ? WHERE id = ?",
+                     (row[1], now, recipient_id))
+        return row[1]
 
 
 def record_attempt(store: Store, recipient_id: int, error: str) -> None:
@@ -364,13 +369,13 @@ def record_outcome(store: Store, recipient_id: int, state: str, *, provider_id: 
     if state not in ("accepted", "failed", "in-doubt", "planned"):
         raise ValueError(state)
     now = utcnow()
-    with store.transaction(immediate=True) as conn:
-        conn.execute(
-            "UPDATE campaign_recipients SET state = ?, provider_id = coalesce(?, provider_id), "
-            "provider_status = coalesce(?, provider_status), reason = ?, error = ?, "
-            "segments = coalesce(?, segments), done_at = CASE WHEN ? = 'planned' THEN done_at ELSE ? END, "
-            "updated_at = ? WHERE id = ? AND state = 'claimed'",
-            (state, provider_id, provider_status, reason, error, segments, state, now, now, recipient_id))
+    # one statement in autocommit mode: atomic and committed when it returns
+    store.execute(
+        "UPDATE campaign_recipients SET state = ?, provider_id = coalesce(?, provider_id), "
+        "provider_status = coalesce(?, provider_status), reason = ?, error = ?, "
+        "segments = coalesce(?, segments), done_at = CASE WHEN ? = 'planned' THEN done_at ELSE ? END, "
+        "updated_at = ? WHERE id = ? AND state = 'claimed'",
+        (state, provider_id, provider_status, reason, error, segments, state, now, now, recipient_id))
 
 
 def in_doubt_rows(store: Store, campaign_id: int) -> list[tuple]:
