@@ -297,3 +297,15 @@ def test_export_refuses_bad_arguments_before_writing(sample, tmp_path):
     with pytest.raises(InputError, match="no such folder"):
         segments.export(sample, segments.select(sample), ["id"], output=tmp_path / "nope" / "x.csv")
     assert not target.exists()
+
+
+def test_a_name_taken_meanwhile_is_a_clean_error(sample, monkeypatch):
+    from dbox.store import segments as store_segments
+
+    real_get = store_segments.get
+    segments.save_segment(sample, "rural", "commune.population < 3500")
+    monkeypatch.setattr(store_segments, "get", lambda store, name: None)   # as if not yet saved when checked
+    with pytest.raises(InputError, match='segment "Rural" already exists'):
+        segments.save_segment(sample, "Rural", "tag:militant")
+    monkeypatch.setattr(store_segments, "get", real_get)
+    assert segments.segment_info(sample, "rural").expression == "commune.population < 3500"

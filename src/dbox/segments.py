@@ -18,6 +18,7 @@ The language is documented in docs/filters.md.
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -285,11 +286,14 @@ def save_segment(store: Store, name: str, expression: str | None = None, *, segm
                          hint="add --replace to change it, or choose another name")
     store_filters.compile_filter(store, tree, segment_override={key: tree})
     text = to_text(tree)
-    with store.transaction(immediate=True):
-        if existing is None:
-            store_segments.insert(store, name, text, description)
-        else:
-            store_segments.update(store, existing.id, name=name, expression=text, description=description)
+    try:
+        with store.transaction(immediate=True):
+            if existing is None:
+                store_segments.insert(store, name, text, description)
+            else:
+                store_segments.update(store, existing.id, name=name, expression=text, description=description)
+    except sqlite3.IntegrityError:   # saved by another process meanwhile
+        raise InputError(f'segment "{name}" already exists', hint="add --replace to change it") from None
     return segment_info(store, name, with_count=True)
 
 
@@ -358,10 +362,13 @@ def rename_segment(store: Store, old: str, new: str) -> list[str]:
         tree = parse(Source(saved.expression, kind="segment", name=saved.name))
         if old_key in _references(tree):
             rewrites.append((saved, to_text(_rename_refs(tree, old_key, new))))
-    with store.transaction(immediate=True):
-        store_segments.update(store, row.id, name=new)
-        for saved, text in rewrites:
-            store_segments.update(store, saved.id, expression=text)
+    try:
+        with store.transaction(immediate=True):
+            store_segments.update(store, row.id, name=new)
+            for saved, text in rewrites:
+                store_segments.update(store, saved.id, expression=text)
+    except sqlite3.IntegrityError:   # taken by another process meanwhile
+        raise InputError(f'segment "{new}" already exists', hint="choose another name") from None
     return [saved.name for saved, _ in rewrites]
 
 
