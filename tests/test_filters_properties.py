@@ -31,7 +31,10 @@ PIECES = ["tag:", "consent:", "reachable:", "in:", "canton", "commune", "field.a
           "commune.population", "=", "!=", "<", ">=", "^=", "~", "!~", "==", "<>", "and", "or", "not", "in", "is",
           "empty", "(", ")", ",", ":", '"x', '"Grenoble-1"', "'a b'", "«", "»", "3500", "-2", "30", "days", "ago",
           "today", "2026-01-01", "31/02/2026", "2026-01-01T10:00Z", "sms", "email", "militant", "é", "\\", "%",
-          "\n", "field.", ".", "+33612345678", "38-01", "2A", "0"]
+          "\n", "field.", ".", "+33612345678", "38-01", "2A", "0",
+          # terms other areas add to the language (dbox.organizing, dbox.social) obey the same rule
+          "attended:", "invited:", "network:", "follower:", "x", "volunteer", "support", "last_interaction",
+          "attended.count"]
 
 
 @settings(max_examples=400, **SETTINGS)
