@@ -45,8 +45,7 @@ def test_verify_finds_a_row_changed_behind_dbox_s_back(cli, store):
 
 def test_cli_lists_newest_first_with_filters(cli, store, tmp_path):
     path = write_csv(tmp_path / "p.csv", "Nom;Prénom;Courriel\nMartin;Alice;alice@exemple.fr\n")
-    cli("import", path)
-    audit.record(store, "import", 1, {"file": "p.csv"})
+    cli("import", path)   # dbox import records itself in the log
     cli("privacy", "export", "1")
     cli("consent", "withdraw", "1", "-C", "sms")
     rows = json.loads(cli("audit", "--format", "json").output)
