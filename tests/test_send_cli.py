@@ -99,3 +99,32 @@ def test_rerunning_a_scheduled_command_does_not_send_early(store, tmp_path, twil
     now = cli("send", "--sms", "-m", "Plus tard", "--now", "--yes")
     assert now.exit_code == 0 and len(twilio.outbound()) == 2
     assert len(list(ledger.list_campaigns(store))) == 1
+
+
+def test_segment_counting_agrees_with_the_gsm_codec():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from dbox.sending.sms_parts import _pack, count
+
+    alphabet = st.sampled_from(list("abcXYZ 0123456789.,!?-éèàùÉÇç€[]{}^~|\\\n@£$¥ÑÜßêô😀`'\"") + ["\u2019"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet, max_size=400))
+    def agree(text):
+        parts = count(text)
+        try:
+            encoded = text.encode("gsm03.38")
+        except UnicodeEncodeError:
+            assert parts.encoding == "UCS-2"
+            return
+        assert parts.encoding == "GSM-7" and parts.units == len(encoded)
+        expected = 1 if len(encoded) <= 160 else _pack([len(ch.encode("gsm03.38")) for ch in text], 153)
+        assert parts.segments == expected
+
+    agree()
+    assert count("a" * 160).segments == 1 and count("a" * 161).segments == 2
+    assert count("a" * 152 + "€").segments == 1 and count("a" * 159 + "€").segments == 2
+    assert count("ê" * 70).segments == 1 and count("ê" * 71).segments == 2
+    assert count("😀" * 35).units == 70 and count("😀" * 35).segments == 1
+    assert count("a" * 66 + "😀" + "b" * 10).segments == 2     # 78 units: a pair never straddles parts

@@ -22,17 +22,40 @@ class Parts:
     segments: int
 
 
+_TABLES: tuple[frozenset, frozenset] | None = None
+
+
+def _tables() -> tuple[frozenset, frozenset]:
+    """(basic, extension) characters, read once from the gsm0338 codec's own tables."""
+    global _TABLES
+    if _TABLES is None:
+        basic, ext = set(), set()
+        for i in range(128):
+            if i != 0x1B:
+                basic.update(bytes([i]).decode("gsm03.38"))
+                try:
+                    decoded = bytes([0x1B, i]).decode("gsm03.38")
+                except UnicodeDecodeError:
+                    continue
+                if len(decoded) == 1 and decoded not in basic:
+                    ext.add(decoded)
+        ext -= basic
+        _TABLES = frozenset(basic), frozenset(ext)
+    return _TABLES
+
+
 def count(text: str) -> Parts:
     if not text:
         return Parts("GSM-7", 0, 1)
-    try:
-        encoded = text.encode("gsm03.38")
-    except UnicodeEncodeError:
+    basic, ext = _tables()
+    chars = set(text)
+    if not chars <= basic | ext:
         return _ucs2(text)
-    units = len(encoded)
+    extra = sum(text.count(ch) for ch in chars & ext)      # extension characters take two septets
+    units = len(text) + extra
     if units <= GSM_SINGLE:
         return Parts("GSM-7", units, 1)
-    return Parts("GSM-7", units, _pack((len(ch.encode("gsm03.38")) for ch in text), GSM_PART))
+    return Parts("GSM-7", units, _pack((2 if ch in ext else 1 for ch in text), GSM_PART))
 
 
 def _ucs2(text: str) -> Parts:
