@@ -128,3 +128,13 @@ def test_segment_counting_agrees_with_the_gsm_codec():
     assert count("ê" * 70).segments == 1 and count("ê" * 71).segments == 2
     assert count("😀" * 35).units == 70 and count("😀" * 35).segments == 1
     assert count("a" * 66 + "😀" + "b" * 10).segments == 2     # 78 units: a pair never straddles parts
+
+
+def test_sends_are_recorded_in_the_audit_log(store, tmp_path, twilio, cli):
+    import json
+
+    import_contacts(store, tmp_path, people(2))
+    assert cli("send", "--sms", "-m", "Info", "--yes").exit_code == 0
+    row = store.execute("SELECT command, count, detail FROM audit_log WHERE command = 'send'").fetchone()
+    assert row[0] == "send" and row[1] == 2
+    assert json.loads(row[2])["campaign"] == 1 and mobile(0) not in row[2]

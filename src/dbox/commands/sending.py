@@ -183,6 +183,9 @@ def _dry_run(store, request, output: Optional[Path]) -> None:
         from dbox.output import emit
 
         emit(iter(rows), ["contact_id", "to", "segments", "subject", "body"], fmt="csv", output=output)
+        from dbox.sending.engine import _audit
+
+        _audit(store, "send --dry-run --output", len(rows), {"channel": request.channel, "file": output.name})
         out.print(f"Wrote {_n(len(rows))} message(s) to {output}.")
     elif shown[0] > 20:
         out.print(f"... and {_n(shown[0] - 20)} more (use --output FILE to write them all).")

@@ -430,6 +430,10 @@ def sync_optouts(store, channel_id: str = "sms", *, log=_noop_log) -> dict[str, 
                 detail=f"reply {keyword.upper()} received {reply.received_at or ''}".strip(), reason="stop-reply")
             log(None, "opt-out", f"channel={channel_id} from={mask(number)} keyword={keyword}")
     ledger.set_meta(store, key, started)
+    from dbox.sending.engine import _audit
+
+    _audit(store, "optouts sync", result["contacts"], {"channel": channel_id, "replies": result["replies"],
+                                                       "optouts": result["optouts"]})
     return result
 
 
