@@ -88,8 +88,6 @@ def test_tab_cr_and_at_are_escaped_in_excel_exports(sample, cli, tmp_path):
     assert [row[1] for row in rows[1:]] == ["'@SUM(A1)", "'\tcmd", "'\r=1+1"]
 
 
-@pytest.mark.xfail(strict=True, reason="dbox.output.write_csv writes '\\n'-terminated CSV without quoting a "
-                                       "field that holds '\\r': the cell splits into a new row (reported)")
 def test_cr_inside_a_cell_stays_inside_it_in_plain_csv(sample, cli, tmp_path):
     _odd_notes(sample)
     target = tmp_path / "n.csv"

@@ -40,7 +40,9 @@ def _open_output(output: Path | None, *, bom: bool = False):
 
 
 def write_csv(rows: Iterable[Sequence], columns: Sequence[str], fh: IO[str], *, excel: bool = False) -> int:
-    writer = csv.writer(fh, delimiter=";" if excel else ",", lineterminator="\r\n" if excel else "\n")
+    # CRLF (RFC 4180) in both modes: the csv module then quotes any cell holding a CR or LF, so a
+    # stray CR cannot split a cell into a new row that starts with a formula.
+    writer = csv.writer(fh, delimiter=";" if excel else ",", lineterminator="\r\n")
     writer.writerow(columns)
     count = 0
     for row in rows:

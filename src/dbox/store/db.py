@@ -140,6 +140,10 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
             raise StoreError(f"{path}: could not switch the store to WAL mode (got {mode})")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # A larger page cache and memory-mapped reads: compound segment counts on millions of
+        # contacts are about a quarter faster (bench/segment_bench.py).
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA mmap_size = 1073741824")
         store = Store(conn, path)
         migrate(store)
     finally:
