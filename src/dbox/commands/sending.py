@@ -59,8 +59,8 @@ def send(
 ):
     """Send an SMS or an e-mail to the reachable contacts of a segment, once each.
 
-    Shows how many will receive it and how many are excluded (by reason), then asks; --yes
-    answers for scripts. A rerun of the same command (or --resume ID) sends only what is left.
+    Shows how many will receive it and how many are excluded (by reason), then asks; --yes answers
+    for scripts. A rerun of the same command (or --resume ID) sends only what is left.
     """
     from dbox.errors import InputError
     from dbox.sending import service
@@ -426,8 +426,10 @@ def campaigns_show(ctx: typer.Context, campaign_id: int = typer.Argument(..., he
 @campaigns_app.command("reconcile")
 def campaigns_reconcile(ctx: typer.Context, campaign_id: int = typer.Argument(..., help="Campaign id."),
                         log: Optional[Path] = LogOption):
-    """Look in-doubt messages up at the provider: found ones count as sent; the others stay
-    in doubt until you resend them with `dbox send --resume ID --retry-in-doubt`."""
+    """Look in-doubt messages up at the provider; found ones count as sent.
+
+    The others stay in doubt until you resend them with `dbox send --resume ID --retry-in-doubt`.
+    """
     from dbox.console import out
     from dbox.sending import service
 
