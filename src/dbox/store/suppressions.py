@@ -31,8 +31,13 @@ class Hasher:
 
 
 def add(store: Store, kind: str, value: str, reason: str, channel: str | None = None) -> None:
+    """Suppress ``value`` for ``channel`` (None: every channel). One row per value: a second
+    channel widens the row to every channel rather than being dropped."""
     store.execute(
-        "INSERT OR IGNORE INTO suppressions (value_hash, kind, reason, channel, at) VALUES (?,?,?,?,?)",
+        "INSERT INTO suppressions (value_hash, kind, reason, channel, at) VALUES (?,?,?,?,?) "
+        "ON CONFLICT (value_hash) DO UPDATE SET "
+        "channel = CASE WHEN suppressions.channel = excluded.channel THEN suppressions.channel ELSE NULL END, "
+        "reason = CASE WHEN excluded.channel IS NULL THEN excluded.reason ELSE suppressions.reason END",
         (Hasher(store)(value), kind, reason, channel, utcnow()))
 
 
