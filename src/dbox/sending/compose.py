@@ -247,12 +247,9 @@ def has_optout_mention(body: str, mention: str) -> bool:
 
 
 def verify_token(store, token: str) -> int | None:
-    """The contact id an unsubscribe token was made for, or None if it is not one of ours."""
-    from dbox.store.ledger import unsubscribe_secret
+    """The contact id an unsubscribe token was made for, or None if it is not one of ours.
 
-    contact, _, digest = token.partition(".")
-    if not contact.isdigit() or not digest:
-        return None
-    expected = hmac.new(unsubscribe_secret(store).encode(), f"unsubscribe:{contact}".encode(),
-                        hashlib.sha256).hexdigest()[:24]
-    return int(contact) if hmac.compare_digest(expected, digest) else None
+    The privacy side owns the check (the unsubscribe endpoint reads the same tokens)."""
+    from dbox.privacy.unsubscribe import verify
+
+    return verify(store, token)
