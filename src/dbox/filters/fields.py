@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dbox.text import strip_accents
+from dbox.text import custom_field_name, strip_accents
 
 EQUALITY = frozenset({"=", "!="})
 ORDER = frozenset({"<", "<=", ">", ">="})
@@ -126,8 +126,6 @@ def lookup(name: str) -> Field | None:
 
 def canonical_name(name: str) -> str:
     if name.startswith(CUSTOM_PREFIX):
-        from dbox.importing.mapping import custom_field_name
-
         return CUSTOM_PREFIX + custom_field_name(name[len(CUSTOM_PREFIX):])
     return ALIASES.get(name, name)
 

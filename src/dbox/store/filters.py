@@ -417,7 +417,7 @@ class _Compiler:
         if spec.kind == "phone":
             return self.phone(name, value)
         if spec.kind == "civility":
-            from dbox.importing.normalize import normalize_civility
+            from dbox.normalize import normalize_civility
 
             return normalize_civility(text) or text.strip()
         if spec.kind == "departement":
@@ -450,7 +450,7 @@ class _Compiler:
         return text
 
     def phone(self, name: str, value: Value) -> str:
-        from dbox.importing.normalize import ValueRejected, normalize_phone
+        from dbox.normalize import ValueRejected, normalize_phone
 
         try:
             phone = normalize_phone(value.text)
