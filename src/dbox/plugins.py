@@ -18,8 +18,11 @@ from dbox import hookspecs
 
 GROUP = "dbox"
 # The built-in modules that implement area hooks (add a module here when an area starts to).
+# Hooks run in this order (filter prefixes are suggested in it).
 BUILTIN = (
     "dbox.organizing.privacy",
+    "dbox.social.terms",
+    "dbox.organizing.terms",
 )
 _pm: pluggy.PluginManager | None = None
 
@@ -33,7 +36,7 @@ def plugin_manager() -> pluggy.PluginManager:
     if _pm is None:
         pm = pluggy.PluginManager(GROUP)
         pm.add_hookspecs(hookspecs)
-        for name in BUILTIN:
+        for name in reversed(BUILTIN):   # pluggy calls the last registered first
             pm.register(importlib.import_module(name), name=name)
         load_entry_points(pm, GROUP, builtins=False)
         _pm = pm
