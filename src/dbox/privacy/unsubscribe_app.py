@@ -11,7 +11,9 @@ queue file (copied back, or on a shared folder) and withdraws e-mail consent for
   scanners fetch links).
 - ``GET /healthz``: ``ok``.
 
-The app has no key: it checks a token's syntax only and stores no IP address, no user agent.
+The app has no key: it checks a token's syntax only and stores no IP address, no user agent; the
+built-in server below logs no request line (it would hold the IP and the token). Under gunicorn,
+leave its access log off (the default) and keep the reverse proxy's logs free of the path.
 Run it with any WSGI server, e.g.::
 
     gunicorn 'dbox.privacy.unsubscribe_app:app_from_env()'   # DBOX_UNSUBSCRIBE_QUEUE=/srv/desabo.csv
@@ -125,6 +127,21 @@ def read_queue(text: str) -> list[tuple[str, str]]:
     return [tuple(r) for r in rows[1:] if len(r) == 2]
 
 
+def _quiet_handler():
+    """wsgiref's handler logs every request as ``IP - - [date] "POST /u/<token>"``: both identify
+    the person. This one logs only failures of the server itself, with neither."""
+    from wsgiref.simple_server import WSGIRequestHandler
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, code="-", size="-"):
+            pass
+
+        def log_message(self, format, *args):   # noqa: A002 - the base class's signature
+            pass
+
+    return QuietHandler
+
+
 def main(argv: list[str] | None = None) -> None:
     import argparse
     from wsgiref.simple_server import make_server
@@ -132,11 +149,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="dbox one-click unsubscribe endpoint (put it behind HTTPS).")
     parser.add_argument("--queue", required=True, help="file the tokens are appended to")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8025)
+    parser.add_argument("--port", type=int, default=8025, help="0 picks a free port")
     parser.add_argument("--sender", default="", help="who sends the e-mails (shown on the pages)")
     args = parser.parse_args(argv)
-    with make_server(args.host, args.port, make_app(args.queue, sender=args.sender)) as server:
-        print(f"listening on http://{args.host}:{args.port}/u/<token>, queue: {args.queue}")
+    with make_server(args.host, args.port, make_app(args.queue, sender=args.sender),
+                     handler_class=_quiet_handler()) as server:
+        print(f"listening on http://{args.host}:{server.server_port}/u/<token>, queue: {args.queue}", flush=True)
         server.serve_forever()
 
 
