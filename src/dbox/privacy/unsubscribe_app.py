@@ -46,8 +46,9 @@ def append_token(queue: Path, token: str, received_at: str | None = None) -> Non
     """Append one line to the queue, creating it (0600, with its header) if needed. Concurrent
     workers are serialized with an exclusive lock on the file."""
     received_at = received_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    fd = os.open(queue, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8", newline="") as fh:
+    from dbox.files import open_private
+
+    with open_private(queue, "a", encoding="utf-8", newline="") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             writer = csv.writer(fh, lineterminator="\n")
