@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -20,7 +19,7 @@ from dbox.errors import DboxError
 class _DboxGroup(TyperGroup):
     """Turns every ``DboxError`` raised below into one ``Error: ...`` line and its exit code."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
         except DboxError as exc:
@@ -77,12 +76,17 @@ def root(
     """dbox: contacts, segments, SMS, e-mail and social posts for campaign teams."""
     import warnings
 
-    from dbox.console import print_warning
-
-    warnings.showwarning = lambda message, *args, **kwargs: print_warning(str(message))
+    warnings.showwarning = _show_warning
     state = AppState(db)
     ctx.obj = state
     ctx.call_on_close(state.close)
+
+
+def _show_warning(message, *args, **kwargs) -> None:
+    """Python warnings print as dbox's own ``Warning: ...`` lines (rich loads only if one comes)."""
+    from dbox.console import print_warning
+
+    print_warning(str(message))
 
 
 def _mount() -> None:

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -26,7 +25,7 @@ PREVIEW_ROWS = 20
 class _SegmentGroup(TyperGroup):
     """``dbox segment EXPR ...`` runs the ``query`` command; ``dbox segment list`` etc. the others."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
             args = [DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)
