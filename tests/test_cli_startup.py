@@ -13,7 +13,7 @@ import pytest
 # Third-party packages dbox depends on that must wait until a command needs them.
 HEAVY = ("twilio", "jinja2", "openpyxl", "phonenumbers", "email_validator", "requests", "requests_oauthlib",
          "charset_normalizer", "keyring", "holidays", "fpdf", "pluggy", "gsm0338", "twitter_text", "tomli_w",
-         "platformdirs", "plotly", "matplotlib", "datasette", "sqlcipher3", "sqlite3", "urllib3", "shapely")
+         "platformdirs", "plotly", "matplotlib", "datasette", "sqlcipher3", "urllib3", "shapely")
 # The only dbox modules a help screen may need.
 ALLOWED_DBOX = ("dbox", "dbox.__main__", "dbox.cli", "dbox.errors", "dbox.commands")
 
