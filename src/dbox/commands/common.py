@@ -4,7 +4,7 @@ the same way, confirmation, and the selection of contacts.
 One option, one definition: a command that confirms takes ``yes: bool = YesOption``, a command that
 lists takes ``fmt: str = FormatOption`` and ``output: Optional[Path] = OutputOption``; a command
 that shows one record takes ``fmt: str = TextFormatOption``. A command that chooses contacts is
-decorated with ``@selection_options`` (docs/architecture.md, "Commands").
+decorated with ``@selection_options``. The rules: docs/cli.md.
 """
 
 from __future__ import annotations
