@@ -34,13 +34,10 @@ def _open_output(output: Path | None, *, bom: bool = False):
     if output is None:
         yield sys.stdout
         return
-    import os
+    from dbox.files import open_private
 
     encoding = "utf-8-sig" if bom else "utf-8"
-    # rows of contacts are personal data: the file is its owner's only (0600), even if it existed
-    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with open(fd, "w", encoding=encoding, newline="") as fh:
+    with open_private(output, "w", encoding=encoding, newline="") as fh:   # rows about people: 0600
         yield fh
 
 

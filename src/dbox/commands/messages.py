@@ -117,7 +117,7 @@ def dry_run(store, request, output: Optional[Path]) -> None:
     """Render every message and send none: the first ones on the terminal, or all of them to a CSV
     (``--output``, 0600: it holds addresses)."""
     from dbox.console import out
-    from dbox.sending.masking import mask
+    from dbox.masking import mask
     from dbox.sending import service
 
     shown = [0]
@@ -151,7 +151,7 @@ def print_plan(plan, sample: bool = True) -> None:
     """Recipients, exclusions by reason, SMS segments and cost, the first message, when it goes;
     then the information notice the service found owed (GDPR art. 14), if any."""
     from dbox.console import out, print_warning
-    from dbox.sending.masking import mask
+    from dbox.masking import mask
     from dbox.sending.service import REASONS
     from dbox.sending.window import local_text
 
