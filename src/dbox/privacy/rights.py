@@ -71,8 +71,11 @@ def export(store: Store, contact_id: int, *, log: bool = True) -> dict:
     from dbox.organizing.privacy import TABLES as organizing_tables, export_contact
 
     data["organizing"] = export_contact(store, contact_id)   # actions, volunteering, interactions
+    from dbox.store.electoral import TABLES as electoral_tables, export_contact as electoral_export
+
+    data["electoral"] = electoral_export(store, contact_id)   # the roll's line and its source, the bureau
     ledger = sp.ledger_recipient_table(store)
-    data["other_records"] = sp.other_rows(store, contact_id, _PRESENTED | set(organizing_tables)
+    data["other_records"] = sp.other_rows(store, contact_id, _PRESENTED | set(organizing_tables) | set(electoral_tables)
                                           | ({ledger} if ledger else set()))
     if log:
         audit.record(store, "privacy export", 1, {"contact_id": contact_id})
@@ -118,6 +121,11 @@ def render_text(data: dict) -> str:
         from dbox.organizing.privacy import text_lines
 
         for title, rows in text_lines(data["organizing"]):
+            section(title, rows)
+    if data.get("electoral"):
+        from dbox.store.electoral import text_lines as electoral_lines
+
+        for title, rows in electoral_lines(data["electoral"]):
             section(title, rows)
     section("Rectifications", [f"{r['at']} {r['field']} : {r['old']!r} → {r['new']!r} (par {r['by']})"
                                + (f" — {r['reason']}" if r["reason"] else "") for r in data["rectifications"]])
