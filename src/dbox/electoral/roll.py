@@ -3,7 +3,7 @@
 One row per voter: birth name, usage name, first names, sex, birth date, street number and name,
 address complements, lieu-dit, postal code, commune, bureau de vote code and label, order number.
 Headers are mapped flexibly (``--map`` as in ``dbox import``); CSV in UTF-8 or cp1252 and .xlsx are
-read by :mod:`dbox.importing.readers`.
+read by :mod:`dbox.readers`.
 
 What is not kept: birthplace, nationality and any column dbox does not know (data minimization; the
 CNIL forbids targeting by origin, so dbox does not even store it). The report names those columns.
@@ -139,7 +139,7 @@ def parse_sex(raw: str, where: str) -> str | None:
 def read_roll(path: Path, commune_insee: str, *, overrides: list[str] | None = None,
               encoding: str | None = None, sheet: str | None = None) -> RollFile:
     """Every voter of the file, checked; raises ``InputError`` naming the first bad row and column."""
-    from dbox.importing.readers import open_reader
+    from dbox.readers import open_reader
 
     reader = open_reader(path, encoding=encoding, sheet=sheet)
     header = reader.header

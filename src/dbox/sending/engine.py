@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 
 from dbox.channels.base import OutgoingMessage
 from dbox.errors import InputError
-from dbox.sending.masking import mask
+from dbox.masking import mask
 from dbox.sending.rate import TokenBucket
 from dbox.store import ledger
 

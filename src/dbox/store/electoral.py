@@ -429,17 +429,3 @@ def export_contact(store: Store, contact_id: int) -> dict:
         "roll": [dict(zip(keys, row)) for row in voter_records(store, contact_id)],
     }
 
-
-def text_lines(data: dict) -> list[tuple[str, list[str]]]:
-    """(French section title, lines) for the letter-ready export."""
-    lines = []
-    b = data.get("bureau")
-    if b:
-        how = "inscription sur la liste électorale" if b["how"] == "roll" else "adresse"
-        lines.append(f"bureau {b['bureau']}" + (f" ({b['label']})" if b["label"] else "") + f", d'après : {how}")
-    for r in data.get("roll") or []:
-        name = " ".join(x for x in (r["usage_name"] or r["birth_name"], r["first_names"]) if x)
-        lines.append(f"bureau {r['bureau']}, n° d'ordre {r['order_number']} : {name}, né(e) le {r['birth_date']} — "
-                     f"liste électorale {r['roll_file']} ({r['roll_source']}), obtenue pour {r['election']}, "
-                     f"importée le {r['roll_imported_at']}, effacée le {r['roll_purged_after']}")
-    return [("Liste électorale et bureau de vote", lines)] if lines else []
