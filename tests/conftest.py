@@ -79,9 +79,10 @@ def template_store(tmp_path_factory) -> Path:
 def store(tmp_path, template_store):
     """An open, empty store at $DBOX_DB (so the CLI sees it too), copied from the template."""
     dest = tmp_path / "store" / "dbox.sqlite3"
-    if store_geo._reference_rows is _SHIPPED_REFERENCE:
+    # Not over a store an earlier fixture made (an import through the CLI), nor when a test replaced
+    # the geography reference: then the store is opened, or made with that reference.
+    if not dest.exists() and store_geo._reference_rows is _SHIPPED_REFERENCE:
         copy_store(template_store, dest)
-    # else: a test replaced the geography reference; the store is made with it, not copied
     s = open_store(dest)
     yield s
     s.close()
