@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dbox.errors import StoreError
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_MS = int(os.environ.get("DBOX_BUSY_TIMEOUT_MS") or 30_000)
 
 
 def utcnow() -> str:
@@ -85,6 +85,32 @@ class _Transaction:
         return False
 
 
+def fault_text(error: str, path: Path | str | None = None) -> tuple[str, str]:
+    """(message, hint) for an SQLite failure that is the machine's, not dbox's: disk full, a file
+    that cannot be written, a lock held by another process past the busy timeout."""
+    where = f"{path}: " if path else ""
+    low = error.lower()
+    if "full" in low:
+        return (f"{where}the disk is full ({error})",
+                "free some disk space, then run the same command again (nothing was lost: it resumes)")
+    if "readonly" in low or "read-only" in low:
+        return (f"{where}the store cannot be written ({error})",
+                "check the file's and the folder's permissions and that the disk is not mounted read-only")
+    if "locked" in low or "busy" in low:
+        return (f"{where}the store is locked by another process ({error})",
+                "wait for the other dbox command to finish (see: ps), then run the same command again")
+    if "i/o" in low or "disk" in low:
+        return (f"{where}the disk failed while writing the store ({error})",
+                "check the disk (full? removed? see: df -h, dmesg), then run the same command again")
+    return f"{where}{error}", "run the same command again; if it persists, restore the store from a backup (dbox backup)"
+
+
+def store_fault(exc: Exception, path: Path | str | None = None) -> StoreError:
+    """The one error (exit 4, no traceback) for any SQLite failure at run time."""
+    message, hint = fault_text(str(exc), path)
+    return StoreError(message, hint=hint)
+
+
 class StoreModeWarning(UserWarning):
     """The store or its folder was readable by others."""
 
@@ -134,6 +160,8 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:     # disk full, I/O error, locked: the store may be fine
+            raise store_fault(exc, path) from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: not a dbox store ({exc})") from None
         if mode.lower() != "wal":
@@ -145,7 +173,11 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
         conn.execute("PRAGMA cache_size = -65536")
         conn.execute("PRAGMA mmap_size = 1073741824")
         store = Store(conn, path)
-        migrate(store)
+        try:
+            migrate(store)
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            raise store_fault(exc, path) from None
     finally:
         os.umask(old_umask)
     check_file_modes(path, new=is_new)
