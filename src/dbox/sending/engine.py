@@ -149,7 +149,7 @@ class _Run:
                     if sender is None:
                         sender = self.channel.connect(self.settings)
                     self.process(sender, item)
-                except sqlite3.Error as exc:    # the store failed: stop before the next claim
+                except sqlite3.OperationalError as exc:    # the store failed: stop before the next claim
                     self.halt("store", str(exc))
                 except DboxErrorTypes as exc:   # e.g. settings missing at connect: every message would fail
                     self.halt("fatal", str(exc))
@@ -319,7 +319,7 @@ class _Run:
                         break
         except KeyboardInterrupt:
             self.halt("interrupted", "interrupted by the user")
-        except sqlite3.Error as exc:
+        except sqlite3.OperationalError as exc:
             self.halt("store", str(exc))
         finally:
             for _ in threads:
@@ -354,7 +354,7 @@ def run_campaign(store, campaign, channel, settings, composer, window, options: 
     raises ``StoreError`` (exit 4): the ledger is left as it was at the last committed step."""
     try:
         return _run_campaign(store, campaign, channel, settings, composer, window, options, log)
-    except sqlite3.Error as exc:
+    except sqlite3.OperationalError as exc:
         raise store_fault(exc, store.path) from None
 
 
@@ -370,7 +370,8 @@ def _run_campaign(store, campaign, channel, settings, composer, window, options:
     run = _Run(store, campaign, channel, settings, composer, window, options, log)
     report = run.run()
     if report.stop_reason == "store":
-        raise StoreError(*_fault_text(report.error or "", store.path))
+        message, hint = _fault_text(report.error or "", store.path)
+        raise StoreError(message, hint=hint)
     report.left = ledger.count_state(store, campaign.id, "planned")
     report.in_doubt_total = ledger.count_state(store, campaign.id, "in-doubt")
     elapsed = time.monotonic() - t0
