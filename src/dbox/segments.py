@@ -114,8 +114,6 @@ def export(store: Store, selection: Selection, columns: list[str], *, fmt: str =
     returns the row count. A file is written under a temporary name and renamed when complete, so
     a failed export leaves no half-written file. CSV cells are made safe for spreadsheets
     (see dbox.output). The export is recorded in the audit log."""
-    import os
-    import tempfile
     from pathlib import Path
 
     from dbox.output import FORMATS, emit
@@ -136,15 +134,12 @@ def export(store: Store, selection: Selection, columns: list[str], *, fmt: str =
             raise InputError(f"{output} is a folder: give a file name")
         if not output.parent.exists():
             raise InputError(f"{output.parent}: no such folder")
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
-        os.close(fd)
-        try:
-            written = emit(rows(store, selection, columns, limit), columns, fmt=fmt, output=Path(tmp), excel=excel)
-            os.chmod(tmp, 0o600)   # personal data: readable by its owner only
-            os.replace(tmp, output)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        from dbox.files import atomic_private
+        from dbox.output import write_csv, write_json
+
+        with atomic_private(output, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as fh:
+            source = rows(store, selection, columns, limit)
+            written = write_json(source, columns, fh) if fmt == "json" else write_csv(source, columns, fh, excel=excel)
     record_audit(store, command, written, selection, format=fmt + (" excel" if excel else ""),
                  columns=",".join(columns))
     return written

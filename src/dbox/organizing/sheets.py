@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -565,20 +564,14 @@ def _left_out(plan_: SheetPlan) -> str:
 
 
 def _write_private(path: Path, writer, *, text: bool) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        if text:
-            with os.fdopen(fd, "w", encoding="utf-8-sig" if path.suffix == ".csv" else "utf-8", newline="") as fh:
-                writer(fh)
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                writer(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from dbox.files import atomic_private
+
+    if text:
+        with atomic_private(path, "w", encoding="utf-8-sig" if path.suffix == ".csv" else "utf-8", newline="") as fh:
+            writer(fh)
+    else:
+        with atomic_private(path, "wb") as fh:
+            writer(fh)
 
 
 __all__ = ["plan", "write", "parse_territory", "SheetPlan", "Sheet", "Entry", "french_date", "french_time"]

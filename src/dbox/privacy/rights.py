@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,10 +159,9 @@ def write_export(data: dict, folder: Path) -> tuple[Path, Path]:
 
 
 def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    from dbox.files import write_private
+
+    write_private(path, text)
 
 
 # -- erasure ---------------------------------------------------------------------------------------

@@ -21,7 +21,9 @@ _BATCH = 500
 # contact's rows, so tables added later by other areas are covered without changing this module.
 LEDGER_RECIPIENT_TABLES = ("campaign_recipients", "recipients", "ledger_recipients")
 # Tables that record the erasure itself or carry no personal data about one contact.
-_NOT_PERSONAL = {"audit_log"}
+# audit_log: counts, no person; unsubscribe_ids: a random identifier that goes with its contact
+# (ON DELETE CASCADE) and means nothing without it.
+_NOT_PERSONAL = {"audit_log", "unsubscribe_ids"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -603,3 +605,18 @@ def unsubscribe_key(store: Store) -> str:
         return row[0]
     store.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('unsubscribe_key', ?)", (secrets.token_hex(32),))
     return store.execute("SELECT value FROM meta WHERE key = 'unsubscribe_key'").fetchone()[0]
+
+
+def unsubscribe_uid(store: Store, contact_id: int) -> str | None:
+    """The contact's random unsubscribe identifier (the smallest, after a merge gave it several)."""
+    return store.execute(f"SELECT {UNSUBSCRIBE_UID_SQL.format(contact='?')}", (contact_id,)).fetchone()[0]
+
+
+# SQL for the unsubscribe identifier of the contact ``{contact}`` (an alias column or ``?``).
+UNSUBSCRIBE_UID_SQL = ("(SELECT min(u.uid) FROM unsubscribe_ids u WHERE u.contact_id = {contact} "
+                       "AND u.uid NOT LIKE 'legacy:%')")
+
+
+def contact_of_unsubscribe_uid(store: Store, uid: str) -> int | None:
+    row = store.execute("SELECT contact_id FROM unsubscribe_ids WHERE uid = ?", (uid,)).fetchone()
+    return row[0] if row else None
