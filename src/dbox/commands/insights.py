@@ -108,7 +108,7 @@ def _print_tables(result: dict, sections, limit: int, output: Optional[Path]) ->
     from rich.table import Table as RichTable
 
     from dbox.console import out
-    from dbox.insights.report import format_number, format_percent
+    from dbox.numbers import format_number, format_percent
     from dbox.insights.tables import terminal_tables
 
     console = out if output is None else Console(file=open(output, "w", encoding="utf-8"), width=160)

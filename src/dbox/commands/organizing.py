@@ -289,7 +289,7 @@ def invite(
         shown = [0]
 
         def collect(contact_id, address, rendered) -> None:
-            from dbox.sending.masking import mask
+            from dbox.masking import mask
 
             shown[0] += 1
             if shown[0] <= 5:

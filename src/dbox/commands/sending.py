@@ -159,7 +159,7 @@ def _resume(store, campaign_id, yes, limit, rate, workers, now, retry_in_doubt, 
 def _dry_run(store, request, output: Optional[Path]) -> None:
     from dbox.console import out
     from dbox.sending import service
-    from dbox.sending.masking import mask
+    from dbox.masking import mask
 
     rows: list = []
     shown = [0]
@@ -196,7 +196,7 @@ def _dry_run(store, request, output: Optional[Path]) -> None:
 
 def _print_plan(plan, sample: bool = True) -> None:
     from dbox.console import out
-    from dbox.sending.masking import mask
+    from dbox.masking import mask
     from dbox.sending.service import REASONS
     from dbox.sending.window import local_text
 

@@ -30,8 +30,8 @@ from datetime import datetime, timedelta, timezone
 from dbox.channels.base import OutgoingMessage, SendResult
 from dbox.errors import DboxError as DboxErrorTypes
 from dbox.errors import InputError, StoreError
-from dbox.sending.masking import mask
-from dbox.sending.masking import scrub as mask_text
+from dbox.masking import mask
+from dbox.masking import scrub as mask_text
 from dbox.sending.rate import TokenBucket
 from dbox.sending.window import from_iso, iso
 from dbox.store import ledger

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dbox.channels import get_channel
 from dbox.errors import DboxError, InputError, LockedError, ProviderError
 from dbox.sending.compose import Composer, Rendered, Template
 from dbox.sending.engine import RunOptions, RunReport, run_campaign, utc_now
 from dbox.sending.locks import campaign_lock, is_free, run_due_lock
-from dbox.sending.masking import mask
+from dbox.masking import mask
 from dbox.sending.window import SendWindow, iso, parse_when
 from dbox.store import ledger
 
@@ -116,8 +117,6 @@ def channel_window(channel, settings) -> SendWindow | None:
 def plan_send(store, request: SendRequest, *, clock: Callable[[], datetime] = utc_now,
               dry_run_rows: Callable[[int, str, Rendered], None] | None = None) -> Plan:
     """Check the channel, the template and the audience; count; write nothing."""
-    from dbox.channels import get_channel
-
     channel = get_channel(request.channel)
     settings = channel.settings()
     channel.check(settings, secrets=not request.dry_run)
@@ -252,8 +251,6 @@ def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now:
            retry_in_doubt: bool = False, log=_noop_log, clock=utc_now, progress=None,
            lock_held: bool = False, sleep=None) -> RunReport:
     """Send what is left of a campaign (its in-doubt messages only with ``retry_in_doubt``)."""
-    from dbox.channels import get_channel
-
     campaign = ledger.get_campaign(store, campaign_id)
     channel = get_channel(campaign.channel)
     settings = channel.settings()
@@ -303,10 +300,8 @@ def run_due(store, *, log=_noop_log, clock=utc_now, sleep=None) -> list[tuple[in
                     continue
                 if campaign.status in ("scheduled", "waiting") and campaign.due_at and campaign.due_at > iso(clock()):
                     continue
-                if campaign.channel.startswith("social:"):   # a post (no recipients): dbox.social.posting
-                    from dbox.social.posting import run_due_post
-
-                    results.append((campaign_id, run_due_post(store, campaign_id, log)))
+                if campaign.channel.startswith("social:"):   # a post (no recipients): its channel runs it
+                    results.append((campaign_id, get_channel(campaign.channel).run_due(store, campaign_id, log)))
                     continue
                 report = resume(store, campaign_id, log=log, clock=clock, lock_held=True, sleep=sleep)
                 results.append((campaign_id, report))
@@ -342,8 +337,6 @@ def run_due_failure(results) -> DboxError | None:
 def reconcile(store, campaign_id: int, *, log=_noop_log, lock_held: bool = False) -> dict[str, int]:
     """Look in-doubt messages up at the provider: found ones become accepted; the others stay
     in-doubt (marked 'not found'), for the user to resend with --retry-in-doubt."""
-    from dbox.channels import get_channel
-
     campaign = ledger.get_campaign(store, campaign_id)
     channel = get_channel(campaign.channel)
     lock = None if lock_held else campaign_lock(store.path, campaign_id)
@@ -390,8 +383,6 @@ def reconcile(store, campaign_id: int, *, log=_noop_log, lock_held: bool = False
 
 def sync_statuses(store, campaign_id: int, *, log=_noop_log) -> dict[str, int]:
     """Fetch delivery statuses for the accepted messages of a campaign."""
-    from dbox.channels import get_channel
-
     campaign = ledger.get_campaign(store, campaign_id)
     channel = get_channel(campaign.channel)
     result = {"checked": 0, "delivered": 0, "undelivered": 0, "failed": 0, "pending": 0}
@@ -439,8 +430,7 @@ def optout_keyword(body: str) -> str | None:
 def sync_optouts(store, channel_id: str = "sms", *, log=_noop_log) -> dict[str, int]:
     """Read inbound replies; a reply starting with an opt-out keyword withdraws the channel's
     consent of every contact holding that number and suppresses the number for the channel."""
-    from dbox.channels import get_channel
-    from dbox.importing.normalize import ValueRejected, normalize_phone
+    from dbox.normalize import ValueRejected, normalize_phone
     from dbox.store.suppressions import Hasher
 
     channel = get_channel(channel_id)

@@ -82,14 +82,14 @@ def find_contact(store: Store, ref: str) -> int:
             return row[0]
         raise InputError(f"no contact with id {ref}")
     if "@" in ref:
-        from dbox.importing.normalize import ValueRejected, normalize_email
+        from dbox.normalize import ValueRejected, normalize_email
 
         try:
             value, kind = normalize_email(ref), "email"
         except ValueRejected as exc:
             raise InputError(str(exc)) from None
     else:
-        from dbox.importing.normalize import ValueRejected, normalize_phone
+        from dbox.normalize import ValueRejected, normalize_phone
 
         try:
             phone = normalize_phone(ref)

@@ -10,9 +10,9 @@ import csv
 import io
 import lzma
 import sqlite3
-from dataclasses import dataclass, field
 from importlib import resources
 
+from dbox.geo import Commune, GeoIndex
 from dbox.text import fold
 
 REFERENCE_FILE = "communes_fr.csv.xz"
@@ -55,26 +55,6 @@ def load_reference(conn: sqlite3.Connection) -> int:
     conn.executemany("INSERT OR IGNORE INTO geo_commune_circonscriptions VALUES (?,?)", circos)
     conn.executemany("INSERT OR IGNORE INTO geo_postal_codes VALUES (?,?)", postal)
     return len(communes)
-
-
-@dataclass
-class Commune:
-    insee: str
-    name: str
-    departement: str
-    population: int | None
-    cantons: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
-    circonscriptions: list[str] = field(default_factory=list)
-
-
-@dataclass
-class GeoIndex:
-    """The whole reference in memory (35k communes: a few MB), for resolving rows at import speed."""
-
-    communes: dict[str, Commune]
-    by_postal_code: dict[str, list[str]]
-    by_name: dict[str, list[str]]
-    cache: dict = field(default_factory=dict)   # resolve() results, see dbox.geo
 
 
 def load_index(store) -> GeoIndex:
