@@ -88,7 +88,8 @@ class Composer:
                  unsubscribe_key: str | None = None, from_address: str | None = None,
                  max_length: int | None = None):
         from jinja2 import TemplateSyntaxError
-        from jinja2.sandbox import SandboxedEnvironment
+
+        from dbox.sending.bounded import check_template, make_environment
 
         ChainableUndefined = _undefined_class()
 
@@ -101,8 +102,8 @@ class Composer:
         self.custom_needed: set[str] = set()
         self.fields_needed: set[str] = set()
         allowed = set(CONTACT_FIELDS) | {"fields"} | ({"unsubscribe_url"} if rules.kind == "email" else set())
-        text_env = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False, keep_trailing_newline=False)
-        html_env = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=True)
+        text_env = make_environment(undefined=ChainableUndefined, autoescape=False, keep_trailing_newline=False)
+        html_env = make_environment(undefined=ChainableUndefined, autoescape=True)
         self.uses_unsubscribe = False
         self.compiled = {}
         for part, text, env in (("message", template.body, text_env), ("subject", template.subject, text_env),
@@ -113,6 +114,7 @@ class Composer:
                 ast = env.parse(text)
             except TemplateSyntaxError as exc:
                 raise InputError(f"{part}, line {exc.lineno}: template error: {exc.message}") from None
+            check_template(part, ast)          # bounded: no loops, calls, includes (dbox.sending.bounded)
             self._check(part, ast, allowed, custom_fields)
             self.compiled[part] = env.from_string(text)
         if rules.kind == "email":
@@ -159,7 +161,7 @@ class Composer:
         return base + ("&" if "?" in base else "?") + "token=" + token
 
     def render(self, contact_id: int, address: str, values: dict, custom_json: str | None) -> Rendered:
-        from jinja2.exceptions import SecurityError, TemplateError
+        from dbox.sending.bounded import render
 
         context = {k: v for k, v in values.items() if v not in (None, "") and k != UNSUBSCRIBE_FIELD}
         context["fields"] = {k: v for k, v in (json.loads(custom_json) if custom_json else {}).items()
@@ -171,12 +173,7 @@ class Composer:
                 raise InputError(f"contact {contact_id} has no unsubscribe identifier")
             token = self.token(uid)
             context["unsubscribe_url"] = self.unsubscribe_url(token)
-        try:
-            out = {part: tpl.render(context) for part, tpl in self.compiled.items()}
-        except SecurityError as exc:
-            raise InputError(f"template refused by the sandbox: {exc}") from None
-        except TemplateError as exc:
-            raise InputError(f"template error for contact {contact_id}: {exc}") from None
+        out = {part: render(part, tpl, context, contact_id) for part, tpl in self.compiled.items()}
         if self.rules.kind == "email":
             return self._finish_email(contact_id, token, out)
         return self._finish_text(contact_id, out["message"])
