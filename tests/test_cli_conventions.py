@@ -50,7 +50,7 @@ def test_every_selecting_command_takes_the_same_selection(name):
     assert expression and (expression[0].param_type_name == "argument" or "--filter" in options)
 
 
-@pytest.mark.parametrize("option", ["--yes", "--format", "--output", "--segment", "--tag"])
+@pytest.mark.parametrize("option", ["--yes", "--format", "--output", "--output-dir", "--segment", "--tag"])
 def test_a_shared_option_has_one_definition(option):
     helps = {}
     for name, command in COMMANDS.items():

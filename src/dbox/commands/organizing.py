@@ -402,7 +402,7 @@ def assign(
 def sheet(
     ctx: typer.Context, action: str = ActionArg,
     selection: SelectionArgs = None,
-    folder: Path = typer.Option(Path("."), "--output-dir", "-o", help="Where to write the files."),
+    folder: Path = typer.Option(Path("."), "--output-dir", "-o", help="The folder to write the files to (each 0600)."),
     fmt: str = typer.Option("pdf", "--format", "-f", help="Printable format: pdf or html (a CSV is always written)."),
     volunteer: Optional[str] = typer.Option(None, "--volunteer", help="Only this volunteer's sheet."),
     kind: Optional[str] = typer.Option(None, "--kind", help="walk, call or list (default: the action's)."),

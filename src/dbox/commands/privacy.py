@@ -180,8 +180,8 @@ def optouts_import(
 def privacy_export(
     ctx: typer.Context,
     contact: str = typer.Argument(..., help="Contact id, e-mail or phone."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o",
-                                          help="Folder to write the JSON and the text file to (mode 0600)."),
+    output: Optional[Path] = typer.Option(None, "--output-dir", "-o", "--output",
+                                          help="The folder to write the files to (each 0600)."),
     fmt: str = TextFormatOption,
 ):
     """Everything held on one person (right of access): fields, tags, consents with history, sources,
