@@ -58,7 +58,7 @@ def test_tokens_sent_before_the_upgrade_work_only_for_the_contacts_they_were_sen
     # back to schema 6, when tokens were <contact id>.<HMAC of the id>
     store.execute("DROP TRIGGER contacts_unsubscribe_id")
     store.execute("DROP TABLE unsubscribe_ids")
-    for statement in ("ALTER TABLE campaign_recipients DROP COLUMN retry_at",     # schema 8 (sending faults)
+    for statement in ("ALTER TABLE campaign_recipients DROP COLUMN retry_at",     # schema 9 (sending faults)
                       "ALTER TABLE campaign_recipients DROP COLUMN soft_since",
                       "ALTER TABLE campaigns DROP COLUMN control", "DROP TABLE bounce_reports",
                       "DROP TABLE soft_bounces"):

@@ -1,4 +1,4 @@
--- dbox store, schema 8: sending that survives real providers (docs/sending.md).
+-- dbox store, schema 9: sending that survives real providers (docs/sending.md).
 -- A recipient refused for now (4xx: mailbox full, greylisting) stays planned with a time to try
 -- again, for a bounded time; a campaign can be paused or cancelled; bounces read later are
 -- recorded once and soft ones counted per address (hash only).
