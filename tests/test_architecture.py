@@ -15,12 +15,12 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "dbox"
 # a package, as a base helper when it is a top-level module.
 LAYERS = [
     ("base", {"errors", "paths", "console", "text", "numbers", "masking", "readers", "normalize", "geo",
-              "config", "secrets", "output", "files", "hookspecs", "plugins"}),
+              "config", "secrets", "output", "files", "streets", "hookspecs", "plugins"}),
     ("language", {"filters"}),
     ("store", {"store"}),
     ("services", {"channels", "privacy"}),
     ("selection", {"segments"}),
-    ("intake", {"importing"}),
+    ("intake", {"importing", "electoral"}),
     ("sending", {"sending"}),
     ("features", {"social", "organizing", "insights"}),
     ("interface", {"commands", "cli", "__main__"}),

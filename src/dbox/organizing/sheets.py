@@ -31,7 +31,7 @@ from pathlib import Path
 
 from dbox.errors import InputError
 from dbox.organizing.actions import Action, french_date, french_time
-from dbox.organizing.streets import StreetAddress, parse_address, walking_order
+from dbox.streets import StreetAddress, parse_address, walking_order
 from dbox.store import organizing as so
 from dbox.store.db import Store
 from dbox.text import fold
@@ -116,7 +116,7 @@ def parse_territory(store: Store, streets: str | None, communes: str | None) -> 
     """``--streets "rue des Alpes; av. Jean-Jaurès"`` and ``--communes "Échirolles, 38185"``."""
     from dbox.geo import commune_key
     from dbox.organizing.actions import resolve_commune
-    from dbox.organizing.streets import street_key
+    from dbox.streets import street_key
 
     items = []
     for part in re.split(r"[;\n]", streets or ""):
