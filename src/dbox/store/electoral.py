@@ -429,3 +429,25 @@ def export_contact(store: Store, contact_id: int) -> dict:
         "roll": [dict(zip(keys, row)) for row in voter_records(store, contact_id)],
     }
 
+
+
+# -- geography look-ups for results files -----------------------------------------------------------------
+
+def cantons_of(store: Store, commune: str) -> dict[str, str]:
+    """canton code -> folded name of the cantons the commune lies in."""
+    return dict(store.execute("SELECT c.code, c.name_key FROM geo_commune_cantons g JOIN geo_cantons c ON "
+                              "c.code = g.canton_code WHERE g.insee = ?", (commune,)).fetchall())
+
+
+def circonscriptions_of(store: Store, commune: str) -> list[str]:
+    return [c for (c,) in store.execute("SELECT circonscription FROM geo_commune_circonscriptions WHERE insee = ? "
+                                        "ORDER BY 1", (commune,))]
+
+
+def commune_known(store: Store, commune: str) -> bool:
+    return store.execute("SELECT 1 FROM geo_communes WHERE insee = ?", (commune,)).fetchone() is not None
+
+
+def communes_with_contact_bureaux(store: Store) -> list[str]:
+    return [c for (c,) in store.execute("SELECT DISTINCT b.commune_insee FROM contact_bureaux cb JOIN bureaux b ON "
+                                        "b.code = cb.bureau ORDER BY 1")]
