@@ -128,6 +128,44 @@ def test_no_area_imports_a_higher_layer():
     assert not upward, "imports that reach up a layer (see docs/architecture.md):\n" + "\n".join(upward)
 
 
+def test_sql_runs_only_in_the_store():
+    found = []
+    for _, rel, tree in _modules():
+        if rel.parts[0] == "store":
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("execute", "executemany", "executescript")):
+                receiver = ast.unparse(node.func.value)
+                if (rel.as_posix(), receiver) not in SQL_ALLOWED:
+                    found.append(f"{rel}:{node.lineno}: {receiver}.{node.func.attr}(...)")
+    assert not found, "SQL outside dbox.store (add a function to dbox/store/ instead):\n" + "\n".join(found)
+
+
+def test_sqlite_errors_stay_in_the_store():
+    """sqlite3's exceptions become dbox errors in dbox.store; areas catch those."""
+    found = []
+    for _, rel, tree in _modules():
+        if rel.parts[0] == "store":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ExceptHandler) and node.type is not None and "sqlite3." in ast.unparse(node.type):
+                found.append(f"{rel}:{node.lineno}: except {ast.unparse(node.type)}")
+    assert not found, "sqlite3 errors caught outside dbox.store:\n" + "\n".join(found)
+
+
+def test_areas_never_reach_the_raw_connection():
+    """The store hands out no connection: areas call dbox.store functions (``store.conn`` stays inside)."""
+    found = []
+    for _, rel, tree in _modules():
+        if rel.parts[0] == "store":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "conn" and ast.unparse(node.value) == "store":
+                found.append(f"{rel}:{node.lineno}: store.conn")
+    assert not found, "raw store connection used outside dbox.store:\n" + "\n".join(found)
+
+
 @pytest.mark.parametrize("doc", ["docs/architecture.md"])
 def test_the_map_names_every_area(doc):
     text = (SRC.parent.parent / doc).read_text(encoding="utf-8")

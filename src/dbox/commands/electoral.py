@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from dbox.commands.common import store_from
+from dbox.commands.common import YesOption, store_from
 
 electoral_app = typer.Typer(no_args_is_help=True, help="Electoral geography: the roll, bureaux de vote, past results.")
 roll_app = typer.Typer(no_args_is_help=True, help="The commune's electoral roll (REU extract from the mairie).")
@@ -110,7 +110,7 @@ def roll_list(ctx: typer.Context):
 
 @roll_app.command("purge")
 def roll_purge(ctx: typer.Context, commune: Optional[str] = typer.Option(None, "--commune", help="Only this commune."),
-               yes: bool = typer.Option(False, "--yes", help="Do not ask.")):
+               yes: bool = YesOption):
     """Remove a roll before its election is over (they are removed after it anyway)."""
     from dbox.commands.common import confirm_or_abort
     from dbox.electoral.assign import assign_commune
@@ -221,7 +221,7 @@ def elections_list(ctx: typer.Context):
 
 @elections_app.command("remove")
 def elections_remove(ctx: typer.Context, name: str = typer.Argument(...),
-                     yes: bool = typer.Option(False, "--yes", help="Do not ask.")):
+                     yes: bool = YesOption):
     """Remove an election (its silence no longer holds sends)."""
     from dbox.commands.common import confirm_or_abort
     from dbox.errors import InputError

@@ -36,7 +36,9 @@ def _selection(store, contact: Optional[str], selection: SelectionArgs):
         raise InputError("name one contact, or a --segment, or a --filter expression (exactly one)")
     if contact:
         contact_id = _contact(store, contact)
-        return "c.id = ?", [contact_id], f"contact {contact_id}", contact_id
+        from dbox.store.contacts import one_contact_where
+
+        return *one_contact_where(contact_id), f"contact {contact_id}", contact_id
     chosen = selection.select(store)
     return chosen.where, list(chosen.params), selection.describe(), None
 
@@ -187,11 +189,8 @@ def privacy_export(
     """Everything held on one person (right of access): fields, tags, consents with history, sources,
     messages sent and their outcomes, other records. As JSON and as a readable text."""
     from dbox.console import out
-    from dbox.errors import InputError
     from dbox.privacy import rights
 
-    if fmt not in ("text", "json"):
-        raise InputError(f"unknown format {fmt!r}: choose text or json")
     store = store_from(ctx)
     data = rights.export(store, _contact(store, contact))
     if output is not None:

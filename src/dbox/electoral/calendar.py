@@ -17,7 +17,6 @@ recorded in the audit log. :func:`check_send` is the one check the sending code 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -25,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from dbox.errors import DboxError, InputError
 from dbox.store import electoral as se
+from dbox.store import geo as store_geo
 from dbox.store.db import Store, utcnow
 
 NATIONAL = ("presidentielle", "legislatives", "europeennes", "referendum")
@@ -93,9 +93,7 @@ def _departements(store: Store, area: Area) -> set[str]:
         return {c[:3] if c.startswith("97") else c[:2] for c in area.codes}
     if area.kind == "circonscription":
         return {c.split("-")[0] for c in area.codes}
-    return {d for (d,) in store.execute(
-        "SELECT departement FROM geo_cantons WHERE code IN (SELECT value FROM json_each(?))",
-        (json.dumps(list(area.codes)),))}
+    return store_geo.canton_departements(store, area.codes)
 
 
 def zones(store: Store, area: Area) -> list[tuple[str, bool]]:

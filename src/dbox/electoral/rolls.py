@@ -15,6 +15,7 @@ from dbox.electoral.assign import Assignment, assign_commune, rebuild_roll_stree
 from dbox.electoral.roll import RollFile, read_roll
 from dbox.errors import InputError
 from dbox.store import electoral as se
+from dbox.store import geo as store_geo
 from dbox.store.db import Store, utcnow
 
 
@@ -37,11 +38,10 @@ def resolve_commune(store: Store, text: str) -> str:
 
     value = text.strip()
     if value[:5].isalnum() and value[:2].isalnum() and len(value) == 5 and value[2:].isdigit():
-        if store.execute("SELECT 1 FROM geo_communes WHERE insee = ?", (value.upper(),)).fetchone():
+        if store_geo.commune_exists(store, value.upper()):
             return value.upper()
         raise InputError(f"--commune: unknown commune code {value!r}")
-    rows = store.execute("SELECT insee, departement FROM geo_communes WHERE name_key = ?",
-                         (commune_key(value),)).fetchall()
+    rows = store_geo.communes_named(store, commune_key(value))
     if len(rows) == 1:
         return rows[0][0]
     if not rows:

@@ -165,8 +165,8 @@ def plan(store: Store, action: Action, *, expression: str | None = None, segment
         raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}")
     given = bool((expression or "").strip() or (segment or "").strip() or shortcuts)
     if kind == "list" and not given:
-        where, params, text = ("c.id IN (SELECT contact_id FROM action_people WHERE action_id = ? AND "
-                               "(rsvp IN ('yes', 'maybe') OR attended = 1))"), [action.id], "answered yes or maybe"
+        where, params = so.answered_where(action.id)
+        text = "answered yes or maybe"
     else:
         if not given and not action.target:
             raise InputError(f"action {action.id} has no target: whom should the {kind} list reach?",
