@@ -310,7 +310,7 @@ def list_segments(store: Store, *, with_counts: bool = True) -> list[SegmentInfo
         if with_counts:
             try:
                 info.count = count(store, select(store, segment=row.name))
-            except FilterSyntaxError:
+            except (InputError, sqlite3.Error):   # a stored segment never stops the list
                 info.count = None
         infos.append(info)
     return infos
