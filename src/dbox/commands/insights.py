@@ -141,7 +141,8 @@ def _print_tables(result: dict, sections, limit: int, output: Optional[Path]) ->
 def report(
     ctx: typer.Context,
     selection: SelectionArgs,
-    out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="The HTML page to write (self-contained)."),
+    out_file: Optional[Path] = typer.Option(None, "--output", "-o", "--out",
+                                                  help="The HTML page to write (self-contained)."),
     pdf: Optional[Path] = typer.Option(None, "--pdf", help="Also (or only) a PDF for print."),
     png: Optional[Path] = typer.Option(None, "--png", help="Also (or only) each chart as a PNG in this folder."),
     by: str = typer.Option("commune", "--by", "-b", help="Areas of the table: departement, canton, commune or circo."),

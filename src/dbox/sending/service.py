@@ -80,6 +80,7 @@ class Plan:
     existing: Any = None                                    # a campaign this command resumes
     due_at: datetime | None = None                          # scheduled (quiet hours or --at)
     due_reason: str | None = None
+    notice: str | None = None                               # information owed (GDPR art. 14), to print
 
     @property
     def planned(self) -> int:
@@ -159,8 +160,39 @@ def plan_send(store, request: SendRequest, *, clock: Callable[[], datetime] = ut
             plan.encodings[rendered.encoding] = plan.encodings.get(rendered.encoding, 0) + 1
         if dry_run_rows is not None:
             dry_run_rows(contact_id, address, rendered)
+    plan.notice = notice_warning(store, request)
     _schedule(plan, clock)
     return plan
+
+
+def notice_warning(store, request: SendRequest) -> str | None:
+    """The send's one check of the information owed to third-party contacts (GDPR art. 14,
+    docs/privacy.md): a warning to show before confirming, or None. The plain-text part is what
+    must carry the mention (dbox.privacy.notice.check_send)."""
+    from dbox.privacy.notice import send_warning
+
+    sel = request.selection
+    return send_warning(store, sel.where, sel.params, request.channel, request.template.body)
+
+
+def write_dry_run(store, request: SendRequest, output) -> tuple[Plan, int]:
+    """A dry run that writes every message it would send to the CSV ``output`` (mode 0600: it
+    holds addresses), recorded in the audit log. Returns (the plan, messages written)."""
+    from dbox.output import emit
+
+    rows: list = []
+    plan = plan_send(store, request, dry_run_rows=lambda contact_id, address, rendered: rows.append(
+        (contact_id, address, rendered.segments or "", rendered.subject or "", rendered.body)))
+    emit(iter(rows), ["contact_id", "to", "segments", "subject", "body"], fmt="csv", output=output)
+    audit(store, "send --dry-run --output", len(rows), {"channel": request.channel, "file": output.name})
+    return plan, len(rows)
+
+
+def audit(store, command: str, count: int, detail: dict) -> None:
+    """The privacy area's audit log: who sent (or wrote out) how many messages."""
+    from dbox.sending.engine import _audit
+
+    _audit(store, command, count, detail)
 
 
 def _schedule(plan: Plan, clock) -> None:
@@ -222,6 +254,9 @@ def start(store, plan: Plan, *, log=_noop_log, clock=utc_now, progress=None) -> 
                                     f"excluded={sum(v for k, v in counts.items() if k != 'planned')}")
         if plan.due_at:
             log(campaign_id, "scheduled", f"due={iso(plan.due_at)} ({plan.due_reason})")
+            # nothing sent yet: the run that sends it writes the "send" row with its counts
+            audit(store, "send", 0, {"campaign": campaign_id, "channel": channel.id, "audience": plan.planned,
+                                     "scheduled": True})
             return campaign_id, None
         campaign = ledger.get_campaign(store, campaign_id)
         composer = make_composer(store, channel, plan.settings, request.template, campaign.uid)
