@@ -15,12 +15,12 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "dbox"
 # a package, as a base helper when it is a top-level module.
 LAYERS = [
     ("base", {"errors", "paths", "console", "text", "numbers", "masking", "readers", "normalize", "geo",
-              "config", "secrets", "output", "files", "hookspecs", "plugins"}),
+              "config", "secrets", "output", "files", "streets", "hookspecs", "plugins"}),
     ("language", {"filters"}),
     ("store", {"store"}),
     ("services", {"channels", "privacy"}),
     ("selection", {"segments"}),
-    ("intake", {"importing"}),
+    ("intake", {"importing", "electoral"}),
     ("sending", {"sending"}),
     ("features", {"social", "organizing", "insights"}),
     ("interface", {"commands", "cli", "__main__"}),
@@ -126,6 +126,44 @@ def test_no_area_imports_a_higher_layer():
     upward = [f"{a} ({LAYERS[rank(a)][0]}) -> {b} ({LAYERS[rank(b)][0]}): " + ", ".join(where[:3])
               for (a, b), where in sorted(area_edges().items()) if rank(a) < rank(b)]
     assert not upward, "imports that reach up a layer (see docs/architecture.md):\n" + "\n".join(upward)
+
+
+def test_sql_runs_only_in_the_store():
+    found = []
+    for _, rel, tree in _modules():
+        if rel.parts[0] == "store":
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("execute", "executemany", "executescript")):
+                receiver = ast.unparse(node.func.value)
+                if (rel.as_posix(), receiver) not in SQL_ALLOWED:
+                    found.append(f"{rel}:{node.lineno}: {receiver}.{node.func.attr}(...)")
+    assert not found, "SQL outside dbox.store (add a function to dbox/store/ instead):\n" + "\n".join(found)
+
+
+def test_sqlite_errors_stay_in_the_store():
+    """sqlite3's exceptions become dbox errors in dbox.store; areas catch those."""
+    found = []
+    for _, rel, tree in _modules():
+        if rel.parts[0] == "store":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ExceptHandler) and node.type is not None and "sqlite3." in ast.unparse(node.type):
+                found.append(f"{rel}:{node.lineno}: except {ast.unparse(node.type)}")
+    assert not found, "sqlite3 errors caught outside dbox.store:\n" + "\n".join(found)
+
+
+def test_areas_never_reach_the_raw_connection():
+    """The store hands out no connection: areas call dbox.store functions (``store.conn`` stays inside)."""
+    found = []
+    for _, rel, tree in _modules():
+        if rel.parts[0] == "store":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "conn" and ast.unparse(node.value) == "store":
+                found.append(f"{rel}:{node.lineno}: store.conn")
+    assert not found, "raw store connection used outside dbox.store:\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize("doc", ["docs/architecture.md"])

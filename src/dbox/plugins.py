@@ -23,6 +23,7 @@ BUILTIN = (
     "dbox.organizing.privacy",
     "dbox.social.terms",
     "dbox.organizing.terms",
+    "dbox.electoral.privacy",
 )
 _pm: pluggy.PluginManager | None = None
 

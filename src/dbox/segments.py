@@ -18,11 +18,10 @@ The language is documented in docs/filters.md.
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dbox.errors import InputError
+from dbox.errors import ConflictError, InputError
 from dbox.filters import FilterSyntaxError, Source, parse, to_text
 from dbox.filters import fields as F
 from dbox.filters.nodes import Compare, InList, Literal, Node, SegmentRef, conjoin, walk
@@ -287,7 +286,7 @@ def save_segment(store: Store, name: str, expression: str | None = None, *, segm
                 store_segments.insert(store, name, text, description)
             else:
                 store_segments.update(store, existing.id, name=name, expression=text, description=description)
-    except sqlite3.IntegrityError:   # saved by another process meanwhile
+    except ConflictError:   # saved by another process meanwhile
         raise InputError(f'segment "{name}" already exists', hint="add --replace to change it") from None
     return segment_info(store, name, with_count=True)
 
@@ -362,7 +361,7 @@ def rename_segment(store: Store, old: str, new: str) -> list[str]:
             store_segments.update(store, row.id, name=new)
             for saved, text in rewrites:
                 store_segments.update(store, saved.id, expression=text)
-    except sqlite3.IntegrityError:   # taken by another process meanwhile
+    except ConflictError:   # taken by another process meanwhile
         raise InputError(f'segment "{new}" already exists', hint="choose another name") from None
     return [saved.name for saved, _ in rewrites]
 

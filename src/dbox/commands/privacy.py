@@ -36,7 +36,9 @@ def _selection(store, contact: Optional[str], selection: SelectionArgs):
         raise InputError("name one contact, or a --segment, or a --filter expression (exactly one)")
     if contact:
         contact_id = _contact(store, contact)
-        return "c.id = ?", [contact_id], f"contact {contact_id}", contact_id
+        from dbox.store.contacts import one_contact_where
+
+        return *one_contact_where(contact_id), f"contact {contact_id}", contact_id
     chosen = selection.select(store)
     return chosen.where, list(chosen.params), selection.describe(), None
 

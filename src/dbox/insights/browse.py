@@ -33,8 +33,9 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
-from dbox.errors import DboxError, InputError
+from dbox.errors import DboxError, InputError, StoreError
 from dbox.store import insights as sql
+from dbox.store.db import check_readable
 
 DATABASE = "store"
 
@@ -272,17 +273,9 @@ class Browser:
     def _check_readable(self) -> None:
         """Datasette reads with the plain sqlite3 module: a store it cannot read (encrypted with
         SQLCipher, or not a store) is refused here with a clear message."""
-        import sqlite3
-
         try:
-            conn = sqlite3.connect(f"{self.store_path.resolve().as_uri()}?mode=ro", uri=True)
-            try:
-                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            finally:
-                conn.close()
-        except sqlite3.DatabaseError as exc:
-            from dbox.errors import StoreError
-
+            check_readable(self.store_path)
+        except StoreError as exc:
             raise StoreError(f"{self.store_path}: cannot be read by the browser ({exc}); an encrypted store "
                              f"cannot be browsed") from None
 

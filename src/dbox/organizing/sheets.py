@@ -31,7 +31,7 @@ from pathlib import Path
 
 from dbox.errors import InputError
 from dbox.organizing.actions import Action, french_date, french_time
-from dbox.organizing.streets import StreetAddress, parse_address, walking_order
+from dbox.streets import StreetAddress, parse_address, walking_order
 from dbox.store import organizing as so
 from dbox.store.db import Store
 from dbox.text import fold
@@ -116,7 +116,7 @@ def parse_territory(store: Store, streets: str | None, communes: str | None) -> 
     """``--streets "rue des Alpes; av. Jean-Jaurès"`` and ``--communes "Échirolles, 38185"``."""
     from dbox.geo import commune_key
     from dbox.organizing.actions import resolve_commune
-    from dbox.organizing.streets import street_key
+    from dbox.streets import street_key
 
     items = []
     for part in re.split(r"[;\n]", streets or ""):
@@ -165,8 +165,8 @@ def plan(store: Store, action: Action, *, expression: str | None = None, segment
         raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}")
     given = bool((expression or "").strip() or (segment or "").strip() or shortcuts)
     if kind == "list" and not given:
-        where, params, text = ("c.id IN (SELECT contact_id FROM action_people WHERE action_id = ? AND "
-                               "(rsvp IN ('yes', 'maybe') OR attended = 1))"), [action.id], "answered yes or maybe"
+        where, params = so.answered_where(action.id)
+        text = "answered yes or maybe"
     else:
         if not given and not action.target:
             raise InputError(f"action {action.id} has no target: whom should the {kind} list reach?",

@@ -154,3 +154,8 @@ def contact_details(store: Store, contact_id: int) -> dict:
             "SELECT network, account_id, handle, display_name, profile_url FROM identities WHERE contact_id = ?",
             (contact_id,))]
     return details
+
+
+def one_contact_where(contact_id: int) -> tuple[str, list]:
+    """A selection's ``(where, params)`` over ``contacts c`` for one contact."""
+    return "c.id = ?", [contact_id]

@@ -7,6 +7,7 @@ docs/geography.md for its origin and format.
 from __future__ import annotations
 
 import csv
+import json
 import io
 import lzma
 import sqlite3
@@ -90,3 +91,19 @@ def load_index(store) -> GeoIndex:
 
 def reference_size(store) -> int:
     return store.conn.execute("SELECT count(*) FROM geo_communes").fetchone()[0]
+
+
+def commune_exists(store, insee: str) -> bool:
+    return store.execute("SELECT 1 FROM geo_communes WHERE insee = ?", (insee,)).fetchone() is not None
+
+
+def communes_named(store, name_key: str) -> list[tuple[str, str]]:
+    """(insee, departement) of the communes whose folded name is ``name_key``."""
+    return store.execute("SELECT insee, departement FROM geo_communes WHERE name_key = ?", (name_key,)).fetchall()
+
+
+def canton_departements(store, codes) -> set[str]:
+    """The départements of the cantons ``codes``."""
+    return {d for (d,) in store.execute(
+        "SELECT departement FROM geo_cantons WHERE code IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(codes)),))}
