@@ -78,6 +78,15 @@ def test_invite_and_send_share_the_message_options():
     assert all(send[o].help == invite[o].help for o in shared)
 
 
+@pytest.mark.parametrize("args", [("send", "--sms", "-m", "x", "--dry-run", "true"), ("segment", "query", "--count", "true"),
+                                  ("stats", "--empty", "yes")])
+def test_a_value_after_a_flag_is_explained(tmp_path, args):
+    result = CliRunner().invoke(app, ["--db", str(tmp_path / "s.sqlite3"), *args])
+    assert result.exit_code == 3
+    assert f"Error: '{args[-1]}' is not a filter expression: flags take no value" in result.output
+    assert "hint: write --dry-run, not --dry-run true" in result.output
+
+
 def test_an_unknown_format_is_refused_before_any_work(tmp_path):
     result = CliRunner().invoke(app, ["--db", str(tmp_path / "s.sqlite3"), "contacts", "show", "1", "--format", "xml"])
     assert result.exit_code == 3

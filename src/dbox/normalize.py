@@ -217,3 +217,21 @@ def parse_yes_no(raw: str) -> bool:
     if key in _NO:
         return False
     raise ValueRejected(f"{raw.strip()!r} is neither yes nor no (oui/non, yes/no, 1/0, x)")
+
+
+def normalize_field(name: str, raw: str, region: str = "FR"):
+    """A contact field's value in its normal form: the one dispatch import, rectification and action
+    results share. Names, civility, e-mail, postal code as their functions above; ``mobile``,
+    ``fixed`` and ``phone`` give a :class:`Phone` (read in ``region``); any other text has its white
+    space collapsed. ValueRejected when the value cannot be one."""
+    if name in ("first_name", "last_name"):
+        return normalize_name(raw)
+    if name == "civility":
+        return normalize_civility(raw)
+    if name == "email":
+        return normalize_email(raw)
+    if name in ("mobile", "fixed", "phone"):
+        return normalize_phone(raw, region)
+    if name == "postal_code":
+        return normalize_postal_code(raw)
+    return " ".join(raw.split())

@@ -119,6 +119,10 @@ _SELECTION_OPTIONS = (
 )
 
 
+# What users type after a flag (`--dry-run true`), read as EXPR since flags take no value.
+_FLAG_VALUES = {"true", "false", "yes", "no", "on", "off", "oui", "non"}
+
+
 class SelectionArgs:
     """What the selection options of a command received."""
 
@@ -165,6 +169,11 @@ def selection_options(func=None, *, expression: str = "argument"):
 
     def build(kwargs) -> SelectionArgs:
         text = kwargs.pop("sel_expression", None)
+        if text is not None and text.strip().lower() in _FLAG_VALUES:
+            from dbox.errors import InputError
+
+            raise InputError(f"{text.strip()!r} is not a filter expression: flags take no value",
+                             hint="write --dry-run, not --dry-run true")
         segment = kwargs.pop("sel_segment", None)
         shortcuts = {}
         for name, key, _, _ in _SELECTION_OPTIONS[1:]:

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from dbox.commands.common import store_from
+from dbox.commands.common import YesOption, store_from
 
 electoral_app = typer.Typer(no_args_is_help=True, help="Electoral geography: the roll, bureaux de vote, past results.")
 roll_app = typer.Typer(no_args_is_help=True, help="The commune's electoral roll (REU extract from the mairie).")
@@ -110,7 +110,7 @@ def roll_list(ctx: typer.Context):
 
 @roll_app.command("purge")
 def roll_purge(ctx: typer.Context, commune: Optional[str] = typer.Option(None, "--commune", help="Only this commune."),
-               yes: bool = typer.Option(False, "--yes", help="Do not ask.")):
+               yes: bool = YesOption):
     """Remove a roll before its election is over (they are removed after it anyway)."""
     from dbox.commands.common import confirm_or_abort
     from dbox.electoral.assign import assign_commune
@@ -132,6 +132,46 @@ def roll_purge(ctx: typer.Context, commune: Optional[str] = typer.Option(None, "
             assign_commune(store, commune_code)
         record(store, "electoral roll purge", sum(r[8] for r in rows), {"rolls": [r[0] for r in rows]})
     _out().print(f"Removed {len(rows)} roll(s).")
+
+
+@results_app.command("import")
+def results_import(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="Results per bureau de vote (Ministry of the Interior, data.gouv.fr)."),
+    election: str = typer.Option(..., "--election", help="A name for this round: legislatives-2024-t1."),
+    map_: Optional[List[str]] = MapOption, encoding: Optional[str] = EncodingOption,
+    sheet: Optional[str] = SheetOption,
+):
+    """Import results per bureau: turnout and shares for filters and stats, and each bureau's canton
+    or circonscription, which places contacts of split communes."""
+    from dbox.electoral.results import import_results
+    from dbox.privacy.audit import record
+
+    store = store_from(ctx)
+    _purge(store)
+    report = import_results(store, file, election, overrides=map_ or [], encoding=encoding, sheet=sheet)
+    record(store, "electoral results import", 0, {"file": file.name, "election": report.election})
+    out = _out()
+    out.print(f"Results of {report.election}: {_n(report.bureaux)} bureaux ({_n(report.cantons)} with their canton, "
+              f"{_n(report.circos)} with their circonscription).")
+    if report.unplaced:
+        out.print(f"  canton or circonscription not found in the geography reference: {', '.join(report.unplaced[:10])}"
+                  + (" ..." if len(report.unplaced) > 10 else ""))
+    if report.cantons_set or report.circos_set:
+        out.print(f"  split communes: {_n(report.cantons_set)} contacts got their canton, {_n(report.circos_set)} "
+                  f"their circonscription from their bureau")
+
+
+@results_app.command("list")
+def results_list(ctx: typer.Context):
+    """The results loaded: election, bureaux, inscrits."""
+    from dbox.store.electoral import result_elections
+
+    rows = result_elections(store_from(ctx))
+    if not rows:
+        _out().print("No results loaded (dbox electoral results import).")
+    for election, bureaux, inscrits in rows:
+        _out().print(f"{election}  {_n(bureaux)} bureaux, {_n(inscrits)} inscrits")
 
 
 def register(app: typer.Typer) -> None:
@@ -181,7 +221,7 @@ def elections_list(ctx: typer.Context):
 
 @elections_app.command("remove")
 def elections_remove(ctx: typer.Context, name: str = typer.Argument(...),
-                     yes: bool = typer.Option(False, "--yes", help="Do not ask.")):
+                     yes: bool = YesOption):
     """Remove an election (its silence no longer holds sends)."""
     from dbox.commands.common import confirm_or_abort
     from dbox.errors import InputError

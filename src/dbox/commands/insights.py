@@ -69,10 +69,8 @@ def stats(
     from dbox.errors import InputError
     from dbox.insights import stats as lib
     from dbox.insights.tables import section_tables
-    from dbox.output import FORMATS, emit
+    from dbox.output import emit
 
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if excel and fmt != "csv":
         raise InputError("--excel is for CSV (--format csv)")
     if top is not None and top < 0:

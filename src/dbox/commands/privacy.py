@@ -189,11 +189,8 @@ def privacy_export(
     """Everything held on one person (right of access): fields, tags, consents with history, sources,
     messages sent and their outcomes, other records. As JSON and as a readable text."""
     from dbox.console import out
-    from dbox.errors import InputError
     from dbox.privacy import rights
 
-    if fmt not in ("text", "json"):
-        raise InputError(f"unknown format {fmt!r}: choose text or json")
     store = store_from(ctx)
     data = rights.export(store, _contact(store, contact))
     if output is not None:

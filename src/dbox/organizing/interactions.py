@@ -20,10 +20,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dbox import readers
 from dbox.errors import InputError
 from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
-from dbox.text import fold, fold_key
+from dbox.text import fold
 
 TYPES = ("door", "call", "meeting", "message", "note", "donation", "membership", "other")
 _TYPE_ALIASES = {
@@ -223,19 +224,8 @@ class ImportReport:
 
 def map_header(header: list[str], columns: dict[str, tuple[str, ...]], path: Path) -> tuple[dict[str, int], list[str]]:
     """field -> column index, and the columns nobody reads. Two columns for one field is an error."""
-    keys = {fold_key(alias.replace("_", " ")): name for name, aliases in columns.items() for alias in aliases}
-    found: dict[str, int] = {}
-    ignored = []
-    for i, title in enumerate(header):
-        name = keys.get(fold_key(title))
-        if name is None:
-            ignored.append(title)
-            continue
-        if name in found:
-            raise InputError(f"{path}: columns {header[found[name]]!r} and {title!r} both give the {name}",
-                             hint="keep one of them")
-        found[name] = i
-    return found, ignored
+    found, ignored = readers.map_header(header, columns, path)
+    return {name: indexes[0] for name, indexes in found.items()}, ignored
 
 
 class _Rollback(Exception):

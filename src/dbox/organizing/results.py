@@ -28,6 +28,7 @@ from pathlib import Path
 
 from dbox.errors import InputError
 from dbox.organizing.actions import Action
+from dbox.readers import map_header
 from dbox.organizing.interactions import note_exchange, parse_outcome, parse_support
 from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
@@ -120,7 +121,7 @@ def read(store: Store, action: Action, path: Path, *, wording: str | None = None
          delimiter: str | None = None, sheet: str | None = None) -> tuple[list[Line], list[str], list[str]]:
     """Read and check every line: (lines, problems, warnings). Writes nothing."""
     from dbox.filters.parser import suggest
-    from dbox.normalize import ValueRejected, normalize_email, normalize_phone, parse_yes_no
+    from dbox.normalize import ValueRejected, normalize_field, parse_yes_no
     from dbox.readers import open_reader
     from dbox.store.contacts import find_contact
     from dbox.text import fold_key
@@ -197,12 +198,12 @@ def read(store: Store, action: Action, path: Path, *, wording: str | None = None
             fail("support", str(exc))
         for raw in _split(cell("email")):
             try:
-                line.emails.append(normalize_email(raw))
+                line.emails.append(normalize_field("email", raw))
             except ValueRejected as exc:
                 fail("email", str(exc))
         for raw in _split(cell("phone")):
             try:
-                phone = normalize_phone(raw)
+                phone = normalize_field("phone", raw)
                 line.phones.append((phone.kind, phone.e164))
             except ValueRejected as exc:
                 fail("phone", str(exc))
@@ -267,21 +268,7 @@ def read(store: Store, action: Action, path: Path, *, wording: str | None = None
 
 def _map(header: list[str], path: Path) -> tuple[dict[str, list[int]], list[str]]:
     """field -> column indexes (several columns may give e-mails or phones)."""
-    from dbox.text import fold_key
-
-    keys = {fold_key(alias): name for name, aliases in COLUMNS.items() for alias in aliases}
-    found: dict[str, list[int]] = {}
-    ignored = []
-    for i, title in enumerate(header):
-        name = keys.get(fold_key(title))
-        if name is None:
-            ignored.append(title)
-            continue
-        if name in found and name not in ("email", "phone"):
-            raise InputError(f"{path}: columns {header[found[name][0]]!r} and {title!r} both give the {name}",
-                             hint="keep one of them")
-        found.setdefault(name, []).append(i)
-    return found, ignored
+    return map_header(header, COLUMNS, path, repeatable=("email", "phone"))
 
 
 def _split(text: str) -> list[str]:

@@ -265,19 +265,13 @@ def rectify(store: Store, contact_id: int, values: dict[str, str | None], *, rea
                 continue   # handled together below
             if raw is None:
                 new = None
-            elif name in ("first_name", "last_name"):
-                new = norm.normalize_name(raw)
-            elif name == "civility":
-                new = norm.normalize_civility(raw)
-            elif name == "email":
-                new = norm.normalize_email(raw)
             elif name in ("mobile", "fixed"):
-                phone = norm.normalize_phone(raw, row["phone_region"] or "FR")
+                phone = norm.normalize_field(name, raw, row["phone_region"] or "FR")
                 if phone.kind != name:
                     raise InputError(f"--set {name}={raw}: {phone.e164} is a {phone.kind} number, not a {name} one")
                 new = phone.e164
             else:
-                new = " ".join(raw.split())
+                new = norm.normalize_field(name, raw)
             old = row[name]
             if old == new:
                 continue

@@ -16,6 +16,7 @@ from pathlib import Path
 from dbox.errors import StoreError
 from dbox.store.db import Store
 from dbox.text import fold
+from dbox.text import name_key as person_key
 
 _BATCH = 500
 
@@ -322,7 +323,7 @@ def update_contact(store: Store, contact_id: int, values: dict, at: str) -> None
     row = contact_row(store, contact_id) or {}
     row.update(values)
     first, last = row.get("first_name"), row.get("last_name")
-    name_key = f"{fold(last)}|{fold(first)}" if first and last else None
+    name_key = person_key(first, last)
     assignments = ", ".join(f"{k} = ?" for k in values)
     store.execute(f"UPDATE contacts SET {assignments}, name_key = ?, updated_at = ? WHERE id = ?",
                   (*values.values(), name_key, at, contact_id))
