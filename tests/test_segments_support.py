@@ -161,7 +161,7 @@ def sample_template(tmp_path_factory):
     folder = tmp_path_factory.getbasetemp() / "sample-template"
     path = folder / "template.sqlite3"
     if not path.exists():
-        folder.mkdir(exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
         partial = folder / "building.sqlite3"      # a build that fails leaves no template behind
         partial.unlink(missing_ok=True)
         build_sample_store(partial, folder)
