@@ -6,6 +6,7 @@ The work lives in the library modules the commands call.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Optional
@@ -32,6 +33,12 @@ class _DboxGroup(TyperGroup):
 
             print_error(exc)
             raise typer.Exit(exc.exit_code) from None
+        except sqlite3.OperationalError as exc:   # disk full, read-only, locked: one line, exit 4
+            from dbox.console import print_error
+            from dbox.store.db import store_fault
+
+            print_error(store_fault(exc))
+            raise typer.Exit(4) from None
 
 
 HELP_OPTIONS = ["-h", "--help"]

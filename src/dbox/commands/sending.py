@@ -105,25 +105,21 @@ def run_due(ctx: typer.Context, log: Optional[Path] = LogOption):
     A second concurrent run exits at once with code 7.
     """
     from dbox.console import out
-    from dbox.errors import ProviderError
     from dbox.sending import service
 
     store = store_from(ctx)
     results = service.run_due(store, log=_log(log))
-    failures = []
     for campaign_id, report in results:
         if isinstance(report, str):
             out.print(f"campaign {campaign_id}: {report}", markup=False)
-            if report.startswith("error"):
-                failures.append(campaign_id)
-            continue
-        out.print(f"campaign {campaign_id}: {report.accepted} sent, {report.failed} failed, {report.in_doubt_total} in doubt, "
-                  f"{report.left} left ({report.status})", markup=False)
-        if service.provider_failure(campaign_id, report):
-            failures.append(campaign_id)
-    if failures:
-        raise ProviderError(f"campaign(s) {', '.join(map(str, failures))} stopped on provider errors",
-                            hint="see: dbox campaigns show ID")
+        elif isinstance(report, Exception):
+            out.print(f"campaign {campaign_id}: error: {report}", markup=False)
+        else:
+            out.print(f"campaign {campaign_id}: {report.accepted} sent, {report.failed} failed, "
+                      f"{report.in_doubt_total} in doubt, {report.left} left ({report.status})", markup=False)
+    error = service.run_due_failure(results)
+    if error is not None:
+        raise error
 
 
 # --- dbox channels ------------------------------------------------------------------------------------
