@@ -6,7 +6,6 @@ The work lives in the library modules the commands call.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Optional
@@ -33,12 +32,20 @@ class _DboxGroup(TyperGroup):
 
             print_error(exc)
             raise typer.Exit(exc.exit_code) from None
-        except sqlite3.OperationalError as exc:   # disk full, read-only, locked: one line, exit 4
-            from dbox.console import print_error
-            from dbox.store.db import store_fault
+        except Exception as exc:
+            # SQLite failing at run time (disk full, read-only, locked): the store says what it
+            # means, one line, exit 4. Anything else goes on up (typer's Exit and Abort included).
+            if type(exc).__module__ != "sqlite3":
+                raise
+            from dbox.store.db import fault_of
 
-            print_error(store_fault(exc))
-            raise typer.Exit(4) from None
+            error = fault_of(exc)
+            if error is None:
+                raise
+            from dbox.console import print_error
+
+            print_error(error)
+            raise typer.Exit(error.exit_code) from None
 
 
 HELP_OPTIONS = ["-h", "--help"]

@@ -385,9 +385,6 @@ def _run_campaign(store, campaign, channel, settings, composer, window, options:
     elapsed = time.monotonic() - t0
     summary = (f"accepted={report.accepted} failed={report.failed} skipped={report.skipped} "
                f"in_doubt={report.in_doubt} left={report.left} seconds={elapsed:.1f}")
-    _audit(store, "send", report.accepted + report.failed + report.in_doubt,
-           {"campaign": campaign.id, "channel": campaign.channel, "accepted": report.accepted,
-            "failed": report.failed, "in_doubt": report.in_doubt, "skipped": report.skipped})
     reason = report.stop_reason
     if reason == "window" and report.left:
         report.due_at = window.next_open(options.clock())
@@ -416,12 +413,3 @@ def _run_campaign(store, campaign, channel, settings, composer, window, options:
         ledger.set_status(store, campaign.id, "stopped", error=error, detail=summary)
         log(campaign.id, "stopped", f"reason={reason} {summary}" + (f" error={error}" if error else ""))
     return report
-
-
-def _audit(store, command: str, count: int, detail: dict) -> None:
-    """The privacy area's audit log (who sent how many messages), when that area is installed."""
-    try:
-        from dbox.privacy.audit import record
-    except ModuleNotFoundError:
-        return
-    record(store, command, count, detail)

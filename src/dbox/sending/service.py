@@ -190,10 +190,20 @@ def write_dry_run(store, request: SendRequest, output) -> tuple[Plan, int]:
 
 
 def audit(store, command: str, count: int, detail: dict) -> None:
-    """The privacy area's audit log: who sent (or wrote out) how many messages."""
-    from dbox.sending.engine import _audit
+    """The privacy area's audit log: who sent (or wrote out) how many messages. Sending writes its
+    rows here only: one per run (``run``), one per campaign scheduled for later (``start``)."""
+    from dbox.privacy.audit import record
 
-    _audit(store, command, count, detail)
+    record(store, command, count, detail)
+
+
+def run(store, campaign, channel, settings, composer, window, options: RunOptions, log) -> RunReport:
+    """The engine's run of a campaign, recorded in the audit log with its counts."""
+    report = run_campaign(store, campaign, channel, settings, composer, window, options, log)
+    audit(store, "send", report.accepted + report.failed + report.in_doubt,
+          {"campaign": campaign.id, "channel": campaign.channel, "accepted": report.accepted,
+           "failed": report.failed, "in_doubt": report.in_doubt, "skipped": report.skipped})
+    return report
 
 
 def _schedule(plan: Plan, clock) -> None:
@@ -275,7 +285,7 @@ def start(store, plan: Plan, *, log=_noop_log, clock=utc_now, progress=None,
             return campaign_id, None
         campaign = ledger.get_campaign(store, campaign_id)
         composer = make_composer(store, channel, plan.settings, request.template, campaign.uid)
-        report = run_campaign(store, campaign, channel, plan.settings, composer, plan.window, options, log)
+        report = run(store, campaign, channel, plan.settings, composer, plan.window, options, log)
         return campaign_id, report
     finally:
         if "lock" in holder:
@@ -303,7 +313,7 @@ def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now:
             campaign.ignore_window = True
         composer = make_composer(store, channel, settings, Template.from_dict(campaign.template), campaign.uid)
         options = run_options(channel, settings, rate, workers, limit, campaign.settings, clock, progress, sleep)
-        return run_campaign(store, campaign, channel, settings, composer, channel_window(channel, settings),
+        return run(store, campaign, channel, settings, composer, channel_window(channel, settings),
                             options, log)
     finally:
         if lock is not None:
@@ -497,9 +507,7 @@ def sync_optouts(store, channel_id: str = "sms", *, log=_noop_log) -> dict[str, 
                 detail=f"reply {keyword.upper()} received {reply.received_at or ''}".strip(), reason="stop-reply")
             log(None, "opt-out", f"channel={channel_id} from={mask(number)} keyword={keyword}")
     ledger.set_meta(store, key, started)
-    from dbox.sending.engine import _audit
-
-    _audit(store, "optouts sync", result["contacts"], {"channel": channel_id, "replies": result["replies"],
+    audit(store, "optouts sync", result["contacts"], {"channel": channel_id, "replies": result["replies"],
                                                        "optouts": result["optouts"]})
     return result
 

@@ -111,6 +111,12 @@ def store_fault(exc: Exception, path: Path | str | None = None) -> StoreError:
     return StoreError(message, hint=hint)
 
 
+def fault_of(exc: BaseException) -> StoreError | None:
+    """The StoreError for an SQLite failure that reached the command line (disk full, read-only,
+    locked), or None when ``exc`` is not one: the CLI's last resort, so the rule stays here."""
+    return store_fault(exc) if isinstance(exc, sqlite3.OperationalError) else None
+
+
 class StoreModeWarning(UserWarning):
     """The store or its folder was readable by others."""
 
