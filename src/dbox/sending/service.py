@@ -297,6 +297,16 @@ def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now:
            lock_held: bool = False, sleep=None) -> RunReport:
     """Send what is left of a campaign (its in-doubt messages only with ``retry_in_doubt``)."""
     campaign = ledger.get_campaign(store, campaign_id)
+    if campaign.control == "paused":
+        raise InputError(f"campaign {campaign_id} is paused", hint=f"first: dbox campaigns resume {campaign_id}")
+    if campaign.control == "cancelled":
+        raise InputError(f"campaign {campaign_id} was cancelled; nothing is sent")
+    if (not now and campaign.status in ("scheduled", "waiting") and campaign.due_at
+            and campaign.due_at > iso(clock())):     # --resume waits for its time; --now does not
+        from dbox.sending.window import from_iso
+
+        return RunReport(campaign_id, status="scheduled", due_at=from_iso(campaign.due_at),
+                         left=ledger.count_state(store, campaign_id, "planned"))
     channel = get_channel(campaign.channel)
     settings = channel.settings()
     channel.check(settings)
@@ -377,6 +387,36 @@ def run_due_failure(results) -> DboxError | None:
         return ProviderError(f"campaign(s) {', '.join(map(str, stopped))} stopped on provider errors",
                              hint="see: dbox campaigns show ID")
     return None
+
+
+CONTROLS = {"pause": "paused", "resume": None, "cancel": "cancelled"}
+
+
+def control(store, campaign_id: int, action: str, *, posts: bool | None = None) -> tuple[Any, int]:
+    """``pause``, ``resume`` or ``cancel`` a campaign (``posts``: True for a post only, False for
+    a message campaign only). Pausing leaves it to no one: run-due skips it, ``send --resume``
+    refuses. Cancelling turns its planned messages into cancelled (claimed and in-doubt ones stay
+    as they are) and cannot be undone. Journalled and in the audit log. Returns (campaign, n
+    cancelled). Holds the campaign's lock: a campaign being sent now is ``LockedError``."""
+    campaign = ledger.get_campaign(store, campaign_id)
+    is_post = campaign.channel.startswith("social:")
+    if posts is True and not is_post:
+        raise InputError(f"campaign {campaign_id} is not a post ({campaign.channel})",
+                         hint=f"use: dbox campaigns {action} {campaign_id}")
+    if posts is False and is_post:
+        raise InputError(f"campaign {campaign_id} is a post", hint=f"use: dbox posts {action} {campaign_id}")
+    if campaign.control == "cancelled":
+        raise InputError(f"campaign {campaign_id} was cancelled; nothing to {action}")
+    if campaign.status == "done" and action != "resume":
+        raise InputError(f"campaign {campaign_id} is done; nothing to {action}")
+    wanted = CONTROLS[action]
+    if action == "resume" and campaign.control is None:
+        raise InputError(f"campaign {campaign_id} is not paused", hint="to send what is left now: "
+                                                                       f"dbox send --resume {campaign_id}")
+    with campaign_lock(store.path, campaign_id):
+        n = ledger.set_control(store, campaign_id, wanted, f"by {_user()}")
+    audit(store, f"campaigns {action}", n, {"campaign": campaign_id, "channel": campaign.channel})
+    return ledger.get_campaign(store, campaign_id), n
 
 
 def reconcile(store, campaign_id: int, *, log=_noop_log, lock_held: bool = False) -> dict[str, int]:
