@@ -398,7 +398,6 @@ def control(store, campaign_id: int, action: str, *, posts: bool | None = None) 
     refuses. Cancelling turns its planned messages into cancelled (claimed and in-doubt ones stay
     as they are) and cannot be undone. Journalled and in the audit log. Returns (campaign, n
     cancelled). Holds the campaign's lock: a campaign being sent now is ``LockedError``."""
-
     campaign = ledger.get_campaign(store, campaign_id)
     is_post = campaign.channel.startswith("social:")
     if posts is True and not is_post:
