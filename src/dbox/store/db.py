@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from dbox.errors import StoreError
+from dbox.paths import default_data_dir
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -104,8 +105,6 @@ def check_file_modes(path: Path, *, new: bool = False) -> None:
     The folder is tightened when it is dbox's own data folder; a folder the user chose (``--db``)
     may be shared with other files, so dbox only warns about it, once, when it creates the store.
     """
-    from dbox.paths import default_data_dir
-
     folder = path.parent
     if folder.resolve() == default_data_dir().resolve():
         _tighten(folder, 0o700)
