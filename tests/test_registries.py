@@ -25,7 +25,7 @@ class Initial(Node):
 
     letter: str
 
-    def text(self) -> str:
+    def to_text(self) -> str:
         return f"initial:{quote(self.letter)}"
 
 

@@ -32,6 +32,20 @@ class _DboxGroup(TyperGroup):
 
             print_error(exc)
             raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:
+            # SQLite failing at run time (disk full, read-only, locked): the store says what it
+            # means, one line, exit 4. Anything else goes on up (typer's Exit and Abort included).
+            if type(exc).__module__ != "sqlite3":
+                raise
+            from dbox.store.db import fault_of
+
+            error = fault_of(exc)
+            if error is None:
+                raise
+            from dbox.console import print_error
+
+            print_error(error)
+            raise typer.Exit(error.exit_code) from None
 
 
 HELP_OPTIONS = ["-h", "--help"]

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dbox.errors import ConflictError, InputError
+from dbox.errors import ConflictError, DboxError, InputError
 from dbox.filters import FilterSyntaxError, Source, parse, to_text
 from dbox.filters import fields as F
 from dbox.filters.nodes import Compare, InList, Literal, Node, SegmentRef, conjoin, walk
@@ -298,7 +298,7 @@ def list_segments(store: Store, *, with_counts: bool = True) -> list[SegmentInfo
         if with_counts:
             try:
                 info.count = count(store, select(store, segment=row.name))
-            except FilterSyntaxError:
+            except DboxError:   # a stored segment never stops the list (InputError, a store error)
                 info.count = None
         infos.append(info)
     return infos

@@ -117,7 +117,7 @@ def render_html(report: Report) -> str:
 
 
 _LEVEL_HEADINGS = {"departement": "Département", "canton": "Canton", "commune": "Commune",
-                   "circonscription": "Circonscription"}
+                   "circonscription": "Circonscription", "bureau": "Bureau de vote"}
 
 
 def _environment():

@@ -43,6 +43,13 @@ _PHONE_NOISE = re.compile(r"[\s.\-/()\u00a0]")
 # Paris, Lyon and Marseille: the commune and its arrondissements (INSEE code prefixes).
 _PLM = {"75056": "751", "69123": "6938", "13055": "132"}
 _BATCH = 5000
+# A saved segment may use others (in:NAME), which may use others: a definition of a few words can
+# stand for an exponential number of conditions (l10 = in:l9 or in:l9). Past this many conditions
+# once every in: is replaced, the expression is refused (before a segment using it is saved).
+MAX_CONDITIONS = 10_000
+# SQLite parses "a OR b OR c ..." into a tree as deep as the chain is long and refuses past 1000
+# levels ("Expression tree is too large"): long chains are written as nested groups of this many.
+_FLAT_CHAIN = 32
 
 # Columns of contacts and how a kind of field reads them.
 _NAME_COLUMNS = {"first_name": ("c.first_name", "c.first_name_key"),
@@ -140,6 +147,8 @@ class _Compiler:
         self.split_at = split_at
         self.overrides = overrides
         self.stack: list[str] = []   # saved segments being expanded (cycle detection)
+        self.conditions = 0          # conditions in the expansion so far (MAX_CONDITIONS)
+        self.outer_ref: Node | None = None   # the in: of the expression itself being expanded
         self._cantons = None
         self._has_geo = None
 
@@ -162,6 +171,13 @@ class _Compiler:
             return Not(self.expand(node.item), span=node.span, source=node.source)
         if isinstance(node, SegmentRef):
             return self.segment(node)
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
+            where = self.outer_ref or node
+            through = f" (reached through in:{where.name})" if isinstance(where, SegmentRef) else ""
+            raise self.error(f"too many conditions: more than {MAX_CONDITIONS:,} once saved segments are "
+                             f"replaced by their definitions{through}", where,
+                             hint="segments that use another one twice double at each level; simplify them")
         return node
 
     def segment(self, node: SegmentRef) -> Node:
@@ -180,11 +196,16 @@ class _Compiler:
             tree = parse(Source(row.expression, kind="segment", name=row.name))
         if key not in self.segments:
             self.segments.append(key)
+        outermost = self.outer_ref is None and node.source is not None and node.source.kind != "segment"
+        if outermost:
+            self.outer_ref = node
         self.stack.append(key)
         try:
             return self.expand(tree)
         finally:
             self.stack.pop()
+            if outermost:
+                self.outer_ref = None
 
     # -- pass 2: SQL -----------------------------------------------------------------------------
 
@@ -192,8 +213,7 @@ class _Compiler:
         if isinstance(node, And):
             return self.conjunction(node.items, negated)
         if isinstance(node, Or):
-            parts = [self.sql(item, negated) for item in node.items]
-            return "(" + " OR ".join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
+            return _chain("OR", [self.sql(item, negated) for item in node.items])
         if isinstance(node, Not):
             inner, params = self.sql(node.item, not negated)
             return f"({inner} IS NOT 1)", params
@@ -234,7 +254,7 @@ class _Compiler:
                 parts[:0] = [self.member_exists(m) for m in members]
             else:
                 parts.insert(0, self.group_in(members))
-        return "(" + " AND ".join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
+        return _chain("AND", parts)
 
     def group_in(self, members: list[_Member]) -> Fragment:
         """``c.id IN (...)`` over the members joined on contact_id, the first one driving."""
@@ -761,6 +781,16 @@ def _is_strong(node: Node) -> bool:
     if isinstance(node, InList):
         return not node.negated and node.field in _STRONG
     return False
+
+
+def _chain(op: str, parts: list[Fragment]) -> Fragment:
+    """``(a OP b OP ...)``; past _FLAT_CHAIN items, nested groups of _FLAT_CHAIN, so the tree SQLite
+    parses stays shallow (1,000 terms: 3 levels of 32) whatever the chain's length. Same order,
+    same parameters: only parentheses are added, and AND and OR are associative."""
+    sqls = [sql for sql, _ in parts]
+    while len(sqls) > _FLAT_CHAIN:
+        sqls = ["(" + f" {op} ".join(sqls[i:i + _FLAT_CHAIN]) + ")" for i in range(0, len(sqls), _FLAT_CHAIN)]
+    return "(" + f" {op} ".join(sqls) + ")", [x for _, params in parts for x in params]
 
 
 def _json_in(column: str, values: list) -> Fragment:
