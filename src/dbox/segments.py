@@ -32,7 +32,7 @@ from dbox.store.db import Store
 from dbox.files import atomic_private
 from dbox.filters import tree_lines
 from dbox.filters.nodes import And, Not, Or, quote, Tag
-from dbox.output import FORMATS, emit, write_csv, write_json
+from dbox.output import FORMATS, emit, phone_style, with_phone_format, write_csv, write_json
 from dbox.store.contacts import count_contacts, iter_contacts, check_columns
 
 # Shortcut flags and the field each stands for (``--canton X`` is ``canton = X``).
@@ -109,11 +109,12 @@ def rows(store: Store, selection: Selection, columns: list[str], limit: int | No
 
 
 def export(store: Store, selection: Selection, columns: list[str], *, fmt: str = "csv",
-           output=None, excel: bool = False, limit: int | None = None, command: str = "segment export") -> int:
+           output=None, excel: bool = False, limit: int | None = None, command: str = "segment export",
+           phone_format: str | None = None) -> int:
     """Write the selection's contacts (streamed) as CSV or JSON to ``output`` (stdout when None);
     returns the row count. A file is written under a temporary name and renamed when complete, so
-    a failed export leaves no half-written file. CSV cells are made safe for spreadsheets
-    (see dbox.output). The export is recorded in the audit log."""
+    a failed export leaves no half-written file. CSV cells are made safe for spreadsheets and
+    phones written in ``phone_format`` (see dbox.output). The export is recorded in the audit log."""
     from pathlib import Path
 
     check_columns(list(columns))
@@ -123,8 +124,9 @@ def export(store: Store, selection: Selection, columns: list[str], *, fmt: str =
         raise InputError("--excel is for CSV files, not JSON")
     if fmt == "table":
         fmt = "csv"
+    style = phone_style(phone_format, excel)
     if output is None:
-        written = emit(rows(store, selection, columns, limit), columns, fmt=fmt, excel=excel)
+        written = emit(rows(store, selection, columns, limit), columns, fmt=fmt, excel=excel, phone_format=style)
     else:
         output = Path(output)
         if output.is_dir():
@@ -133,7 +135,7 @@ def export(store: Store, selection: Selection, columns: list[str], *, fmt: str =
             raise InputError(f"{output.parent}: no such folder")
 
         with atomic_private(output, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as fh:
-            source = rows(store, selection, columns, limit)
+            source = with_phone_format(rows(store, selection, columns, limit), columns, style)
             written = write_json(source, columns, fh) if fmt == "json" else write_csv(source, columns, fh, excel=excel)
     record_audit(store, command, written, selection, format=fmt + (" excel" if excel else ""),
                  columns=",".join(columns))

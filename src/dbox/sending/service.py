@@ -398,8 +398,6 @@ def control(store, campaign_id: int, action: str, *, posts: bool | None = None) 
     refuses. Cancelling turns its planned messages into cancelled (claimed and in-doubt ones stay
     as they are) and cannot be undone. Journalled and in the audit log. Returns (campaign, n
     cancelled). Holds the campaign's lock: a campaign being sent now is ``LockedError``."""
-    from dbox.sending.engine import _audit
-
     campaign = ledger.get_campaign(store, campaign_id)
     is_post = campaign.channel.startswith("social:")
     if posts is True and not is_post:
@@ -417,7 +415,7 @@ def control(store, campaign_id: int, action: str, *, posts: bool | None = None) 
                                                                        f"dbox send --resume {campaign_id}")
     with campaign_lock(store.path, campaign_id):
         n = ledger.set_control(store, campaign_id, wanted, f"by {_user()}")
-    _audit(store, f"campaigns {action}", n, {"campaign": campaign_id, "channel": campaign.channel})
+    audit(store, f"campaigns {action}", n, {"campaign": campaign_id, "channel": campaign.channel})
     return ledger.get_campaign(store, campaign_id), n
 
 

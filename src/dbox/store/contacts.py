@@ -103,6 +103,12 @@ def find_contact(store: Store, ref: str) -> int:
     return ids[0]
 
 
+def without_internal_keys(details: dict) -> dict:
+    """``contact_details`` without the search keys dbox derives for filters and dedupe
+    (``first_name_key``, ``address_key``, ...): what ``dbox contacts show`` prints unless --all."""
+    return {k: v for k, v in details.items() if not k.endswith("_key")}
+
+
 def contact_details(store: Store, contact_id: int) -> dict:
     """Everything the store holds on one contact, as plain data (used by show and by privacy export)."""
     conn = store.conn
