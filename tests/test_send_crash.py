@@ -117,7 +117,7 @@ def test_a_claim_left_by_a_dead_process_becomes_in_doubt(store, tmp_path, twilio
     assert cli("send", "--sms", "-m", "Info", "--at", at, "--yes").exit_code == 0
     first = store.execute("SELECT id FROM campaign_recipients ORDER BY id LIMIT 1").fetchone()[0]
     assert ledger.claim(store, first, ledger.Reach("sms", "mobile")) is None      # a process claimed it, then died
-    result = cli("send", "--resume", "1", "--yes")
+    result = cli("send", "--resume", "1", "--now", "--yes")   # scheduled: --now sends before its time
     assert result.exit_code == 0, result.output
     assert "2 sent, 0 failed, 0 skipped at send time, 1 in doubt, 0 left (done)" in result.output
     assert "1 message(s) in doubt" in result.output and "dbox campaigns reconcile 1" in result.output
@@ -132,7 +132,7 @@ def test_a_campaign_being_sent_cannot_be_resumed_twice(store, tmp_path, twilio, 
     at = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert cli("send", "--sms", "-m", "Info", "--at", at, "--yes").exit_code == 0
     with campaign_lock(store.path, 1):
-        result = cli("send", "--resume", "1", "--yes")
+        result = cli("send", "--resume", "1", "--now", "--yes")
     assert result.exit_code == 7
     assert "Error: campaign 1 is already running" in result.output
     assert twilio.outbound() == []

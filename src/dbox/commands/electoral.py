@@ -134,6 +134,30 @@ def roll_purge(ctx: typer.Context, commune: Optional[str] = typer.Option(None, "
     _out().print(f"Removed {len(rows)} roll(s).")
 
 
+@addresses_app.command("import")
+def addresses_import(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="INSEE table \"bureaux de vote et adresses de leurs électeurs\" (CSV)."),
+    map_: Optional[List[str]] = MapOption, encoding: Optional[str] = EncodingOption,
+):
+    """Load the INSEE address -> bureau table (whole départements), and place the contacts of its
+    communes in their bureau by street and number; unsure cases are listed, never guessed."""
+    from dbox.electoral.addresses import import_addresses
+    from dbox.privacy.audit import record
+
+    store = store_from(ctx)
+    _purge(store)
+    report = import_addresses(store, file, overrides=map_ or [], encoding=encoding)
+    placed = sum(a.by_address + a.registered for a in report.assignments)
+    record(store, "electoral addresses import", placed, {"file": file.name, "communes": len(report.communes)})
+    _out().print(f"Address table: {_n(report.rows)} addresses, {_n(report.streets)} streets in "
+                 f"{_n(len(report.communes))} communes.")
+    for a in report.assignments:
+        if a.by_address or a.registered or a.unsure:
+            _out().print(f"{a.commune}:")
+            _print_assignment(a)
+
+
 @results_app.command("import")
 def results_import(
     ctx: typer.Context,

@@ -190,10 +190,20 @@ def write_dry_run(store, request: SendRequest, output) -> tuple[Plan, int]:
 
 
 def audit(store, command: str, count: int, detail: dict) -> None:
-    """The privacy area's audit log: who sent (or wrote out) how many messages."""
-    from dbox.sending.engine import _audit
+    """The privacy area's audit log: who sent (or wrote out) how many messages. Sending writes its
+    rows here only: one per run (``run``), one per campaign scheduled for later (``start``)."""
+    from dbox.privacy.audit import record
 
-    _audit(store, command, count, detail)
+    record(store, command, count, detail)
+
+
+def run(store, campaign, channel, settings, composer, window, options: RunOptions, log) -> RunReport:
+    """The engine's run of a campaign, recorded in the audit log with its counts."""
+    report = run_campaign(store, campaign, channel, settings, composer, window, options, log)
+    audit(store, "send", report.accepted + report.failed + report.in_doubt,
+          {"campaign": campaign.id, "channel": campaign.channel, "accepted": report.accepted,
+           "failed": report.failed, "in_doubt": report.in_doubt, "skipped": report.skipped})
+    return report
 
 
 def _schedule(plan: Plan, clock) -> None:
@@ -275,7 +285,7 @@ def start(store, plan: Plan, *, log=_noop_log, clock=utc_now, progress=None,
             return campaign_id, None
         campaign = ledger.get_campaign(store, campaign_id)
         composer = make_composer(store, channel, plan.settings, request.template, campaign.uid)
-        report = run_campaign(store, campaign, channel, plan.settings, composer, plan.window, options, log)
+        report = run(store, campaign, channel, plan.settings, composer, plan.window, options, log)
         return campaign_id, report
     finally:
         if "lock" in holder:
@@ -287,6 +297,16 @@ def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now:
            lock_held: bool = False, sleep=None) -> RunReport:
     """Send what is left of a campaign (its in-doubt messages only with ``retry_in_doubt``)."""
     campaign = ledger.get_campaign(store, campaign_id)
+    if campaign.control == "paused":
+        raise InputError(f"campaign {campaign_id} is paused", hint=f"first: dbox campaigns resume {campaign_id}")
+    if campaign.control == "cancelled":
+        raise InputError(f"campaign {campaign_id} was cancelled; nothing is sent")
+    if (not now and campaign.status in ("scheduled", "waiting") and campaign.due_at
+            and campaign.due_at > iso(clock())):     # --resume waits for its time; --now does not
+        from dbox.sending.window import from_iso
+
+        return RunReport(campaign_id, status="scheduled", due_at=from_iso(campaign.due_at),
+                         left=ledger.count_state(store, campaign_id, "planned"))
     channel = get_channel(campaign.channel)
     settings = channel.settings()
     channel.check(settings)
@@ -303,7 +323,7 @@ def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now:
             campaign.ignore_window = True
         composer = make_composer(store, channel, settings, Template.from_dict(campaign.template), campaign.uid)
         options = run_options(channel, settings, rate, workers, limit, campaign.settings, clock, progress, sleep)
-        return run_campaign(store, campaign, channel, settings, composer, channel_window(channel, settings),
+        return run(store, campaign, channel, settings, composer, channel_window(channel, settings),
                             options, log)
     finally:
         if lock is not None:
@@ -367,6 +387,36 @@ def run_due_failure(results) -> DboxError | None:
         return ProviderError(f"campaign(s) {', '.join(map(str, stopped))} stopped on provider errors",
                              hint="see: dbox campaigns show ID")
     return None
+
+
+CONTROLS = {"pause": "paused", "resume": None, "cancel": "cancelled"}
+
+
+def control(store, campaign_id: int, action: str, *, posts: bool | None = None) -> tuple[Any, int]:
+    """``pause``, ``resume`` or ``cancel`` a campaign (``posts``: True for a post only, False for
+    a message campaign only). Pausing leaves it to no one: run-due skips it, ``send --resume``
+    refuses. Cancelling turns its planned messages into cancelled (claimed and in-doubt ones stay
+    as they are) and cannot be undone. Journalled and in the audit log. Returns (campaign, n
+    cancelled). Holds the campaign's lock: a campaign being sent now is ``LockedError``."""
+    campaign = ledger.get_campaign(store, campaign_id)
+    is_post = campaign.channel.startswith("social:")
+    if posts is True and not is_post:
+        raise InputError(f"campaign {campaign_id} is not a post ({campaign.channel})",
+                         hint=f"use: dbox campaigns {action} {campaign_id}")
+    if posts is False and is_post:
+        raise InputError(f"campaign {campaign_id} is a post", hint=f"use: dbox posts {action} {campaign_id}")
+    if campaign.control == "cancelled":
+        raise InputError(f"campaign {campaign_id} was cancelled; nothing to {action}")
+    if campaign.status == "done" and action != "resume":
+        raise InputError(f"campaign {campaign_id} is done; nothing to {action}")
+    wanted = CONTROLS[action]
+    if action == "resume" and campaign.control is None:
+        raise InputError(f"campaign {campaign_id} is not paused", hint="to send what is left now: "
+                                                                       f"dbox send --resume {campaign_id}")
+    with campaign_lock(store.path, campaign_id):
+        n = ledger.set_control(store, campaign_id, wanted, f"by {_user()}")
+    audit(store, f"campaigns {action}", n, {"campaign": campaign_id, "channel": campaign.channel})
+    return ledger.get_campaign(store, campaign_id), n
 
 
 def reconcile(store, campaign_id: int, *, log=_noop_log, lock_held: bool = False) -> dict[str, int]:
@@ -497,9 +547,7 @@ def sync_optouts(store, channel_id: str = "sms", *, log=_noop_log) -> dict[str, 
                 detail=f"reply {keyword.upper()} received {reply.received_at or ''}".strip(), reason="stop-reply")
             log(None, "opt-out", f"channel={channel_id} from={mask(number)} keyword={keyword}")
     ledger.set_meta(store, key, started)
-    from dbox.sending.engine import _audit
-
-    _audit(store, "optouts sync", result["contacts"], {"channel": channel_id, "replies": result["replies"],
+    audit(store, "optouts sync", result["contacts"], {"channel": channel_id, "replies": result["replies"],
                                                        "optouts": result["optouts"]})
     return result
 

@@ -364,24 +364,35 @@ def share_sql(election: str, nuance: str, op: str, percent: float) -> tuple[str,
 
 # -- coverage ------------------------------------------------------------------------------------------------
 
-def coverage(store: Store, where: str, params: list, election: str | None) -> list[tuple]:
-    """Per bureau: (bureau, label, contacts, reachable sms, reachable email, registered contacts, inscrits,
-    turnout %) for the contacts selected by ``where`` (over ``contacts c``)."""
-    reach = ("EXISTS (SELECT 1 FROM consents k WHERE k.contact_id = c.id AND k.channel = '{ch}' AND k.status = "
-             "'granted') AND {col} IS NOT NULL AND EXISTS (SELECT 1 FROM contact_points p WHERE p.contact_id = c.id "
-             "AND p.kind = '{kind}' AND p.value = {col} AND p.status = 'valid' AND NOT EXISTS (SELECT 1 FROM "
-             "suppressions s WHERE s.value_hash = p.value_hash AND (s.channel IS NULL OR s.channel = '{ch}')))")
-    sms = reach.format(ch="sms", col="c.mobile", kind="mobile")
-    email = reach.format(ch="email", col="c.email", kind="email")
+def coverage(store: Store, where: str, params: list, reach, election: str | None) -> list[tuple]:
+    """Per bureau: (bureau, label, commune, contacts, reachable by SMS, reachable by e-mail, registered,
+    inscrits, turnout %) for the contacts selected by ``where`` (over ``contacts c``). ``reach`` holds
+    the filter language's reachable:sms / reachable:email tests (dbox.store.insights.Reach); inscrits
+    and turnout come from ``election``'s results, else inscrits are the voters of the roll."""
     inscrits = ("(SELECT r.inscrits FROM election_results r WHERE r.bureau = cb.bureau AND r.election = ?)"
                 if election else "(SELECT count(*) FROM voters v WHERE v.bureau = cb.bureau)")
     turnout = ("(SELECT round(100.0 * r.votants / r.inscrits, 1) FROM election_results r WHERE r.bureau = cb.bureau "
                "AND r.election = ? AND r.inscrits > 0)" if election else "NULL")
     extra = [election, election] if election else []
     return store.execute(
-        f"SELECT cb.bureau, b.label, count(*), sum({sms}), sum({email}), sum(cb.registered), {inscrits}, {turnout} "
+        f"SELECT cb.bureau, b.label, b.commune_insee, count(*), sum(CASE WHEN {reach.sms} THEN 1 ELSE 0 END), "
+        f"sum(CASE WHEN {reach.email} THEN 1 ELSE 0 END), sum(cb.registered), {inscrits}, {turnout} "
         f"FROM contacts c JOIN contact_bureaux cb ON cb.contact_id = c.id LEFT JOIN bureaux b ON b.code = cb.bureau "
-        f"WHERE {where} GROUP BY cb.bureau ORDER BY cb.bureau", [*extra, *params]).fetchall()
+        f"WHERE {where} GROUP BY cb.bureau ORDER BY cb.bureau",
+        [*reach.sms_params, *reach.email_params, *extra, *params]).fetchall()
+
+
+def latest_results(store: Store) -> str | None:
+    """The most recent election with results loaded (by the year in its name, then its round)."""
+    import re
+
+    names = [n for (n,) in store.execute("SELECT DISTINCT election FROM election_results")]
+
+    def key(name: str):
+        years = re.findall(r"(?:19|20)\d\d", name)
+        return (int(years[-1]) if years else 0, name)
+
+    return max(names, key=key) if names else None
 
 
 def without_bureau(store: Store, where: str, params: list) -> int:
