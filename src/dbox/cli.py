@@ -116,6 +116,12 @@ class AppState:
         if self._store is None:
             from dbox.store.db import open_store
 
+            if self.db_option is None:
+                # Neither --db nor DBOX_DB: say which file, or a fresh default store answering
+                # "0 contacts" looks like lost data.
+                import sys
+
+                print(f"Store: {self.store_path} (the default; choose another with --db or DBOX_DB)", file=sys.stderr)
             self._store = open_store(self.store_path)
         return self._store
 
