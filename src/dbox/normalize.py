@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from dbox.text import fold
 
 # Overseas départements: postal prefix -> phonenumbers region.
 OVERSEAS_REGIONS = {"971": "GP", "972": "MQ", "973": "GF", "974": "RE", "976": "YT"}
@@ -209,8 +210,6 @@ _NO = {"non", "n", "no", "0", "false", "faux", ""}
 
 
 def parse_yes_no(raw: str) -> bool:
-    from dbox.text import fold
-
     key = fold(raw)
     if key in _YES:
         return True

@@ -18,6 +18,9 @@ from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+from dbox.console import out
+from dbox.errors import InputError
+from dbox.files import open_private
 
 FORMATS = ("table", "csv", "json")
 _FORMULA_START = ("=", "@", "\t", "\r")
@@ -76,7 +79,6 @@ def _open_output(output: Path | None, *, bom: bool = False):
     if output is None:
         yield sys.stdout
         return
-    from dbox.files import open_private
 
     encoding = "utf-8-sig" if bom else "utf-8"
     with open_private(output, "w", encoding=encoding, newline="") as fh:   # rows about people: 0600
@@ -110,8 +112,6 @@ def write_json(rows: Iterable[Sequence], columns: Sequence[str], fh: IO[str]) ->
 def render_table(rows: Iterable[Sequence], columns: Sequence[str], *, title: str | None = None) -> int:
     from rich.table import Table
 
-    from dbox.console import out
-
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
@@ -130,8 +130,6 @@ def emit(rows: Iterable[Sequence], columns: Sequence[str], *, fmt: str = "table"
     columns follow ``phone_format`` (default: national with ``excel``, else E.164)."""
     rows = with_phone_format(rows, columns, phone_style(phone_format, excel))
     if fmt not in FORMATS:
-        from dbox.errors import InputError
-
         raise InputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if fmt == "table" and output is None:
         return render_table(rows, columns, title=title)

@@ -39,6 +39,7 @@ class Place:
     key: str
 
 
+@lru_cache(maxsize=1 << 16)   # a roll repeats its addresses: one parse per distinct address
 def split_address(address: str | None) -> Place:
     """``12 bis av. de la République`` -> (12, 'bis', 'avenue republique')."""
     parsed = parse_address(address)

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dbox.plugins import hook
+
 if TYPE_CHECKING:
     from dbox.filters.fields import Field
     from dbox.filters.nodes import Node
@@ -76,8 +78,6 @@ def reload() -> None:
 
 
 def _collect() -> Registry:
-    from dbox.plugins import hook
-
     reg = Registry([], {}, {}, {}, {}, {}, {})
 
     def register(term: FilterTerm) -> None:

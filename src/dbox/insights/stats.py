@@ -21,6 +21,8 @@ from dbox.errors import InputError
 from dbox.insights import departements
 from dbox.store import insights as sql
 from dbox.store.db import Store
+from dbox.config import section
+from dbox.segments import select
 
 SECTIONS = ("summary", "areas", "growth", "followers", "campaigns", "actions")
 LEVELS = {"departement": "departement", "dep": "departement", "canton": "canton", "commune": "commune",
@@ -121,8 +123,6 @@ def per_1000(contacts: int, population: int | None) -> float | None:
 def reach_of(store: Store, selection=None) -> sql.Reach:
     """The filter language's ``reachable:sms`` and ``reachable:email``, as SQL over ``c``; with a
     selection, evaluated once for its contacts (see ``dbox.store.insights.materialize_reach``)."""
-    from dbox.segments import select
-
     sms = select(store, "reachable:sms")
     email = select(store, "reachable:email")
     reach = sql.Reach(sms.where, list(sms.params), email.where, list(email.params))
@@ -319,8 +319,6 @@ def _channel_info(channel_id: str) -> tuple[str, float | None, str]:
     for f in channel.fields:
         if f.name == "price_per_segment" and not f.secret:
             import os
-
-            from dbox.config import section
 
             raw = os.environ.get(f.env) if f.env else None
             value = raw if raw else section(f"channels.{channel.id}").get(f.name, f.default)

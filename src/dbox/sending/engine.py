@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import queue
 import random
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from dbox.sending.rate import TokenBucket
 from dbox.sending.window import from_iso, iso
 from dbox.store import ledger
 from dbox.store.db import fault_text as _fault_text
-from dbox.store.db import store_fault
+from dbox.store.db import STORE_FAULTS, store_fault
 
 PAGE = 500
 BACKOFF_BASE = 1.0     # seconds before the first retry; doubles each time
@@ -149,7 +148,7 @@ class _Run:
                     if sender is None:
                         sender = self.channel.connect(self.settings)
                     self.process(sender, item)
-                except sqlite3.OperationalError as exc:    # the store failed: stop before the next claim
+                except STORE_FAULTS as exc:    # the store failed: stop before the next claim
                     self.halt("store", str(exc))
                 except DboxErrorTypes as exc:   # e.g. settings missing at connect: every message would fail
                     self.halt("fatal", str(exc))
@@ -319,7 +318,7 @@ class _Run:
                         break
         except KeyboardInterrupt:
             self.halt("interrupted", "interrupted by the user")
-        except sqlite3.OperationalError as exc:
+        except STORE_FAULTS as exc:
             self.halt("store", str(exc))
         finally:
             for _ in threads:
@@ -354,7 +353,7 @@ def run_campaign(store, campaign, channel, settings, composer, window, options: 
     raises ``StoreError`` (exit 4): the ledger is left as it was at the last committed step."""
     try:
         return _run_campaign(store, campaign, channel, settings, composer, window, options, log)
-    except sqlite3.OperationalError as exc:
+    except STORE_FAULTS as exc:
         raise store_fault(exc, store.path) from None
 
 

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from dbox.errors import StoreError
+from dbox.paths import default_data_dir
 
 BUSY_TIMEOUT_MS = int(os.environ.get("DBOX_BUSY_TIMEOUT_MS") or 30_000)
 
@@ -105,6 +106,12 @@ def fault_text(error: str, path: Path | str | None = None) -> tuple[str, str]:
     return f"{where}{error}", "run the same command again; if it persists, restore the store from a backup (dbox backup)"
 
 
+# The engine's exceptions for a failure of the machine under the store (disk full, read-only,
+# locked past the busy timeout): code that must stop cleanly on one catches this tuple, so that only
+# the store names the engine (tests/test_architecture.py).
+STORE_FAULTS: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
+
+
 def store_fault(exc: Exception, path: Path | str | None = None) -> StoreError:
     """The one error (exit 4, no traceback) for any SQLite failure at run time."""
     message, hint = fault_text(str(exc), path)
@@ -114,7 +121,7 @@ def store_fault(exc: Exception, path: Path | str | None = None) -> StoreError:
 def fault_of(exc: BaseException) -> StoreError | None:
     """The StoreError for an SQLite failure that reached the command line (disk full, read-only,
     locked), or None when ``exc`` is not one: the CLI's last resort, so the rule stays here."""
-    return store_fault(exc) if isinstance(exc, sqlite3.OperationalError) else None
+    return store_fault(exc) if isinstance(exc, STORE_FAULTS) else None
 
 
 class StoreModeWarning(UserWarning):
@@ -136,8 +143,6 @@ def check_file_modes(path: Path, *, new: bool = False) -> None:
     The folder is tightened when it is dbox's own data folder; a folder the user chose (``--db``)
     may be shared with other files, so dbox only warns about it, once, when it creates the store.
     """
-    from dbox.paths import default_data_dir
-
     folder = path.parent
     if folder.resolve() == default_data_dir().resolve():
         _tighten(folder, 0o700)

@@ -32,6 +32,10 @@ from dbox.filters.nodes import (
 from dbox.filters.parser import parse, suggest
 from dbox.store.db import Store
 from dbox.text import fold
+from dbox.geo import _ARRONDISSEMENT, commune_key as commune_words
+from dbox.normalize import ValueRejected, normalize_phone, normalize_civility
+from dbox.store import segments as saved
+from dbox.store.suppressions import Hasher
 
 _PREFIX_END = "\U0010ffff"       # every string that starts with p sorts before p + this
 _INSEE = re.compile(r"\d[\dAB]\d{3}")
@@ -177,8 +181,6 @@ class _Compiler:
         return node
 
     def segment(self, node: SegmentRef) -> Node:
-        from dbox.store import segments as saved
-
         key = saved.segment_key(node.name)
         if key in self.stack:
             chain = " -> ".join(f"in:{name}" for name in [*self.stack[self.stack.index(key):], key])
@@ -430,8 +432,6 @@ class _Compiler:
         if spec.kind == "phone":
             return self.phone(name, value)
         if spec.kind == "civility":
-            from dbox.normalize import normalize_civility
-
             return normalize_civility(text) or text.strip()
         if spec.kind == "departement":
             if self.has_geo() and self.store.execute(
@@ -463,8 +463,6 @@ class _Compiler:
         return text
 
     def phone(self, name: str, value: Value) -> str:
-        from dbox.normalize import ValueRejected, normalize_phone
-
         try:
             phone = normalize_phone(value.text)
         except ValueRejected:
@@ -601,7 +599,6 @@ class _Compiler:
                                       (code,)).fetchone() is None:
                     raise self.error(f'unknown commune code "{text}"', value)
             return self.with_arrondissements([code]), []
-        from dbox.geo import _ARRONDISSEMENT, commune_key as commune_words
 
         words = commune_words(text)
         key = words.replace(" ", "")
@@ -725,8 +722,6 @@ def refresh_keys(store: Store, progress: Callable[[int], None] | None = None) ->
 
 def refresh_hashes(store: Store, progress: Callable[[int], None] | None = None) -> int:
     """Compute the missing suppression hashes of contact points; returns how many rows."""
-    from dbox.store.suppressions import Hasher
-
     def work() -> int:
         hasher = Hasher(store)
         done = 0
