@@ -72,10 +72,12 @@ def detect_encoding(sample: bytes, path: Path) -> str:
 
 
 def _rows_widths(text_sample: str, delimiter: str, truncated: bool) -> list[int]:
+    rows = []
+    reader = csv.reader(io.StringIO(text_sample), delimiter=delimiter)
     try:
-        rows = list(islice(csv.reader(io.StringIO(text_sample), delimiter=delimiter), 21))
-    except csv.Error:
-        return []
+        rows.extend(islice(reader, 21))
+    except csv.Error:        # a field over the limit: judge on the rows before it
+        truncated = False
     if truncated and len(rows) > 1:
         rows = rows[:-1]   # the sample may end inside a row
     return [len(r) for r in rows[:20] if any(c.strip() for c in r)]
