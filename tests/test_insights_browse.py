@@ -18,7 +18,8 @@ import pytest
 from dbox import segments
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # loopback only, never a proxy
+# loopback only, never a proxy; the cookie jar keeps the token cookie as a web browser does
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor())
 
 
 def _get(url: str, *, raw: bool = False):
@@ -50,6 +51,12 @@ class Browse:
             if " at http://" in line:
                 self.url = line.split(" at ", 1)[1].split()[0]
         assert self.url and self.url.startswith("http://127.0.0.1:"), self.url
+        # issue 12 item 8: the printed URL carries a token; opening it once sets the cookie that
+        # the other requests carry (as a web browser does), and self.url is the page without it
+        self.printed_url = self.url
+        self.url, _, token = self.url.partition("?token=")
+        self.token = token
+        assert token and _get(self.printed_url, raw=True)[0] == 200
 
     def stop(self) -> int:
         if self.proc.poll() is None:

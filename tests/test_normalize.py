@@ -4,7 +4,7 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dbox.importing.normalize import (
+from dbox.normalize import (
     ValueRejected, normalize_civility, normalize_email, normalize_name, normalize_phone,
     normalize_postal_code, parse_yes_no, phone_region_for_postal_code, split_tags,
 )

@@ -7,7 +7,7 @@ from test_organizing_support import (  # noqa: F401  (fixtures)
 
 from dbox.errors import InputError
 from dbox.organizing import actions, results, sheets
-from dbox.organizing.streets import parse_address, street_key, walking_order
+from dbox.streets import parse_address, street_key, walking_order
 
 
 def make_action(store, title="Porte-à-porte Mistral", type_="porte-a-porte", days=1, **kw):

@@ -290,7 +290,7 @@ class Oracle:
             if raw is None:
                 return False
             if op == "=":
-                from dbox.importing.normalize import normalize_phone
+                from dbox.normalize import normalize_phone
 
                 return raw == normalize_phone(text).e164
             digits = re.sub(r"[\s.\-/()\u00a0]", "", text)
@@ -303,7 +303,7 @@ class Oracle:
             wanted = text.upper() if name in ("commune_insee", "phone_region") else text
             return raw is not None and _text_op(raw, op, wanted)
         if name == "civility":
-            from dbox.importing.normalize import normalize_civility
+            from dbox.normalize import normalize_civility
 
             return raw is not None and raw == (normalize_civility(text) or text.strip())
         if name == "circonscription":

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -18,9 +17,14 @@ from dbox.errors import DboxError
 
 
 class _DboxGroup(TyperGroup):
-    """Turns every ``DboxError`` raised below into one ``Error: ...`` line and its exit code."""
+    """Turns every ``DboxError`` raised below into one ``Error: ...`` line and its exit code, and
+    gives every command's help the same shape (``tidy_help``)."""
 
-    def invoke(self, ctx: click.Context):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        tidy_help(self)
+
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
         except DboxError as exc:
@@ -30,11 +34,52 @@ class _DboxGroup(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
 
 
+HELP_OPTIONS = ["-h", "--help"]
+
+
+def reflow(text: Optional[str]) -> Optional[str]:
+    """Join the lines of each paragraph, so the terminal wraps help text at its own width instead
+    of at the source's line breaks. A paragraph starting with ``\\b`` (click's marker) or holding
+    indented or bulleted lines is kept as written."""
+    if not text:
+        return text
+    import inspect
+
+    paragraphs = []
+    for paragraph in inspect.cleandoc(text).split("\n\n"):
+        lines = paragraph.splitlines()
+        if paragraph.startswith("\b") or any(line.startswith((" ", "- ", "* ")) for line in lines):
+            paragraphs.append(paragraph)
+        else:
+            paragraphs.append(" ".join(line.strip() for line in lines))
+    return "\n\n".join(paragraphs)
+
+
+def tidy_help(command) -> None:
+    """One rule for every command's help, applied once to the whole tree: paragraphs reflowed
+    (``reflow``), and no value placeholder after a flag (typer >= 0.2x shows ``--dry-run <bool>``,
+    and users then type ``--dry-run true``, which reads ``true`` as the filter expression)."""
+    command.help = reflow(command.help)
+    command.short_help = reflow(command.short_help)
+    params = list(command.params)
+    if getattr(command, "_help_option", False) is None:   # typer's click caches its --help option: tidy it too
+        params.append(command.get_help_option(typer.Context(command, help_option_names=HELP_OPTIONS)))
+    for param in params:
+        if param is None:
+            continue
+        if getattr(param, "help", None):
+            param.help = reflow(param.help)
+        if getattr(param, "is_flag", False) and not getattr(param, "count", False):
+            param.metavar = ""
+    for sub in (getattr(command, "commands", None) or {}).values():
+        tidy_help(sub)
+
+
 app = typer.Typer(
     cls=_DboxGroup,
     no_args_is_help=True,
     help="dbox: contacts, segments, SMS, e-mail and social posts for campaign teams.",
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": HELP_OPTIONS},
     pretty_exceptions_enable=False,
     add_completion=False,
 )
@@ -77,12 +122,17 @@ def root(
     """dbox: contacts, segments, SMS, e-mail and social posts for campaign teams."""
     import warnings
 
-    from dbox.console import print_warning
-
-    warnings.showwarning = lambda message, *args, **kwargs: print_warning(str(message))
+    warnings.showwarning = _show_warning
     state = AppState(db)
     ctx.obj = state
     ctx.call_on_close(state.close)
+
+
+def _show_warning(message, *args, **kwargs) -> None:
+    """Python warnings print as dbox's own ``Warning: ...`` lines (rich loads only if one comes)."""
+    from dbox.console import print_warning
+
+    print_warning(str(message))
 
 
 def _mount() -> None:
@@ -103,7 +153,7 @@ def _mount() -> None:
 
 
 # Command areas that live in their own modules; each module exposes ``register(app)``.
-_OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights")
+_OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral")
 
 _mount()
 

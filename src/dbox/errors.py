@@ -29,6 +29,10 @@ class StoreError(DboxError):
     exit_code = 4
 
 
+class ConflictError(StoreError):
+    """A row that must be unique is there already (often written by another process meanwhile)."""
+
+
 class NotConfiguredError(DboxError):
     """A channel or network lacks its settings or secrets."""
 

@@ -1,6 +1,6 @@
 """Resolving a contact's commune, canton and circonscription from its postal code and town name.
 
-Pure logic over :class:`dbox.store.geo.GeoIndex` (which the store loads): no SQL, no network.
+Pure logic over :class:`GeoIndex` (which ``dbox.store.geo.load_index`` fills from the store): no SQL, no network.
 A commune split over several cantons (or circonscriptions) keeps them all as candidates; the
 contact's canton then stays empty and the import report says so, rather than guessing.
 """
@@ -11,13 +11,32 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from dbox.store.geo import GeoIndex
 from dbox.text import fold
 
 _ABBREVIATIONS = [(re.compile(r"^st "), "saint "), (re.compile(r"^ste "), "sainte "),
                   (re.compile(r" st "), " saint "), (re.compile(r" ste "), " sainte "),
                   (re.compile(r" cedex( \d+)?$"), "")]
 _ARRONDISSEMENT = re.compile(r"^(paris|lyon|marseille) (\d{1,2})( ?(e|er|eme|ieme))?( arrondissement)?$")
+
+
+@dataclass
+class Commune:
+    insee: str
+    name: str
+    departement: str
+    population: int | None
+    cantons: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
+    circonscriptions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GeoIndex:
+    """The whole reference in memory (35k communes: a few MB), for resolving rows at import speed."""
+
+    communes: dict[str, Commune]
+    by_postal_code: dict[str, list[str]]
+    by_name: dict[str, list[str]]
+    cache: dict = field(default_factory=dict)   # resolve() results, see resolve() below
 
 
 @lru_cache(maxsize=1 << 16)

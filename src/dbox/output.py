@@ -34,8 +34,10 @@ def _open_output(output: Path | None, *, bom: bool = False):
     if output is None:
         yield sys.stdout
         return
+    from dbox.files import open_private
+
     encoding = "utf-8-sig" if bom else "utf-8"
-    with open(output, "w", encoding=encoding, newline="") as fh:
+    with open_private(output, "w", encoding=encoding, newline="") as fh:   # rows about people: 0600
         yield fh
 
 

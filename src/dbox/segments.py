@@ -18,11 +18,10 @@ The language is documented in docs/filters.md.
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dbox.errors import InputError
+from dbox.errors import ConflictError, InputError
 from dbox.filters import FilterSyntaxError, Source, parse, to_text
 from dbox.filters import fields as F
 from dbox.filters.nodes import Compare, InList, Literal, Node, SegmentRef, conjoin, walk
@@ -114,8 +113,6 @@ def export(store: Store, selection: Selection, columns: list[str], *, fmt: str =
     returns the row count. A file is written under a temporary name and renamed when complete, so
     a failed export leaves no half-written file. CSV cells are made safe for spreadsheets
     (see dbox.output). The export is recorded in the audit log."""
-    import os
-    import tempfile
     from pathlib import Path
 
     from dbox.output import FORMATS, emit
@@ -136,15 +133,12 @@ def export(store: Store, selection: Selection, columns: list[str], *, fmt: str =
             raise InputError(f"{output} is a folder: give a file name")
         if not output.parent.exists():
             raise InputError(f"{output.parent}: no such folder")
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent)
-        os.close(fd)
-        try:
-            written = emit(rows(store, selection, columns, limit), columns, fmt=fmt, output=Path(tmp), excel=excel)
-            os.chmod(tmp, 0o600)   # personal data: readable by its owner only
-            os.replace(tmp, output)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        from dbox.files import atomic_private
+        from dbox.output import write_csv, write_json
+
+        with atomic_private(output, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as fh:
+            source = rows(store, selection, columns, limit)
+            written = write_json(source, columns, fh) if fmt == "json" else write_csv(source, columns, fh, excel=excel)
     record_audit(store, command, written, selection, format=fmt + (" excel" if excel else ""),
                  columns=",".join(columns))
     return written
@@ -292,7 +286,7 @@ def save_segment(store: Store, name: str, expression: str | None = None, *, segm
                 store_segments.insert(store, name, text, description)
             else:
                 store_segments.update(store, existing.id, name=name, expression=text, description=description)
-    except sqlite3.IntegrityError:   # saved by another process meanwhile
+    except ConflictError:   # saved by another process meanwhile
         raise InputError(f'segment "{name}" already exists', hint="add --replace to change it") from None
     return segment_info(store, name, with_count=True)
 
@@ -367,7 +361,7 @@ def rename_segment(store: Store, old: str, new: str) -> list[str]:
             store_segments.update(store, row.id, name=new)
             for saved, text in rewrites:
                 store_segments.update(store, saved.id, expression=text)
-    except sqlite3.IntegrityError:   # taken by another process meanwhile
+    except ConflictError:   # taken by another process meanwhile
         raise InputError(f'segment "{new}" already exists', hint="choose another name") from None
     return [saved.name for saved, _ in rewrites]
 

@@ -5,6 +5,7 @@ import unicodedata
 from functools import lru_cache
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_CUSTOM_NAME = re.compile(r"[^a-z0-9]+")
 
 
 def strip_accents(text: str) -> str:
@@ -24,3 +25,11 @@ def fold(text: str | None) -> str:
 def fold_key(text: str | None) -> str:
     """Like :func:`fold` with no spaces at all: 'Porte-à-porte' -> 'porteaporte'."""
     return fold(text).replace(" ", "")
+
+
+def custom_field_name(header: str) -> str:
+    """The name under which an unknown column is stored: 'Profession (déclarée)' -> 'profession_declaree'.
+
+    Import (column headers) and the filter language (``field:Profession``) both name custom fields
+    through it, so a filter finds what an import stored."""
+    return _CUSTOM_NAME.sub("_", fold(header)).strip("_") or "column"

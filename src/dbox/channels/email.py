@@ -16,7 +16,7 @@ from typing import Any
 from dbox.channels.base import Channel, ComposeRules, OutgoingMessage, Sender, SendResult, SettingField
 from dbox.channels.hookspecs import hookimpl
 from dbox.errors import InputError, NotConfiguredError
-from dbox.sending.masking import scrub
+from dbox.masking import scrub
 
 SECURITY = ("starttls", "ssl", "none")
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -40,7 +40,7 @@ def _security(value: str) -> str:
 
 
 def _address(value: str) -> str:
-    from dbox.importing.normalize import ValueRejected, normalize_email
+    from dbox.normalize import ValueRejected, normalize_email
 
     try:
         return normalize_email(str(value))

@@ -7,20 +7,16 @@ third-party package must not stop a campaign team from using the others.
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import pluggy
 
 from dbox.channels import hookspecs
 from dbox.errors import InputError
+from dbox.plugins import PluginLoadWarning, load_entry_points
 
 GROUP = "dbox"
 _pm: pluggy.PluginManager | None = None
-
-
-class PluginLoadWarning(UserWarning):
-    """A plugin's module could not be imported or registered."""
 
 
 def plugin_manager() -> pluggy.PluginManager:
@@ -34,20 +30,7 @@ def plugin_manager() -> pluggy.PluginManager:
 
 
 def _load_entry_points(pm: pluggy.PluginManager) -> None:
-    from importlib.metadata import entry_points
-
-    wanted = os.environ.get("DBOX_PLUGINS")
-    allowed = None if wanted is None else {n.strip() for n in wanted.split(",") if n.strip()}
-    for ep in entry_points(group=GROUP):
-        if allowed is not None and ep.name not in allowed:
-            continue
-        if pm.has_plugin(ep.name):
-            continue
-        try:
-            pm.register(ep.load(), name=ep.name)
-        except Exception as exc:  # a broken plugin warns, it does not crash dbox
-            warnings.warn(f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}",
-                          PluginLoadWarning, stacklevel=2)
+    load_entry_points(pm, GROUP)
 
 
 def channels() -> dict:

@@ -19,7 +19,7 @@ from dbox.channels.base import Channel, ComposeRules, Delivery, InboundMessage, 
     SendResult, SettingField
 from dbox.channels.hookspecs import hookimpl
 from dbox.errors import InputError, NotConfiguredError, ProviderError
-from dbox.sending.masking import scrub
+from dbox.masking import scrub
 
 _SID = re.compile(r"^(AC|MG)[0-9a-fA-F]{32}$")
 _ALPHA_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")

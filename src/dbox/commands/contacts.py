@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from dbox.commands.common import ColumnsOption, ExcelOption, FormatOption, OutputOption, parse_columns, store_from
+from dbox.commands.common import (ColumnsOption, ExcelOption, FormatOption, OutputOption, TextFormatOption,
+                                 parse_columns, store_from)
 
 app = typer.Typer(no_args_is_help=True, help="List, show and count contacts.")
 
@@ -45,7 +46,7 @@ def list_(
 def show(
     ctx: typer.Context,
     contact: str = typer.Argument(..., help="Contact id, e-mail or phone."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    fmt: str = TextFormatOption,
 ):
     """Everything held on one contact: fields, addresses, tags, consents, where it came from."""
     from dbox.console import out

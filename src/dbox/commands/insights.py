@@ -69,10 +69,8 @@ def stats(
     from dbox.errors import InputError
     from dbox.insights import stats as lib
     from dbox.insights.tables import section_tables
-    from dbox.output import FORMATS, emit
+    from dbox.output import emit
 
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if excel and fmt != "csv":
         raise InputError("--excel is for CSV (--format csv)")
     if top is not None and top < 0:
@@ -108,7 +106,7 @@ def _print_tables(result: dict, sections, limit: int, output: Optional[Path]) ->
     from rich.table import Table as RichTable
 
     from dbox.console import out
-    from dbox.insights.report import format_number, format_percent
+    from dbox.numbers import format_number, format_percent
     from dbox.insights.tables import terminal_tables
 
     console = out if output is None else Console(file=open(output, "w", encoding="utf-8"), width=160)
@@ -141,7 +139,8 @@ def _print_tables(result: dict, sections, limit: int, output: Optional[Path]) ->
 def report(
     ctx: typer.Context,
     selection: SelectionArgs,
-    out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="The HTML page to write (self-contained)."),
+    out_file: Optional[Path] = typer.Option(None, "--output", "-o", "--out",
+                                                  help="The HTML page to write (self-contained)."),
     pdf: Optional[Path] = typer.Option(None, "--pdf", help="Also (or only) a PDF for print."),
     png: Optional[Path] = typer.Option(None, "--png", help="Also (or only) each chart as a PNG in this folder."),
     by: str = typer.Option("commune", "--by", "-b", help="Areas of the table: departement, canton, commune or circo."),

@@ -9,7 +9,9 @@ from typing import Optional
 
 import typer
 
-from dbox.commands.common import ExcelOption, FormatOption, OutputOption, confirm_or_abort, store_from
+from dbox.commands.common import (ExcelOption, FormatOption, OutputOption, SelectionArgs, TextFormatOption, YesOption,
+                                 confirm_or_abort, selection_options, store_from)
+from dbox.commands.messages import MessageArgs, deliver, message_options, n
 
 action_app = typer.Typer(no_args_is_help=True, help="Actions: door-to-door, leafleting, phone banks, meetings, events.")
 interaction_app = typer.Typer(no_args_is_help=True, help="Interactions with contacts: calls, doors, meetings, notes.")
@@ -30,8 +32,7 @@ SheetOption = typer.Option(None, "--sheet", help="What `dbox action sheet` print
 TimezoneOption = typer.Option(None, "--timezone", help="Time zone of --date (default Europe/Paris).")
 
 
-def _n(value: int) -> str:
-    return f"{value:,}".replace(",", "\u202f")
+_n = n
 
 
 def _out():
@@ -129,7 +130,7 @@ def _local(starts_at: str, tz: str = "Europe/Paris") -> str:
 
 @action_app.command("show")
 def show(ctx: typer.Context, action: str = ActionArg,
-         fmt: str = typer.Option("text", "--format", "-f", help="text or json.")):
+         fmt: str = TextFormatOption):
     """Everything about one action: details, answers, attendance, volunteers, invitations."""
     from dataclasses import asdict
 
@@ -229,7 +230,7 @@ def so_invited(store, action_id: int) -> int:
 @action_app.command("cancel")
 def cancel(ctx: typer.Context, action: str = ActionArg,
            reason: Optional[str] = typer.Option(None, "--reason", help="Why (kept with the action)."),
-           yes: bool = typer.Option(False, "--yes", "-y", help="Confirm without asking.")):
+           yes: bool = YesOption):
     """Cancel an action (kept, with its answers; nothing more is recorded for it)."""
     from dbox.organizing import actions
     from dbox.store import organizing as so
@@ -252,70 +253,39 @@ def cancel(ctx: typer.Context, action: str = ActionArg,
 # --- invitations, answers, attendance -----------------------------------------------------------------------
 
 @action_app.command("invite")
+@selection_options
+@message_options
 def invite(
     ctx: typer.Context, action: str = ActionArg,
-    expression: Optional[str] = typer.Argument(None, metavar="EXPR", help="Who: a filter expression."),
-    segment: Optional[str] = typer.Option(None, "--segment", "-s", help="A saved segment."),
-    sms: bool = typer.Option(False, "--sms", help="Invite by SMS."),
-    email: bool = typer.Option(False, "--email", help="Invite by e-mail."),
-    message: Optional[str] = typer.Option(None, "--message", "-m",
-                                          help="The text: {{ first_name }}, {{ action.title }}, {{ action.when }}, "
-                                               "{{ action.place }} ... (default: a short invitation)."),
-    template: Optional[Path] = typer.Option(None, "--template", help="The text from a UTF-8 file."),
-    subject: Optional[str] = typer.Option(None, "--subject", help="E-mail subject."),
-    html: Optional[Path] = typer.Option(None, "--html", help="E-mail HTML part from a file."),
+    selection: SelectionArgs = None,
+    msg: MessageArgs = None,
     again: bool = typer.Option(False, "--again", help="Also people already invited or who already answered."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Confirm without asking (scripts, cron)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be sent; send nothing."),
-    limit: Optional[int] = typer.Option(None, "--limit", "-n", help="Send at most N messages in this run."),
-    now: bool = typer.Option(False, "--now", help="Send now even outside quiet hours."),
-    at: Optional[str] = typer.Option(None, "--at", help="Schedule: \"2026-12-01 18:00\" (Europe/Paris)."),
 ):
-    """Invite a segment to an action by SMS or e-mail, through the normal send pipeline."""
-    from dbox.commands.sending import _print_outcome, _print_plan, _progress
+    """Invite a segment to an action by SMS or e-mail, through the normal send pipeline.
+
+    The text may use the action's fields: {{ action.title }}, {{ action.when }}, {{ action.place }},
+    {{ action.description }} ... (default: a short invitation). Only people not yet invited and who have
+    not answered are invited, unless --again.
+    """
     from dbox.errors import InputError
     from dbox.organizing import invite as inv
-    from dbox.sending import service
 
-    if sms == email:
-        raise InputError("choose the channel: --sms or --email")
+    channel = msg.channel()
     store = store_from(ctx)
     a = _action(store, action)
-    invitation = inv.prepare(store, a, "sms" if sms else "email", expression=expression, segment=segment,
-                             message=message, template_path=template, subject=subject, html=html, again=again,
-                             limit=limit, now=now, at=at, dry_run=dry_run)
-    out = _out()
-    if dry_run:
-        shown = [0]
+    invitation = inv.prepare(store, a, channel, expression=selection.expression, segment=selection.segment,
+                             shortcuts=selection.shortcuts, message=msg.message, template_path=msg.template,
+                             subject=msg.subject, html=msg.html, again=again, limit=msg.limit, now=msg.now, at=msg.at,
+                             dry_run=msg.dry_run)
 
-        def collect(contact_id, address, rendered) -> None:
-            from dbox.sending.masking import mask
+    def nobody() -> InputError:
+        return InputError("nobody to invite: no reachable contact in this selection"
+                          + (" who was not already invited or has not answered" if invitation.excluded_already
+                             else ""), hint=None if again else "add --again to invite them again")
 
-            shown[0] += 1
-            if shown[0] <= 5:
-                out.print(f"--- contact {contact_id}, to {mask(address)}", markup=False)
-                if rendered.subject:
-                    out.print(f"Subject: {rendered.subject}", markup=False)
-                out.print(rendered.body, markup=False)
-
-        plan = service.plan_send(store, invitation.request, dry_run_rows=collect)
-        _print_plan(plan, sample=False)
-        out.print("This was a dry run: nothing was sent. To send, run the same command without --dry-run.")
-        return
-    plan = service.plan_send(store, invitation.request)
-    out.print(f"Invitation to action {a.id} « {a.title} », {a.when_text()}", markup=False)
-    _print_plan(plan)
-    if plan.existing is not None:
-        confirm_or_abort(f"Resume campaign {plan.existing.id}: send the {_n(plan.planned)} invitation(s) left?", yes)
-    else:
-        if plan.planned == 0:
-            raise InputError("nobody to invite: no reachable contact in this selection"
-                             + (" who was not already invited or has not answered" if invitation.excluded_already
-                                else ""), hint=None if again else "add --again to invite them again")
-        confirm_or_abort(f"Send {_n(plan.planned)} invitation(s)?", yes)
-    with _progress(plan.planned) as advance:
-        campaign_id, report = inv.start(store, invitation, plan, progress=advance)
-    _print_outcome(campaign_id, plan, report)
+    deliver(store, invitation.request, yes=msg.yes, noun="invitation(s)", nobody=nobody,
+            header=f"Invitation to action {a.id} « {a.title} », {a.when_text()}",
+            start=lambda plan, advance: inv.start(store, invitation, plan, progress=advance))
 
 
 @action_app.command("rsvp")
@@ -428,24 +398,26 @@ def assign(
 
 
 @action_app.command("sheet")
+@selection_options
 def sheet(
     ctx: typer.Context, action: str = ActionArg,
-    expression: Optional[str] = typer.Argument(None, metavar="EXPR",
-                                               help="Whom the lists reach (default: the action's target)."),
-    segment: Optional[str] = typer.Option(None, "--segment", "-s", help="A saved segment instead of the target."),
-    folder: Path = typer.Option(Path("."), "--output-dir", "-o", help="Where to write the files."),
+    selection: SelectionArgs = None,
+    folder: Path = typer.Option(Path("."), "--output-dir", "-o", help="The folder to write the files to (each 0600)."),
     fmt: str = typer.Option("pdf", "--format", "-f", help="Printable format: pdf or html (a CSV is always written)."),
     volunteer: Optional[str] = typer.Option(None, "--volunteer", help="Only this volunteer's sheet."),
     kind: Optional[str] = typer.Option(None, "--kind", help="walk, call or list (default: the action's)."),
 ):
-    """Write the walk list, call list or attendance list of each volunteer: PDF or HTML, and CSV."""
+    """Write the walk list, call list or attendance list of each volunteer: PDF or HTML, and CSV.
+
+    EXPR, --segment and the shortcut flags choose whom the lists reach (default: the action's target)."""
     from dbox.organizing import sheets
     from dbox.organizing.actions import parse_sheet
 
     store = store_from(ctx)
     a = _action(store, action)
     only = _contact(store, volunteer) if volunteer else None
-    plan = sheets.plan(store, a, expression=expression, segment=segment, volunteer_id=only,
+    plan = sheets.plan(store, a, expression=selection.expression, segment=selection.segment,
+                       shortcuts=selection.shortcuts, volunteer_id=only,
                        kind=parse_sheet(kind) if kind else None)
     written = sheets.write(store, plan, folder, printable=fmt.lower())
     out = _out()
@@ -473,7 +445,7 @@ def stats_(
     since: Optional[str] = typer.Option(None, "--since", help="Period start: 2026-11-01."),
     until: Optional[str] = typer.Option(None, "--until", help="Period end (excluded)."),
     top: int = typer.Option(10, "--top", help="How many volunteers to rank."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    fmt: str = TextFormatOption,
 ):
     """Invited, answered, came; per volunteer, doors or calls and contacts gained; the most active volunteers."""
     from dbox.organizing import stats
@@ -574,7 +546,7 @@ def timeline(
     ctx: typer.Context,
     contact: str = typer.Argument(..., help="Contact id, e-mail or phone."),
     limit: Optional[int] = typer.Option(50, "--limit", "-n", help="The most recent N events (0: all)."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    fmt: str = TextFormatOption,
 ):
     """Everything that happened with one contact, newest first: messages, actions, doors, calls, consent."""
     from dbox.organizing.timeline import summary, timeline as build

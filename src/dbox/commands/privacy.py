@@ -9,7 +9,8 @@ from typing import Optional
 
 import typer
 
-from dbox.commands.common import FormatOption, OutputOption, confirm_or_abort, store_from
+from dbox.commands.common import (FormatOption, OutputOption, SelectionArgs, TextFormatOption, YesOption,
+                                 confirm_or_abort, selection_options, store_from)
 
 consent_app = typer.Typer(no_args_is_help=True, help="Consent per channel: show the history, grant, withdraw.")
 privacy_app = typer.Typer(no_args_is_help=True,
@@ -17,9 +18,6 @@ privacy_app = typer.Typer(no_args_is_help=True,
 optouts_app = typer.Typer(no_args_is_help=True, help="Opt-outs collected outside dbox: unsubscribes, STOPs.")
 
 ChannelOption = typer.Option(..., "--channel", "-C", help="sms, email, phone, post or social (repeat, or a,b).")
-SegmentOption = typer.Option(None, "--segment", "-s", help="Every contact of this saved segment (bulk).")
-FilterOption = typer.Option(None, "--filter", help="Every contact matching this expression (bulk; docs/filters.md).")
-YesOption = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (scripts, cron).")
 
 
 # -- dbox consent ----------------------------------------------------------------------------------
@@ -30,29 +28,26 @@ def _contact(store, ref: str) -> int:
     return find_contact(store, ref)
 
 
-def _selection(store, contact: Optional[str], segment: Optional[str], expression: Optional[str]):
-    """(where, params, description, single contact id or None) from CONTACT or --segment/--filter."""
+def _selection(store, contact: Optional[str], selection: SelectionArgs):
+    """(where, params, description, single contact id or None) from CONTACT or the selection options."""
     from dbox.errors import InputError
 
-    given = [x for x in (contact, segment, expression) if x]
-    if len(given) != 1:
+    if bool(contact) == selection.given:
         raise InputError("name one contact, or a --segment, or a --filter expression (exactly one)")
     if contact:
         contact_id = _contact(store, contact)
-        return "c.id = ?", [contact_id], f"contact {contact_id}", contact_id
-    try:
-        from dbox import segments
-    except ImportError:
-        raise InputError("bulk changes need segments (dbox.segments), which this dbox lacks") from None
-    selection = segments.select(store, expression, segment=segment)
-    return selection.where, list(selection.params), (f"segment {segment}" if segment else expression), None
+        from dbox.store.contacts import one_contact_where
+
+        return *one_contact_where(contact_id), f"contact {contact_id}", contact_id
+    chosen = selection.select(store)
+    return chosen.where, list(chosen.params), selection.describe(), None
 
 
 @consent_app.command("show")
 def consent_show(
     ctx: typer.Context,
     contact: str = typer.Argument(..., help="Contact id, e-mail or phone."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    fmt: str = TextFormatOption,
 ):
     """The current consent per channel and every grant and withdrawal, with source and wording."""
     from dbox.console import out
@@ -95,6 +90,7 @@ def _print_change(change, dry: bool = False) -> None:
 
 
 @consent_app.command("grant")
+@selection_options(expression="--filter")
 def consent_grant(
     ctx: typer.Context,
     contact: Optional[str] = typer.Argument(None, help="Contact id, e-mail or phone (or use --segment/--filter)."),
@@ -102,8 +98,7 @@ def consent_grant(
     source: str = typer.Option("manual", "--source", help="How it was obtained: form, manual, letter, meeting, ..."),
     wording: Optional[str] = typer.Option(None, "--wording", help="The text the person agreed to (required)."),
     renewed: bool = typer.Option(False, "--renewed", help="The person asked again after withdrawing (one contact)."),
-    segment: Optional[str] = SegmentOption,
-    expression: Optional[str] = FilterOption,
+    selection: SelectionArgs = None,
     yes: bool = YesOption,
 ):
     """Record a consent. Needs the wording; never lifts a withdrawal in bulk."""
@@ -112,7 +107,7 @@ def consent_grant(
     from dbox.privacy import consent
 
     store = store_from(ctx)
-    where, params, description, contact_id = _selection(store, contact, segment, expression)
+    where, params, description, contact_id = _selection(store, contact, selection)
     if contact_id is not None:
         _print_change(consent.grant(store, contact_id, channel, source=source, wording=wording, renewed=renewed))
         return
@@ -129,14 +124,14 @@ def consent_grant(
 
 
 @consent_app.command("withdraw")
+@selection_options(expression="--filter")
 def consent_withdraw(
     ctx: typer.Context,
     contact: Optional[str] = typer.Argument(None, help="Contact id, e-mail or phone (or use --segment/--filter)."),
     channel: list[str] = ChannelOption,
     source: str = typer.Option("manual", "--source", help="stop-reply, unsubscribe, letter, phone-call, manual, ..."),
     detail: Optional[str] = typer.Option(None, "--detail", help="What the person said, or the campaign."),
-    segment: Optional[str] = SegmentOption,
-    expression: Optional[str] = FilterOption,
+    selection: SelectionArgs = None,
     yes: bool = YesOption,
 ):
     """Record a withdrawal (an opposition): honoured by every later send and import."""
@@ -144,7 +139,7 @@ def consent_withdraw(
     from dbox.privacy import consent
 
     store = store_from(ctx)
-    where, params, description, contact_id = _selection(store, contact, segment, expression)
+    where, params, description, contact_id = _selection(store, contact, selection)
     if contact_id is not None:
         _print_change(consent.withdraw(store, contact_id, channel, source=source, detail=detail))
         return
@@ -197,18 +192,15 @@ def optouts_import(
 def privacy_export(
     ctx: typer.Context,
     contact: str = typer.Argument(..., help="Contact id, e-mail or phone."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o",
-                                          help="Folder to write the JSON and the text file to (mode 0600)."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json, when printing."),
+    output: Optional[Path] = typer.Option(None, "--output-dir", "-o", "--output",
+                                          help="The folder to write the files to (each 0600)."),
+    fmt: str = TextFormatOption,
 ):
     """Everything held on one person (right of access): fields, tags, consents with history, sources,
     messages sent and their outcomes, other records. As JSON and as a readable text."""
     from dbox.console import out
-    from dbox.errors import InputError
     from dbox.privacy import rights
 
-    if fmt not in ("text", "json"):
-        raise InputError(f"unknown format {fmt!r}: choose text or json")
     store = store_from(ctx)
     data = rights.export(store, _contact(store, contact))
     if output is not None:

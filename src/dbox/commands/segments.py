@@ -10,12 +10,12 @@ import json
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from dbox.commands.common import (
-    ColumnsOption, ExcelOption, FormatOption, OutputOption, SelectionArgs, confirm_or_abort, parse_columns,
+    ColumnsOption, ExcelOption, FormatOption, OutputOption, SelectionArgs, TextFormatOption, YesOption,
+    confirm_or_abort, parse_columns,
     selection_options, store_from,
 )
 
@@ -26,7 +26,7 @@ PREVIEW_ROWS = 20
 class _SegmentGroup(TyperGroup):
     """``dbox segment EXPR ...`` runs the ``query`` command; ``dbox segment list`` etc. the others."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
             args = [DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)
@@ -35,9 +35,10 @@ class _SegmentGroup(TyperGroup):
 app = typer.Typer(
     cls=_SegmentGroup, no_args_is_help=False,
     help="Choose contacts with a filter expression; save, list and explain segments.\n\n"
-         "dbox segment [EXPR] [--canton X] [--commune X] [--departement N] [--circo X] [--tag T] "
+         "dbox segment query [EXPR] [--canton X] [--commune X] [--departement N] [--circo X] [--tag T] "
          "[--reachable sms|email] [--segment NAME] shows how many contacts match and a preview "
-         "(options: dbox segment query --help). The language: docs/filters.md.",
+         "(options: dbox segment query --help); dbox segment EXPR is short for it. "
+         "The language: docs/filters.md.",
 )
 tag_app = typer.Typer(no_args_is_help=True, help="Add or remove a tag on every contact of a selection; list tags.")
 
@@ -55,7 +56,7 @@ def _warn_left_out(store, selection) -> None:
         print_warning(note)
 
 
-# -- dbox segment [EXPR] ----------------------------------------------------------------------
+# -- dbox segment query [EXPR] ----------------------------------------------------------------------
 
 @app.command(DEFAULT_COMMAND)
 @selection_options
@@ -149,7 +150,7 @@ def list_(
 def show(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="A saved segment."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    fmt: str = TextFormatOption,
 ):
     """A saved segment: its definition, what it expands to, its live count."""
     from dbox import segments
@@ -171,7 +172,7 @@ def show(
 def delete(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="A saved segment."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    yes: bool = YesOption,
 ):
     """Delete a saved segment (never a contact). Refused while another segment uses it."""
     from dbox import segments
@@ -206,7 +207,7 @@ def rename(
 def explain(
     ctx: typer.Context,
     selection: SelectionArgs,
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    fmt: str = TextFormatOption,
 ):
     """The parsed form of a filter, the SQL it compiles to with its parameters, and SQLite's plan."""
     from dbox import segments
@@ -250,7 +251,7 @@ def tag_add(
     tag: str = typer.Argument(..., metavar="TAG", help="The tag (created if new)."),
     selection: SelectionArgs = None,
     all_: bool = typer.Option(False, "--all", help="Every contact (when no filter is given)."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    yes: bool = YesOption,
     dry_run: bool = typer.Option(False, "--dry-run", help="Say how many contacts would be tagged; change nothing."),
 ):
     """Give a tag to every contact of a selection (EXPR, --segment NAME or shortcut flags)."""
@@ -281,7 +282,7 @@ def tag_remove(
     tag: str = typer.Argument(..., metavar="TAG", help="The tag."),
     selection: SelectionArgs = None,
     all_: bool = typer.Option(False, "--all", help="Every contact (when no filter is given)."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    yes: bool = YesOption,
     dry_run: bool = typer.Option(False, "--dry-run", help="Say how many contacts would lose it; change nothing."),
 ):
     """Take a tag away from every contact of a selection. The tag itself stays (saved segments may

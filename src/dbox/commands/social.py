@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from dbox.commands.common import FormatOption, OutputOption, confirm_or_abort, store_from
+from dbox.commands.common import FormatOption, OutputOption, YesOption, confirm_or_abort, store_from
 
 followers_app = typer.Typer(no_args_is_help=True, help="Import followers, link them to contacts, follow growth.")
 
@@ -246,7 +246,7 @@ def post(
     network: Optional[str] = typer.Option(None, "--network", "-n", help="Comma-separated networks (default: every connected one)."),
     at: Optional[str] = typer.Option(None, "--at", help="Publish later (2026-12-01T18:30, local time): run-due publishes it."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only check and preview."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (cron)."),
+    yes: bool = YesOption,
 ):
     """Publish a post to several networks at once, checked, previewed and confirmed.
 
@@ -346,7 +346,7 @@ def posts_retry(
     ctx: typer.Context,
     campaign: int = typer.Argument(..., help="The post's campaign id (dbox posts list)."),
     retry_in_doubt: bool = typer.Option(False, "--retry-in-doubt", help="Publish even if it may already be online."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    yes: bool = YesOption,
 ):
     """Publish again a post that failed (or, with --retry-in-doubt, one in doubt)."""
     from dbox.social.posting import publish_campaign

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dbox.text import strip_accents
+from dbox.filters import terms
+from dbox.text import custom_field_name, strip_accents
 
 EQUALITY = frozenset({"=", "!="})
 ORDER = frozenset({"<", "<=", ">", ">="})
@@ -104,9 +105,8 @@ ALIASES = {
 GEO_STATUSES = ("resolved", "ambiguous", "unknown", "missing")
 CONSENT_CHANNELS = ("sms", "email", "phone", "post", "social")
 REACHABLE_CHANNELS = ("sms", "email")
-PREFIXES = ("tag", "consent", "reachable", "in", "network", "follower")
-# network:x (an identity on the network) and follower:x (follows the campaign there): dbox.social
-SOCIAL_NETWORKS = ("x", "linkedin", "instagram", "facebook", "mastodon")
+# The language's own prefixes; areas add theirs (attended:, network:, ...) through dbox.filters.terms.
+PREFIXES = ("tag", "consent", "reachable", "in")
 DATE_WORDS = ("today", "yesterday", "now")
 TIME_UNITS = ("minute", "hour", "day", "week", "month", "year")
 KEYWORDS = frozenset({"and", "or", "not", "in", "is", "empty"})
@@ -118,36 +118,31 @@ def normalize_field_name(word: str) -> str:
 
 
 def lookup(name: str) -> Field | None:
-    """The field a (normalized) name denotes, or None; custom fields are ``field.<name>``."""
+    """The field a (normalized) name denotes, or None; custom fields are ``field.<name>``.
+    Fields registered by areas (``support``, ...) are looked up like the contact fields."""
     if name.startswith(CUSTOM_PREFIX):
         return CUSTOM if len(name) > len(CUSTOM_PREFIX) else None
-    return FIELDS.get(ALIASES.get(name, name))
+    name = canonical_name(name)
+    return FIELDS.get(name) or terms.registry().fields.get(name)
 
 
 def canonical_name(name: str) -> str:
     if name.startswith(CUSTOM_PREFIX):
-        from dbox.importing.mapping import custom_field_name
-
         return CUSTOM_PREFIX + custom_field_name(name[len(CUSTOM_PREFIX):])
-    return ALIASES.get(name, name)
+    return ALIASES.get(name) or terms.registry().aliases.get(name, name)
 
 
 def known_names() -> list[str]:
     """Every name a field can be written with (for "did you mean")."""
-    return [*FIELDS, *ALIASES]
+    registered = terms.registry()
+    return [*FIELDS, *registered.fields, *ALIASES, *registered.aliases]
 
 
-# Organizing (dbox.organizing, docs/organizing.md): what actions and interactions add to contacts.
-FIELDS.update({f.name: f for f in (
-    Field("attended.count", "number", EQUALITY | ORDER, allows_empty=False,
-          help="how many actions the contact came to"),
-    Field("support", "number", EQUALITY | ORDER,
-          help="latest support level recorded: 1 (opposed) to 5 (strong supporter)"),
-    Field("last_interaction", "date", EQUALITY | ORDER, allows_in=False,
-          help="the last time the person was reached: a door, a call, a meeting, an action attended"),
-)})
-ALIASES.update({"soutien": "support", "derniere_interaction": "last_interaction", "last_contact": "last_interaction"})
-ORGANIZING_FIELDS = frozenset({"attended.count", "support", "last_interaction"})
-PREFIXES = (*PREFIXES, "attended", "invited")     # attended:ACTION, invited:ACTION (an id or a title)
-# Conditions written as one word; value: the canonical word.
-FLAGS = {"volunteer": "volunteer", "benevole": "volunteer"}
+def prefixes() -> tuple[str, ...]:
+    """Every ``prefix:`` the language reads: its own, then those areas registered."""
+    return (*PREFIXES, *terms.registry().prefixes)
+
+
+def flags() -> dict[str, str]:
+    """One-word conditions (as written, normalized -> canonical word), all registered by areas."""
+    return terms.registry().flags

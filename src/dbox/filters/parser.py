@@ -27,11 +27,11 @@ from decimal import Decimal
 from dbox.filters import fields as F
 from dbox.filters.errors import FilterSyntaxError, Source
 from dbox.filters.lexer import NUMBER, Token, tokenize
+from dbox.filters import terms
 from dbox.filters.nodes import (
-    And, Compare, Consent, DateWord, InList, IsEmpty, Literal, Node, Not, Or, Reachable,
-    RelativeDate, SegmentRef, Social, Tag, Value,
+    And, Compare, Consent, DateWord, Flag, InList, IsEmpty, Literal, Node, Not, Or, Reachable,
+    RelativeDate, SegmentRef, Tag, Value,
 )
-from dbox.filters.nodes import ActionRef, Flag
 
 MAX_DEPTH = 64          # nesting of parentheses and "not"
 MAX_LIST = 10_000       # values in one "in (...)" list
@@ -178,9 +178,10 @@ class _Parser:
                              tok.start, tok.end, hint="see docs/filters.md for the fields")
         if self.peek().kind == "COLON":
             return self.parse_prefixed()
-        if F.normalize_field_name(tok.value) in F.FLAGS:
+        flags = F.flags()
+        if F.normalize_field_name(tok.value) in flags:
             self.advance()
-            return Flag(F.FLAGS[F.normalize_field_name(tok.value)], span=(tok.start, tok.end), source=self.source)
+            return Flag(flags[F.normalize_field_name(tok.value)], span=(tok.start, tok.end), source=self.source)
         if tok.value.lower() in F.KEYWORDS:
             raise self.error(f'expected a condition, found the keyword "{tok.value}"', tok.start, tok.end)
         return self.parse_comparison()
@@ -189,29 +190,20 @@ class _Parser:
         word = self.advance()
         self.advance()  # the colon
         prefix = word.value.lower()
+        registered = terms.registry().prefixes.get(prefix)
+        if registered is not None:   # an area's term (attended:, network:, ...): its own parser piece
+            return registered.parse(self, prefix)
         if prefix not in F.PREFIXES:
             raise self.error(f'unknown filter "{word.value}:"', word.start, word.end + 1,
-                             suggestion=_with_colon(suggest(prefix, F.PREFIXES)))
-        if prefix in ("attended", "invited"):
-            return self.parse_action_ref(prefix)
-        value = self.tok
-        if value.kind not in ("WORD", "NUMBER", "DATE", "STRING") or (value.kind == "STRING" and not value.value.strip()):
-            what = {"tag": "a tag name", "consent": "a channel", "reachable": "a channel",
-                    "in": "a saved segment's name", "network": "a network", "follower": "a network"}[prefix]
-            raise self.error(f'expected {what} after "{prefix}:"', value.start, value.end)
-        self.advance()
+                             suggestion=_with_colon(suggest(prefix, F.prefixes())))
+        what = {"tag": "a tag name", "consent": "a channel", "reachable": "a channel",
+                "in": "a saved segment's name"}[prefix]
+        value = self.prefixed_value(prefix, what)
         span = (value.start, value.end)   # errors about the name point at the name
         if prefix == "tag":
             return Tag(value.value, span=span, source=self.source)
         if prefix == "in":
             return SegmentRef(value.value, span=span, source=self.source)
-        if prefix in ("network", "follower"):
-            name = {"twitter": "x"}.get(value.value.lower(), value.value.lower())
-            if name not in F.SOCIAL_NETWORKS:
-                raise self.error(f'unknown network "{value.value}"', value.start, value.end,
-                                 suggestion=suggest(name, F.SOCIAL_NETWORKS),
-                                 hint=f"networks: {', '.join(F.SOCIAL_NETWORKS)}")
-            return Social(prefix, name, span=span, source=self.source)
         channel = value.value.lower()
         allowed = F.CONSENT_CHANNELS if prefix == "consent" else F.REACHABLE_CHANNELS
         if channel not in allowed:
@@ -220,15 +212,14 @@ class _Parser:
         cls = Consent if prefix == "consent" else Reachable
         return cls(channel, span=span, source=self.source)
 
-    def parse_action_ref(self, prefix: str) -> Node:
-        """``attended:ACTION`` / ``invited:ACTION``: the action's id or title (the store checks it)."""
+    def prefixed_value(self, prefix: str, what: str) -> Token:
+        """The value after ``prefix:`` (a word, number, date or non-blank quoted text), consumed;
+        a parser piece for registered terms too. ``what`` names it in the error: "a network"."""
         value = self.tok
-        if value.kind not in ("WORD", "NUMBER", "STRING") or not value.value.strip() or \
-                (value.kind == "WORD" and value.value.lower() in F.KEYWORDS):
-            raise self.error(f'expected an action (its id or its title) after "{prefix}:"', value.start, value.end,
-                             hint=f'{prefix}:12 or {prefix}:"Porte-à-porte quartier Mistral"')
+        if value.kind not in ("WORD", "NUMBER", "DATE", "STRING") or (value.kind == "STRING" and not value.value.strip()):
+            raise self.error(f'expected {what} after "{prefix}:"', value.start, value.end)
         self.advance()
-        return ActionRef(prefix, " ".join(value.value.split()), span=(value.start, value.end), source=self.source)
+        return value
 
     def parse_comparison(self) -> Node:
         word = self.advance()

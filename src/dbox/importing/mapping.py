@@ -7,11 +7,10 @@ queryable later as ``field.<name>``. ``--map "Header=field"`` overrides; ``=igno
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from dbox.errors import InputError
-from dbox.text import fold
+from dbox.text import custom_field_name, fold
 
 FIELDS = {
     "civility": "Civility (M. / Mme)",
@@ -74,12 +73,6 @@ ALIASES = {alias: name for name, aliases in _ALIASES.items() for alias in aliase
 # Fields a contact has once, where a second column would be ambiguous.
 SINGLE_FIELDS = {"civility", "first_name", "last_name", "full_name", "address", "address2",
                  "postal_code", "commune", "insee"}
-_CUSTOM_NAME = re.compile(r"[^a-z0-9]+")
-
-
-def custom_field_name(header: str) -> str:
-    """The name under which an unknown column is stored: 'Profession (déclarée)' -> 'profession_declaree'."""
-    return _CUSTOM_NAME.sub("_", fold(header)).strip("_") or "column"
 
 
 @dataclass

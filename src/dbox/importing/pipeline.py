@@ -23,7 +23,7 @@ from pathlib import Path
 
 from dbox.errors import InputError
 from dbox.importing.mapping import ColumnMapping, map_columns, parse_overrides
-from dbox.importing.readers import FileInfo, open_reader
+from dbox.readers import FileInfo, open_reader
 from dbox.importing.records import CONSENT_CHANNELS, Record, build_record
 from dbox.output import excel_safe
 from dbox.store import contacts_write as cw

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dbox.geo import GeoResult, resolve
-from dbox.importing import normalize as norm
+from dbox.geo import GeoIndex, GeoResult, resolve
+from dbox import normalize as norm
 from dbox.importing.mapping import ColumnMapping
-from dbox.store.geo import GeoIndex
 from dbox.text import fold
 
 CONSENT_CHANNELS = ("sms", "email", "phone", "post")

@@ -12,18 +12,30 @@
   from custom SQL (see dbox.insights.datasette_plugin).
 - It listens on 127.0.0.1 unless told otherwise with ``--allow-network``: Datasette has no
   passwords, and the store holds personal data.
+- Two locks in front of Datasette (``Guard``), as Jupyter does: a request whose ``Host`` is not the
+  address served is refused (a web page could otherwise read the store through DNS rebinding:
+  its own name, re-pointed at 127.0.0.1, is a same-origin request for the browser), and every
+  request needs the random token of the URL ``dbox browse`` prints (another user of this computer
+  can reach the port, but cannot read the 0600 store it serves). The token is taken from
+  ``?token=``, then kept in an HttpOnly, SameSite=Strict cookie so Datasette's own links work;
+  scripts can send ``Authorization: token <token>``.
 """
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
+import secrets
 import socket
 import threading
 import time
+from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
-from dbox.errors import DboxError, InputError
+from dbox.errors import DboxError, InputError, StoreError
 from dbox.store import insights as sql
+from dbox.store.db import check_readable
 
 DATABASE = "store"
 
@@ -141,8 +153,100 @@ def make_app(store_path: Path):
     return ds
 
 
+def host_allowed(header: str, served_host: str, port: int) -> bool:
+    """Is ``Host: header`` the address served? The port must match; the name must be the served
+    address, or a loopback name when serving loopback, or any IP address when serving every
+    interface (0.0.0.0, ``--allow-network``). A domain name never passes: that is DNS rebinding."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        name, _, rest = header[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else ""
+    else:
+        name, _, port_text = header.rpartition(":") if ":" in header else (header, "", "")
+    if port_text != str(port):
+        return False
+    if name == served_host.lower():
+        return True
+    try:
+        served = ipaddress.ip_address("127.0.0.1" if served_host == "localhost" else served_host)
+    except ValueError:
+        return False
+    if name == "localhost":
+        return served.is_loopback
+    try:
+        asked = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    if served.is_unspecified:
+        return True
+    return served.is_loopback and asked.is_loopback
+
+
+class Guard:
+    """ASGI middleware: the Host check and the token (see the module's docstring)."""
+
+    def __init__(self, app, token: str, served_host: str, port_of):
+        self.app = app
+        self.token = token
+        self.served_host = served_host
+        self.port_of = port_of              # the port is known once the socket is bound
+        self.cookie = "dbox_browse"
+
+    def _cookie_name(self) -> str:
+        return f"{self.cookie}_{self.port_of()}"   # two browsers on one machine: one cookie each
+
+    def _has_token(self, headers: dict[bytes, bytes], query: list[tuple[str, str]]) -> tuple[bool, bool]:
+        """(authorized, by the query string)."""
+        given = dict(query).get("token")
+        if given is not None and hmac.compare_digest(given.encode(), self.token.encode()):
+            return True, True
+        auth = headers.get(b"authorization", b"").decode("latin-1")
+        if auth.lower().startswith("token ") and hmac.compare_digest(auth[6:].strip().encode(), self.token.encode()):
+            return True, False
+        jar = SimpleCookie()
+        try:
+            jar.load(headers.get(b"cookie", b"").decode("latin-1"))
+        except Exception:  # noqa: BLE001 - a malformed cookie header is no token
+            return False, False
+        morsel = jar.get(self._cookie_name())
+        if morsel is not None and hmac.compare_digest(morsel.value.encode(), self.token.encode()):
+            return True, False
+        return False, False
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        host = headers.get(b"host", b"").decode("latin-1")
+        if not host_allowed(host, self.served_host, self.port_of()):
+            return await _answer(send, 403, "dbox browse: this address is not the one it serves "
+                                            "(open the URL dbox browse printed).\n")
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        allowed, by_query = self._has_token(headers, query)
+        if not allowed:
+            return await _answer(send, 403, "dbox browse: open the URL dbox browse printed, with its "
+                                            "token.\n")
+        if by_query and scope.get("method") in ("GET", "HEAD"):
+            rest = urlencode([(k, v) for k, v in query if k != "token"])
+            location = (scope.get("root_path", "") + scope["path"]) + (f"?{rest}" if rest else "")
+            cookie = (f"{self._cookie_name()}={self.token}; Path=/; HttpOnly; SameSite=Strict")
+            return await _answer(send, 302, "", [(b"location", location.encode("latin-1")),
+                                                 (b"set-cookie", cookie.encode("latin-1"))])
+        return await self.app(scope, receive, send)
+
+
+async def _answer(send, status: int, text: str, extra=()) -> None:
+    body = text.encode("utf-8")
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()), (b"cache-control", b"no-store"),
+                            *extra]})
+    await send({"type": "http.response.body", "body": body})
+
+
 class Browser:
-    """Datasette served by uvicorn in a background thread; ``start()`` returns the URL."""
+    """Datasette served by uvicorn in a background thread; ``start()`` returns the URL (with its
+    token)."""
 
     def __init__(self, store_path: Path, *, host: str = "127.0.0.1", port: int = 8001, allow_network: bool = False):
         self.store_path = Path(store_path)
@@ -152,6 +256,7 @@ class Browser:
         if not 0 <= port <= 65535:
             raise InputError(f"--port {port}: give a port between 1 and 65535 (0: any free one)")
         self.port = port
+        self.token = secrets.token_urlsafe(24)
         self.datasette = None
         self._server = None
         self._thread: threading.Thread | None = None
@@ -163,22 +268,14 @@ class Browser:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "localhost") else self.host
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.port}/{DATABASE}"
+        return f"http://{host}:{self.port}/{DATABASE}?token={self.token}"
 
     def _check_readable(self) -> None:
         """Datasette reads with the plain sqlite3 module: a store it cannot read (encrypted with
         SQLCipher, or not a store) is refused here with a clear message."""
-        import sqlite3
-
         try:
-            conn = sqlite3.connect(f"{self.store_path.resolve().as_uri()}?mode=ro", uri=True)
-            try:
-                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            finally:
-                conn.close()
-        except sqlite3.DatabaseError as exc:
-            from dbox.errors import StoreError
-
+            check_readable(self.store_path)
+        except StoreError as exc:
             raise StoreError(f"{self.store_path}: cannot be read by the browser ({exc}); an encrypted store "
                              f"cannot be browsed") from None
 
@@ -199,7 +296,9 @@ class Browser:
         sock.listen(128)
         self._socket = sock
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.datasette.app(), log_level="warning", lifespan="on", access_log=False)
+        app = Guard(self.datasette.app(), self.token, "127.0.0.1" if self.host == "localhost" else self.host,
+                    lambda: self.port)
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
         self._server = uvicorn.Server(config)
 
         def run():

@@ -153,7 +153,7 @@ def write_pngs(report, folder: Path) -> list[Path]:
 
 
 def _summary_page(report, plt):
-    from dbox.insights.report import format_number, format_percent
+    from dbox.numbers import format_number, format_percent
 
     s = report.stats
     fig = plt.figure(figsize=(8.27, 11.69))   # A4

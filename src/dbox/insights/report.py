@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dbox.errors import InputError
 from dbox.insights import departements, stats
+from dbox.numbers import format_money, format_number, format_percent  # noqa: F401 (report's template filters)
 from dbox.store import insights as sql
 from dbox.store.db import Store
 
@@ -130,23 +131,6 @@ def _environment():
     env.filters["pct"] = format_percent
     env.filters["money"] = format_money
     return env
-
-
-def format_number(value) -> str:
-    """12345 -> '12 345' (French grouping, no-break space); None -> '–'."""
-    if value is None:
-        return "–"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}".replace(",", "\u00a0")
-    return f"{int(value):,}".replace(",", "\u00a0")
-
-
-def format_percent(value) -> str:
-    return "–" if value is None else f"{value:.1f}\u00a0%"
-
-
-def format_money(value, currency=None) -> str:
-    return "–" if value is None else f"{value:,.2f}".replace(",", "\u00a0") + ("\u00a0" + currency if currency else "")
 
 
 # -- files ----------------------------------------------------------------------------------------

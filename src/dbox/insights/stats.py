@@ -171,8 +171,7 @@ def auto_period(store: Store, where: str, params: list, since: str | None, now: 
     """Weeks for up to half a year of history, months beyond."""
     start = since
     if start is None:
-        row = store.execute(f"SELECT min(c.created_at) FROM contacts c WHERE {where}", params).fetchone()
-        start = row[0] if row else None
+        start = sql.first_created_at(store, where, params)
     if not start:
         return "week"
     try:
@@ -304,8 +303,7 @@ def _channel_info(channel_id: str) -> tuple[str, float | None, str]:
 
 
 def campaigns(store: Store, where: str, params: list, since: str | None, *, selection_given: bool) -> list[dict]:
-    channel_ids = [c for (c,) in store.execute(
-        "SELECT DISTINCT channel FROM campaigns WHERE channel NOT LIKE 'social:%'")]
+    channel_ids = sql.message_channels(store)
     infos = {c: _channel_info(c) for c in channel_ids}
     consent = {c: info[0] for c, info in infos.items()}
     result = []

@@ -248,7 +248,7 @@ def import_file(store: Store, path: Path, *, default_type: str | None = None, dr
     """Import interactions from a CSV or .xlsx file, in one transaction (``dry_run``: check only).
     The same file twice is refused (it would record every interaction twice) unless ``again``."""
     from dbox.importing.pipeline import sha256_of
-    from dbox.importing.readers import open_reader
+    from dbox.readers import open_reader
     from dbox.store.contacts import find_contact
     from dbox.store.contacts_write import finish_import, start_import
 
@@ -287,7 +287,7 @@ def import_file(store: Store, path: Path, *, default_type: str | None = None, dr
             contact_id = find_contact(store, ref)
             column = "wants_call"
             wants = cell("wants_call")
-            from dbox.importing.normalize import ValueRejected, parse_yes_no
+            from dbox.normalize import ValueRejected, parse_yes_no
 
             try:
                 wants_call = parse_yes_no(wants or "")

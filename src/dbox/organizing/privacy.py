@@ -1,4 +1,5 @@
-"""What organizing holds on one person, for ``dbox privacy export`` (GDPR art. 15).
+"""What organizing holds on one person, for ``dbox privacy export`` (GDPR art. 15), declared to
+the privacy area through the ``register_personal_data`` hook.
 
 Erasure needs nothing from here: every organizing table about a person has a ``contact_id``
 column, which ``dbox privacy forget`` empties (and a volunteer's name on the interactions they
@@ -7,6 +8,8 @@ recorded about others goes with them: ``volunteer_id`` is set to NULL by the for
 
 from __future__ import annotations
 
+from dbox.hookspecs import hookimpl
+from dbox.privacy.holdings import Holding
 from dbox.store import organizing as so
 from dbox.store.db import Store
 
@@ -49,3 +52,8 @@ def text_lines(data: dict) -> list[tuple[str, list[str]]]:
             line += f" — {i['note']}"
         interactions.append(line)
     return [("Actions militantes", actions), ("Bénévolat", volunteering), ("Échanges et interactions", interactions)]
+
+
+@hookimpl
+def register_personal_data(register):
+    register(Holding("organizing", TABLES, export_contact, text_lines))

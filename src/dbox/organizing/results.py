@@ -120,8 +120,8 @@ def read(store: Store, action: Action, path: Path, *, wording: str | None = None
          delimiter: str | None = None, sheet: str | None = None) -> tuple[list[Line], list[str], list[str]]:
     """Read and check every line: (lines, problems, warnings). Writes nothing."""
     from dbox.filters.parser import suggest
-    from dbox.importing.normalize import ValueRejected, normalize_email, normalize_phone, parse_yes_no
-    from dbox.importing.readers import open_reader
+    from dbox.normalize import ValueRejected, normalize_email, normalize_phone, parse_yes_no
+    from dbox.readers import open_reader
     from dbox.store.contacts import find_contact
     from dbox.text import fold_key
 
@@ -423,7 +423,7 @@ def import_results(store: Store, action: Action, path: Path, *, wording: str | N
 def _add_addresses(store: Store, hasher, line: Line, report: ResultsReport, now: str) -> list[str]:
     gained = []
     for kind, value in [("email", e) for e in line.emails] + line.phones:
-        from dbox.sending.masking import mask
+        from dbox.masking import mask
 
         shown = mask(value)
         value_hash = hasher(value)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from pathlib import Path
 
 from dbox.errors import InputError
 from dbox.organizing.actions import Action, french_date, french_time
-from dbox.organizing.streets import StreetAddress, parse_address, walking_order
+from dbox.streets import StreetAddress, parse_address, walking_order
 from dbox.store import organizing as so
 from dbox.store.db import Store
 from dbox.text import fold
@@ -117,7 +116,7 @@ def parse_territory(store: Store, streets: str | None, communes: str | None) -> 
     """``--streets "rue des Alpes; av. Jean-Jaurès"`` and ``--communes "Échirolles, 38185"``."""
     from dbox.geo import commune_key
     from dbox.organizing.actions import resolve_commune
-    from dbox.organizing.streets import street_key
+    from dbox.streets import street_key
 
     items = []
     for part in re.split(r"[;\n]", streets or ""):
@@ -166,8 +165,8 @@ def plan(store: Store, action: Action, *, expression: str | None = None, segment
         raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}")
     given = bool((expression or "").strip() or (segment or "").strip() or shortcuts)
     if kind == "list" and not given:
-        where, params, text = ("c.id IN (SELECT contact_id FROM action_people WHERE action_id = ? AND "
-                               "(rsvp IN ('yes', 'maybe') OR attended = 1))"), [action.id], "answered yes or maybe"
+        where, params = so.answered_where(action.id)
+        text = "answered yes or maybe"
     else:
         if not given and not action.target:
             raise InputError(f"action {action.id} has no target: whom should the {kind} list reach?",
@@ -565,20 +564,14 @@ def _left_out(plan_: SheetPlan) -> str:
 
 
 def _write_private(path: Path, writer, *, text: bool) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        if text:
-            with os.fdopen(fd, "w", encoding="utf-8-sig" if path.suffix == ".csv" else "utf-8", newline="") as fh:
-                writer(fh)
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                writer(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from dbox.files import atomic_private
+
+    if text:
+        with atomic_private(path, "w", encoding="utf-8-sig" if path.suffix == ".csv" else "utf-8", newline="") as fh:
+            writer(fh)
+    else:
+        with atomic_private(path, "wb") as fh:
+            writer(fh)
 
 
 __all__ = ["plan", "write", "parse_territory", "SheetPlan", "Sheet", "Entry", "french_date", "french_time"]

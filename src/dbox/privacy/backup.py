@@ -11,7 +11,6 @@ happened to the data is not rolled back with the data.
 from __future__ import annotations
 
 import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,16 +45,13 @@ def backup(store: Store, target: Path, *, force: bool = False) -> BackupInfo:
             Path(str(tmp) + suffix).unlink(missing_ok=True)
         fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         os.close(fd)
-        conn = _connect_like(store, tmp)
-        try:
+        with sp.backup_file(store, tmp) as conn:
             sp.backup_into(store, conn)
             result = sp.quick_check(conn)
             if result != "ok":
                 raise StoreError(f"{target}: the backup failed its check ({result})")
             info = BackupInfo(target, sp.contact_count(conn), sp.user_version(conn))
-            conn.execute("PRAGMA journal_mode = DELETE")   # one self-contained file, no -wal beside it
-        finally:
-            conn.close()
+            sp.self_contained(conn)   # one self-contained file, no -wal beside it
         os.replace(tmp, target)
         os.chmod(target, 0o600)
     except BaseException:
@@ -67,19 +63,6 @@ def backup(store: Store, target: Path, *, force: bool = False) -> BackupInfo:
     return info
 
 
-def _connect_like(store: Store, path: Path, *, readonly: bool = False):
-    """A connection of the same kind as the store's: plain SQLite, or SQLCipher with the store's key
-    (the backup API copies pages, so both ends must be encrypted alike)."""
-    key = getattr(store, "cipher_key", None) if store is not None else None
-    if key is not None:
-        from dbox.privacy.encryption import connect_with_key
-
-        return connect_with_key(path, key, readonly=readonly)
-    if readonly:
-        return _open_readonly(path)
-    return sqlite3.connect(path)
-
-
 def inspect(path: Path, store: Store | None = None) -> BackupInfo:
     """Check that ``path`` is a dbox store this dbox can restore; InputError otherwise."""
     path = Path(path).expanduser()
@@ -87,12 +70,8 @@ def inspect(path: Path, store: Store | None = None) -> BackupInfo:
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a backup file")
-    errors: tuple = (sqlite3.DatabaseError,)
-    if store is not None and getattr(store, "cipher_key", None) is not None:
-        errors += (store.conn.DatabaseError,)
     try:
-        conn = _connect_like(store, path, readonly=True)
-        try:
+        with sp.backup_file(store, path, readonly=True) as conn:
             if not sp.has_table(conn, "contacts") or not sp.has_table(conn, "meta"):
                 raise InputError(f"{path}: not a dbox store (no contacts table)")
             version = sp.user_version(conn)
@@ -103,15 +82,8 @@ def inspect(path: Path, store: Store | None = None) -> BackupInfo:
             if check != "ok":
                 raise InputError(f"{path}: the backup is damaged ({check})")
             return BackupInfo(path, sp.contact_count(conn), version)
-        finally:
-            conn.close()
-    except errors as exc:
+    except StoreError as exc:   # the engine could not read it
         raise InputError(f"{path}: not a dbox store ({exc})") from None
-
-
-def _open_readonly(path: Path) -> sqlite3.Connection:
-    # immutable: the file is read as it is, no -shm is created beside someone's backup
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
 
 
 @dataclass
@@ -128,17 +100,15 @@ class RestoreInfo:
 def restore(store: Store, source: Path) -> RestoreInfo:
     """Replace the store's content with the backup at ``source``."""
     info = inspect(source, store)
-    before = sp.contact_count(store.conn)
+    before = sp.store_contact_count(store)
     old_log = store_audit.raw_rows(store)
     old_salt = sp.suppression_salt(store)
     old_suppressions = sp.all_suppressions(store)
-    conn = _connect_like(store, info.path, readonly=True)
     try:
-        conn.backup(store.conn)
-    except (sqlite3.DatabaseError, store.conn.DatabaseError) as exc:
+        with sp.backup_file(store, info.path, readonly=True) as conn:
+            sp.restore_from(store, conn)
+    except StoreError as exc:
         raise StoreError(f"restore from {info.path} failed: {exc}") from None
-    finally:
-        conn.close()
     migrate(store)
     restored = set(store_audit.raw_rows(store))
     missing = [row for row in old_log if row not in restored]

@@ -56,7 +56,7 @@ class OptoutReport:
 
 
 def _looks_like_value(text: str) -> str | None:
-    from dbox.importing import normalize as norm
+    from dbox import normalize as norm
 
     text = (text or "").strip()
     if "@" in text:
@@ -97,7 +97,7 @@ def _choose_column(header: list[str], column: str | None, path: Path) -> tuple[i
 
 def import_optouts(store: Store, path: Path, *, channel: str | None = None, column: str | None = None,
                    dry_run: bool = False, encoding: str | None = None, delimiter: str | None = None) -> OptoutReport:
-    from dbox.importing.readers import open_reader
+    from dbox.readers import open_reader
 
     path = Path(path)
     reader = open_reader(path, encoding=encoding, delimiter=delimiter)
@@ -172,7 +172,7 @@ class _Applier:
             self.report.problems.append(f"{self.report.path.name}: {text}")
 
     def apply(self, chunk: list[tuple[int, list[str]]], index: int) -> None:
-        from dbox.importing import normalize as norm
+        from dbox import normalize as norm
 
         report = self.report
         values: dict[str, int] = {}        # normalized value -> row

@@ -14,12 +14,12 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dbox.errors import InputError
 from dbox.privacy import audit
+from dbox.privacy.holdings import holdings
 from dbox.store import privacy as sp
 from dbox.store import suppressions
 from dbox.store.contacts import contact_details
@@ -68,12 +68,12 @@ def export(store: Store, contact_id: int, *, log: bool = True) -> dict:
         "exchanges": [{"at": at, "kind": kind, "detail": d} for at, kind, d in sp.exchanges(store, contact_id)],
         "messages": sp.ledger_messages(store, contact_id),
     }
-    from dbox.organizing.privacy import TABLES as organizing_tables, export_contact
-
-    data["organizing"] = export_contact(store, contact_id)   # actions, volunteering, interactions
+    presented = set(_PRESENTED)
+    for holding in holdings():   # what other areas hold (organizing: actions, volunteering, interactions)
+        data[holding.area] = holding.export(store, contact_id)
+        presented |= set(holding.tables)
     ledger = sp.ledger_recipient_table(store)
-    data["other_records"] = sp.other_rows(store, contact_id, _PRESENTED | set(organizing_tables)
-                                          | ({ledger} if ledger else set()))
+    data["other_records"] = sp.other_rows(store, contact_id, presented | ({ledger} if ledger else set()))
     if log:
         audit.record(store, "privacy export", 1, {"contact_id": contact_id})
     return data
@@ -114,11 +114,10 @@ def render_text(data: dict) -> str:
     section("Messages envoyés", [_message_line(m) for m in data["messages"]])
     section("Échanges", [f"{x['at']} {x['kind']}" + (f" — {x['detail']}" if x["detail"] else "")
                          for x in data["exchanges"]])
-    if data.get("organizing"):
-        from dbox.organizing.privacy import text_lines
-
-        for title, rows in text_lines(data["organizing"]):
-            section(title, rows)
+    for holding in holdings():
+        if data.get(holding.area):
+            for title, rows in holding.text_lines(data[holding.area]):
+                section(title, rows)
     section("Rectifications", [f"{r['at']} {r['field']} : {r['old']!r} → {r['new']!r} (par {r['by']})"
                                + (f" — {r['reason']}" if r["reason"] else "") for r in data["rectifications"]])
     for table, rows in data["other_records"].items():
@@ -160,10 +159,9 @@ def write_export(data: dict, folder: Path) -> tuple[Path, Path]:
 
 
 def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    from dbox.files import write_private
+
+    write_private(path, text)
 
 
 # -- erasure ---------------------------------------------------------------------------------------
@@ -246,7 +244,7 @@ def parse_assignments(specs: list[str]) -> dict[str, str | None]:
 def rectify(store: Store, contact_id: int, values: dict[str, str | None], *, reason: str | None = None,
             dry_run: bool = False) -> Rectification:
     """Apply ``values`` (normalized like an import would) and keep a history row per field changed."""
-    from dbox.importing import normalize as norm
+    from dbox import normalize as norm
 
     row = sp.contact_row(store, contact_id)
     if row is None:
@@ -319,7 +317,7 @@ def rectify(store: Store, contact_id: int, values: dict[str, str | None], *, rea
 def _relocate(store: Store, row: dict, values: dict) -> dict:
     """New location columns from a changed postal code and/or commune (resolved like an import)."""
     from dbox.geo import resolve
-    from dbox.importing import normalize as norm
+    from dbox import normalize as norm
     from dbox.store.geo import load_index
 
     postal = values["postal_code"] if "postal_code" in values else row["postal_code"]

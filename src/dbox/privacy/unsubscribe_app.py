@@ -11,7 +11,9 @@ queue file (copied back, or on a shared folder) and withdraws e-mail consent for
   scanners fetch links).
 - ``GET /healthz``: ``ok``.
 
-The app has no key: it checks a token's syntax only and stores no IP address, no user agent.
+The app has no key: it checks a token's syntax only and stores no IP address, no user agent; the
+built-in server below logs no request line (it would hold the IP and the token). Under gunicorn,
+leave its access log off (the default) and keep the reverse proxy's logs free of the path.
 Run it with any WSGI server, e.g.::
 
     gunicorn 'dbox.privacy.unsubscribe_app:app_from_env()'   # DBOX_UNSUBSCRIBE_QUEUE=/srv/desabo.csv
@@ -44,8 +46,9 @@ def append_token(queue: Path, token: str, received_at: str | None = None) -> Non
     """Append one line to the queue, creating it (0600, with its header) if needed. Concurrent
     workers are serialized with an exclusive lock on the file."""
     received_at = received_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    fd = os.open(queue, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8", newline="") as fh:
+    from dbox.files import open_private
+
+    with open_private(queue, "a", encoding="utf-8", newline="") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             writer = csv.writer(fh, lineterminator="\n")
@@ -125,6 +128,21 @@ def read_queue(text: str) -> list[tuple[str, str]]:
     return [tuple(r) for r in rows[1:] if len(r) == 2]
 
 
+def _quiet_handler():
+    """wsgiref's handler logs every request as ``IP - - [date] "POST /u/<token>"``: both identify
+    the person. This one logs only failures of the server itself, with neither."""
+    from wsgiref.simple_server import WSGIRequestHandler
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, code="-", size="-"):
+            pass
+
+        def log_message(self, format, *args):   # noqa: A002 - the base class's signature
+            pass
+
+    return QuietHandler
+
+
 def main(argv: list[str] | None = None) -> None:
     import argparse
     from wsgiref.simple_server import make_server
@@ -132,11 +150,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="dbox one-click unsubscribe endpoint (put it behind HTTPS).")
     parser.add_argument("--queue", required=True, help="file the tokens are appended to")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8025)
+    parser.add_argument("--port", type=int, default=8025, help="0 picks a free port")
     parser.add_argument("--sender", default="", help="who sends the e-mails (shown on the pages)")
     args = parser.parse_args(argv)
-    with make_server(args.host, args.port, make_app(args.queue, sender=args.sender)) as server:
-        print(f"listening on http://{args.host}:{args.port}/u/<token>, queue: {args.queue}")
+    with make_server(args.host, args.port, make_app(args.queue, sender=args.sender),
+                     handler_class=_quiet_handler()) as server:
+        print(f"listening on http://{args.host}:{server.server_port}/u/<token>, queue: {args.queue}", flush=True)
         server.serve_forever()
 
 

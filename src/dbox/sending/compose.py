@@ -10,8 +10,6 @@ is sent; a field that is empty for one contact renders empty, or as its ``defaul
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 from dataclasses import dataclass, field
@@ -19,7 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from dbox.errors import InputError
-from dbox.store.ledger import CONTACT_FIELDS
+from dbox.store.ledger import CONTACT_FIELDS, UNSUBSCRIBE_FIELD
 
 _MENTION = re.compile(r"\bSTOP\s+(?:SMS\s+)?(?:au|AU|Au|:)\s*\d{5}\b")
 
@@ -90,21 +88,22 @@ class Composer:
                  unsubscribe_key: str | None = None, from_address: str | None = None,
                  max_length: int | None = None):
         from jinja2 import TemplateSyntaxError
-        from jinja2.sandbox import SandboxedEnvironment
+
+        from dbox.sending.bounded import check_template, make_environment
 
         ChainableUndefined = _undefined_class()
 
         self.template = template
         self.rules = rules
         self.campaign_uid = campaign_uid
-        self.unsubscribe_key = (unsubscribe_key or "").encode()
+        self.unsubscribe_key = unsubscribe_key or ""
         self.domain = (from_address or "dbox.invalid").rsplit("@", 1)[-1]
         self.max_length = max_length
         self.custom_needed: set[str] = set()
         self.fields_needed: set[str] = set()
         allowed = set(CONTACT_FIELDS) | {"fields"} | ({"unsubscribe_url"} if rules.kind == "email" else set())
-        text_env = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False, keep_trailing_newline=False)
-        html_env = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=True)
+        text_env = make_environment(undefined=ChainableUndefined, autoescape=False, keep_trailing_newline=False)
+        html_env = make_environment(undefined=ChainableUndefined, autoescape=True)
         self.uses_unsubscribe = False
         self.compiled = {}
         for part, text, env in (("message", template.body, text_env), ("subject", template.subject, text_env),
@@ -115,8 +114,11 @@ class Composer:
                 ast = env.parse(text)
             except TemplateSyntaxError as exc:
                 raise InputError(f"{part}, line {exc.lineno}: template error: {exc.message}") from None
+            check_template(part, ast)          # bounded: no loops, calls, includes (dbox.sending.bounded)
             self._check(part, ast, allowed, custom_fields)
             self.compiled[part] = env.from_string(text)
+        if rules.kind == "email":
+            self.fields_needed.add(UNSUBSCRIBE_FIELD)     # the token's identifier, read with the fields
 
     def _check(self, part: str, ast, allowed: set[str], custom_fields: set[str]) -> None:
         from jinja2 import meta, nodes
@@ -144,35 +146,36 @@ class Composer:
                 self.custom_needed.add(key)
 
     # -- per contact -----------------------------------------------------------------------------
-    def token(self, contact_id: int) -> str:
-        digest = hmac.new(self.unsubscribe_key, f"unsubscribe:{contact_id}".encode(), hashlib.sha256).hexdigest()
-        return f"{contact_id}.{digest[:24]}"
+    def token(self, uid: str) -> str:
+        """The unsubscribe token of a contact's random identifier (not of its id: ids are reused)."""
+        from dbox.privacy.unsubscribe import token_for
 
-    def unsubscribe_url(self, contact_id: int) -> str | None:
+        return token_for(self.unsubscribe_key, uid)
+
+    def unsubscribe_url(self, token: str) -> str | None:
         base = self.rules.unsubscribe_url
         if not base:
             return None
-        token = self.token(contact_id)
         if "{token}" in base:
             return base.replace("{token}", token)
         return base + ("&" if "?" in base else "?") + "token=" + token
 
     def render(self, contact_id: int, address: str, values: dict, custom_json: str | None) -> Rendered:
-        from jinja2.exceptions import SecurityError, TemplateError
+        from dbox.sending.bounded import render
 
-        context = {k: v for k, v in values.items() if v not in (None, "")}
+        context = {k: v for k, v in values.items() if v not in (None, "") and k != UNSUBSCRIBE_FIELD}
         context["fields"] = {k: v for k, v in (json.loads(custom_json) if custom_json else {}).items()
                              if v not in (None, "")}
+        token = None
         if self.rules.kind == "email":
-            context["unsubscribe_url"] = self.unsubscribe_url(contact_id)
-        try:
-            out = {part: tpl.render(context) for part, tpl in self.compiled.items()}
-        except SecurityError as exc:
-            raise InputError(f"template refused by the sandbox: {exc}") from None
-        except TemplateError as exc:
-            raise InputError(f"template error for contact {contact_id}: {exc}") from None
+            uid = values.get(UNSUBSCRIBE_FIELD)
+            if not uid:
+                raise InputError(f"contact {contact_id} has no unsubscribe identifier")
+            token = self.token(uid)
+            context["unsubscribe_url"] = self.unsubscribe_url(token)
+        out = {part: render(part, tpl, context, contact_id) for part, tpl in self.compiled.items()}
         if self.rules.kind == "email":
-            return self._finish_email(contact_id, out)
+            return self._finish_email(contact_id, token, out)
         return self._finish_text(contact_id, out["message"])
 
     def _finish_text(self, contact_id: int, body: str) -> Rendered:
@@ -193,9 +196,8 @@ class Composer:
         parts = count(body)
         return Rendered(body, segments=parts.segments, encoding=parts.encoding)
 
-    def _finish_email(self, contact_id: int, out: dict) -> Rendered:
-        url = self.unsubscribe_url(contact_id)
-        token = self.token(contact_id)
+    def _finish_email(self, contact_id: int, token: str, out: dict) -> Rendered:
+        url = self.unsubscribe_url(token)
         body = out["message"]
         html = out.get("HTML part")
         subject = " ".join((out.get("subject") or "").split())

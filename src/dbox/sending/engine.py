@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 
 from dbox.channels.base import OutgoingMessage
 from dbox.errors import InputError
-from dbox.sending.masking import mask
+from dbox.masking import mask
 from dbox.sending.rate import TokenBucket
 from dbox.store import ledger
 
@@ -292,6 +292,14 @@ class _Run:
 
 def run_campaign(store, campaign, channel, settings, composer, window, options: RunOptions, log) -> RunReport:
     """Send what is left of ``campaign``. The caller holds the campaign's lock."""
+    from dbox.electoral.calendar import ElectoralSilence, check_send
+
+    try:   # Code électoral L49: nothing goes out during an election's silence (docs/electoral.md)
+        check_send(store, campaign.channel, campaign.id, now=options.clock())
+    except ElectoralSilence as exc:   # held: run-due sends it once the polls have closed
+        ledger.set_status(store, campaign.id, "waiting", due_at=exc.until, detail="electoral silence")
+        log(campaign.id, "waiting", str(exc))
+        raise
     stale = ledger.mark_stale_claims(store, campaign.id)
     if stale:
         log(campaign.id, "in-doubt", f"{stale} message(s) claimed by a process that ended; not resent "

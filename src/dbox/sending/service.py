@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dbox.channels import get_channel
 from dbox.errors import DboxError, InputError, LockedError, ProviderError
 from dbox.sending.compose import Composer, Rendered, Template
 from dbox.sending.engine import RunOptions, RunReport, run_campaign, utc_now
 from dbox.sending.locks import campaign_lock, is_free, run_due_lock
-from dbox.sending.masking import mask
+from dbox.masking import mask
 from dbox.sending.window import SendWindow, iso, parse_when
 from dbox.store import ledger
 
@@ -80,6 +81,7 @@ class Plan:
     existing: Any = None                                    # a campaign this command resumes
     due_at: datetime | None = None                          # scheduled (quiet hours or --at)
     due_reason: str | None = None
+    notice: str | None = None                               # information owed (GDPR art. 14), to print
 
     @property
     def planned(self) -> int:
@@ -116,8 +118,6 @@ def channel_window(channel, settings) -> SendWindow | None:
 def plan_send(store, request: SendRequest, *, clock: Callable[[], datetime] = utc_now,
               dry_run_rows: Callable[[int, str, Rendered], None] | None = None) -> Plan:
     """Check the channel, the template and the audience; count; write nothing."""
-    from dbox.channels import get_channel
-
     channel = get_channel(request.channel)
     settings = channel.settings()
     channel.check(settings, secrets=not request.dry_run)
@@ -161,8 +161,39 @@ def plan_send(store, request: SendRequest, *, clock: Callable[[], datetime] = ut
             plan.encodings[rendered.encoding] = plan.encodings.get(rendered.encoding, 0) + 1
         if dry_run_rows is not None:
             dry_run_rows(contact_id, address, rendered)
+    plan.notice = notice_warning(store, request)
     _schedule(plan, clock)
     return plan
+
+
+def notice_warning(store, request: SendRequest) -> str | None:
+    """The send's one check of the information owed to third-party contacts (GDPR art. 14,
+    docs/privacy.md): a warning to show before confirming, or None. The plain-text part is what
+    must carry the mention (dbox.privacy.notice.check_send)."""
+    from dbox.privacy.notice import send_warning
+
+    sel = request.selection
+    return send_warning(store, sel.where, sel.params, request.channel, request.template.body)
+
+
+def write_dry_run(store, request: SendRequest, output) -> tuple[Plan, int]:
+    """A dry run that writes every message it would send to the CSV ``output`` (mode 0600: it
+    holds addresses), recorded in the audit log. Returns (the plan, messages written)."""
+    from dbox.output import emit
+
+    rows: list = []
+    plan = plan_send(store, request, dry_run_rows=lambda contact_id, address, rendered: rows.append(
+        (contact_id, address, rendered.segments or "", rendered.subject or "", rendered.body)))
+    emit(iter(rows), ["contact_id", "to", "segments", "subject", "body"], fmt="csv", output=output)
+    audit(store, "send --dry-run --output", len(rows), {"channel": request.channel, "file": output.name})
+    return plan, len(rows)
+
+
+def audit(store, command: str, count: int, detail: dict) -> None:
+    """The privacy area's audit log: who sent (or wrote out) how many messages."""
+    from dbox.sending.engine import _audit
+
+    _audit(store, command, count, detail)
 
 
 def _schedule(plan: Plan, clock) -> None:
@@ -224,6 +255,9 @@ def start(store, plan: Plan, *, log=_noop_log, clock=utc_now, progress=None) -> 
                                     f"excluded={sum(v for k, v in counts.items() if k != 'planned')}")
         if plan.due_at:
             log(campaign_id, "scheduled", f"due={iso(plan.due_at)} ({plan.due_reason})")
+            # nothing sent yet: the run that sends it writes the "send" row with its counts
+            audit(store, "send", 0, {"campaign": campaign_id, "channel": channel.id, "audience": plan.planned,
+                                     "scheduled": True})
             return campaign_id, None
         campaign = ledger.get_campaign(store, campaign_id)
         composer = make_composer(store, channel, plan.settings, request.template, campaign.uid)
@@ -238,8 +272,6 @@ def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now:
            retry_in_doubt: bool = False, log=_noop_log, clock=utc_now, progress=None,
            lock_held: bool = False) -> RunReport:
     """Send what is left of a campaign (its in-doubt messages only with ``retry_in_doubt``)."""
-    from dbox.channels import get_channel
-
     campaign = ledger.get_campaign(store, campaign_id)
     channel = get_channel(campaign.channel)
     settings = channel.settings()
@@ -283,10 +315,8 @@ def run_due(store, *, log=_noop_log, clock=utc_now) -> list[tuple[int, RunReport
                 campaign = ledger.get_campaign(store, campaign_id)
                 if campaign.status in ("scheduled", "waiting") and campaign.due_at and campaign.due_at > iso(clock()):
                     continue
-                if campaign.channel.startswith("social:"):   # a post (no recipients): dbox.social.posting
-                    from dbox.social.posting import run_due_post
-
-                    results.append((campaign_id, run_due_post(store, campaign_id, log)))
+                if campaign.channel.startswith("social:"):   # a post (no recipients): its channel runs it
+                    results.append((campaign_id, get_channel(campaign.channel).run_due(store, campaign_id, log)))
                     continue
                 report = resume(store, campaign_id, log=log, clock=clock, lock_held=True)
                 results.append((campaign_id, report))
@@ -301,8 +331,6 @@ def run_due(store, *, log=_noop_log, clock=utc_now) -> list[tuple[int, RunReport
 def reconcile(store, campaign_id: int, *, log=_noop_log, lock_held: bool = False) -> dict[str, int]:
     """Look in-doubt messages up at the provider: found ones become accepted; the others stay
     in-doubt (marked 'not found'), for the user to resend with --retry-in-doubt."""
-    from dbox.channels import get_channel
-
     campaign = ledger.get_campaign(store, campaign_id)
     channel = get_channel(campaign.channel)
     lock = None if lock_held else campaign_lock(store.path, campaign_id)
@@ -349,8 +377,6 @@ def reconcile(store, campaign_id: int, *, log=_noop_log, lock_held: bool = False
 
 def sync_statuses(store, campaign_id: int, *, log=_noop_log) -> dict[str, int]:
     """Fetch delivery statuses for the accepted messages of a campaign."""
-    from dbox.channels import get_channel
-
     campaign = ledger.get_campaign(store, campaign_id)
     channel = get_channel(campaign.channel)
     result = {"checked": 0, "delivered": 0, "undelivered": 0, "failed": 0, "pending": 0}
@@ -398,8 +424,7 @@ def optout_keyword(body: str) -> str | None:
 def sync_optouts(store, channel_id: str = "sms", *, log=_noop_log) -> dict[str, int]:
     """Read inbound replies; a reply starting with an opt-out keyword withdraws the channel's
     consent of every contact holding that number and suppresses the number for the channel."""
-    from dbox.channels import get_channel
-    from dbox.importing.normalize import ValueRejected, normalize_phone
+    from dbox.normalize import ValueRejected, normalize_phone
     from dbox.store.suppressions import Hasher
 
     channel = get_channel(channel_id)

@@ -39,6 +39,13 @@ class SocialChannel(Channel):
         raise InputError(f"channel {self.id} publishes posts; it does not message contacts",
                          hint=f'dbox post "text" --network {self.network}')
 
+    def run_due(self, store, campaign_id: int, log=None) -> str:
+        """What ``dbox run-due`` does with this channel's due post campaign (sending calls it
+        through the channel, so it does not depend on the social area)."""
+        from dbox.social.posting import run_due_post
+
+        return run_due_post(store, campaign_id, log)
+
     def settings(self) -> dict[str, Any]:
         from dbox.config import section
 

@@ -338,7 +338,7 @@ def parse_connected_on(value: str) -> str | None:
 
 
 def _linkedin(path: Path, lines: list[str], header_at: int) -> Export:
-    from dbox.importing.normalize import ValueRejected, normalize_email
+    from dbox.normalize import ValueRejected, normalize_email
 
     export = Export(path, "linkedin-connections", "linkedin", "connection", "LinkedIn Connections.csv")
     reader = csv.reader(io.StringIO("\n".join(lines[header_at:])))

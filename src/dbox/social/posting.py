@@ -193,6 +193,13 @@ def publish_campaign(store: Store, campaign_id: int, *, retry_in_doubt: bool = F
         existing = _existing(store, network, campaign)
         if existing.state == "already-published":
             return existing
+        from dbox.electoral.calendar import ElectoralSilence, check_send
+
+        try:   # Code électoral L49: no post during an election's silence (docs/electoral.md)
+            check_send(store, campaign.channel, campaign_id)
+        except ElectoralSilence as exc:   # held: run-due publishes it once the polls have closed
+            ledger.set_status(store, campaign_id, "waiting", due_at=exc.until, detail="electoral silence")
+            raise
         if campaign.status == "running" or existing.state == "in-doubt":
             # running with its lock free: a process died between claiming and recording
             if not retry_in_doubt:

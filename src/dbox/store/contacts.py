@@ -82,14 +82,14 @@ def find_contact(store: Store, ref: str) -> int:
             return row[0]
         raise InputError(f"no contact with id {ref}")
     if "@" in ref:
-        from dbox.importing.normalize import ValueRejected, normalize_email
+        from dbox.normalize import ValueRejected, normalize_email
 
         try:
             value, kind = normalize_email(ref), "email"
         except ValueRejected as exc:
             raise InputError(str(exc)) from None
     else:
-        from dbox.importing.normalize import ValueRejected, normalize_phone
+        from dbox.normalize import ValueRejected, normalize_phone
 
         try:
             phone = normalize_phone(ref)
@@ -154,3 +154,8 @@ def contact_details(store: Store, contact_id: int) -> dict:
             "SELECT network, account_id, handle, display_name, profile_url FROM identities WHERE contact_id = ?",
             (contact_id,))]
     return details
+
+
+def one_contact_where(contact_id: int) -> tuple[str, list]:
+    """A selection's ``(where, params)`` over ``contacts c`` for one contact."""
+    return "c.id = ?", [contact_id]

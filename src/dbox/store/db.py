@@ -118,6 +118,16 @@ def check_file_modes(path: Path, *, new: bool = False) -> None:
 
 def open_store(path: Path | str, *, create: bool = True) -> Store:
     """Open (and on first use create and migrate) the store at ``path``."""
+    return open_connection(path, lambda target: sqlite3.connect(target, isolation_level=None, check_same_thread=False),
+                           create=create, errors=(sqlite3.DatabaseError,), failure="{path}: not a dbox store ({exc})")
+
+
+def open_connection(path: Path | str, connect, *, create: bool, errors: tuple, failure: str,
+                    cipher_key: str | None = None) -> Store:
+    """The one way a store is opened, plain or encrypted (``dbox.store.cipher``): the file created
+    0600 in a 0700 folder, the connection's pragmas (:func:`configure`), migrations, file modes.
+    ``connect(path)`` makes the DB-API connection; ``errors`` are its engine's database errors,
+    reported as ``failure`` (formatted with ``path`` and ``exc``)."""
     path = Path(path).expanduser()
     is_new = not path.exists()
     if is_new:
@@ -130,26 +140,49 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
         os.close(fd)
     old_umask = os.umask(0o077)  # -wal and -shm are created by SQLite with the process umask
     try:
-        try:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{path}: not a dbox store ({exc})") from None
-        if mode.lower() != "wal":
-            raise StoreError(f"{path}: could not switch the store to WAL mode (got {mode})")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        # A larger page cache and memory-mapped reads: compound segment counts on millions of
-        # contacts are about a quarter faster (bench/segment_bench.py).
-        conn.execute("PRAGMA cache_size = -65536")
-        conn.execute("PRAGMA mmap_size = 1073741824")
+        conn = connect(path)
+        configure(conn, path, errors, failure)
         store = Store(conn, path)
+        if cipher_key is not None:
+            store.cipher_key = cipher_key   # kept in memory only: backups of this store are encrypted with it
         migrate(store)
     finally:
         os.umask(old_umask)
-    check_file_modes(path, new=is_new)
+    check_file_modes(path, new=is_new and cipher_key is None)
     return store
+
+
+def configure(conn, path: Path, errors: tuple = (sqlite3.DatabaseError,),
+              failure: str = "{path}: not a dbox store ({exc})") -> None:
+    """Set the pragmas of a store connection (every one, plain or SQLCipher, goes through here)."""
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()   # a wrong key fails here
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    except errors as exc:
+        conn.close()
+        raise StoreError(failure.format(path=path, exc=exc)) from None
+    if mode.lower() != "wal":
+        raise StoreError(f"{path}: could not switch the store to WAL mode (got {mode})")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    # A larger page cache and memory-mapped reads: compound segment counts on millions of
+    # contacts are about a quarter faster (bench/segment_bench.py).
+    conn.execute("PRAGMA cache_size = -65536")
+    conn.execute("PRAGMA mmap_size = 1073741824")
+
+
+def check_readable(path: Path) -> None:
+    """Raise StoreError (with the engine's words) when the plain sqlite3 module cannot read ``path``
+    (an encrypted store, or not a store): for readers that bypass dbox, such as Datasette."""
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(str(exc)) from None
 
 
 def migrate(store: Store) -> int:

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from dbox.filters import fields as F
+from dbox.filters import terms
 from dbox.filters.errors import FilterSyntaxError, Source
 from dbox.filters.keys import commune_key, contact_keys, text_key
 from dbox.filters.nodes import (
     And, Compare, Consent, DateWord, InList, IsEmpty, Node, Not, Or, Reachable,
-    RelativeDate, SegmentRef, Social, Tag, Value,
+    RelativeDate, SegmentRef, Tag, Value,
 )
 from dbox.filters.parser import parse, suggest
 from dbox.store.db import Store
@@ -281,12 +282,9 @@ class _Compiler:
                 f"AND (s.channel IS NULL OR s.channel = ?))))"), [kind, node.channel]
 
     def leaf(self, node: Node, negated: bool) -> Fragment:
-        from dbox.filters.nodes import ActionRef, Flag
-
-        if isinstance(node, (ActionRef, Flag)) or getattr(node, "field", None) in F.ORGANIZING_FIELDS:
-            from dbox.store.organizing import compile_term
-
-            return compile_term(self, node)
+        registered = terms.compile_node("sqlite", self, node)   # an area's term (organizing, social, ...)
+        if registered is not None:
+            return registered
         if isinstance(node, IsEmpty):
             sql, params = self.is_empty(node)
             return (f"({sql} IS NOT 1)" if node.negated else sql), params
@@ -298,11 +296,6 @@ class _Compiler:
                 sql, params = self.compare(node, _NEGATED[node.op], not negated)
                 return f"({sql} IS NOT 1)", params
             return self.compare(node, node.op, negated)
-        if isinstance(node, Social):
-            from dbox.store import social
-
-            term = social.network_term_sql if node.kind == "network" else social.follower_term_sql
-            return term(node.network)
         raise TypeError(f"not a filter node: {node!r}")
 
     # -- tags -------------------------------------------------------------------------------------
@@ -417,7 +410,7 @@ class _Compiler:
         if spec.kind == "phone":
             return self.phone(name, value)
         if spec.kind == "civility":
-            from dbox.importing.normalize import normalize_civility
+            from dbox.normalize import normalize_civility
 
             return normalize_civility(text) or text.strip()
         if spec.kind == "departement":
@@ -450,7 +443,7 @@ class _Compiler:
         return text
 
     def phone(self, name: str, value: Value) -> str:
-        from dbox.importing.normalize import ValueRejected, normalize_phone
+        from dbox.normalize import ValueRejected, normalize_phone
 
         try:
             phone = normalize_phone(value.text)

@@ -7,12 +7,13 @@ docs/geography.md for its origin and format.
 from __future__ import annotations
 
 import csv
+import json
 import io
 import lzma
 import sqlite3
-from dataclasses import dataclass, field
 from importlib import resources
 
+from dbox.geo import Commune, GeoIndex
 from dbox.text import fold
 
 REFERENCE_FILE = "communes_fr.csv.xz"
@@ -57,26 +58,6 @@ def load_reference(conn: sqlite3.Connection) -> int:
     return len(communes)
 
 
-@dataclass
-class Commune:
-    insee: str
-    name: str
-    departement: str
-    population: int | None
-    cantons: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
-    circonscriptions: list[str] = field(default_factory=list)
-
-
-@dataclass
-class GeoIndex:
-    """The whole reference in memory (35k communes: a few MB), for resolving rows at import speed."""
-
-    communes: dict[str, Commune]
-    by_postal_code: dict[str, list[str]]
-    by_name: dict[str, list[str]]
-    cache: dict = field(default_factory=dict)   # resolve() results, see dbox.geo
-
-
 def load_index(store) -> GeoIndex:
     conn = store.conn
     communes = {
@@ -110,3 +91,19 @@ def load_index(store) -> GeoIndex:
 
 def reference_size(store) -> int:
     return store.conn.execute("SELECT count(*) FROM geo_communes").fetchone()[0]
+
+
+def commune_exists(store, insee: str) -> bool:
+    return store.execute("SELECT 1 FROM geo_communes WHERE insee = ?", (insee,)).fetchone() is not None
+
+
+def communes_named(store, name_key: str) -> list[tuple[str, str]]:
+    """(insee, departement) of the communes whose folded name is ``name_key``."""
+    return store.execute("SELECT insee, departement FROM geo_communes WHERE name_key = ?", (name_key,)).fetchall()
+
+
+def canton_departements(store, codes) -> set[str]:
+    """The départements of the cantons ``codes``."""
+    return {d for (d,) in store.execute(
+        "SELECT departement FROM geo_cantons WHERE code IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(codes)),))}

@@ -437,3 +437,14 @@ def contacts_among(store: Store, where: str, params: list, ids: list[int]) -> se
     return {i for (i,) in store.execute(
         f"SELECT c.id FROM contacts c WHERE c.id IN (SELECT value FROM json_each(?)) AND {where}",
         [json.dumps(ids), *params])}
+
+
+def first_created_at(store: Store, where: str, params: list) -> str | None:
+    """When the first contact of a selection was created (None for none)."""
+    row = store.execute(f"SELECT min(c.created_at) FROM contacts c WHERE {where}", params).fetchone()
+    return row[0] if row else None
+
+
+def message_channels(store: Store) -> list[str]:
+    """The channels campaigns sent messages on (social posts left out)."""
+    return [c for (c,) in store.execute("SELECT DISTINCT channel FROM campaigns WHERE channel NOT LIKE 'social:%'")]

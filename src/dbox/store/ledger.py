@@ -42,6 +42,10 @@ CONTACT_FIELDS = {
     "mobile": "c.mobile",
 }
 
+# Not a template field: the contact's random identifier its unsubscribe token is made from
+# (dbox.privacy.unsubscribe); the composer asks for it like a field when it makes e-mails.
+UNSUBSCRIBE_FIELD = "unsubscribe_uid"
+
 
 @dataclass
 class Reach:
@@ -165,7 +169,12 @@ def iter_audience(store: Store, reach: Reach, where: str, params: Iterable = (),
 def _field_sql(fields: Iterable[str], custom: Iterable[str]) -> tuple[str, list]:
     parts, params = [], []
     for name in fields:
-        parts.append(CONTACT_FIELDS[name])
+        if name == UNSUBSCRIBE_FIELD:
+            from dbox.store.privacy import UNSUBSCRIBE_UID_SQL
+
+            parts.append(UNSUBSCRIBE_UID_SQL.format(contact="c.id"))
+        else:
+            parts.append(CONTACT_FIELDS[name])
     custom = sorted(set(custom))
     if custom:
         marks = ",".join("?" * len(custom))

@@ -591,6 +591,13 @@ def previous_import(store: Store, sha256: str, kind: str) -> tuple[int, str, str
                          "AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1", (sha256, kind)).fetchone()
 
 
+def answered_where(action_id: int) -> tuple[str, list]:
+    """A selection's ``(where, params)`` over ``contacts c``: who answered yes or maybe to an action,
+    or came."""
+    return ("c.id IN (SELECT contact_id FROM action_people WHERE action_id = ? AND "
+            "(rsvp IN ('yes', 'maybe') OR attended = 1))"), [action_id]
+
+
 # -- compiling the organizing terms of a filter (called by dbox.store.filters) ------------------------------------
 
 def compile_term(compiler, node) -> tuple[str, list]:

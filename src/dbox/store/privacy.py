@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+from dbox.errors import StoreError
 from dbox.store.db import Store
 from dbox.text import fold
 
@@ -21,7 +24,9 @@ _BATCH = 500
 # contact's rows, so tables added later by other areas are covered without changing this module.
 LEDGER_RECIPIENT_TABLES = ("campaign_recipients", "recipients", "ledger_recipients")
 # Tables that record the erasure itself or carry no personal data about one contact.
-_NOT_PERSONAL = {"audit_log"}
+# audit_log: counts, no person; unsubscribe_ids: a random identifier that goes with its contact
+# (ON DELETE CASCADE) and means nothing without it.
+_NOT_PERSONAL = {"audit_log", "unsubscribe_ids"}
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -571,6 +576,47 @@ def withdrawn_points(store: Store, contact_ids: list[int]) -> list[tuple[int, st
 
 # -- backup and restore ----------------------------------------------------------------------------
 
+@contextmanager
+def backup_file(store: Store | None, path: Path, *, readonly: bool = False):
+    """A connection to a backup file of the same kind as the store's: plain SQLite, or SQLCipher
+    with the store's key (the backup API copies pages, so both ends must be encrypted alike).
+    Closed on leaving; the engine's database errors come out as :class:`StoreError` (their words)."""
+    key = getattr(store, "cipher_key", None) if store is not None else None
+    errors: tuple = (sqlite3.DatabaseError,)
+    if key is not None:
+        errors += (store.conn.DatabaseError,)
+    try:
+        if key is not None:
+            from dbox.store.cipher import connect_with_key
+
+            conn = connect_with_key(path, key, readonly=readonly)
+        elif readonly:
+            # immutable: the file is read as it is, no -shm is created beside someone's backup
+            conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        else:
+            conn = sqlite3.connect(path)
+        try:
+            yield conn
+        finally:
+            conn.close()
+    except errors as exc:
+        raise StoreError(str(exc)) from None
+
+
+def self_contained(conn) -> None:
+    """A backup file as one file: no -wal beside it."""
+    conn.execute("PRAGMA journal_mode = DELETE")
+
+
+def restore_from(store: Store, source) -> None:
+    """Copy a backup connection's pages over the store (SQLite's online backup API)."""
+    source.backup(store.conn)
+
+
+def store_contact_count(store: Store) -> int:
+    return contact_count(store.conn)
+
+
 def backup_into(store: Store, target: sqlite3.Connection, pages: int = 1024) -> None:
     """Copy the store into ``target`` with SQLite's online backup API (readers and writers may go on)."""
     store.conn.backup(target, pages=pages)
@@ -606,3 +652,18 @@ def unsubscribe_key(store: Store) -> str:
         return row[0]
     store.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('unsubscribe_key', ?)", (secrets.token_hex(32),))
     return store.execute("SELECT value FROM meta WHERE key = 'unsubscribe_key'").fetchone()[0]
+
+
+def unsubscribe_uid(store: Store, contact_id: int) -> str | None:
+    """The contact's random unsubscribe identifier (the smallest, after a merge gave it several)."""
+    return store.execute(f"SELECT {UNSUBSCRIBE_UID_SQL.format(contact='?')}", (contact_id,)).fetchone()[0]
+
+
+# SQL for the unsubscribe identifier of the contact ``{contact}`` (an alias column or ``?``).
+UNSUBSCRIBE_UID_SQL = ("(SELECT min(u.uid) FROM unsubscribe_ids u WHERE u.contact_id = {contact} "
+                       "AND u.uid NOT LIKE 'legacy:%')")
+
+
+def contact_of_unsubscribe_uid(store: Store, uid: str) -> int | None:
+    row = store.execute("SELECT contact_id FROM unsubscribe_ids WHERE uid = ?", (uid,)).fetchone()
+    return row[0] if row else None

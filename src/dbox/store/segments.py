@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dbox.errors import ConflictError
 from dbox.store.db import Store, utcnow
 from dbox.text import fold
 
@@ -41,9 +42,12 @@ def list_all(store: Store) -> list[SavedSegment]:
 
 def insert(store: Store, name: str, expression: str, description: str | None) -> SavedSegment:
     now = utcnow()
-    cur = store.execute(
-        "INSERT INTO segments (name, key, expression, description, created_at, updated_at) VALUES (?,?,?,?,?,?)",
-        (name, segment_key(name), expression, description, now, now))
+    try:
+        cur = store.execute(
+            "INSERT INTO segments (name, key, expression, description, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+            (name, segment_key(name), expression, description, now, now))
+    except store.conn.IntegrityError:   # the connection's own class: sqlite3 or sqlcipher3
+        raise ConflictError(f'segment "{name}" already exists') from None
     return get(store, segment_key(name)) if cur.lastrowid else None
 
 
@@ -52,11 +56,14 @@ def update(store: Store, segment_id: int, *, name: str | None = None, expression
     row = store.execute(f"SELECT {_COLUMNS} FROM segments WHERE id = ?", (segment_id,)).fetchone()
     current = SavedSegment(*row)
     new_name = name if name is not None else current.name
-    store.execute(
-        "UPDATE segments SET name = ?, key = ?, expression = ?, description = ?, updated_at = ? WHERE id = ?",
-        (new_name, segment_key(new_name), expression if expression is not None else current.expression,
-         current.description if keep_description and description is None else description,
-         utcnow(), segment_id))
+    try:
+        store.execute(
+            "UPDATE segments SET name = ?, key = ?, expression = ?, description = ?, updated_at = ? WHERE id = ?",
+            (new_name, segment_key(new_name), expression if expression is not None else current.expression,
+             current.description if keep_description and description is None else description,
+             utcnow(), segment_id))
+    except store.conn.IntegrityError:   # the connection's own class: sqlite3 or sqlcipher3
+        raise ConflictError(f'segment "{new_name}" already exists') from None
 
 
 def delete(store: Store, segment_id: int) -> None:

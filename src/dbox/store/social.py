@@ -296,6 +296,12 @@ def iter_identities(store: Store, network: str | None = None, relation: str | No
 
 # -- filter terms (used by the segment compiler: dbox.store.filters) ------------------------------------
 
+def compile_term(compiler, node) -> tuple[str, list]:
+    """SQL over alias ``c`` for the social filter terms ``network:x`` and ``follower:x``
+    (registered by dbox.social.terms; ``compiler`` is dbox.store.filters' compiler)."""
+    return network_term_sql(node.network) if node.kind == "network" else follower_term_sql(node.network)
+
+
 def network_term_sql(network: str) -> tuple[str, list]:
     """``network:x``: contacts with an identity on that network, whatever the relation."""
     return "EXISTS (SELECT 1 FROM identities si WHERE si.contact_id = c.id AND si.network = ?)", [network]

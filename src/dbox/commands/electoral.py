@@ -1,0 +1,207 @@
+"""``dbox electoral roll|addresses|results ...`` and ``dbox elections add|list|allow|remove``: parse,
+call dbox.electoral, print. docs/electoral.md is the reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from dbox.commands.common import YesOption, store_from
+
+electoral_app = typer.Typer(no_args_is_help=True, help="Electoral geography: the roll, bureaux de vote, past results.")
+roll_app = typer.Typer(no_args_is_help=True, help="The commune's electoral roll (REU extract from the mairie).")
+addresses_app = typer.Typer(no_args_is_help=True, help="Address -> bureau de vote tables.")
+results_app = typer.Typer(no_args_is_help=True, help="Results per bureau de vote (Ministry of the Interior).")
+elections_app = typer.Typer(no_args_is_help=True, help="Elections: rounds, area, and the electoral silence (L49).")
+electoral_app.add_typer(roll_app, name="roll")
+electoral_app.add_typer(addresses_app, name="addresses")
+electoral_app.add_typer(results_app, name="results")
+
+MapOption = typer.Option(None, "--map", help='Column mapping override, "Header=field" (repeatable).')
+EncodingOption = typer.Option(None, "--encoding", help="Text encoding of a CSV (default: detected).")
+SheetOption = typer.Option(None, "--sheet", help="Sheet of an .xlsx (default: the first).")
+
+
+def _n(value) -> str:
+    return f"{value or 0:,}".replace(",", "\u202f")
+
+
+def _out():
+    from dbox.console import out
+
+    return out
+
+
+def _purge(store) -> None:
+    """Every electoral command first purges the rolls whose election is over (retention)."""
+    from dbox.electoral.rolls import purge_due
+
+    for roll_id, commune, election, voters in purge_due(store):
+        _out().print(f"Purged roll {roll_id} ({commune}, {_n(voters)} voters): {election} is over.")
+
+
+def _print_assignment(a) -> None:
+    out = _out()
+    out.print(f"  contacts registered (matched to a voter): {_n(a.registered)} "
+              f"(by birth date {_n(a.matched_birth_date)}, by address {_n(a.matched_address)})")
+    if a.ambiguous:
+        out.print(f"  ambiguous, not matched: {_n(a.ambiguous)} (same name and address or birth date as another)")
+    out.print(f"  contacts placed by their address: {_n(a.by_address)}")
+    if a.unsure:
+        out.print(f"  unsure, left without a bureau: {_n(len(a.unsure))}")
+        for cid, address, reason in a.unsure[:10]:
+            out.print(f"    contact {cid}: {address} — {reason}")
+        if len(a.unsure) > 10:
+            out.print(f"    ... and {_n(len(a.unsure) - 10)} more (dbox electoral unsure lists them all)")
+    if a.cantons_set or a.circos_set:
+        out.print(f"  split communes: {_n(a.cantons_set)} contacts got their canton, {_n(a.circos_set)} their "
+                  f"circonscription from their bureau")
+
+
+@roll_app.command("import")
+def roll_import(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="The roll: CSV or .xlsx extract of the REU given by the mairie."),
+    commune: str = typer.Option(..., "--commune", help="The roll's commune: INSEE code or name."),
+    election: str = typer.Option(..., "--election", help="The election it was obtained for (dbox elections list)."),
+    source: str = typer.Option(..., "--source", help='Who gave it and when: "mairie de Grenoble, 2026-02-01".'),
+    map_: Optional[List[str]] = MapOption, encoding: Optional[str] = EncodingOption,
+    sheet: Optional[str] = SheetOption,
+):
+    """Import a commune's electoral roll (Code électoral L37): voters stay in their own tables, never
+    messaged; matched contacts get their bureau and `registered`. Purged after the election."""
+    from dbox.electoral.rolls import import_roll
+    from dbox.privacy.audit import record
+
+    store = store_from(ctx)
+    _purge(store)
+    report = import_roll(store, file, commune, election=election, source=source, overrides=map_ or [],
+                         encoding=encoding, sheet=sheet)
+    record(store, "electoral roll import", len(report.file.voters),
+           {"file": file.name, "commune": report.commune, "election": election, "roll": report.roll_id})
+    out = _out()
+    verb = "already imported (same file)" if report.already else "imported"
+    out.print(f"Roll of {report.commune} {verb}: {_n(len(report.file.voters))} voters in {_n(report.bureaux)} "
+              f"bureaux, {_n(report.streets)} streets; kept until {report.purge_after} ({election}).")
+    if report.file.not_kept:
+        out.print(f"  not kept (CNIL: no targeting by origin): {', '.join(report.file.not_kept)}")
+    if report.file.ignored:
+        out.print(f"  columns not used: {', '.join(report.file.ignored)}")
+    _print_assignment(report.assignment)
+
+
+@roll_app.command("list")
+def roll_list(ctx: typer.Context):
+    """The rolls in the store, their source and when they are purged."""
+    from dbox.store.electoral import rolls
+
+    store = store_from(ctx)
+    _purge(store)
+    rows = rolls(store)
+    if not rows:
+        _out().print("No roll imported.")
+        return
+    for rid, insee, name, filename, source, election, purge_after, at, voters, matched in rows:
+        _out().print(f"{rid}  {insee} {name or ''}  {_n(voters)} voters, {_n(matched)} matched  file {filename}  "
+                     f"source: {source}  for {election}, purged on {purge_after}  (imported {at})")
+
+
+@roll_app.command("purge")
+def roll_purge(ctx: typer.Context, commune: Optional[str] = typer.Option(None, "--commune", help="Only this commune."),
+               yes: bool = YesOption):
+    """Remove a roll before its election is over (they are removed after it anyway)."""
+    from dbox.commands.common import confirm_or_abort
+    from dbox.electoral.assign import assign_commune
+    from dbox.electoral.rolls import resolve_commune
+    from dbox.privacy.audit import record
+    from dbox.store import electoral as se
+
+    store = store_from(ctx)
+    _purge(store)
+    code = resolve_commune(store, commune) if commune else None
+    rows = [r for r in se.rolls(store) if code is None or r[1] == code]
+    if not rows:
+        _out().print("No roll to purge.")
+        return
+    confirm_or_abort(f"Remove {len(rows)} roll(s) and their {_n(sum(r[8] for r in rows))} voters?", yes)
+    with store.transaction(immediate=True):
+        se.delete_rolls(store, [r[0] for r in rows])
+        for commune_code in {r[1] for r in rows}:
+            assign_commune(store, commune_code)
+        record(store, "electoral roll purge", sum(r[8] for r in rows), {"rolls": [r[0] for r in rows]})
+    _out().print(f"Removed {len(rows)} roll(s).")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(electoral_app, name="electoral", help="Electoral geography: the roll, bureaux de vote, past results.")
+    app.add_typer(elections_app, name="elections", help="Elections: rounds, area, and the electoral silence (L49).")
+
+
+# --- elections -------------------------------------------------------------------------------------------
+
+@elections_app.command("add")
+def elections_add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="A name: municipales-2026, legislatives-2027."),
+    round_: List[str] = typer.Option(..., "--round", help="Date of a round, YYYY-MM-DD (repeat for each round)."),
+    area: List[str] = typer.Option(..., "--area", help="france, departement:38, commune:38185, circo:38-01 or "
+                                                       "canton:3809 (repeatable, one kind)."),
+):
+    """Record an election: no SMS, e-mail or social post goes out in its area from 00:00 on the eve of
+    each round until the polls close (Code électoral L49)."""
+    from dbox.electoral.calendar import add_election
+    from dbox.privacy.audit import record
+
+    store = store_from(ctx)
+    election = add_election(store, name, round_, area)
+    record(store, "elections add", 0, {"election": name})
+    _print_election(election)
+
+
+def _print_election(e: dict) -> None:
+    area = "France" if e["area_kind"] == "france" else f"{e['area_kind']} {', '.join(e['areas'])}"
+    _out().print(f"{e['name']}  ({area})")
+    for r in e["rounds"]:
+        _out().print(f"  round {r['day']}: silence from {r['quiet_from']} to {r['quiet_until']} (UTC)")
+
+
+@elections_app.command("list")
+def elections_list(ctx: typer.Context):
+    """Elections and their silence periods (UTC)."""
+    from dbox.store.electoral import elections
+
+    rows = elections(store_from(ctx))
+    if not rows:
+        _out().print("No election recorded (dbox elections add).")
+    for e in rows:
+        _print_election(e)
+
+
+@elections_app.command("remove")
+def elections_remove(ctx: typer.Context, name: str = typer.Argument(...),
+                     yes: bool = YesOption):
+    """Remove an election (its silence no longer holds sends)."""
+    from dbox.commands.common import confirm_or_abort
+    from dbox.errors import InputError
+    from dbox.privacy.audit import record
+    from dbox.store.electoral import delete_election
+
+    store = store_from(ctx)
+    confirm_or_abort(f"Remove the election {name}?", yes)
+    with store.transaction(immediate=True):
+        if not delete_election(store, name):
+            raise InputError(f"no election named {name!r}", hint="dbox elections list")
+        record(store, "elections remove", 0, {"election": name})
+    _out().print(f"Removed {name}.")
+
+
+@elections_app.command("allow")
+def elections_allow(ctx: typer.Context, campaign: int = typer.Argument(..., help="Campaign id."),
+                    reason: str = typer.Option(..., "--reason", help="Why it may go out during the silence.")):
+    """Let one campaign go out during an electoral silence (recorded in the audit log)."""
+    from dbox.electoral.calendar import allow
+
+    allow(store_from(ctx), campaign, reason)
+    _out().print(f"Campaign {campaign} may go out during the electoral silence; recorded in the audit log.")

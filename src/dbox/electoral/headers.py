@@ -1,0 +1,35 @@
+"""Mapping the columns of an electoral file to what dbox reads, the way ``dbox import`` does:
+headers compared folded (:func:`dbox.text.fold`: case, accents, punctuation and line breaks
+ignored), ``--map "Header=field"`` overrides, ``=ignore`` skips a column."""
+
+from __future__ import annotations
+
+from dbox.errors import InputError
+from dbox.text import fold
+
+
+def map_headers(header: list[str], aliases: dict[str, list[str]], overrides: list[str] | None = None,
+                *, what: str) -> dict[str, int]:
+    """field -> column index, from folded aliases and ``HEADER=FIELD`` overrides (first column wins)."""
+    table = {fold(alias): name for name, names in aliases.items() for alias in names}
+    forced: dict[str, str] = {}
+    for spec in overrides or []:
+        head, sep, target = spec.rpartition("=")
+        head, target = head.strip(), target.strip()
+        if not sep or not head or not target:
+            raise InputError(f"--map {spec!r}: expected HEADER=FIELD")
+        if target != "ignore" and target not in aliases:
+            raise InputError(f"--map {spec!r}: unknown field {target!r}",
+                             hint=f"fields of {what}: " + ", ".join(aliases) + ", ignore")
+        forced[fold(head)] = target
+    folded = [fold(h) for h in header]
+    missing = set(forced) - set(folded)
+    if missing:
+        raise InputError(f"--map names no column of the file: {', '.join(sorted(missing))}",
+                         hint="columns: " + ", ".join(header))
+    found: dict[str, int] = {}
+    for i, key in enumerate(folded):
+        target = forced.get(key) or table.get(key)
+        if target and target != "ignore" and target not in found:
+            found[target] = i
+    return found

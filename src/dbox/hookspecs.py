@@ -1,0 +1,26 @@
+"""The hooks through which an area contributes to features that span areas (one short file: the
+area API). Channels have their own hook, ``dbox.channels.hookspecs.register_channels``.
+
+Each hook is called with a ``register`` callback and returns nothing; the registry that reads it
+checks what it is given. Built-in areas implement these hooks exactly as a third-party package
+would (see :mod:`dbox.plugins`), so the built-ins prove the API.
+"""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("dbox")
+hookimpl = pluggy.HookimplMarker("dbox")
+
+
+@hookspec
+def register_filter_terms(register):
+    """Add terms to the filter language: call ``register(term)`` with a
+    :class:`dbox.filters.terms.FilterTerm` for each one (a field name or a ``prefix:``, how to
+    parse it, and a compiler per store engine)."""
+
+
+@hookspec
+def register_personal_data(register):
+    """Declare personal data an area holds: call ``register(holding)`` with a
+    :class:`dbox.privacy.holdings.Holding` (its tables, how to export them for a person), so that
+    ``dbox privacy export`` presents it and ``forget``/retention know it is there."""
