@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from dbox.commands.common import (ColumnsOption, ExcelOption, FormatOption, OutputOption, TextFormatOption,
-                                 parse_columns, store_from)
+                                 YesOption, confirm_or_abort, parse_columns, store_from)
 
 app = typer.Typer(no_args_is_help=True, help="List, show and count contacts.")
 
@@ -85,7 +85,7 @@ def count(ctx: typer.Context):
 def duplicates(
     ctx: typer.Context,
     limit: Optional[int] = typer.Option(100, "--limit", "-n", help="At most this many groups (0: all)."),
-    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    fmt: str = TextFormatOption,
 ):
     """Possible duplicates: same name and postal code (kept apart by a different e-mail or mobile),
     or an e-mail or mobile held by several contacts. Merge with: dbox contacts merge KEEP OTHER."""
@@ -116,7 +116,7 @@ def merge(
     ctx: typer.Context,
     keep: int = typer.Argument(..., help="The contact that stays."),
     other: int = typer.Argument(..., help="The contact merged into KEEP, then deleted."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    yes: bool = YesOption,
 ):
     """Merge OTHER into KEEP: KEEP's fields win, empty ones are filled; e-mails, phones, tags,
     custom fields, consents (the most restrictive kept per channel) and history all move to KEEP.
@@ -125,8 +125,7 @@ def merge(
     from dbox.importing.duplicates import merge as merge_contacts
 
     store = store_from(ctx)
-    if not yes:
-        typer.confirm(f"Merge contact {other} into contact {keep} (contact {other} is then deleted)?", abort=True)
+    confirm_or_abort(f"Merge contact {other} into contact {keep} (contact {other} is then deleted)?", yes)
     result = merge_contacts(store, keep, other)
     out.print(f"Contact {other} merged into {keep}"
               + (f"; filled: {', '.join(result.filled)}" if result.filled else "")

@@ -216,17 +216,26 @@ def record_consent_events(store: Store, events: list[tuple]) -> None:
 
     ``wording`` is what the person agreed to. Without it, a grant's detail is its wording (what
     ``dbox consent grant --wording`` records) except for an import, whose detail names the file."""
-    rows = []
+    rows, wordings = [], []
     for event in events:
         cid, channel, action, at, source, detail = event[:6]
         if len(event) > 6:
             wording = event[6]
         else:
             wording = detail if action == "grant" and source != "import" else None
-        rows.append((cid, channel, action, at, source, detail, wording))
-    store.conn.executemany(
-        "INSERT INTO consent_events (contact_id, channel, action, at, source, detail, wording) "
-        "VALUES (?,?,?,?,?,?,?)", rows)
+        rows.append((cid, channel, action, at, source, detail))
+        wordings.append(wording)
+    insert = "INSERT INTO consent_events (contact_id, channel, action, at, source, detail) VALUES (?,?,?,?,?,?)"
+    if any(wordings):
+        # One statement per event, in order, to know each id (executemany returns none).
+        kept = []
+        for row, wording in zip(rows, wordings):
+            event_id = store.conn.execute(insert + " RETURNING id", row).fetchone()[0]
+            if wording:
+                kept.append((event_id, wording))
+        store.conn.executemany("INSERT INTO consent_wordings (event_id, wording) VALUES (?, ?)", kept)
+    else:
+        store.conn.executemany(insert, rows)
     store.conn.executemany(
         "INSERT INTO consents (contact_id, channel, status, at, source) VALUES (?,?,?,?,?) "
         "ON CONFLICT (channel, contact_id) DO UPDATE SET status = excluded.status, at = excluded.at, "
