@@ -128,41 +128,37 @@ def test_no_area_imports_a_higher_layer():
     assert not upward, "imports that reach up a layer (see docs/architecture.md):\n" + "\n".join(upward)
 
 
-def test_sql_runs_only_in_the_store():
-    found = []
+def _outside_store():
+    """(file, node) for every node of every module outside dbox/store/."""
     for _, rel, tree in _modules():
-        if rel.parts[0] == "store":
-            continue
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("execute", "executemany", "executescript")):
-                receiver = ast.unparse(node.func.value)
-                if (rel.as_posix(), receiver) not in SQL_ALLOWED:
-                    found.append(f"{rel}:{node.lineno}: {receiver}.{node.func.attr}(...)")
+        if rel.parts[0] != "store":
+            for node in ast.walk(tree):
+                yield rel, node
+
+
+def _is_sql_call(rel: Path, node: ast.AST) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("execute", "executemany", "executescript")
+            and (rel.as_posix(), ast.unparse(node.func.value)) not in SQL_ALLOWED)
+
+
+def test_sql_runs_only_in_the_store():
+    found = [f"{rel}:{node.lineno}: {ast.unparse(node.func)}(...)" for rel, node in _outside_store()
+             if _is_sql_call(rel, node)]
     assert not found, "SQL outside dbox.store (add a function to dbox/store/ instead):\n" + "\n".join(found)
 
 
 def test_sqlite_errors_stay_in_the_store():
     """sqlite3's exceptions become dbox errors in dbox.store; areas catch those."""
-    found = []
-    for _, rel, tree in _modules():
-        if rel.parts[0] == "store":
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ExceptHandler) and node.type is not None and "sqlite3." in ast.unparse(node.type):
-                found.append(f"{rel}:{node.lineno}: except {ast.unparse(node.type)}")
+    found = [f"{rel}:{node.lineno}: except {ast.unparse(node.type)}" for rel, node in _outside_store()
+             if isinstance(node, ast.ExceptHandler) and node.type is not None and "sqlite3." in ast.unparse(node.type)]
     assert not found, "sqlite3 errors caught outside dbox.store:\n" + "\n".join(found)
 
 
 def test_areas_never_reach_the_raw_connection():
     """The store hands out no connection: areas call dbox.store functions (``store.conn`` stays inside)."""
-    found = []
-    for _, rel, tree in _modules():
-        if rel.parts[0] == "store":
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and node.attr == "conn" and ast.unparse(node.value) == "store":
-                found.append(f"{rel}:{node.lineno}: store.conn")
+    found = [f"{rel}:{node.lineno}: store.conn" for rel, node in _outside_store()
+             if isinstance(node, ast.Attribute) and node.attr == "conn" and ast.unparse(node.value) == "store"]
     assert not found, "raw store connection used outside dbox.store:\n" + "\n".join(found)
 
 

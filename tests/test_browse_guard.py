@@ -7,7 +7,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from test_insights_browse import EXAMPLES, Browse
+from test_insights_browse import Browse
 
 from dbox.insights.browse import host_allowed
 
@@ -28,8 +28,8 @@ def fetch(url: str, headers: dict | None = None, opener=_BARE) -> tuple[int, obj
 
 
 @pytest.fixture
-def browser(store, cli):
-    assert cli("import", EXAMPLES / "contacts.csv").exit_code == 0
+def browser(store, cli, examples):
+    assert cli("import", examples / "contacts.csv").exit_code == 0
     server = Browse(Path(os.environ["DBOX_DB"]))
     yield server
     server.stop()

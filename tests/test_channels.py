@@ -6,7 +6,7 @@ from importlib.metadata import EntryPoint, entry_points
 
 import pytest
 from keyring.backend import KeyringBackend
-from test_send_support import import_contacts, people, store, template_store  # noqa: F401
+from test_send_support import import_contacts, people  # noqa: F401
 
 from dbox.channels import hookimpl, plugins
 from dbox.channels.base import Channel, ComposeRules, Sender, SendResult

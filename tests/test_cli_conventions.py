@@ -159,3 +159,28 @@ def test_readme_names_real_commands_and_options():
             if missing:
                 problems.append(f"{snippet}: dbox {name} has no {sorted(missing)}")
     assert not problems, problems
+
+
+def test_readme_examples_use_real_commands_and_options():
+    import shlex
+
+    text = (ROOT / "README.md").read_text()
+    checked, problems = 0, []
+    for block in re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = line.split(" #")[0].strip()
+            if not line.startswith("dbox "):
+                continue
+            words = shlex.split(line)
+            path = [w for w in words[1:3] if re.fullmatch(r"[a-z][a-z-]*", w)]
+            while path and " ".join(path) not in COMMANDS:
+                path = path[:-1]
+            name = " ".join(path)
+            if name not in COMMANDS:
+                problems.append(f"{line}: no such command")
+                continue
+            missing = {w.split("=")[0] for w in words if w.startswith("-")} - set(_options(COMMANDS[name]))
+            if missing:
+                problems.append(f"{line}: dbox {name} has no {sorted(missing)}")
+            checked += 1
+    assert checked >= 10 and not problems, problems

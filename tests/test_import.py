@@ -7,7 +7,7 @@ from dbox.errors import InputError
 from dbox.importing.pipeline import ImportOptions, import_file
 from dbox.store import suppressions
 from dbox.store.contacts import contact_details, count_contacts, find_contact
-from tests.conftest import EXAMPLES, write_csv
+from tests.conftest import EXAMPLES, copy_store, write_csv
 
 HEADER_FR = "Civilité;Nom;Prénom;Tél. portable;Courriel;Code postal;Ville;Étiquettes;Profession;Accord SMS\r\n"
 
@@ -229,13 +229,13 @@ def test_suppressed_people_are_not_imported_again(store, tmp_path):
     assert count_contacts(store) == 1
 
 
-def test_parallel_workers_give_the_same_store(tmp_path):
+def test_parallel_workers_give_the_same_store(tmp_path, examples, template_store):
     from dbox.store.db import open_store
 
-    src = EXAMPLES / "contacts.csv"
+    src = examples / "contacts.csv"
     results = []
     for workers in (0, 2):
-        s = open_store(tmp_path / f"w{workers}.sqlite3")
+        s = open_store(copy_store(template_store, tmp_path / f"w{workers}" / "dbox.sqlite3"))
         import_file(s, src, ImportOptions(workers=workers, chunk_rows=17, dry_run=False))
         rows = s.execute("SELECT first_name, last_name, email, mobile, postal_code, commune_insee, canton_code "
                          "FROM contacts ORDER BY id").fetchall()

@@ -17,7 +17,6 @@ import pytest
 
 from dbox import segments
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # loopback only, never a proxy; the cookie jar keeps the token cookie as a web browser does
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor())
 
@@ -71,8 +70,8 @@ class Browse:
 
 
 @pytest.fixture
-def sample(store, cli):
-    result = cli("import", EXAMPLES / "contacts.csv")
+def sample(store, cli, examples):
+    result = cli("import", examples / "contacts.csv")
     assert result.exit_code == 0, result.output
     return store
 
@@ -145,7 +144,7 @@ def test_map_of_contacts_by_commune(sample, browser):
     assert status == 200 and "addClusterMap" in script
 
 
-def test_read_only_and_secrets_kept(sample, browser, cli):
+def test_read_only_and_secrets_kept(sample, browser, cli, examples):
     status, body = _get(browser.url + "/meta.json")
     assert status == 403
     status, result = _get(browser.url + ".json?" + urllib.parse.urlencode({"sql": "select key, value from meta"}))
@@ -158,7 +157,7 @@ def test_read_only_and_secrets_kept(sample, browser, cli):
     before = _count(sample, None)
     assert before == 191
     # the browser shows what dbox writes meanwhile: the store is read live, not frozen at startup
-    added = cli("import", EXAMPLES / "contacts.csv", "--force")
+    added = cli("import", examples / "contacts.csv", "--force")
     assert added.exit_code == 0
     sample.execute("INSERT INTO tags (name, key) VALUES ('nouveau', 'nouveau')")
     status, page = _get(browser.url + "/tags.json?_shape=array&name=nouveau")

@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from test_send_support import store, template_store, twilio  # noqa: F401
+from conftest import EXAMPLES, copy_store, isolate
+from test_send_support import twilio_server
 
 from dbox.store import social as store_social
+from dbox.store.db import open_store
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: "
@@ -151,11 +152,10 @@ def _count(image, colours, tolerance=40) -> int:
                if any(_near(pixel, c, tolerance) for c in colours))
 
 
-@pytest.fixture
-def campaign_store(store, tmp_path, twilio, cli):
+def _build_campaign_store(store, cli, twilio, examples: Path) -> None:
     """The bundled sample imported, spread over several weeks, one SMS campaign sent through the
     local Twilio server (one number refused, one undelivered), follower counts on two networks."""
-    result = cli("import", EXAMPLES / "contacts.csv")
+    result = cli("import", examples / "contacts.csv")
     assert result.exit_code == 0, result.output
     ids = [i for (i,) in store.execute("SELECT id FROM contacts ORDER BY id")]
     for n, cid in enumerate(ids):
@@ -178,7 +178,42 @@ def campaign_store(store, tmp_path, twilio, cli):
             store_social.add_snapshot(store, network, "follower", None, "api", total, total // 4)
             store.execute("UPDATE follower_snapshots SET taken_at = ? WHERE id = (SELECT max(id) FROM "
                           "follower_snapshots)", (f"{day}T08:00:00Z",))
-    return store
+
+
+@pytest.fixture(scope="module")
+def campaign_template(tmp_path_factory, template_store) -> Path:
+    """The campaign store (and the config that priced its SMS), made once for the module in a
+    folder of its own: about ten seconds of importing and sending, which each test then copies."""
+    from typer.testing import CliRunner
+
+    from dbox.cli import app
+
+    folder = tmp_path_factory.mktemp("campaign")
+    runner = CliRunner()
+
+    def cli(*args):
+        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+    with pytest.MonkeyPatch.context() as mp:
+        isolate(mp, folder)
+        store = open_store(copy_store(template_store, folder / "store" / "dbox.sqlite3"))
+        try:
+            with twilio_server(mp) as twilio:
+                (folder / "examples").mkdir()
+                shutil.copy(EXAMPLES / "contacts.csv", folder / "examples")
+                _build_campaign_store(store, cli, twilio, folder / "examples")
+        finally:
+            store.close()
+    return folder
+
+
+@pytest.fixture
+def campaign_store(campaign_template, tmp_path):
+    """A copy of the module's campaign store at $DBOX_DB, with its config (SMS price)."""
+    shutil.copytree(campaign_template / "config", tmp_path / "config")
+    store = open_store(copy_store(campaign_template / "store" / "dbox.sqlite3", tmp_path / "store" / "dbox.sqlite3"))
+    yield store
+    store.close()
 
 
 def _stats_json(cli, *args):
@@ -205,6 +240,7 @@ def _shown(text: str):
 
 # -- the page in a browser ------------------------------------------------------------------------
 
+@pytest.mark.browser
 @needs_chromium
 def test_report_in_headless_chromium(campaign_store, cli, tmp_path):
     html = tmp_path / "report.html"
@@ -301,6 +337,7 @@ def test_report_in_headless_chromium(campaign_store, cli, tmp_path):
         browser.close()
 
 
+@pytest.mark.browser
 @needs_chromium
 def test_report_screenshot_from_the_command_line(campaign_store, cli, tmp_path):
     """The way a person would check it: chromium --screenshot, with its console on stderr."""
@@ -344,6 +381,7 @@ def test_report_holds_counts_only(campaign_store, cli, tmp_path):
     assert oct(html.stat().st_mode & 0o777) == "0o644"
 
 
+@pytest.mark.slow
 def test_png_and_pdf_for_print(campaign_store, cli, tmp_path):
     from PIL import Image
 

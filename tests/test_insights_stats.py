@@ -8,7 +8,7 @@ import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from test_send_support import import_contacts, mobile, store, template_store, twilio  # noqa: F401
+from test_send_support import import_contacts, mobile, twilio  # noqa: F401
 
 from dbox import segments
 from dbox.errors import InputError

@@ -4,7 +4,7 @@ constraints that make a double send impossible, opt-outs and invalid numbers."""
 import sqlite3
 
 import pytest
-from test_send_support import contact_id, import_contacts, mobile, people, share_number, store, template_store  # noqa: F401,E501
+from test_send_support import contact_id, import_contacts, mobile, people, share_number  # noqa: F401
 
 from dbox.store import ledger
 from dbox.store.contacts_write import record_consent_events

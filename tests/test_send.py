@@ -1,6 +1,6 @@
 """dbox send: SMS through the real twilio client to the local Twilio server, end to end."""
 
-from test_send_support import contact_id, import_contacts, mobile, people, share_number, smtp, store, template_store, twilio  # noqa: F401
+from test_send_support import contact_id, import_contacts, mobile, people, share_number, smtp, twilio  # noqa: F401
 
 from dbox.sending import service
 from dbox.sending.compose import Template

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from test_send_support import import_contacts, mobile, people, store, template_store, twilio  # noqa: F401
+from test_send_support import import_contacts, mobile, people, twilio  # noqa: F401
 
 from dbox.store import ledger
 

@@ -7,8 +7,11 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from test_send_support import import_contacts, people, store, template_store, twilio  # noqa: F401
+import pytest
 
+from test_send_support import import_contacts, people, twilio  # noqa: F401
+
+from dbox.config import update_section
 from dbox.store import ledger
 
 
@@ -25,10 +28,13 @@ def _wait(condition, seconds=60.0, what="condition"):
         time.sleep(0.01)
 
 
+@pytest.mark.slow
 def test_sigkill_mid_campaign_then_resume_sends_exactly_one_each(store, tmp_path, twilio, cli):
     rows = people(300) + people(40, sms="non", start=300)          # 40 without consent
     import_contacts(store, tmp_path, rows)
-    proc = _dbox("send", "--sms", "-m", "Réunion publique jeudi, {{ first_name }}", "--yes", "--workers", "4")
+    # 100/s rather than the channel's 10/s: the same run, cut at the same point, in seconds not half a minute
+    proc = _dbox("send", "--sms", "-m", "Réunion publique jeudi, {{ first_name }}", "--yes", "--workers", "4",
+                 "--rate", "100/s")
     try:
         _wait(lambda: twilio.request_count("create") >= 120 or proc.poll() is not None, what="120 messages")
         assert proc.poll() is None, proc.communicate()
@@ -74,19 +80,27 @@ def test_sigkill_mid_campaign_then_resume_sends_exactly_one_each(store, tmp_path
     assert ledger.get_campaign(store, 1).status == "done"
 
 
+@pytest.mark.slow
 def test_two_concurrent_run_due_one_sends_the_other_exits_7(store, tmp_path, twilio, cli):
     import_contacts(store, tmp_path, people(40))
-    at = (datetime.now(timezone.utc) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    scheduled = cli("send", "--sms", "-m", "Rappel", "--at", at, "--rate", "10/s", "--yes")
+    at = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    update_section("channels.sms", {"timeout": 120})       # the held answer below is not a timeout
+    scheduled = cli("send", "--sms", "-m", "Rappel", "--at", at, "--rate", "100/s", "--yes")
     assert scheduled.exit_code == 0, scheduled.output
     assert "Campaign 1 scheduled for" in scheduled.output and "(--at)" in scheduled.output
     not_yet = cli("run-due")
     assert not_yet.exit_code == 0 and twilio.outbound() == []
-    time.sleep(2.5)
+    # the hour goes by (instead of sleeping until --at): the run-due processes below read the real clock
+    past = (datetime.now(timezone.utc) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ledger.set_status(store, 1, "scheduled", due_at=past)
+    release = twilio.hold_next(1, seconds=110)   # the first run-due is busy until the second is done
     first = _dbox("run-due")
     _wait(lambda: twilio.request_count("create") >= 1 or first.poll() is not None, what="first run-due")
     second = _dbox("run-due")
-    out2, err2 = second.communicate(timeout=60)
+    try:
+        out2, err2 = second.communicate(timeout=60)
+    finally:
+        release.set()
     out1, err1 = first.communicate(timeout=60)
     assert second.returncode == 7, (out2, err2)
     assert err2.strip().splitlines() == [err2.strip()]               # one line
@@ -103,7 +117,7 @@ def test_a_claim_left_by_a_dead_process_becomes_in_doubt(store, tmp_path, twilio
     assert cli("send", "--sms", "-m", "Info", "--at", at, "--yes").exit_code == 0
     first = store.execute("SELECT id FROM campaign_recipients ORDER BY id LIMIT 1").fetchone()[0]
     assert ledger.claim(store, first, ledger.Reach("sms", "mobile")) is None      # a process claimed it, then died
-    result = cli("send", "--resume", "1", "--yes")
+    result = cli("send", "--resume", "1", "--now", "--yes")   # scheduled: --now sends before its time
     assert result.exit_code == 0, result.output
     assert "2 sent, 0 failed, 0 skipped at send time, 1 in doubt, 0 left (done)" in result.output
     assert "1 message(s) in doubt" in result.output and "dbox campaigns reconcile 1" in result.output
@@ -118,7 +132,7 @@ def test_a_campaign_being_sent_cannot_be_resumed_twice(store, tmp_path, twilio, 
     at = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert cli("send", "--sms", "-m", "Info", "--at", at, "--yes").exit_code == 0
     with campaign_lock(store.path, 1):
-        result = cli("send", "--resume", "1", "--yes")
+        result = cli("send", "--resume", "1", "--now", "--yes")
     assert result.exit_code == 7
     assert "Error: campaign 1 is already running" in result.output
     assert twilio.outbound() == []

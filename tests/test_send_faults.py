@@ -2,7 +2,7 @@
 Retry-After, 500, slow answers, hang-ups, 21211, 21610, bad credentials."""
 
 import pytest
-from test_send_support import import_contacts, mobile, people, store, template_store, twilio  # noqa: F401
+from test_send_support import import_contacts, mobile, people, twilio  # noqa: F401
 
 from dbox.config import update_section
 from dbox.sending import engine, service

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from test_send_support import contact_id, import_contacts, mobile, people, share_number, store, template_store, twilio  # noqa: F401,E501
+from test_send_support import contact_id, import_contacts, mobile, people, share_number, twilio  # noqa: F401
 
 from dbox.sending.service import optout_keyword
 from dbox.store import ledger

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_send_support import store, template_store, twilio  # noqa: F401
+from test_send_support import twilio  # noqa: F401
 
 from dbox.sending import service
 from dbox.sending.compose import Template

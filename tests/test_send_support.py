@@ -1,16 +1,14 @@
 """Shared pieces of the sending tests: contacts imported through the real import pipeline, the
 local Twilio server reached by the real twilio client, a real SMTP server (aiosmtpd)."""
 
-import os
-import shutil
 import threading
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
 
 from dbox.config import update_section
-from dbox.store.db import open_store
 from dbox.testing.twilio_server import DEFAULT_SID, DEFAULT_TOKEN, TwilioServer
 
 HEADER = "Prénom;Nom;Portable;Courriel;Code postal;Commune;Accord SMS;Accord email;Profession"
@@ -31,23 +29,9 @@ def import_contacts(store, folder: Path, rows: list[dict], name: str = "contacts
     return report
 
 
-@pytest.fixture(scope="session")
-def template_store(tmp_path_factory):
-    """A new store is slow to create (the geography table): make one, copy it per test."""
-    path = tmp_path_factory.mktemp("template") / "dbox.sqlite3"
-    open_store(path).close()
-    return path
-
-
-@pytest.fixture
-def store(tmp_path, template_store):
-    dest = tmp_path / "store" / "dbox.sqlite3"
-    dest.parent.mkdir(mode=0o700, exist_ok=True)
-    shutil.copyfile(template_store, dest)
-    os.chmod(dest, 0o600)
-    s = open_store(dest)
-    yield s
-    s.close()
+# ``store`` and ``template_store`` live in conftest.py now (every module has them); the names stay
+# importable from here for the modules that import them.
+from conftest import store, template_store  # noqa: E402,F401
 
 
 def share_number(store, number: str, first: str = "Autre", last: str = "Personne") -> int:
@@ -76,8 +60,8 @@ def contact_id(store, number: str) -> int:
     return store.execute("SELECT id FROM contacts WHERE mobile = ?", (number,)).fetchone()[0]
 
 
-@pytest.fixture
-def twilio(monkeypatch):
+@contextmanager
+def twilio_server(monkeypatch):
     """The rehearsal Twilio server, and the sms channel configured to use it (quiet hours off)."""
     with TwilioServer(delivery_delay=0) as server:
         monkeypatch.setenv("DBOX_TWILIO_ACCOUNT_SID", DEFAULT_SID)
@@ -86,6 +70,13 @@ def twilio(monkeypatch):
         monkeypatch.setenv("DBOX_TWILIO_BASE_URL", server.base_url)
         update_section("channels.sms", {"optout_mention": "STOP au 36173", "quiet_hours": False,
                                         "price_per_segment": 0.05})
+        yield server
+
+
+@pytest.fixture
+def twilio(monkeypatch):
+    """The rehearsal Twilio server, and the sms channel configured to use it (quiet hours off)."""
+    with twilio_server(monkeypatch) as server:
         yield server
 
 

@@ -4,7 +4,7 @@ capped at the end of the window, scheduling outside it, --now."""
 from datetime import datetime, timezone
 
 import pytest
-from test_send_support import import_contacts, mobile, people, store, template_store, twilio  # noqa: F401
+from test_send_support import import_contacts, mobile, people, twilio  # noqa: F401
 
 from dbox.config import update_section
 from dbox.errors import InputError

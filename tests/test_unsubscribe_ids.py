@@ -58,6 +58,11 @@ def test_tokens_sent_before_the_upgrade_work_only_for_the_contacts_they_were_sen
     # back to schema 6, when tokens were <contact id>.<HMAC of the id>
     store.execute("DROP TRIGGER contacts_unsubscribe_id")
     store.execute("DROP TABLE unsubscribe_ids")
+    for statement in ("ALTER TABLE campaign_recipients DROP COLUMN retry_at",     # schema 9 (sending faults)
+                      "ALTER TABLE campaign_recipients DROP COLUMN soft_since",
+                      "ALTER TABLE campaigns DROP COLUMN control", "DROP TABLE bounce_reports",
+                      "DROP TABLE soft_bounces"):
+        store.execute(statement)
     store.execute("PRAGMA user_version = 6")
     key = sp.unsubscribe_key(store)
     legacy = {cid: f"{cid}.{unsubscribe._digest(key, str(cid))}" for cid in (1, 2)}

@@ -32,6 +32,20 @@ class _DboxGroup(TyperGroup):
 
             print_error(exc)
             raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:
+            # SQLite failing at run time (disk full, read-only, locked): the store says what it
+            # means, one line, exit 4. Anything else goes on up (typer's Exit and Abort included).
+            if type(exc).__module__ != "sqlite3":
+                raise
+            from dbox.store.db import fault_of
+
+            error = fault_of(exc)
+            if error is None:
+                raise
+            from dbox.console import print_error
+
+            print_error(error)
+            raise typer.Exit(error.exit_code) from None
 
 
 HELP_OPTIONS = ["-h", "--help"]
@@ -102,7 +116,16 @@ class AppState:
         if self._store is None:
             from dbox.store.db import open_store
 
+            if self.db_option is None:
+                # Neither --db nor DBOX_DB: say which file, or a fresh default store answering
+                # "0 contacts" looks like lost data.
+                import sys
+
+                print(f"Store: {self.store_path} (the default; choose another with --db or DBOX_DB)", file=sys.stderr)
             self._store = open_store(self.store_path)
+            from dbox.electoral.rolls import purge_due
+
+            purge_due(self._store)   # retention: a roll goes once its election is over (docs/electoral.md)
         return self._store
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from dbox.text import fold
 
 # Overseas départements: postal prefix -> phonenumbers region.
 OVERSEAS_REGIONS = {"971": "GP", "972": "MQ", "973": "GF", "974": "RE", "976": "YT"}
@@ -209,14 +210,55 @@ _NO = {"non", "n", "no", "0", "false", "faux", ""}
 
 
 def parse_yes_no(raw: str) -> bool:
-    from dbox.text import fold
-
     key = fold(raw)
     if key in _YES:
         return True
     if key in _NO:
         return False
     raise ValueRejected(f"{raw.strip()!r} is neither yes nor no (oui/non, yes/no, 1/0, x)")
+
+
+def normalize_field(name: str, raw: str, region: str = "FR"):
+    """A contact field's value in its normal form: the one dispatch import, rectification and action
+    results share. Names, civility, e-mail, postal code as their functions above; ``mobile``,
+    ``fixed`` and ``phone`` give a :class:`Phone` (read in ``region``); any other text has its white
+    space collapsed. ValueRejected when the value cannot be one."""
+    if name in ("first_name", "last_name"):
+        return normalize_name(raw)
+    if name == "civility":
+        return normalize_civility(raw)
+    if name == "email":
+        return normalize_email(raw)
+    if name in ("mobile", "fixed", "phone"):
+        return normalize_phone(raw, region)
+    if name == "postal_code":
+        return normalize_postal_code(raw)
+    return " ".join(raw.split())
+
+
+PHONE_FORMATS = ("national", "e164")
+# Dialled from France with a leading 0: metropolitan France and the overseas départements.
+_NATIONAL_REGIONS = {"FR", "GP", "MQ", "GF", "RE", "YT", "BL", "MF", "PM"}
+
+
+def format_phone(e164: str | None, style: str) -> str | None:
+    """A stored phone (E.164) as people dial it: ``national`` is ``07 85 81 23 50`` for France and
+    its overseas départements and ``+44 7911 123456`` for any other country; ``e164`` is the stored
+    ``+33785812350``. A value that is not E.164 is returned unchanged."""
+    if not e164 or style == "e164" or not e164.startswith("+"):
+        return e164
+    if e164.startswith("+33") and len(e164) == 12 and e164[1:].isdigit():    # the common case, no library
+        d = "0" + e164[3:]
+        return " ".join(d[i:i + 2] for i in range(0, 10, 2))
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    national = phonenumbers.region_code_for_number(number) in _NATIONAL_REGIONS
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL if national
+                                      else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 # Domains most French contact files hold. A domain one typo away from one of them (and not

@@ -1,22 +1,39 @@
 """Writing rows as a Rich table, CSV or JSON: streamed, so a 3-million-row export stays flat.
 
-CSV cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab
-or CR) are prefixed with a quote character (OWASP's advice for CSV injection). ``excel=True``
-writes UTF-8 with a BOM and ``;`` separators, which French Excel opens without a wizard.
+CSV cells that a spreadsheet would run as a formula (starting with ``=``, ``@``, tab or CR, or
+with ``+`` or ``-`` followed by anything but a number) are prefixed with a quote character (OWASP's
+advice for CSV injection); a number or a phone (``+33785812350``, ``-12``) is not a formula and is
+written as it is. ``excel=True`` writes UTF-8 with a BOM and ``;`` separators, which French Excel
+opens without a wizard. Phones (columns ``mobile``, ``fixed``) are written in ``phone_format``:
+``national`` (``07 85 81 23 50``, the default with ``excel``) or ``e164`` (``+33785812350``).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+from dbox.console import out
+from dbox.errors import InputError
+from dbox.files import open_private
 
 FORMATS = ("table", "csv", "json")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "@", "\t", "\r")
+_SIGNED_NUMBER = re.compile(r"[+-][0-9 .,]*")      # +33785812350, +33 7 85 81 23 50, -12,5
+PHONE_COLUMNS = ("mobile", "fixed")
+
+
+def starts_formula(text: str) -> bool:
+    """Would a spreadsheet read this cell as a formula? ``=``, ``@``, tab or CR always; ``+`` and
+    ``-`` unless a number follows (``-2+3+cmd|' /C calc'!A0`` is a formula, ``+33785812350`` is not)."""
+    if text.startswith(_FORMULA_START):
+        return True
+    return text[:1] in ("+", "-") and not _SIGNED_NUMBER.fullmatch(text)
 
 
 def excel_safe(value) -> str:
@@ -24,9 +41,37 @@ def excel_safe(value) -> str:
     if value is None:
         return ""
     text = str(value)
-    if text.startswith(_FORMULA_START):
+    if starts_formula(text):
         return "'" + text
     return text
+
+
+def phone_style(phone_format: str | None, excel: bool) -> str:
+    """``--phone-format``, checked; by default national for Excel, E.164 otherwise."""
+    from dbox.normalize import PHONE_FORMATS
+
+    if phone_format is None:
+        return "national" if excel else "e164"
+    if phone_format not in PHONE_FORMATS:
+        from dbox.errors import InputError
+
+        raise InputError(f"--phone-format {phone_format}: choose {' or '.join(PHONE_FORMATS)}")
+    return phone_format
+
+
+def with_phone_format(rows: Iterable[Sequence], columns: Sequence[str], style: str) -> Iterable[Sequence]:
+    """``rows`` with their phone columns written in ``style`` (a generator: exports stay streamed)."""
+    indexes = [i for i, name in enumerate(columns) if name in PHONE_COLUMNS]
+    if style == "e164" or not indexes:
+        yield from rows
+        return
+    from dbox.normalize import format_phone
+
+    for row in rows:
+        row = list(row)
+        for i in indexes:
+            row[i] = format_phone(row[i], style)
+        yield row
 
 
 @contextmanager
@@ -34,7 +79,6 @@ def _open_output(output: Path | None, *, bom: bool = False):
     if output is None:
         yield sys.stdout
         return
-    from dbox.files import open_private
 
     encoding = "utf-8-sig" if bom else "utf-8"
     with open_private(output, "w", encoding=encoding, newline="") as fh:   # rows about people: 0600
@@ -68,8 +112,6 @@ def write_json(rows: Iterable[Sequence], columns: Sequence[str], fh: IO[str]) ->
 def render_table(rows: Iterable[Sequence], columns: Sequence[str], *, title: str | None = None) -> int:
     from rich.table import Table
 
-    from dbox.console import out
-
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
@@ -82,11 +124,12 @@ def render_table(rows: Iterable[Sequence], columns: Sequence[str], *, title: str
 
 
 def emit(rows: Iterable[Sequence], columns: Sequence[str], *, fmt: str = "table",
-         output: Path | None = None, excel: bool = False, title: str | None = None) -> int:
-    """Write ``rows`` in ``fmt`` to ``output`` (stdout when None); returns the row count."""
+         output: Path | None = None, excel: bool = False, title: str | None = None,
+         phone_format: str | None = None) -> int:
+    """Write ``rows`` in ``fmt`` to ``output`` (stdout when None); returns the row count. Phone
+    columns follow ``phone_format`` (default: national with ``excel``, else E.164)."""
+    rows = with_phone_format(rows, columns, phone_style(phone_format, excel))
     if fmt not in FORMATS:
-        from dbox.errors import InputError
-
         raise InputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if fmt == "table" and output is None:
         return render_table(rows, columns, title=title)

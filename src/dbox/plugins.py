@@ -24,6 +24,7 @@ BUILTIN = (
     "dbox.social.terms",
     "dbox.organizing.terms",
     "dbox.electoral.privacy",
+    "dbox.electoral.terms",
 )
 _pm: pluggy.PluginManager | None = None
 

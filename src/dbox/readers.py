@@ -16,6 +16,7 @@ from itertools import islice
 from pathlib import Path
 
 from dbox.errors import InputError
+from dbox.text import fold_key
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (";", ",", "\t", "|")
@@ -330,3 +331,25 @@ def open_reader(path: Path, *, encoding: str | None = None, delimiter: str | Non
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError(f"{path}: old binary Excel (.xls) is not supported", hint="save it as .xlsx or CSV")
     return CsvReader(path, encoding, delimiter)
+
+
+def map_header(header: list[str], columns: dict[str, tuple[str, ...]], path: Path, *,
+               repeatable: tuple[str, ...] = ()) -> tuple[dict[str, list[int]], list[str]]:
+    """Which columns give which field: field -> column indexes, and the columns nobody reads.
+
+    ``columns`` maps a field to the titles it answers to, compared folded without spaces or
+    punctuation ("N° fiche" is "n fiche" is "nfiche"). Two columns for one field is an error, except
+    for the ``repeatable`` fields (several e-mail or phone columns)."""
+    keys = {fold_key(alias): name for name, aliases in columns.items() for alias in aliases}
+    found: dict[str, list[int]] = {}
+    ignored = []
+    for i, title in enumerate(header):
+        name = keys.get(fold_key(title))
+        if name is None:
+            ignored.append(title)
+            continue
+        if name in found and name not in repeatable:
+            raise InputError(f"{path}: columns {header[found[name][0]]!r} and {title!r} both give the {name}",
+                             hint="keep one of them")
+        found.setdefault(name, []).append(i)
+    return found, ignored

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dbox.errors import ConflictError, InputError
+from dbox.errors import ConflictError, DboxError, InputError
 from dbox.filters import FilterSyntaxError, Source, parse, to_text
 from dbox.filters import fields as F
 from dbox.filters.nodes import Compare, InList, Literal, Node, SegmentRef, conjoin, walk
@@ -29,6 +29,11 @@ from dbox.filters.parser import flag_value, suggest
 from dbox.store import filters as store_filters
 from dbox.store import segments as store_segments
 from dbox.store.db import Store
+from dbox.files import atomic_private
+from dbox.filters import tree_lines
+from dbox.filters.nodes import And, Not, Or, quote, Tag
+from dbox.output import FORMATS, emit, phone_style, with_phone_format, write_csv, write_json
+from dbox.store.contacts import count_contacts, iter_contacts, check_columns
 
 # Shortcut flags and the field each stands for (``--canton X`` is ``canton = X``).
 SHORTCUTS = {"canton": "canton", "commune": "commune", "departement": "departement",
@@ -96,27 +101,21 @@ def selection_of(store: Store, tree: Node | None, *, now: datetime | None = None
 
 
 def count(store: Store, selection: Selection) -> int:
-    from dbox.store.contacts import count_contacts
-
     return count_contacts(store, selection.where, selection.params)
 
 
 def rows(store: Store, selection: Selection, columns: list[str], limit: int | None = None):
-    from dbox.store.contacts import iter_contacts
-
     return iter_contacts(store, columns, selection.where, selection.params, limit=limit)
 
 
 def export(store: Store, selection: Selection, columns: list[str], *, fmt: str = "csv",
-           output=None, excel: bool = False, limit: int | None = None, command: str = "segment export") -> int:
+           output=None, excel: bool = False, limit: int | None = None, command: str = "segment export",
+           phone_format: str | None = None) -> int:
     """Write the selection's contacts (streamed) as CSV or JSON to ``output`` (stdout when None);
     returns the row count. A file is written under a temporary name and renamed when complete, so
-    a failed export leaves no half-written file. CSV cells are made safe for spreadsheets
-    (see dbox.output). The export is recorded in the audit log."""
+    a failed export leaves no half-written file. CSV cells are made safe for spreadsheets and
+    phones written in ``phone_format`` (see dbox.output). The export is recorded in the audit log."""
     from pathlib import Path
-
-    from dbox.output import FORMATS, emit
-    from dbox.store.contacts import check_columns
 
     check_columns(list(columns))
     if fmt not in FORMATS:
@@ -125,19 +124,18 @@ def export(store: Store, selection: Selection, columns: list[str], *, fmt: str =
         raise InputError("--excel is for CSV files, not JSON")
     if fmt == "table":
         fmt = "csv"
+    style = phone_style(phone_format, excel)
     if output is None:
-        written = emit(rows(store, selection, columns, limit), columns, fmt=fmt, excel=excel)
+        written = emit(rows(store, selection, columns, limit), columns, fmt=fmt, excel=excel, phone_format=style)
     else:
         output = Path(output)
         if output.is_dir():
             raise InputError(f"{output} is a folder: give a file name")
         if not output.parent.exists():
             raise InputError(f"{output.parent}: no such folder")
-        from dbox.files import atomic_private
-        from dbox.output import write_csv, write_json
 
         with atomic_private(output, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as fh:
-            source = rows(store, selection, columns, limit)
+            source = with_phone_format(rows(store, selection, columns, limit), columns, style)
             written = write_json(source, columns, fh) if fmt == "json" else write_csv(source, columns, fh, excel=excel)
     record_audit(store, command, written, selection, format=fmt + (" excel" if excel else ""),
                  columns=",".join(columns))
@@ -148,8 +146,6 @@ def left_out(store: Store, selection: Selection) -> list[str]:
     """Warnings for canton and circonscription conditions: contacts in communes split between
     several cantons (circonscriptions) have none of their own and are not matched. Says how many
     contacts the condition would catch if such communes counted, and how to include them."""
-    from dbox.store.contacts import count_contacts
-
     notes = []
     for index, split in enumerate(selection.splits):
         if not split.positive:
@@ -172,8 +168,6 @@ def left_out(store: Store, selection: Selection) -> list[str]:
 
 def explain(store: Store, selection: Selection) -> dict:
     """What ``dbox segment explain`` shows: the parsed form, the SQL, its parameters, the plan."""
-    from dbox.filters import tree_lines
-
     expanded = parse(selection.expanded) if selection.expanded else None
     return {
         "expression": selection.expression,
@@ -193,7 +187,6 @@ def audit_text(selection: Selection) -> str:
     if not any(getattr(n, "field", "").startswith(F.CUSTOM_PREFIX) or getattr(n, "field", None) in _PERSONAL
                for n in walk(tree)):
         return selection.expression
-    from dbox.filters.nodes import And, Not, Or
 
     def mask(node):
         if isinstance(node, (And, Or)):
@@ -221,8 +214,6 @@ def record_audit(store: Store, command: str, count_: int, selection: Selection, 
 
 
 def _quote(text: str) -> str:
-    from dbox.filters.nodes import quote
-
     return quote(text)
 
 
@@ -309,7 +300,7 @@ def list_segments(store: Store, *, with_counts: bool = True) -> list[SegmentInfo
         if with_counts:
             try:
                 info.count = count(store, select(store, segment=row.name))
-            except FilterSyntaxError:
+            except DboxError:   # a stored segment never stops the list (InputError, a store error)
                 info.count = None
         infos.append(info)
     return infos
@@ -367,8 +358,6 @@ def rename_segment(store: Store, old: str, new: str) -> list[str]:
 
 
 def _rename_refs(node: Node, old_key: str, new: str) -> Node:
-    from dbox.filters.nodes import And, Not, Or
-
     if isinstance(node, (And, Or)):
         return type(node)(tuple(_rename_refs(i, old_key, new) for i in node.items))
     if isinstance(node, Not):
@@ -414,8 +403,6 @@ def require_tag(store: Store, tag: str) -> int:
 
 def count_with_tag(store: Store, selection: Selection, tag: str) -> int:
     """How many contacts of the selection bear ``tag`` (what ``untag_contacts`` would change)."""
-    from dbox.filters.nodes import Tag
-
     return count(store, selection_of(store, conjoin([selection.tree, Tag(tag)]), now=selection.now))
 
 

@@ -33,3 +33,11 @@ def custom_field_name(header: str) -> str:
     Import (column headers) and the filter language (``field:Profession``) both name custom fields
     through it, so a filter finds what an import stored."""
     return _CUSTOM_NAME.sub("_", fold(header)).strip("_") or "column"
+
+
+def name_key(first: str | None, last: str | None) -> str | None:
+    """The dedupe key of a person's name, ``fold(last)|fold(first)``; None unless both are given.
+    Import, rectification and the store's writers key names through it alone."""
+    if not (first and last):
+        return None
+    return f"{fold(last)}|{fold(first)}"

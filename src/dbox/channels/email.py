@@ -4,6 +4,19 @@ Each worker opens one SMTP connection (STARTTLS, SSL or plain on loopback; login
 is set) and reuses it for its whole batch. The transaction is driven step by step (MAIL, RCPT,
 DATA) so a failure is classified precisely: anything before DATA's final reply means nothing was
 sent (retry), a dropped connection while DATA is answered means the outcome is unknown (in-doubt).
+
+Each answer has one outcome (the table is in docs/sending.md):
+
+- MAIL FROM refused: 4xx or 421 -> ``retry`` (the server, not the recipient: every message would
+  wait); 5xx -> ``fatal`` (the sender is refused: every message would fail the same way).
+- RCPT or DATA 4xx (not 421) -> ``soft``: this recipient only is retried later (mailbox full,
+  greylisting); the others go on.
+- RCPT 5xx, DATA 5xx -> ``failed`` with the ``bounced`` effect (the address is suppressed for
+  e-mail), except DATA 5.7.x (policy, content: the message, not the address, was refused).
+
+International addresses (RFC 6531): an address whose domain only is non-ASCII is sent with the
+domain in IDNA form (``xn--``); an address whose local part is non-ASCII needs the server's
+SMTPUTF8 extension, and fails with ``address not supported by the server`` when it is not offered.
 """
 
 from __future__ import annotations
@@ -156,14 +169,14 @@ class SmtpSender(Sender):
                 pass
         self.conn = None
 
-    def build(self, message: OutgoingMessage) -> bytes:
+    def build(self, message: OutgoingMessage, to: str | None = None, utf8: bool = False) -> bytes:
         from email import policy
         from email.message import EmailMessage
         from email.utils import format_datetime
 
-        msg = EmailMessage(policy=policy.SMTP)
+        msg = EmailMessage(policy=policy.SMTPUTF8 if utf8 else policy.SMTP)
         msg["From"] = self.from_header
-        msg["To"] = message.to
+        msg["To"] = to or message.to
         msg["Subject"] = message.subject or ""
         msg["Date"] = format_datetime(datetime.now(timezone.utc))
         if message.message_id:
@@ -180,7 +193,6 @@ class SmtpSender(Sender):
     def send(self, message: OutgoingMessage) -> SendResult:
         import smtplib
 
-        data = self.build(message)
         if self.conn is not None and self.max_per_connection and self.sent_on_connection >= self.max_per_connection:
             self.close()
         try:
@@ -193,13 +205,26 @@ class SmtpSender(Sender):
             self._drop()
             return SendResult("retry", error=f"could not connect to {self.host}:{self.port}: {type(exc).__name__}")
         conn = self.conn
+        to, utf8 = envelope_address(message.to)
+        mail_options: list[str] = []
+        if utf8:
+            if not conn.has_extn("smtputf8"):
+                return SendResult("failed", code="smtputf8", error="address not supported by the server "
+                                                                   "(it does not offer SMTPUTF8)")
+            mail_options = ["SMTPUTF8", "BODY=8BITMIME"] if conn.has_extn("8bitmime") else ["SMTPUTF8"]
+        data = self.build(message, to, utf8)
         try:
-            code, reply = conn.mail(self.from_address)
-            if code == 250:
-                code, reply = conn.rcpt(message.to)
-            if code not in (250, 251):
-                conn.rset()
-                return _refused(code, reply)
+            try:
+                code, reply = conn.mail(self.from_address, mail_options)
+                if code != 250:
+                    conn.rset()
+                    return _refused_sender(code, reply)
+                code, reply = conn.rcpt(to)
+                if code not in (250, 251):
+                    conn.rset()
+                    return _refused(code, reply, "RCPT")
+            finally:
+                conn.command_encoding = "ascii"      # smtplib switches it for SMTPUTF8 and never back
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
             return SendResult("retry", error=f"connection lost before the message was sent: {type(exc).__name__}")
@@ -210,7 +235,7 @@ class SmtpSender(Sender):
                 conn.rset()
             except (smtplib.SMTPException, OSError):
                 self._drop()
-            return _refused(exc.smtp_code, exc.smtp_error)
+            return _refused(exc.smtp_code, exc.smtp_error, "DATA")
         except (smtplib.SMTPServerDisconnected, socket.timeout, OSError) as exc:
             self._drop()
             return SendResult("unknown", error=f"connection lost while the server received the message: "
@@ -218,7 +243,7 @@ class SmtpSender(Sender):
         self.sent_on_connection += 1
         if code == 250:
             return SendResult("accepted", provider_id=message.message_id, status=f"{code} {_text(reply)}"[:200])
-        return _refused(code, reply)
+        return _refused(code, reply, "DATA")
 
     def close(self) -> None:
         import smtplib
@@ -237,11 +262,45 @@ def _text(reply) -> str:
     return scrub(" ".join(str(reply).split()))
 
 
-def _refused(code: int, reply) -> SendResult:
-    text = f"SMTP {code}: {_text(reply)}"
-    if 400 <= code < 500:
+def envelope_address(address: str) -> tuple[str, bool]:
+    """The address to put in the envelope, and whether it needs SMTPUTF8.
+
+    ASCII: as is. Only the domain non-ASCII: the domain in IDNA form (``andre@xn--exmple-cua.fr``),
+    which every server takes. A non-ASCII local part (``louise.œuvray@free.fr``) has no ASCII
+    form: it needs SMTPUTF8 (RFC 6531). A domain IDNA cannot encode also needs it."""
+    if address.isascii():
+        return address, False
+    local, _, domain = address.rpartition("@")
+    if local.isascii():
+        try:
+            return f"{local}@{domain.encode('idna').decode('ascii')}", False
+        except UnicodeError:
+            pass
+    return address, True
+
+
+_ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def _refused_sender(code: int, reply) -> SendResult:
+    """MAIL FROM refused: about the sender or the server, never one recipient."""
+    text = f"SMTP {code} at MAIL FROM: {_text(reply)}"
+    if code < 500:
         return SendResult("retry", code=str(code), error=text)
-    return SendResult("failed", code=str(code), error=text)
+    return SendResult("fatal", code=str(code), error=text)
+
+
+def _refused(code: int, reply, step: str) -> SendResult:
+    """RCPT or DATA refused: about this recipient (see the module docstring for the rules)."""
+    text = f"SMTP {code}: {_text(reply)}"
+    if code == 421:                              # the server is closing the connection: not the recipient
+        return SendResult("retry", code=str(code), error=text)
+    if 400 <= code < 500:
+        return SendResult("soft", code=str(code), error=text)
+    enhanced = _ENHANCED.match(_text(reply))
+    if step == "DATA" and enhanced and enhanced.group(2) == "7":
+        return SendResult("failed", code=str(code), error=text)      # content or policy: keep the address
+    return SendResult("failed", code=str(code), error=text, effect="bounced")
 
 
 @hookimpl

@@ -37,6 +37,9 @@ TextFormatOption = typer.Option("text", "--format", "-f", help="text or json.",
                                 callback=_format_check(TEXT_FORMATS))
 OutputOption = typer.Option(None, "--output", "-o", help="Write to this file instead of the terminal.")
 ExcelOption = typer.Option(False, "--excel", help="CSV for French Excel: UTF-8 with BOM, ';' separators.")
+PhoneFormatOption = typer.Option(None, "--phone-format", metavar="national|e164",
+                                 help="Phones as 07 85 81 23 50 (national, the default with --excel) "
+                                      "or +33785812350 (e164).")
 ColumnsOption = typer.Option(None, "--columns", "-c",
                              help="Comma-separated columns (see `dbox contacts list --help`).")
 

@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from dbox.commands.common import (ColumnsOption, ExcelOption, FormatOption, OutputOption, TextFormatOption,
-                                 YesOption, confirm_or_abort, parse_columns, store_from)
+from dbox.commands.common import (ColumnsOption, ExcelOption, FormatOption, OutputOption, PhoneFormatOption,
+                                 TextFormatOption, YesOption, confirm_or_abort, parse_columns, store_from)
 
 app = typer.Typer(no_args_is_help=True, help="List, show and count contacts.")
 
@@ -22,6 +22,7 @@ def list_(
     fmt: str = FormatOption,
     output: Optional[Path] = OutputOption,
     excel: bool = ExcelOption,
+    phone_format: Optional[str] = PhoneFormatOption,
 ):
     """List contacts, oldest first.
 
@@ -35,7 +36,7 @@ def list_(
     store = store_from(ctx)
     cols = parse_columns(columns, DEFAULT_COLUMNS)
     rows = iter_contacts(store, cols, limit=limit or None)
-    count = emit(rows, cols, fmt=fmt, output=output, excel=excel)
+    count = emit(rows, cols, fmt=fmt, output=output, excel=excel, phone_format=phone_format)
     if output is not None or fmt != "table":
         from dbox.privacy.audit import record
 
@@ -47,13 +48,16 @@ def show(
     ctx: typer.Context,
     contact: str = typer.Argument(..., help="Contact id, e-mail or phone."),
     fmt: str = TextFormatOption,
+    show_all: bool = typer.Option(False, "--all", help="Also the internal search keys (first_name_key, ...)."),
 ):
     """Everything held on one contact: fields, addresses, tags, consents, where it came from."""
     from dbox.console import out
-    from dbox.store.contacts import contact_details, find_contact
+    from dbox.store.contacts import contact_details, find_contact, without_internal_keys
 
     store = store_from(ctx)
     details = contact_details(store, find_contact(store, contact))
+    if not show_all:
+        details = without_internal_keys(details)
     if fmt == "json":
         typer.echo(json.dumps(details, ensure_ascii=False, indent=2))
         return

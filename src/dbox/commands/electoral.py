@@ -134,6 +134,70 @@ def roll_purge(ctx: typer.Context, commune: Optional[str] = typer.Option(None, "
     _out().print(f"Removed {len(rows)} roll(s).")
 
 
+@addresses_app.command("import")
+def addresses_import(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="INSEE table \"bureaux de vote et adresses de leurs électeurs\" (CSV)."),
+    map_: Optional[List[str]] = MapOption, encoding: Optional[str] = EncodingOption,
+):
+    """Load the INSEE address -> bureau table (whole départements), and place the contacts of its
+    communes in their bureau by street and number; unsure cases are listed, never guessed."""
+    from dbox.electoral.addresses import import_addresses
+    from dbox.privacy.audit import record
+
+    store = store_from(ctx)
+    _purge(store)
+    report = import_addresses(store, file, overrides=map_ or [], encoding=encoding)
+    placed = sum(a.by_address + a.registered for a in report.assignments)
+    record(store, "electoral addresses import", placed, {"file": file.name, "communes": len(report.communes)})
+    _out().print(f"Address table: {_n(report.rows)} addresses, {_n(report.streets)} streets in "
+                 f"{_n(len(report.communes))} communes.")
+    for a in report.assignments:
+        if a.by_address or a.registered or a.unsure:
+            _out().print(f"{a.commune}:")
+            _print_assignment(a)
+
+
+@results_app.command("import")
+def results_import(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="Results per bureau de vote (Ministry of the Interior, data.gouv.fr)."),
+    election: str = typer.Option(..., "--election", help="A name for this round: legislatives-2024-t1."),
+    map_: Optional[List[str]] = MapOption, encoding: Optional[str] = EncodingOption,
+    sheet: Optional[str] = SheetOption,
+):
+    """Import results per bureau: turnout and shares for filters and stats, and each bureau's canton
+    or circonscription, which places contacts of split communes."""
+    from dbox.electoral.results import import_results
+    from dbox.privacy.audit import record
+
+    store = store_from(ctx)
+    _purge(store)
+    report = import_results(store, file, election, overrides=map_ or [], encoding=encoding, sheet=sheet)
+    record(store, "electoral results import", 0, {"file": file.name, "election": report.election})
+    out = _out()
+    out.print(f"Results of {report.election}: {_n(report.bureaux)} bureaux ({_n(report.cantons)} with their canton, "
+              f"{_n(report.circos)} with their circonscription).")
+    if report.unplaced:
+        out.print(f"  canton or circonscription not found in the geography reference: {', '.join(report.unplaced[:10])}"
+                  + (" ..." if len(report.unplaced) > 10 else ""))
+    if report.cantons_set or report.circos_set:
+        out.print(f"  split communes: {_n(report.cantons_set)} contacts got their canton, {_n(report.circos_set)} "
+                  f"their circonscription from their bureau")
+
+
+@results_app.command("list")
+def results_list(ctx: typer.Context):
+    """The results loaded: election, bureaux, inscrits."""
+    from dbox.store.electoral import result_elections
+
+    rows = result_elections(store_from(ctx))
+    if not rows:
+        _out().print("No results loaded (dbox electoral results import).")
+    for election, bureaux, inscrits in rows:
+        _out().print(f"{election}  {_n(bureaux)} bureaux, {_n(inscrits)} inscrits")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(electoral_app, name="electoral", help="Electoral geography: the roll, bureaux de vote, past results.")
     app.add_typer(elections_app, name="elections", help="Elections: rounds, area, and the electoral silence (L49).")

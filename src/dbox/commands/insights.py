@@ -15,7 +15,7 @@ from dbox.commands.common import ExcelOption, FormatOption, OutputOption, Select
 
 TERMINAL_ROWS = 25
 
-ByOption = typer.Option("departement", "--by", "-b", help="Areas: departement, canton, commune or circo.")
+ByOption = typer.Option("departement", "--by", "-b", help="Areas: departement, canton, commune, circo or bureau (bureaux de vote).")
 SinceOption = typer.Option(None, "--since",
                            help="Activity from this date (2026-09-01) or span back (90d, 12w, 6m, 1y): "
                                 "growth, campaigns, followers, new contacts.")

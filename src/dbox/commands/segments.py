@@ -14,8 +14,8 @@ import typer
 from typer.core import TyperGroup
 
 from dbox.commands.common import (
-    ColumnsOption, ExcelOption, FormatOption, OutputOption, SelectionArgs, TextFormatOption, YesOption,
-    confirm_or_abort, parse_columns,
+    ColumnsOption, ExcelOption, FormatOption, OutputOption, PhoneFormatOption, SelectionArgs, TextFormatOption,
+    YesOption, confirm_or_abort, parse_columns,
     selection_options, store_from,
 )
 
@@ -70,12 +70,13 @@ def query(
     fmt: str = FormatOption,
     output: Optional[Path] = OutputOption,
     excel: bool = ExcelOption,
+    phone_format: Optional[str] = PhoneFormatOption,
 ):
     """How many contacts match, and a preview; with --format csv|json or --output FILE, export them all.
 
     EXPR, --segment and the shortcut flags combine with "and"; with none of them, every contact.
-    Exports are safe to open in a spreadsheet (cells starting with = + - @ are quoted);
-    --excel writes UTF-8 with BOM and ';' for French Excel.
+    Exports are safe to open in a spreadsheet (a cell that would start a formula is quoted);
+    --excel writes UTF-8 with BOM and ';' for French Excel, phones as 07 85 81 23 50.
     """
     from dbox import segments
     from dbox.console import err, out
@@ -93,11 +94,13 @@ def query(
         total = segments.count(store, sel)
         what = sel.expression or "every contact"
         out.print(f"{total} contact{'' if total == 1 else 's'} match: {what}", markup=False)
-        shown = emit(segments.rows(store, sel, cols, limit or PREVIEW_ROWS), cols, fmt="table") if total else 0
+        shown = emit(segments.rows(store, sel, cols, limit or PREVIEW_ROWS), cols, fmt="table",
+                     phone_format=phone_format) if total else 0
         if total > shown:
             out.print(f"… and {total - shown} more: --limit N shows more, --output FILE exports them all", markup=False)
         return
-    written = segments.export(store, sel, cols, fmt=fmt, output=output, excel=excel, limit=limit)
+    written = segments.export(store, sel, cols, fmt=fmt, output=output, excel=excel, limit=limit,
+                              phone_format=phone_format)
     if output is not None:
         err.print(f"Wrote {written} contact{'' if written == 1 else 's'} to {output}", markup=False, highlight=False)
 

@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from dbox.commands.common import (ExcelOption, FormatOption, OutputOption, SelectionArgs, confirm_or_abort,
-                                 selection_options, store_from)
+from dbox.commands.common import (ExcelOption, FormatOption, OutputOption, SelectionArgs, YesOption,
+                                 confirm_or_abort, selection_options, store_from)
 from dbox.commands.messages import MessageArgs, deliver, message_options, n, print_outcome, progress
 
 channels_app = typer.Typer(no_args_is_help=True, help="Sending channels (plugins): list them, set them up.")
@@ -87,8 +87,20 @@ def _resume(store, campaign_id, yes, limit, rate, workers, now, retry_in_doubt, 
     left = counts["planned"] + (counts["in-doubt"] if retry_in_doubt else 0)
     from dbox.console import out
 
-    out.print(f"Campaign {campaign_id} ({campaign.channel}, {campaign.status}): {n(counts['planned'])} planned, "
+    out.print(f"Campaign {campaign_id} ({campaign.channel}, {campaign.shown_status}): {n(counts['planned'])} planned, "
               f"{n(counts['in-doubt'])} in doubt.")
+    if campaign.control is not None:
+        service.resume(store, campaign_id)             # refuses, saying what to do
+    if not now and campaign.status in ("scheduled", "waiting") and campaign.due_at:
+        from datetime import datetime, timezone
+
+        from dbox.sending.window import from_iso, local_text
+
+        due = from_iso(campaign.due_at)
+        if due > datetime.now(timezone.utc):
+            out.print(f"Campaign {campaign_id} is scheduled for {local_text(due)}: nothing sent now "
+                      f"(`dbox run-due` sends it then; add --now to send it now).", markup=False)
+            return
     confirm_or_abort(f"Resume campaign {campaign_id}: send up to {n(left)} message(s)?", yes)
     with progress(left) as advance:
         report = service.resume(store, campaign_id, rate=rate, workers=workers, limit=limit, now=now,
@@ -105,25 +117,21 @@ def run_due(ctx: typer.Context, log: Optional[Path] = LogOption):
     A second concurrent run exits at once with code 7.
     """
     from dbox.console import out
-    from dbox.errors import ProviderError
     from dbox.sending import service
 
     store = store_from(ctx)
     results = service.run_due(store, log=_log(log))
-    failures = []
     for campaign_id, report in results:
         if isinstance(report, str):
             out.print(f"campaign {campaign_id}: {report}", markup=False)
-            if report.startswith("error"):
-                failures.append(campaign_id)
-            continue
-        out.print(f"campaign {campaign_id}: {report.accepted} sent, {report.failed} failed, {report.in_doubt_total} in doubt, "
-                  f"{report.left} left ({report.status})", markup=False)
-        if service.provider_failure(campaign_id, report):
-            failures.append(campaign_id)
-    if failures:
-        raise ProviderError(f"campaign(s) {', '.join(map(str, failures))} stopped on provider errors",
-                            hint="see: dbox campaigns show ID")
+        elif isinstance(report, Exception):
+            out.print(f"campaign {campaign_id}: error: {report}", markup=False)
+        else:
+            out.print(f"campaign {campaign_id}: {report.accepted} sent, {report.failed} failed, "
+                      f"{report.in_doubt_total} in doubt, {report.left} left ({report.status})", markup=False)
+    error = service.run_due_failure(results)
+    if error is not None:
+        raise error
 
 
 # --- dbox channels ------------------------------------------------------------------------------------
@@ -218,6 +226,48 @@ def campaigns_show(ctx: typer.Context, campaign_id: int = typer.Argument(..., he
                  ledger.campaign_events(store, c.id))
     for line in lines:
         out.print(line, markup=False)
+
+
+def _control(ctx, campaign_id: int, action: str, posts: bool, yes: bool = True) -> None:
+    from dbox.console import out
+    from dbox.sending import service
+
+    store = store_from(ctx)
+    if action == "cancel":
+        from dbox.store import ledger
+
+        left = ledger.count_state(store, campaign_id, "planned")
+        confirm_or_abort(f"Cancel campaign {campaign_id} ({n(left)} message(s) not sent yet)? This cannot be undone.",
+                         yes)
+    campaign, cancelled = service.control(store, campaign_id, action, posts=posts)
+    what = "post" if posts else "campaign"
+    if action == "cancel":
+        out.print(f"Cancelled {what} {campaign_id}: {n(cancelled)} planned message(s) will not be sent.", markup=False)
+    elif action == "pause":
+        out.print(f"Paused {what} {campaign_id}: `dbox run-due` leaves it alone until "
+                  f"`dbox campaigns resume {campaign_id}`.", markup=False)
+    else:
+        out.print(f"Resumed {what} {campaign_id} ({campaign.status}): `dbox run-due` sends it when due, or "
+                  f"`dbox send --resume {campaign_id}`.", markup=False)
+
+
+@campaigns_app.command("cancel")
+def campaigns_cancel(ctx: typer.Context, campaign_id: int = typer.Argument(..., help="Campaign id."),
+                     yes: bool = YesOption):
+    """Cancel a campaign: its planned messages are never sent (claimed and in-doubt ones stay)."""
+    _control(ctx, campaign_id, "cancel", False, yes)
+
+
+@campaigns_app.command("pause")
+def campaigns_pause(ctx: typer.Context, campaign_id: int = typer.Argument(..., help="Campaign id.")):
+    """Pause a campaign: run-due skips it until `dbox campaigns resume ID`."""
+    _control(ctx, campaign_id, "pause", False)
+
+
+@campaigns_app.command("resume")
+def campaigns_resume(ctx: typer.Context, campaign_id: int = typer.Argument(..., help="Campaign id.")):
+    """Resume a paused campaign: run-due sends it again when it is due."""
+    _control(ctx, campaign_id, "resume", False)
 
 
 @campaigns_app.command("reconcile")

@@ -355,6 +355,15 @@ def posts_retry(
     _print_outcomes([publish_campaign(store_from(ctx), campaign, retry_in_doubt=retry_in_doubt)])
 
 
+@posts_app.command("cancel")
+def posts_cancel(ctx: typer.Context, campaign: int = typer.Argument(..., help="The post's campaign id (dbox posts list)."),
+                 yes: bool = YesOption):
+    """Cancel a scheduled post: it is never published (journalled and audited)."""
+    from dbox.commands.sending import _control
+
+    _control(ctx, campaign, "cancel", True, yes)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(followers_app, name="followers", help="Import followers, link them to contacts, follow growth.")
     app.command("connect")(connect)

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from dbox.electoral.roll import parse_birth_date
 from dbox.electoral.streets import Range, derive_ranges, find_bureau, split_address
 from dbox.errors import InputError
 from dbox.store import electoral as se
 from dbox.store.db import Store, utcnow
-from dbox.text import fold_key
+from dbox.text import fold_key as _fold_key
+
+fold_key = lru_cache(maxsize=1 << 16)(_fold_key)   # names repeat: fold each once
 
 
 @dataclass
@@ -43,9 +46,10 @@ class Assignment:
         return self.matched_birth_date + self.matched_address
 
 
-def _first_keys(first_names: str) -> set[str]:
+@lru_cache(maxsize=1 << 16)
+def _first_keys(first_names: str) -> frozenset[str]:
     words = first_names.replace(",", " ").split()
-    return {fold_key(words[0]), fold_key(first_names)} if words else set()
+    return frozenset({fold_key(words[0]), fold_key(first_names)}) if words else frozenset()
 
 
 def _birth(value: str | None) -> str | None:

@@ -39,6 +39,7 @@ class Place:
     key: str
 
 
+@lru_cache(maxsize=1 << 16)   # a roll repeats its addresses: one parse per distinct address
 def split_address(address: str | None) -> Place:
     """``12 bis av. de la République`` -> (12, 'bis', 'avenue republique')."""
     parsed = parse_address(address)
@@ -130,11 +131,13 @@ def find_bureau(ranges: list[Range], number: int | None) -> Lookup:
     below = [r for r in same_side if r.high < number]
     above = [r for r in same_side if r.low > number]
     if below and above:
-        before = max(below, key=lambda r: r.high)
-        after = min(above, key=lambda r: r.low)
-        if before.bureau == after.bureau:
-            return Lookup(before.bureau, "between-same")
-        return Lookup(None, f"number {number} lies between bureaux {before.bureau} and {after.bureau}")
+        nearest_below = max(r.high for r in below)
+        nearest_above = min(r.low for r in above)
+        before = sorted({r.bureau for r in below if r.high == nearest_below})
+        after = sorted({r.bureau for r in above if r.low == nearest_above})
+        if before == after and len(before) == 1:
+            return Lookup(before[0], "between-same")
+        return Lookup(None, f"number {number} lies between bureaux {', '.join(before)} and {', '.join(after)}")
     if len(bureaux) == 1:
         return Lookup(next(iter(bureaux)), "street-one-bureau")
     return Lookup(None, f"number {number} is past the numbers the roll knows on this side")

@@ -67,7 +67,8 @@ class FilterSyntaxError(InputError):
     def caret_lines(self) -> str:
         """The expression (or a window of it) and a line of carets under the error."""
         text = "".join(" " if ch in "\t\r\n\v\f" else ch for ch in self.text)
-        start, end = self.start, min(self.end, max(len(text), self.start + 1))
+        # a long span (an expression too long from column 20,001 on) is shown by its start only
+        start, end = self.start, min(self.end, max(len(text), self.start + 1), self.start + _WINDOW)
         left = max(0, start - _WINDOW)
         right = min(len(text), max(end, start + 1) + _WINDOW)
         shown = text[left:right]

@@ -205,6 +205,8 @@ def to_text(node: Node | None) -> str:
         return node.name
     if isinstance(node, SegmentRef):
         return f"in:{quote(node.name)}"
+    if callable(getattr(node, "to_text", None)):   # an area's own node (dbox.filters.terms)
+        return node.to_text()
     raise TypeError(f"not a filter node: {node!r}")
 
 

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dbox.plugins import hook
+
 if TYPE_CHECKING:
     from dbox.filters.fields import Field
     from dbox.filters.nodes import Node
@@ -55,6 +57,7 @@ class Registry:
     flags: dict[str, str]
     by_field: dict[str, FilterTerm]
     by_node: dict[type, FilterTerm]
+    by_flag: dict[str, FilterTerm] = field(default_factory=dict)   # Flag nodes: the term of each word
 
 
 _registry: Registry | None = None
@@ -75,8 +78,6 @@ def reload() -> None:
 
 
 def _collect() -> Registry:
-    from dbox.plugins import hook
-
     reg = Registry([], {}, {}, {}, {}, {}, {})
 
     def register(term: FilterTerm) -> None:
@@ -91,6 +92,8 @@ def _collect() -> Registry:
             reg.by_field[f.name] = term
         reg.aliases.update(term.aliases)
         reg.flags.update(term.flags)
+        for canonical in term.flags.values():
+            reg.by_flag[canonical] = term
         for cls in term.nodes:
             reg.by_node[cls] = term
         reg.terms.append(term)
@@ -102,7 +105,8 @@ def _collect() -> Registry:
 def for_node(node) -> FilterTerm | None:
     """The registered term that compiles ``node``, or None for the language's own nodes."""
     reg = registry()
-    term = reg.by_node.get(type(node))
+    term = reg.by_flag.get(node.name) if type(node).__name__ == "Flag" else None
+    term = term or reg.by_node.get(type(node))
     if term is None:
         term = reg.by_field.get(getattr(node, "field", None))
     return term

@@ -66,7 +66,7 @@ def merge(store: Store, keep: int, other: int) -> MergeResult:
     """Merge contact ``other`` into ``keep`` (see the module's rules) and delete ``other``."""
     from dbox.filters.keys import contact_keys
     from dbox.privacy import audit
-    from dbox.text import fold
+    from dbox.text import name_key
 
     if keep == other:
         raise InputError(f"contacts merge: {keep} and {other} are the same contact")
@@ -88,7 +88,7 @@ def merge(store: Store, keep: int, other: int) -> MergeResult:
         first, last = merged["first_name"], merged["last_name"]
         keys = contact_keys(first, last, merged["address"], merged["commune_name"])
         values.update(zip(("first_name_key", "last_name_key", "address_key", "commune_key"), keys))
-        values["name_key"] = f"{fold(last)}|{fold(first)}" if first and last else None
+        values["name_key"] = name_key(first, last)
         values["updated_at"] = utcnow()
         mine, theirs = sm.consents_of(store, keep), sm.consents_of(store, other)
         for channel, (status, at, source) in theirs.items():

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from dbox.geo import GeoIndex, GeoResult, resolve
 from dbox import normalize as norm
 from dbox.importing.mapping import ColumnMapping
-from dbox.text import fold
+from dbox.text import name_key
 
 CONSENT_CHANNELS = ("sms", "email", "phone", "post")
 _FORMULA_START = ("=", "+", "-", "@")
@@ -110,21 +110,17 @@ def _fill(rec: Record, cells: list[str], mapping: ColumnMapping) -> None:
             value = value[1:]  # undo the quote our own exports put before =, +, -, @
         column = header[i]
         try:
-            if target == "first_name":
-                rec.first_name = norm.normalize_name(value)
-            elif target == "last_name":
-                rec.last_name = norm.normalize_name(value)
+            if target in ("first_name", "last_name", "civility", "address", "postal_code", "commune"):
+                setattr(rec, target, norm.normalize_field(target, value))
             elif target == "full_name":
                 first, last = _split_full_name(value)
                 rec.first_name = rec.first_name or norm.normalize_name(first)
                 rec.last_name = rec.last_name or norm.normalize_name(last)
-            elif target == "civility":
-                rec.civility = norm.normalize_civility(value)
             elif target == "email":
                 for part in value.replace(";", ",").split(","):
                     if part.strip():
                         try:
-                            email = norm.normalize_email(part)
+                            email = norm.normalize_field("email", part)
                         except norm.ValueRejected as exc:
                             rec.bad_cells.append((column, part.strip(), str(exc)))
                             continue
@@ -138,14 +134,8 @@ def _fill(rec: Record, cells: list[str], mapping: ColumnMapping) -> None:
                 for part in value.replace(";", ",").replace("/", ",").split(","):
                     if part.strip():
                         phones_raw.append((column, target, part))
-            elif target == "address":
-                rec.address = " ".join(value.split())
             elif target == "address2":
-                address2 = " ".join(value.split())
-            elif target == "postal_code":
-                rec.postal_code = norm.normalize_postal_code(value)
-            elif target == "commune":
-                rec.commune = " ".join(value.split())
+                address2 = norm.normalize_field(target, value)
             elif target == "insee":
                 rec.custom["__insee"] = value.zfill(5)
             elif target == "tags":
@@ -165,7 +155,7 @@ def _fill(rec: Record, cells: list[str], mapping: ColumnMapping) -> None:
         except norm.ValueRejected as exc:
             rec.bad_cells.append((column, value, str(exc)))
     if rec.last_name and rec.first_name:
-        rec.name_key = f"{fold(rec.last_name)}|{fold(rec.first_name)}"
+        rec.name_key = name_key(rec.first_name, rec.last_name)
     if address2:
         rec.address = f"{rec.address}, {address2}" if rec.address else address2
     rec.phone_region = norm.phone_region_for_postal_code(rec.postal_code)

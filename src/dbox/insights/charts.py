@@ -23,7 +23,7 @@ PALETTE = ["#1d3557", "#e76f51", "#2a9d8f", "#e9c46a", "#8338ec", "#f72585", "#4
 MAP_COLOURSCALE = "Plasma"
 _FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=13)
 _LEVEL_TITLES = {"commune": "Communes", "canton": "Cantons", "departement": "Départements",
-                 "circonscription": "Circonscriptions"}
+                 "circonscription": "Circonscriptions", "bureau": "Bureaux de vote"}
 
 
 def _go():

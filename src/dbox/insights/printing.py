@@ -11,6 +11,8 @@ import math
 from pathlib import Path
 
 from dbox.insights import departements
+from dbox.insights.charts import OUTCOME_COLOURS, PALETTE, campaign_outcome_parts
+from dbox.numbers import format_number, format_percent
 
 _DPI = 150
 
@@ -32,8 +34,6 @@ def _plt():
 
 
 def _colours():
-    from dbox.insights.charts import OUTCOME_COLOURS, PALETTE
-
     return OUTCOME_COLOURS, PALETTE
 
 
@@ -119,8 +119,6 @@ def figures(report) -> list[tuple[str, object]]:
         result.append(("followers", fig))
     campaigns = s.get("campaigns")
     if campaigns:
-        from dbox.insights.charts import campaign_outcome_parts
-
         fig, ax = plt.subplots(figsize=(9, max(2.5, 0.8 + 0.4 * len(campaigns))))
         labels = [f"#{c['id']} {c['channel']} {c['created_at'][:10]}" for c in campaigns]
         parts = [campaign_outcome_parts(c) for c in campaigns]
@@ -153,8 +151,6 @@ def write_pngs(report, folder: Path) -> list[Path]:
 
 
 def _summary_page(report, plt):
-    from dbox.numbers import format_number, format_percent
-
     s = report.stats
     fig = plt.figure(figsize=(8.27, 11.69))   # A4
     fig.text(0.07, 0.95, "Supporters report", fontsize=18, weight="bold")

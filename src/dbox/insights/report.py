@@ -20,6 +20,7 @@ from dbox.insights import departements, stats
 from dbox.numbers import format_money, format_number, format_percent  # noqa: F401 (report's template filters)
 from dbox.store import insights as sql
 from dbox.store.db import Store
+from dbox.insights import charts, printing
 
 MAP_LEVELS = ("commune", "canton", "departement")
 BACKGROUND_MAX_POINTS = 12_000
@@ -91,8 +92,6 @@ def _figure_html(fig, div_id: str) -> str:
 
 
 def render_html(report: Report) -> str:
-    from dbox.insights import charts
-
     s = report.stats
     figures: dict[str, str] = {}
     for territory in report.territories:
@@ -118,7 +117,7 @@ def render_html(report: Report) -> str:
 
 
 _LEVEL_HEADINGS = {"departement": "Département", "canton": "Canton", "commune": "Commune",
-                   "circonscription": "Circonscription"}
+                   "circonscription": "Circonscription", "bureau": "Bureau de vote"}
 
 
 def _environment():
@@ -192,8 +191,6 @@ def write(store: Store, selection, options: stats.Options, *, html: Path | None 
         write_atomic(html, render_html(report).encode("utf-8"))
         written.append(html)
     if pdf is not None or png_dir is not None:
-        from dbox.insights import printing
-
         if png_dir is not None:
             png_dir.mkdir(exist_ok=True)
             written += printing.write_pngs(report, png_dir)

@@ -21,13 +21,16 @@ from dbox.errors import InputError
 from dbox.insights import departements
 from dbox.store import insights as sql
 from dbox.store.db import Store
+from dbox.config import section
+from dbox.segments import select
 
 SECTIONS = ("summary", "areas", "growth", "followers", "campaigns", "actions")
 LEVELS = {"departement": "departement", "dep": "departement", "canton": "canton", "commune": "commune",
-          "circo": "circonscription", "circonscription": "circonscription"}
+          "circo": "circonscription", "circonscription": "circonscription", "bureau": "bureau", "bv": "bureau"}
 PERIODS = ("week", "month")
 _LEVEL_WORDS = {"departement": ("département", "départements"), "canton": ("canton", "cantons"),
-                "commune": ("commune", "communes"), "circonscription": ("circonscription", "circonscriptions")}
+                "commune": ("commune", "communes"), "circonscription": ("circonscription", "circonscriptions"),
+                "bureau": ("bureau de vote", "bureaux de vote")}
 _RELATIVE = re.compile(r"(\d{1,4})\s*(d|day|days|w|week|weeks|m|month|months|y|year|years)", re.I)
 
 
@@ -45,7 +48,7 @@ class Options:
 def check_level(text: str) -> str:
     level = LEVELS.get((text or "").strip().lower().replace("é", "e"))
     if level is None:
-        raise InputError(f"--by {text!r}: choose departement, canton, commune or circo")
+        raise InputError(f"--by {text!r}: choose departement, canton, commune or circo, or bureau (bureaux de vote)")
     return level
 
 
@@ -120,8 +123,6 @@ def per_1000(contacts: int, population: int | None) -> float | None:
 def reach_of(store: Store, selection=None) -> sql.Reach:
     """The filter language's ``reachable:sms`` and ``reachable:email``, as SQL over ``c``; with a
     selection, evaluated once for its contacts (see ``dbox.store.insights.materialize_reach``)."""
-    from dbox.segments import select
-
     sms = select(store, "reachable:sms")
     email = select(store, "reachable:email")
     reach = sql.Reach(sms.where, list(sms.params), email.where, list(email.params))
@@ -202,6 +203,8 @@ def _unplaced_label(level: str, key: str) -> str:
 
 def areas(store: Store, where: str, params: list, reach: sql.Reach, by: str, *, include_empty: bool = False) -> dict:
     level = check_level(by)
+    if level == "bureau":
+        return bureaux(store, where, params, reach)
     rows = []
     for key, name, dep, contacts, sms, email, population, lat, lon, complete in sql.by_area(
             store, level, where, params, reach, include_empty=include_empty):
@@ -227,6 +230,32 @@ def areas(store: Store, where: str, params: list, reach: sql.Reach, by: str, *, 
             "unplaced": sql.UNPLACED[key] if unplaced else None,
         })
     return {"by": level, "rows": rows}
+
+
+def bureaux(store: Store, where: str, params: list, reach: sql.Reach) -> dict:
+    """Coverage by bureau de vote (docs/electoral.md): contacts, reachable, registered, inscrits,
+    contacts per 100 inscrits and the turnout of the latest election loaded — where to canvass.
+    Contacts without a bureau are one row."""
+    from dbox.store import electoral as se
+
+    election = se.latest_results(store)
+    rows = []
+    for code, label, commune, contacts, sms, email, registered, inscrits, turnout in se.coverage(
+            store, where, params, reach, election):
+        rows.append({"code": code, "name": label or code, "departement": (commune or "")[:3 if (commune or "")
+                     .startswith("97") else 2] or None, "contacts": contacts, "sms": sms,
+                     "sms_share": share(sms, contacts), "email": email, "email_share": share(email, contacts),
+                     "registered": registered, "population": inscrits,
+                     "per_100_inscrits": round(100 * contacts / inscrits, 1) if inscrits else None,
+                     "per_1000": round(1000 * contacts / inscrits, 1) if inscrits else None,
+                     "turnout": turnout, "complete": None, "lat": None, "lon": None, "unplaced": None})
+    missing = se.without_bureau(store, where, params)
+    if missing:
+        rows.append({"code": None, "name": "(no bureau de vote)", "departement": None, "contacts": missing,
+                     "sms": None, "sms_share": None, "email": None, "email_share": None, "registered": None,
+                     "population": None, "per_100_inscrits": None, "per_1000": None, "turnout": None,
+                     "complete": None, "lat": None, "lon": None, "unplaced": "no bureau"})
+    return {"by": "bureau", "election": election, "rows": rows}
 
 
 def growth(store: Store, where: str, params: list, period: str, since: str | None) -> dict:
@@ -290,8 +319,6 @@ def _channel_info(channel_id: str) -> tuple[str, float | None, str]:
     for f in channel.fields:
         if f.name == "price_per_segment" and not f.secret:
             import os
-
-            from dbox.config import section
 
             raw = os.environ.get(f.env) if f.env else None
             value = raw if raw else section(f"channels.{channel.id}").get(f.name, f.default)

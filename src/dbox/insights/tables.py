@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+BUREAU_COLUMNS = ("code", "name", "contacts", "sms", "sms_share", "email", "email_share", "registered", "population",
+                  "per_100_inscrits", "turnout")
 AREA_COLUMNS = ("code", "name", "departement", "contacts", "sms", "sms_share", "email", "email_share", "population",
                 "per_1000", "complete")
 CAMPAIGN_COLUMNS = ("id", "channel", "status", "created_at", "audience", "recipients", "sent", "delivered", "failed",
@@ -41,6 +43,9 @@ def section_tables(result: dict, section: str, *, csv: bool = False) -> list[Tab
         return [Table("summary", title, ("measure", "value"), rows)]
     if section == "areas" and "areas" in result:
         a = result["areas"]
+        if a["by"] == "bureau":
+            rows = [tuple(r[c] for c in BUREAU_COLUMNS) for r in a["rows"]]
+            return [Table("areas", "By bureau de vote", BUREAU_COLUMNS, rows)]
         rows = [tuple(r[c] for c in AREA_COLUMNS) for r in a["rows"]]
         return [Table("areas", f"By {a['by']}", AREA_COLUMNS, rows)]
     if section == "growth" and "growth" in result:
@@ -88,6 +93,17 @@ def terminal_tables(result: dict, section: str, limit: int) -> tuple[list[Table]
     """Narrow tables for a terminal (formatted text), and lines to print when a section is empty."""
     if section == "summary":
         return section_tables(result, "summary"), []
+    if section == "areas" and "areas" in result and result["areas"]["by"] == "bureau":
+        a = result["areas"]
+        rows, more = (a["rows"][:limit], max(0, len(a["rows"]) - limit)) if limit else (a["rows"], 0)
+        body = [(r["code"] or r["name"], r["name"] if r["code"] else "", _int(r["contacts"]), _pct(r["sms_share"]),
+                 _pct(r["email_share"]), _int(r["registered"]), _int(r["population"]),
+                 _ratio(r["per_100_inscrits"]), "" if r["turnout"] is None else f"{r['turnout']} %") for r in rows]
+        turnout = f"turnout {a['election']}" if a.get("election") else "turnout"
+        notes = [] if a.get("election") else ["inscrits: voters on the roll (no results loaded for turnout)"]
+        return [Table("areas", "Contacts by bureau de vote", ("bureau", "label", "contacts", "SMS", "e-mail",
+                                                              "registered", "inscrits", "per 100 inscrits", turnout),
+                      body, more)], notes
     if section == "areas" and "areas" in result:
         a = result["areas"]
         rows = a["rows"]

@@ -20,6 +20,10 @@ from dbox.errors import InputError
 from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
 from dbox.text import fold
+from dbox.filters.parser import suggest
+from dbox.geo import commune_key
+from dbox.privacy import audit
+from dbox.segments import select
 
 
 @dataclass(frozen=True)
@@ -231,15 +235,12 @@ def check_target(store: Store, expression: str | None) -> str:
     """The target as canonical filter text (checked now, with its position on error)."""
     if expression is None or not expression.strip():
         return ""
-    from dbox.segments import select
 
     return select(store, expression).expression
 
 
 def resolve_commune(store: Store, text: str) -> tuple[str, str | None]:
     """(name, INSEE code or None) of ``--commune``: an INSEE code, a name, or 'Name (38)'."""
-    from dbox.geo import commune_key
-
     raw = " ".join((text or "").split())
     if not raw:
         return "", None
@@ -261,8 +262,6 @@ def resolve_commune(store: Store, text: str) -> tuple[str, str | None]:
     if len(found) == 1:
         return found[0][1], found[0][0]
     if not found:
-        from dbox.filters.parser import suggest
-
         names = {k: n for n, k in so.communes_starting(store, key[:1])}
         close = suggest(key, names)
         where = f" in département {dep}" if dep else ""
@@ -306,8 +305,6 @@ def ids_for(store: Store, ref: str, *, what: str = "action") -> list[int]:
 
 
 def suggestion(store: Store, text: str) -> str | None:
-    from dbox.filters.parser import suggest
-
     titles = {key: title for _, title, key in so.action_titles(store)}
     close = suggest(fold(text), titles)
     return titles[close] if close else None
@@ -429,8 +426,6 @@ def _values(store: Store, data: ActionInput, current: Action | None) -> dict:
 
 
 def _audit(store: Store, command: str, action_id: int, **detail) -> None:
-    from dbox.privacy import audit
-
     audit.record(store, command, 0, {"action": action_id, **detail})
 
 

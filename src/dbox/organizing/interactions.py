@@ -20,10 +20,19 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dbox import readers
 from dbox.errors import InputError
 from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
-from dbox.text import fold, fold_key
+from dbox.text import fold
+from dbox.filters.parser import suggest
+from dbox.importing.pipeline import sha256_of
+from dbox.organizing.actions import iso, parse_local, find
+from dbox.privacy import audit
+from dbox.readers import open_reader
+from dbox.store import privacy as sp
+from dbox.store.contacts import find_contact
+from dbox.store.contacts_write import finish_import, start_import
 
 TYPES = ("door", "call", "meeting", "message", "note", "donation", "membership", "other")
 _TYPE_ALIASES = {
@@ -61,7 +70,6 @@ def parse_type(text: str) -> str:
     key = fold(text)
     if key in _TYPE_ALIASES:
         return _TYPE_ALIASES[key]
-    from dbox.filters.parser import suggest
 
     close = suggest(key, list(_TYPE_ALIASES))
     close = _TYPE_ALIASES[close] if close else None
@@ -112,7 +120,6 @@ def parse_at(text: str | None, tz_name: str = "Europe/Paris", option: str = "--a
     """A moment: '2026-12-05 10:30', '05/12/2026', '2026-12-05' (noon, local) -> ISO UTC."""
     if text is None or not str(text).strip():
         return None
-    from dbox.organizing.actions import iso, parse_local
 
     raw = str(text).strip()
     if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4}", raw):
@@ -122,8 +129,6 @@ def parse_at(text: str | None, tz_name: str = "Europe/Paris", option: str = "--a
 
 def note_exchange(store: Store, contact_id: int, kind: str, detail: str, at: str) -> None:
     """An exchange with the person, for the retention rules (dbox.privacy.retention)."""
-    from dbox.store import privacy as sp
-
     sp.add_exchanges(store, [(contact_id, at, kind, f"{EXCHANGE_PREFIX} {detail}")])
 
 
@@ -144,8 +149,6 @@ class InteractionInput:
 
 def build(store: Store, contact_id: int, data: InteractionInput, *, source: str) -> dict:
     """The row an input stands for, checked (raises InputError)."""
-    from dbox.store.contacts import find_contact
-
     type_ = parse_type(data.type)
     outcome, reached = parse_outcome(data.outcome, type_)
     support = parse_support(data.support)
@@ -157,8 +160,6 @@ def build(store: Store, contact_id: int, data: InteractionInput, *, source: str)
     action_id = None
     tz_name = "Europe/Paris"
     if data.action:
-        from dbox.organizing.actions import find
-
         action = find(store, data.action)
         action_id, tz_name = action.id, action.timezone
     at = parse_at(data.at, tz_name) or utcnow()
@@ -180,7 +181,6 @@ def add(store: Store, contact_id: int, data: InteractionInput) -> dict:
         so.insert_interactions(store, [row], utcnow())
         if row["reached"]:
             note_exchange(store, contact_id, row["type"], describe(row), row["at"])
-        from dbox.privacy import audit
 
         audit.record(store, "interaction add", 1, {"type": row["type"]})
     return row
@@ -223,19 +223,8 @@ class ImportReport:
 
 def map_header(header: list[str], columns: dict[str, tuple[str, ...]], path: Path) -> tuple[dict[str, int], list[str]]:
     """field -> column index, and the columns nobody reads. Two columns for one field is an error."""
-    keys = {fold_key(alias.replace("_", " ")): name for name, aliases in columns.items() for alias in aliases}
-    found: dict[str, int] = {}
-    ignored = []
-    for i, title in enumerate(header):
-        name = keys.get(fold_key(title))
-        if name is None:
-            ignored.append(title)
-            continue
-        if name in found:
-            raise InputError(f"{path}: columns {header[found[name]]!r} and {title!r} both give the {name}",
-                             hint="keep one of them")
-        found[name] = i
-    return found, ignored
+    found, ignored = readers.map_header(header, columns, path)
+    return {name: indexes[0] for name, indexes in found.items()}, ignored
 
 
 class _Rollback(Exception):
@@ -247,11 +236,6 @@ def import_file(store: Store, path: Path, *, default_type: str | None = None, dr
                 sheet: str | None = None) -> ImportReport:
     """Import interactions from a CSV or .xlsx file, in one transaction (``dry_run``: check only).
     The same file twice is refused (it would record every interaction twice) unless ``again``."""
-    from dbox.importing.pipeline import sha256_of
-    from dbox.readers import open_reader
-    from dbox.store.contacts import find_contact
-    from dbox.store.contacts_write import finish_import, start_import
-
     path = Path(path)
     if default_type is not None:
         default_type = parse_type(default_type)

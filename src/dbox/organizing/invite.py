@@ -26,6 +26,12 @@ from dbox.errors import InputError
 from dbox.organizing.actions import Action, is_past
 from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
+from dbox.channels import get_channel
+from dbox.privacy import audit
+from dbox.sending import service
+from dbox.sending.audience import resolve
+from dbox.sending.compose import Template, load_template
+from dbox.store import ledger
 
 DEFAULT_SMS = ("Bonjour {{ first_name }}, {{ action.type }} « {{ action.title }} » {{ action.when }}"
                "{% if action.place %}, {{ action.place }}{% endif %}. On compte sur vous !")
@@ -103,11 +109,6 @@ def prepare(store: Store, action: Action, channel: str, *, expression: str | Non
             subject: str | None = None, html=None, again: bool = False, limit: int | None = None,
             now: bool = False, at: str | None = None, dry_run: bool = False) -> Invitation:
     """The send request for an invitation (checked; nothing written)."""
-    from dbox.channels import get_channel
-    from dbox.sending import service
-    from dbox.sending.audience import resolve
-    from dbox.sending.compose import Template, load_template
-
     if action.cancelled:
         raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}: no invitation")
     if is_past(action):
@@ -134,7 +135,6 @@ def prepare(store: Store, action: Action, channel: str, *, expression: str | Non
     selection = service.Selection(where, params, f"{base.expression or 'everyone'} ({label})", base.segment)
     request = service.SendRequest(channel=channel, selection=selection, template=bound, at=at, now=now, limit=limit,
                                   dry_run=dry_run)
-    from dbox.store import ledger
 
     existing = ledger.find_by_fingerprint(store, service.fingerprint(channel, selection, bound))
     if existing is not None and existing.status == "done":
@@ -147,7 +147,6 @@ def record(store: Store, invitation: Invitation, fingerprint: str) -> None:
     """Tie the campaign to the action before anything is sent."""
     with store.transaction(immediate=True):
         so.add_invitation(store, invitation.action.id, invitation.request.channel, fingerprint, utcnow())
-        from dbox.privacy import audit
 
         audit.record(store, "action invite", 0, {"action": invitation.action.id,
                                                  "channel": invitation.request.channel})
@@ -155,8 +154,6 @@ def record(store: Store, invitation: Invitation, fingerprint: str) -> None:
 
 def start(store: Store, invitation: Invitation, plan, *, log=None, progress=None):
     """Record the link, then send (or schedule) through the send pipeline; (campaign id, report)."""
-    from dbox.sending import service
-
     record(store, invitation, plan.fingerprint)
     kwargs = {"progress": progress}
     if log is not None:

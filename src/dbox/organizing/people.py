@@ -18,6 +18,7 @@ from dbox.organizing.interactions import note_exchange
 from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
 from dbox.text import fold
+from dbox.privacy import audit
 
 ANSWERS = {"yes": "yes", "oui": "yes", "o": "yes", "y": "yes", "1": "yes", "ok": "yes",
            "no": "no", "non": "no", "n": "no", "0": "no",
@@ -94,6 +95,4 @@ def attend(store: Store, action: Action, contact_ids: list[int], *, came: bool =
 
 
 def _audit(store: Store, command: str, count: int, action_id: int) -> None:
-    from dbox.privacy import audit
-
     audit.record(store, command, count, {"action": action_id})

@@ -12,6 +12,7 @@ from dbox.hookspecs import hookimpl
 from dbox.privacy.holdings import Holding
 from dbox.store import organizing as so
 from dbox.store.db import Store
+from dbox.organizing.timeline import summary
 
 # The tables this export presents (the privacy export leaves them out of its "other records").
 TABLES = ("action_people", "action_assignments", "interactions")
@@ -19,8 +20,6 @@ TABLES = ("action_people", "action_assignments", "interactions")
 
 def export_contact(store: Store, contact_id: int) -> dict:
     """Actions answered or attended, assignments as a volunteer, interactions, support level."""
-    from dbox.organizing.timeline import summary
-
     return {
         "actions": so.timeline_actions(store, contact_id),
         "volunteering": so.timeline_as_volunteer(store, contact_id),

@@ -28,9 +28,21 @@ from pathlib import Path
 
 from dbox.errors import InputError
 from dbox.organizing.actions import Action
+from dbox.readers import map_header
 from dbox.organizing.interactions import note_exchange, parse_outcome, parse_support
 from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
+from dbox.filters.parser import suggest
+from dbox.importing.pipeline import sha256_of
+from dbox.masking import mask
+from dbox.normalize import ValueRejected, normalize_field, parse_yes_no
+from dbox.organizing.actions import started
+from dbox.organizing.interactions import parse_at
+from dbox.readers import open_reader
+from dbox.store.contacts import find_contact
+from dbox.store.contacts_write import finish_import, record_consent_events, start_import
+from dbox.store.suppressions import Hasher
+from dbox.text import fold_key
 
 CHANNELS = ("sms", "email", "phone", "post", "social")
 COLUMNS = {
@@ -119,12 +131,6 @@ def _problem(path: Path, row: int, column: str | None, message: str) -> str:
 def read(store: Store, action: Action, path: Path, *, wording: str | None = None, encoding: str | None = None,
          delimiter: str | None = None, sheet: str | None = None) -> tuple[list[Line], list[str], list[str]]:
     """Read and check every line: (lines, problems, warnings). Writes nothing."""
-    from dbox.filters.parser import suggest
-    from dbox.normalize import ValueRejected, normalize_email, normalize_phone, parse_yes_no
-    from dbox.readers import open_reader
-    from dbox.store.contacts import find_contact
-    from dbox.text import fold_key
-
     reader = open_reader(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
     header = reader.header
     mapping, ignored = _map(header, path)
@@ -197,12 +203,12 @@ def read(store: Store, action: Action, path: Path, *, wording: str | None = None
             fail("support", str(exc))
         for raw in _split(cell("email")):
             try:
-                line.emails.append(normalize_email(raw))
+                line.emails.append(normalize_field("email", raw))
             except ValueRejected as exc:
                 fail("email", str(exc))
         for raw in _split(cell("phone")):
             try:
-                phone = normalize_phone(raw)
+                phone = normalize_field("phone", raw)
                 line.phones.append((phone.kind, phone.e164))
             except ValueRejected as exc:
                 fail("phone", str(exc))
@@ -223,8 +229,6 @@ def read(store: Store, action: Action, path: Path, *, wording: str | None = None
                 fail(f"consent_{channel}", str(exc))
         line.note = " ".join(cell("note").split()) or None
         if cell("at"):
-            from dbox.organizing.interactions import parse_at
-
             try:
                 line.at = parse_at(cell("at"), action.timezone, "date")
             except InputError as exc:
@@ -267,21 +271,7 @@ def read(store: Store, action: Action, path: Path, *, wording: str | None = None
 
 def _map(header: list[str], path: Path) -> tuple[dict[str, list[int]], list[str]]:
     """field -> column indexes (several columns may give e-mails or phones)."""
-    from dbox.text import fold_key
-
-    keys = {fold_key(alias): name for name, aliases in COLUMNS.items() for alias in aliases}
-    found: dict[str, list[int]] = {}
-    ignored = []
-    for i, title in enumerate(header):
-        name = keys.get(fold_key(title))
-        if name is None:
-            ignored.append(title)
-            continue
-        if name in found and name not in ("email", "phone"):
-            raise InputError(f"{path}: columns {header[found[name][0]]!r} and {title!r} both give the {name}",
-                             hint="keep one of them")
-        found.setdefault(name, []).append(i)
-    return found, ignored
+    return map_header(header, COLUMNS, path, repeatable=("email", "phone"))
 
 
 def _split(text: str) -> list[str]:
@@ -291,8 +281,6 @@ def _split(text: str) -> list[str]:
 
 
 def _channel(text: str) -> str | None:
-    from dbox.text import fold_key
-
     key = fold_key(text)
     aliases = {"sms": "sms", "texto": "sms", "email": "email", "mail": "email", "courriel": "email",
                "phone": "phone", "telephone": "phone", "tel": "phone", "appel": "phone", "post": "post",
@@ -318,13 +306,8 @@ def _consent_without_address(store: Store, line: Line) -> tuple[str, str] | None
 def import_results(store: Store, action: Action, path: Path, *, wording: str | None = None, dry_run: bool = False,
                    encoding: str | None = None, delimiter: str | None = None, sheet: str | None = None) -> ResultsReport:
     """Check the whole file, then record it in one transaction (``dry_run``: check and count only)."""
-    from dbox.importing.pipeline import sha256_of
-    from dbox.store.contacts_write import finish_import, record_consent_events, start_import
-    from dbox.store.suppressions import Hasher
-
     if action.cancelled:
         raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}: nothing is recorded for it")
-    from dbox.organizing.actions import started
 
     if not started(action):
         raise InputError(f"action {action.id} takes place {action.when_text()}: results are imported from that day on")
@@ -423,8 +406,6 @@ def import_results(store: Store, action: Action, path: Path, *, wording: str | N
 def _add_addresses(store: Store, hasher, line: Line, report: ResultsReport, now: str) -> list[str]:
     gained = []
     for kind, value in [("email", e) for e in line.emails] + line.phones:
-        from dbox.masking import mask
-
         shown = mask(value)
         value_hash = hasher(value)
         if None in so.suppressed_for(store, value_hash):

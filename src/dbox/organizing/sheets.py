@@ -35,6 +35,15 @@ from dbox.streets import StreetAddress, parse_address, walking_order
 from dbox.store import organizing as so
 from dbox.store.db import Store
 from dbox.text import fold
+from dbox.config import section
+from dbox.files import atomic_private
+from dbox.geo import commune_key
+from dbox.organizing.actions import resolve_commune
+from dbox.output import write_csv
+from dbox.privacy import audit
+from dbox.segments import select
+from dbox.store.suppressions import Hasher
+from dbox.streets import street_key
 
 MAX_CONTACTS = 50_000
 PRINTABLE = ("pdf", "html")
@@ -114,10 +123,6 @@ def sort_key(text: str) -> str:
 
 def parse_territory(store: Store, streets: str | None, communes: str | None) -> list[dict]:
     """``--streets "rue des Alpes; av. Jean-Jaurès"`` and ``--communes "Échirolles, 38185"``."""
-    from dbox.geo import commune_key
-    from dbox.organizing.actions import resolve_commune
-    from dbox.streets import street_key
-
     items = []
     for part in re.split(r"[;\n]", streets or ""):
         part = " ".join(part.split())
@@ -138,8 +143,6 @@ def parse_territory(store: Store, streets: str | None, communes: str | None) -> 
 
 
 def _in_territory(entry: Entry, territory: list[dict]) -> bool:
-    from dbox.geo import commune_key
-
     for item in territory:
         if item["kind"] == "street" and entry.address.key and entry.address.key == item["key"]:
             return True
@@ -157,9 +160,6 @@ def _in_territory(entry: Entry, territory: list[dict]) -> bool:
 def plan(store: Store, action: Action, *, expression: str | None = None, segment: str | None = None,
          shortcuts: dict | None = None, volunteer_id: int | None = None, kind: str | None = None) -> SheetPlan:
     """Who goes on which volunteer's sheet (nothing written)."""
-    from dbox.segments import select
-    from dbox.store.suppressions import Hasher
-
     kind = kind or action.sheet
     if action.cancelled:
         raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}")
@@ -416,8 +416,6 @@ def render_html(plan_: SheetPlan, sheet: Sheet, rsvps: dict[int, str]) -> str:
 def find_font() -> tuple[Path, Path] | None:
     """(regular, bold) TrueType fonts for the PDF: $DBOX_PDF_FONT, the config's organizing.pdf_font,
     else DejaVu Sans where systems usually keep it. None: the PDF's built-in font (Latin-1 only)."""
-    from dbox.config import section
-
     configured = os.environ.get("DBOX_PDF_FONT") or section("organizing").get("pdf_font")
     if configured:
         path = Path(configured).expanduser()
@@ -522,8 +520,6 @@ class Written:
 
 def write(store: Store, plan_: SheetPlan, folder: Path, *, printable: str = "pdf") -> list[Written]:
     """Write each sheet as ``<name>.pdf`` (or ``.html``) and ``<name>.csv`` in ``folder``."""
-    from dbox.output import write_csv
-
     if printable not in PRINTABLE:
         raise InputError(f"--format {printable!r}: choose pdf or html")
     folder = Path(folder)
@@ -552,7 +548,6 @@ def write(store: Store, plan_: SheetPlan, folder: Path, *, printable: str = "pdf
             html = render_html(plan_, sheet, rsvps)
             _write_private(out_path, lambda fh: fh.write(html), text=True)
         written.append(Written(sheet, out_path, csv_path))
-    from dbox.privacy import audit
 
     audit.record(store, "action sheet", plan_.total, {"action": plan_.action.id, "sheets": len(written),
                                                       "format": printable})
@@ -564,8 +559,6 @@ def _left_out(plan_: SheetPlan) -> str:
 
 
 def _write_private(path: Path, writer, *, text: bool) -> None:
-    from dbox.files import atomic_private
-
     if text:
         with atomic_private(path, "w", encoding="utf-8-sig" if path.suffix == ".csv" else "utf-8", newline="") as fh:
             writer(fh)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from dbox.organizing.actions import Action, iso, parse_local
 from dbox.store import organizing as so
 from dbox.store.db import Store
+from dbox.errors import InputError
 
 
 @dataclass
@@ -44,8 +45,6 @@ def parse_day(text: str | None, option: str) -> str | None:
 
 def period(store: Store, since: str | None, until: str | None, top: int = 10) -> dict:
     """Every action of the period with its counts, and the most active volunteers."""
-    from dbox.errors import InputError
-
     since_iso, until_iso = parse_day(since, "--since"), parse_day(until, "--until")
     if since_iso and until_iso and until_iso <= since_iso:
         raise InputError("--until comes before --since")

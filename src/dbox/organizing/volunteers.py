@@ -8,13 +8,13 @@ from dbox.errors import InputError
 from dbox.organizing.actions import Action
 from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
+from dbox.organizing.sheets import parse_territory
+from dbox.privacy import audit
 
 
 def assign(store: Store, action: Action, contact_id: int, *, streets: str | None = None,
            communes: str | None = None) -> list[dict]:
     """Assign (or re-assign) a volunteer; returns their territory."""
-    from dbox.organizing.sheets import parse_territory
-
     if action.cancelled:
         raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}")
     territory = parse_territory(store, streets, communes)
@@ -23,7 +23,6 @@ def assign(store: Store, action: Action, contact_id: int, *, streets: str | None
                          hint="territories are for walk and call lists (--sheet walk or call)")
     with store.transaction(immediate=True):
         so.upsert_assignment(store, action.id, contact_id, territory, utcnow())
-        from dbox.privacy import audit
 
         audit.record(store, "action assign", 1, {"action": action.id, "territory": len(territory)})
     return territory

@@ -19,6 +19,10 @@ from dbox.privacy import audit
 from dbox.store import audit as store_audit
 from dbox.store import privacy as sp
 from dbox.store.db import Store, check_file_modes, migrate, schema_version
+from dbox.privacy.consent import REACHED_BY
+from dbox.store import suppressions
+from dbox.store.contacts_write import record_consent_events
+from dbox.store.db import utcnow
 
 
 @dataclass
@@ -131,10 +135,6 @@ def restore(store: Store, source: Path) -> RestoreInfo:
 def _carry_oppositions(store: Store, old_salt: str | None, rows: list[tuple], result: RestoreInfo) -> None:
     """An erasure or an opposition made after the backup must survive the restore: carry the
     suppression list over, erase again the people it erased, withdraw again what was withdrawn."""
-    from dbox.privacy.consent import REACHED_BY
-    from dbox.store.contacts_write import record_consent_events
-    from dbox.store.db import utcnow
-
     if not rows:
         return
     new_salt = sp.suppression_salt(store)
@@ -144,7 +144,6 @@ def _carry_oppositions(store: Store, old_salt: str | None, rows: list[tuple], re
         result.other_store = True
         return
     result.suppressions_carried = sp.add_suppression_hashes(store, rows)
-    from dbox.store import suppressions
 
     hasher = suppressions.Hasher(store)
     scope = {h: channel for h, _, _, channel, _ in sp.all_suppressions(store)}

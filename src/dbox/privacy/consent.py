@@ -22,6 +22,7 @@ from dbox.privacy import audit
 from dbox.store import privacy as sp
 from dbox.store.contacts_write import record_consent_events
 from dbox.store.db import Store, utcnow
+from dbox.store import suppressions
 
 CHANNELS = ("sms", "email", "phone", "post", "social")
 # Where a consent change came from. 'import' is written by dbox import only.
@@ -36,8 +37,6 @@ def opposition_hashes(store: Store, contact_ids, channels, reason: str, at: str)
     """Suppression rows (hash, kind, reason, channel, at) for the addresses through which
     ``channels`` reach these contacts: an opposition then outlives the contact row itself (an
     erasure by retention, a restore from an older backup, an import under another name)."""
-    from dbox.store import suppressions
-
     hasher = suppressions.Hasher(store)
     rows = []
     for contact_id in contact_ids:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dbox.store.cipher import connect_with_key, export_copy, open_encrypted_store
+from dbox.secrets import require_secret
 
 __all__ = ["KEY_ENV", "KEY_NAME", "available", "connect_with_key", "decrypt_copy", "encrypt_copy",
            "is_encrypted", "open_encrypted_store", "store_key"]
@@ -35,8 +36,6 @@ def available() -> bool:
 
 
 def store_key() -> str:
-    from dbox.secrets import require_secret
-
     return require_secret(KEY_NAME, KEY_ENV, "the store encryption key", "keyring set dbox store-key")
 
 

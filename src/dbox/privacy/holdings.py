@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from dbox.plugins import hook
 
 
 @dataclass(frozen=True)
@@ -22,8 +23,6 @@ class Holding:
 
 def holdings() -> list[Holding]:
     """Every registered holding, in registration order (built-in areas first)."""
-    from dbox.plugins import hook
-
     found: list[Holding] = []
 
     def register(holding: Holding) -> None:

@@ -27,12 +27,12 @@ from dbox.privacy import audit
 from dbox.store import privacy as sp
 from dbox.store.db import Store, utcnow
 from dbox.text import fold
+from dbox.config import load_config
+from dbox.privacy.retention import load_rules
 
 
 def _privacy_config(config: dict | None) -> dict:
     if config is None:
-        from dbox.config import load_config
-
         config = load_config()
     value = config.get("privacy", {})
     return value if isinstance(value, dict) else {}
@@ -56,8 +56,6 @@ def contains_mention(message: str, mention: str) -> bool:
 
 def third_party_clause(config: dict | None = None) -> tuple[str, list]:
     """SQL over alias ``c`` for contacts whose data came from a third party."""
-    from dbox.privacy.retention import load_rules
-
     rules = load_rules(config)
     return sp.third_party_clause(rules.third_party_import_kinds, rules.third_party_tags)
 
@@ -125,6 +123,4 @@ def mark_import(store: Store, import_id: int, origin: str | None) -> tuple:
 
 def sources(store: Store, config: dict | None = None) -> list[tuple]:
     """(import id, file, kind, finished, contacts, third-party origin or None) for every import."""
-    from dbox.privacy.retention import load_rules
-
     return sp.imports_with_origin(store, load_rules(config).third_party_import_kinds)

@@ -33,6 +33,8 @@ from dbox.store import suppressions
 from dbox.store.contacts_write import record_consent_events
 from dbox.store.db import Store, utcnow
 from dbox.text import fold
+from dbox import normalize as norm
+from dbox.readers import open_reader
 
 EMAIL_HEADERS = {"email", "e mail", "mail", "courriel", "adresse email", "adresse e mail", "adresse mail",
                  "email address", "e mail address", "adresse electronique", "recipient", "destinataire",
@@ -56,8 +58,6 @@ class OptoutReport:
 
 
 def _looks_like_value(text: str) -> str | None:
-    from dbox import normalize as norm
-
     text = (text or "").strip()
     if "@" in text:
         try:
@@ -97,8 +97,6 @@ def _choose_column(header: list[str], column: str | None, path: Path) -> tuple[i
 
 def import_optouts(store: Store, path: Path, *, channel: str | None = None, column: str | None = None,
                    dry_run: bool = False, encoding: str | None = None, delimiter: str | None = None) -> OptoutReport:
-    from dbox.readers import open_reader
-
     path = Path(path)
     reader = open_reader(path, encoding=encoding, delimiter=delimiter)
     report = OptoutReport(path, dry_run=dry_run)
@@ -172,8 +170,6 @@ class _Applier:
             self.report.problems.append(f"{self.report.path.name}: {text}")
 
     def apply(self, chunk: list[tuple[int, list[str]]], index: int) -> None:
-        from dbox import normalize as norm
-
         report = self.report
         values: dict[str, int] = {}        # normalized value -> row
         contact_rows: dict[int, int] = {}  # token's contact -> row

@@ -30,6 +30,7 @@ from dbox.privacy import audit
 from dbox.store import privacy as sp
 from dbox.store import suppressions
 from dbox.store.db import Store, utcnow
+from dbox.config import load_config
 
 DEFAULTS = {
     "single_message_months": 2,
@@ -86,8 +87,6 @@ def parse_date(value, what: str) -> date:
 def load_rules(config: dict | None = None) -> Rules:
     """The rules from the config file (or ``config``, the whole parsed file), checked."""
     if config is None:
-        from dbox.config import load_config
-
         config = load_config()
     privacy = config.get("privacy", {}) if isinstance(config.get("privacy", {}), dict) else {}
     retention = privacy.get("retention", {}) if isinstance(privacy.get("retention", {}), dict) else {}

@@ -24,6 +24,10 @@ from dbox.store import privacy as sp
 from dbox.store import suppressions
 from dbox.store.contacts import contact_details
 from dbox.store.db import Store, utcnow
+from dbox import normalize as norm
+from dbox.files import write_private
+from dbox.geo import resolve
+from dbox.store.geo import load_index
 
 # Tables export() presents in their own sections (the rest go under "other records").
 _PRESENTED = {"contact_points", "contact_tags", "contact_fields", "consent_events", "consents",
@@ -159,8 +163,6 @@ def write_export(data: dict, folder: Path) -> tuple[Path, Path]:
 
 
 def _write_private(path: Path, text: str) -> None:
-    from dbox.files import write_private
-
     write_private(path, text)
 
 
@@ -244,8 +246,6 @@ def parse_assignments(specs: list[str]) -> dict[str, str | None]:
 def rectify(store: Store, contact_id: int, values: dict[str, str | None], *, reason: str | None = None,
             dry_run: bool = False) -> Rectification:
     """Apply ``values`` (normalized like an import would) and keep a history row per field changed."""
-    from dbox import normalize as norm
-
     row = sp.contact_row(store, contact_id)
     if row is None:
         raise InputError(f"no contact with id {contact_id}")
@@ -265,19 +265,13 @@ def rectify(store: Store, contact_id: int, values: dict[str, str | None], *, rea
                 continue   # handled together below
             if raw is None:
                 new = None
-            elif name in ("first_name", "last_name"):
-                new = norm.normalize_name(raw)
-            elif name == "civility":
-                new = norm.normalize_civility(raw)
-            elif name == "email":
-                new = norm.normalize_email(raw)
             elif name in ("mobile", "fixed"):
-                phone = norm.normalize_phone(raw, row["phone_region"] or "FR")
+                phone = norm.normalize_field(name, raw, row["phone_region"] or "FR")
                 if phone.kind != name:
                     raise InputError(f"--set {name}={raw}: {phone.e164} is a {phone.kind} number, not a {name} one")
                 new = phone.e164
             else:
-                new = " ".join(raw.split())
+                new = norm.normalize_field(name, raw)
             old = row[name]
             if old == new:
                 continue
@@ -316,10 +310,6 @@ def rectify(store: Store, contact_id: int, values: dict[str, str | None], *, rea
 
 def _relocate(store: Store, row: dict, values: dict) -> dict:
     """New location columns from a changed postal code and/or commune (resolved like an import)."""
-    from dbox.geo import resolve
-    from dbox import normalize as norm
-    from dbox.store.geo import load_index
-
     postal = values["postal_code"] if "postal_code" in values else row["postal_code"]
     commune = values["commune"] if "commune" in values else row["commune_name"]
     if postal:

@@ -2,10 +2,15 @@
 
 For each message a worker: checks the quiet hours, waits for the rate limiter, *claims* it (one
 committed transaction that re-checks consent and suppressions), renders it, calls the provider,
-and commits the outcome. A retryable error (429, 5xx, no connection) puts the message back to
-``planned``, waits (exponential backoff, ``Retry-After`` honoured), and claims it again; after
-``max_attempts`` the run stops and says how to resume. A permanent error fails the message; an
-unknown outcome (the provider may have it) makes it ``in-doubt``, never retried automatically.
+and commits the outcome. A retryable error of the provider (429, 5xx, no connection) puts the
+message back to ``planned``, waits (exponential backoff, ``Retry-After`` honoured), and claims it
+again; after ``max_attempts`` the run stops and says how to resume. A temporary refusal of one
+recipient (SMTP 4xx: ``soft``) is retried the same way, then left for a later run (``retry_at``)
+for at most ``soft_days``, then failed: it never stops the run. A permanent error fails the
+message; an unknown outcome (the provider may have it) makes it ``in-doubt``, never retried
+automatically. An exception raised by a channel for one message makes that message in-doubt (it
+may have gone) and the run goes on; a store fault (disk full, read-only, locked) stops the run
+before the next claim (``StoreFault``).
 
 The sqlite connection is shared by the threads under one lock: every ledger call is a short
 transaction. Memory stays flat: rows are read a page at a time into a bounded queue.
@@ -19,13 +24,18 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from dbox.channels.base import OutgoingMessage
-from dbox.errors import InputError
+from dbox.channels.base import OutgoingMessage, SendResult
+from dbox.errors import DboxError as DboxErrorTypes
+from dbox.errors import InputError, StoreError
 from dbox.masking import mask
+from dbox.masking import scrub as mask_text
 from dbox.sending.rate import TokenBucket
+from dbox.sending.window import from_iso, iso
 from dbox.store import ledger
+from dbox.store.db import fault_text as _fault_text
+from dbox.store.db import STORE_FAULTS, store_fault
 
 PAGE = 500
 BACKOFF_BASE = 1.0     # seconds before the first retry; doubles each time
@@ -45,18 +55,23 @@ class RunOptions:
     backoff_max: float = 60.0
     clock: Callable[[], datetime] = utc_now
     progress: Callable[[int], None] | None = None
+    soft_attempts: int = 3               # tries of a recipient refused for now (4xx), in this run
+    soft_retry_minutes: float = 30.0     # then: not before this long (a later run-due)
+    soft_days: float = 3.0               # then: failed once refused for this long
+    sleep: Callable[[float], bool] | None = None   # wait between retries (tests inject one); True: abort
 
 
 @dataclass
 class RunReport:
     campaign_id: int
     status: str = "running"           # done | waiting | stopped
-    stop_reason: str | None = None    # window | limit | provider | fatal | interrupted
+    stop_reason: str | None = None    # window | limit | provider | fatal | interrupted | store
     accepted: int = 0
     failed: int = 0
     skipped: int = 0
     in_doubt: int = 0
     retries: int = 0
+    deferred: int = 0                # refused for now (4xx): left for a later run
     left: int = 0
     in_doubt_total: int = 0          # the campaign's, after this run (earlier crashes included)
     due_at: datetime | None = None
@@ -129,16 +144,23 @@ class _Run:
                     return
                 if self.stop.is_set():
                     continue
-                if sender is None:
-                    sender = self.channel.connect(self.settings)
                 try:
+                    if sender is None:
+                        sender = self.channel.connect(self.settings)
                     self.process(sender, item)
-                except Exception as exc:   # a bug or the store failing: stop cleanly, keep the claim in-doubt
+                except STORE_FAULTS as exc:    # the store failed: stop before the next claim
+                    self.halt("store", str(exc))
+                except DboxErrorTypes as exc:   # e.g. settings missing at connect: every message would fail
+                    self.halt("fatal", str(exc))
+                except Exception as exc:   # a bug outside the provider call: stop cleanly, claims stay in-doubt
                     self.halt("error", f"{type(exc).__name__}: {exc}")
                     raise
         finally:
             if sender is not None:
-                sender.close()
+                try:
+                    sender.close()
+                except Exception:   # closing a broken connection must not hide the run's outcome
+                    pass
 
     def process(self, sender, item) -> None:
         recipient_id, contact_id, address, _attempts, *values = item
@@ -178,7 +200,10 @@ class _Run:
             attempt += 1
             message = OutgoingMessage(address, rendered.body, rendered.subject, rendered.html, rendered.headers,
                                       rendered.message_id, validity)
-            result = sender.send(message)
+            try:
+                result = sender.send(message)
+            except Exception as exc:   # the channel failed on this message: it may have gone, the run goes on
+                result = SendResult("unknown", error=f"{type(exc).__name__} in the channel: {mask_text(str(exc))}")
             if result.outcome == "accepted":
                 with self.db:
                     ledger.record_outcome(self.store, recipient_id, "accepted", provider_id=result.provider_id,
@@ -200,14 +225,18 @@ class _Run:
                 self._count("in_doubt")
                 self.log(self.campaign.id, "in-doubt", f"to={mask(address)} {result.error or ''}")
                 return
-            # retry or fatal: nothing was sent; the message goes back to planned
+            if result.outcome == "soft" and attempt >= self.options.soft_attempts:
+                self._defer(recipient_id, address, result)
+                self._give_back_slot()
+                return
+            # retry, soft or fatal: nothing was sent; the message goes back to planned
             with self.db:
                 ledger.record_outcome(self.store, recipient_id, "planned", error=result.error)
             self._give_back_slot()
             if result.outcome == "fatal":
                 self.halt("fatal", result.error)
                 return
-            if attempt >= self.options.max_attempts:
+            if result.outcome != "soft" and attempt >= self.options.max_attempts:
                 self.halt("provider", f"gave up after {attempt} attempts: {result.error}")
                 return
             with self.counts:
@@ -217,11 +246,38 @@ class _Run:
             if result.retry_after is not None:
                 delay = max(delay, min(result.retry_after, self.options.backoff_max * 5))
                 self.bucket.pause(result.retry_after)
-            if self.abort.wait(delay):
+            if self._sleep(delay):
                 return
 
+    def _sleep(self, seconds: float) -> bool:
+        """Wait between two tries; True when the run is aborted meanwhile."""
+        if self.options.sleep is not None:
+            return bool(self.options.sleep(seconds)) or self.abort.is_set()
+        return self.abort.wait(seconds)
+
+    def _defer(self, recipient_id: int, address: str, result) -> None:
+        """Refused for now after this run's tries: a later run-due tries again, for a bounded time."""
+        now = self.options.clock()
+        with self.db:
+            outcome = ledger.defer(
+                self.store, recipient_id, now=iso(now),
+                retry_at=iso(now + timedelta(minutes=self.options.soft_retry_minutes)),
+                give_up_before=iso(now - timedelta(days=self.options.soft_days)),
+                reason=result.code, error=result.error)
+        if outcome == "failed":
+            self._count("failed")
+            self.log(self.campaign.id, "failed", f"to={mask(address)} refused for {self.options.soft_days:g} days: "
+                                                 f"{result.error or ''}")
+        elif outcome == "deferred":
+            with self.counts:
+                self.report.deferred += 1
+            self.log(self.campaign.id, "deferred", f"to={mask(address)} {result.error or ''}")
+
     def _effect(self, result, address: str) -> None:
-        if result.effect == "invalid-address":
+        if result.effect == "bounced":
+            ledger.suppress(self.store, "email" if self.reach.address_kind == "email" else "phone", address,
+                            "bounced", self.reach.consent_channel)
+        elif result.effect == "invalid-address":
             ledger.invalidate_address(self.store, self.reach.address_kind, address)
         elif result.effect == "opted-out":
             ledger.record_optout(self.store, self.reach, address, source="stop-reply",
@@ -247,7 +303,7 @@ class _Run:
             while not self.stop.is_set():
                 with self.db:
                     page = ledger.planned_page(self.store, self.campaign.id, after, PAGE, self.field_names,
-                                               self.composer.custom_needed)
+                                               self.composer.custom_needed, iso(self.options.clock()))
                 if not page:
                     break
                 after = page[-1][0]
@@ -262,6 +318,8 @@ class _Run:
                         break
         except KeyboardInterrupt:
             self.halt("interrupted", "interrupted by the user")
+        except STORE_FAULTS as exc:
+            self.halt("store", str(exc))
         finally:
             for _ in threads:
                 while True:
@@ -291,7 +349,15 @@ class _Run:
 
 
 def run_campaign(store, campaign, channel, settings, composer, window, options: RunOptions, log) -> RunReport:
-    """Send what is left of ``campaign``. The caller holds the campaign's lock."""
+    """Send what is left of ``campaign``. The caller holds the campaign's lock. A store fault
+    raises ``StoreError`` (exit 4): the ledger is left as it was at the last committed step."""
+    try:
+        return _run_campaign(store, campaign, channel, settings, composer, window, options, log)
+    except STORE_FAULTS as exc:
+        raise store_fault(exc, store.path) from None
+
+
+def _run_campaign(store, campaign, channel, settings, composer, window, options: RunOptions, log) -> RunReport:
     from dbox.electoral.calendar import ElectoralSilence, check_send
 
     try:   # Code électoral L49: nothing goes out during an election's silence (docs/electoral.md)
@@ -310,22 +376,27 @@ def run_campaign(store, campaign, channel, settings, composer, window, options: 
     t0 = time.monotonic()
     run = _Run(store, campaign, channel, settings, composer, window, options, log)
     report = run.run()
+    if report.stop_reason == "store":
+        message, hint = _fault_text(report.error or "", store.path)
+        raise StoreError(message, hint=hint)
     report.left = ledger.count_state(store, campaign.id, "planned")
     report.in_doubt_total = ledger.count_state(store, campaign.id, "in-doubt")
     elapsed = time.monotonic() - t0
     summary = (f"accepted={report.accepted} failed={report.failed} skipped={report.skipped} "
                f"in_doubt={report.in_doubt} left={report.left} seconds={elapsed:.1f}")
-    _audit(store, "send", report.accepted + report.failed + report.in_doubt,
-           {"campaign": campaign.id, "channel": campaign.channel, "accepted": report.accepted,
-            "failed": report.failed, "in_doubt": report.in_doubt, "skipped": report.skipped})
     reason = report.stop_reason
     if reason == "window" and report.left:
-        from dbox.sending.window import iso
-
         report.due_at = window.next_open(options.clock())
         report.status = "waiting"
         ledger.set_status(store, campaign.id, "waiting", due_at=iso(report.due_at), detail="quiet hours")
         log(campaign.id, "waiting", f"quiet hours; resumes at {iso(report.due_at)} {summary}")
+    elif report.left and reason is None and ledger.count_ready(store, campaign.id, iso(options.clock())) == 0:
+        # every message left was refused for now (4xx): a later run-due tries them again
+        report.due_at = from_iso(ledger.next_retry_at(store, campaign.id))
+        report.status = "waiting"
+        ledger.set_status(store, campaign.id, "waiting", due_at=iso(report.due_at),
+                          detail=f"{report.left} refused for now; {summary}")
+        log(campaign.id, "waiting", f"{report.left} refused for now; tried again at {iso(report.due_at)} {summary}")
     elif report.left == 0 and reason in (None, "window", "limit"):
         report.status = "done"
         ledger.set_status(store, campaign.id, "done", detail=summary)
@@ -341,12 +412,3 @@ def run_campaign(store, campaign, channel, settings, composer, window, options: 
         ledger.set_status(store, campaign.id, "stopped", error=error, detail=summary)
         log(campaign.id, "stopped", f"reason={reason} {summary}" + (f" error={error}" if error else ""))
     return report
-
-
-def _audit(store, command: str, count: int, detail: dict) -> None:
-    """The privacy area's audit log (who sent how many messages), when that area is installed."""
-    try:
-        from dbox.privacy.audit import record
-    except ModuleNotFoundError:
-        return
-    record(store, command, count, detail)

@@ -32,6 +32,7 @@ REASONS = {
     "consent-refused": "consent refused (a 'non' in an imported file)",
     "consent-withdrawn": "consent withdrawn",
     "opted-out": "opted out / suppressed",
+    "bounced": "bounced (address refused by its server)",
     "duplicate-address": "address shared with another recipient",
 }
 
@@ -190,10 +191,20 @@ def write_dry_run(store, request: SendRequest, output) -> tuple[Plan, int]:
 
 
 def audit(store, command: str, count: int, detail: dict) -> None:
-    """The privacy area's audit log: who sent (or wrote out) how many messages."""
-    from dbox.sending.engine import _audit
+    """The privacy area's audit log: who sent (or wrote out) how many messages. Sending writes its
+    rows here only: one per run (``run``), one per campaign scheduled for later (``start``)."""
+    from dbox.privacy.audit import record
 
-    _audit(store, command, count, detail)
+    record(store, command, count, detail)
+
+
+def run(store, campaign, channel, settings, composer, window, options: RunOptions, log) -> RunReport:
+    """The engine's run of a campaign, recorded in the audit log with its counts."""
+    report = run_campaign(store, campaign, channel, settings, composer, window, options, log)
+    audit(store, "send", report.accepted + report.failed + report.in_doubt,
+          {"campaign": campaign.id, "channel": campaign.channel, "accepted": report.accepted,
+           "failed": report.failed, "in_doubt": report.in_doubt, "skipped": report.skipped})
+    return report
 
 
 def _schedule(plan: Plan, clock) -> None:
@@ -211,7 +222,8 @@ def _schedule(plan: Plan, clock) -> None:
 
 
 def run_options(channel, settings, rate: str | None, workers: int | None, limit: int | None,
-                stored: dict | None = None, clock=utc_now, progress=None) -> RunOptions:
+                stored: dict | None = None, clock=utc_now, progress=None, sleep=None) -> RunOptions:
+    from dbox.config import section
     from dbox.sending.rate import parse_rate
 
     stored = stored or {}
@@ -221,10 +233,23 @@ def run_options(channel, settings, rate: str | None, workers: int | None, limit:
         raise InputError(f"--workers {workers}: use 1 to 32")
     if limit is not None and limit < 1:
         raise InputError(f"--limit {limit}: use a number above zero")
-    return RunOptions(rate=parse_rate(rate_text), workers=workers, limit=limit, clock=clock, progress=progress)
+    options = RunOptions(rate=parse_rate(rate_text), workers=workers, limit=limit, clock=clock, progress=progress,
+                         sleep=sleep)
+    tuning = section("sending")           # [sending] soft_attempts, soft_retry_minutes, soft_days
+    for name in ("soft_attempts", "soft_retry_minutes", "soft_days"):
+        if name in tuning:
+            try:
+                value = float(tuning[name])
+            except (TypeError, ValueError):
+                raise InputError(f"config [sending] {name} = {tuning[name]!r}: use a number") from None
+            if value <= 0:
+                raise InputError(f"config [sending] {name} = {tuning[name]!r}: use a number above zero")
+            setattr(options, name, int(value) if name == "soft_attempts" else value)
+    return options
 
 
-def start(store, plan: Plan, *, log=_noop_log, clock=utc_now, progress=None) -> tuple[int, RunReport | None]:
+def start(store, plan: Plan, *, log=_noop_log, clock=utc_now, progress=None,
+          sleep=None) -> tuple[int, RunReport | None]:
     """Create the campaign and freeze its audience (confirmed by the caller), then send it now or
     leave it scheduled. Returns (campaign id, the run's report or None when scheduled)."""
     if plan.existing is not None:
@@ -233,10 +258,10 @@ def start(store, plan: Plan, *, log=_noop_log, clock=utc_now, progress=None) -> 
         return plan.existing.id, resume(store, plan.existing.id, rate=plan.request.rate,
                                         workers=plan.request.workers, limit=plan.request.limit,
                                         now=plan.request.now, retry_in_doubt=plan.request.retry_in_doubt,
-                                        log=log, clock=clock, progress=progress)
+                                        log=log, clock=clock, progress=progress, sleep=sleep)
     request, channel = plan.request, plan.channel
     options = run_options(channel, plan.settings, request.rate, request.workers, request.limit, clock=clock,
-                          progress=progress)
+                          progress=progress, sleep=sleep)
     sel = request.selection
     holder: dict[str, Any] = {}
 
@@ -261,7 +286,7 @@ def start(store, plan: Plan, *, log=_noop_log, clock=utc_now, progress=None) -> 
             return campaign_id, None
         campaign = ledger.get_campaign(store, campaign_id)
         composer = make_composer(store, channel, plan.settings, request.template, campaign.uid)
-        report = run_campaign(store, campaign, channel, plan.settings, composer, plan.window, options, log)
+        report = run(store, campaign, channel, plan.settings, composer, plan.window, options, log)
         return campaign_id, report
     finally:
         if "lock" in holder:
@@ -270,9 +295,19 @@ def start(store, plan: Plan, *, log=_noop_log, clock=utc_now, progress=None) -> 
 
 def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now: bool = False,
            retry_in_doubt: bool = False, log=_noop_log, clock=utc_now, progress=None,
-           lock_held: bool = False) -> RunReport:
+           lock_held: bool = False, sleep=None) -> RunReport:
     """Send what is left of a campaign (its in-doubt messages only with ``retry_in_doubt``)."""
     campaign = ledger.get_campaign(store, campaign_id)
+    if campaign.control == "paused":
+        raise InputError(f"campaign {campaign_id} is paused", hint=f"first: dbox campaigns resume {campaign_id}")
+    if campaign.control == "cancelled":
+        raise InputError(f"campaign {campaign_id} was cancelled; nothing is sent")
+    if (not now and campaign.status in ("scheduled", "waiting") and campaign.due_at
+            and campaign.due_at > iso(clock())):     # --resume waits for its time; --now does not
+        from dbox.sending.window import from_iso
+
+        return RunReport(campaign_id, status="scheduled", due_at=from_iso(campaign.due_at),
+                         left=ledger.count_state(store, campaign_id, "planned"))
     channel = get_channel(campaign.channel)
     settings = channel.settings()
     channel.check(settings)
@@ -288,18 +323,22 @@ def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now:
         if now:
             campaign.ignore_window = True
         composer = make_composer(store, channel, settings, Template.from_dict(campaign.template), campaign.uid)
-        options = run_options(channel, settings, rate, workers, limit, campaign.settings, clock, progress)
-        return run_campaign(store, campaign, channel, settings, composer, channel_window(channel, settings),
+        options = run_options(channel, settings, rate, workers, limit, campaign.settings, clock, progress, sleep)
+        return run(store, campaign, channel, settings, composer, channel_window(channel, settings),
                             options, log)
     finally:
         if lock is not None:
             lock.release()
 
 
-def run_due(store, *, log=_noop_log, clock=utc_now) -> list[tuple[int, RunReport | str]]:
-    """Send every campaign that is due; a campaign another process is sending is skipped. Holds the
-    run-due lock for the whole run (a second run-due raises LockedError at once)."""
-    results: list[tuple[int, RunReport | str]] = []
+def run_due(store, *, log=_noop_log, clock=utc_now, sleep=None) -> list[tuple[int, RunReport | str | DboxError]]:
+    """Send every campaign that is due; a campaign another process is sending, or paused, is
+    skipped. Holds the run-due lock for the whole run (a second run-due raises LockedError at
+    once). A campaign that cannot start (missing credentials: ``NotConfiguredError``) is reported
+    with its error and the others go on; a store fault stops everything (``StoreError``)."""
+    from dbox.errors import StoreError
+
+    results: list[tuple[int, RunReport | str | DboxError]] = []
     with run_due_lock(store.path):
         due = ledger.due_campaigns(store, iso(clock()))
         log(None, "run-due", f"{len(due)} campaign(s) to look at")
@@ -313,19 +352,72 @@ def run_due(store, *, log=_noop_log, clock=utc_now) -> list[tuple[int, RunReport
                 continue
             try:
                 campaign = ledger.get_campaign(store, campaign_id)
+                if campaign.control is not None:
+                    continue
                 if campaign.status in ("scheduled", "waiting") and campaign.due_at and campaign.due_at > iso(clock()):
                     continue
                 if campaign.channel.startswith("social:"):   # a post (no recipients): its channel runs it
                     results.append((campaign_id, get_channel(campaign.channel).run_due(store, campaign_id, log)))
                     continue
-                report = resume(store, campaign_id, log=log, clock=clock, lock_held=True)
+                report = resume(store, campaign_id, log=log, clock=clock, lock_held=True, sleep=sleep)
                 results.append((campaign_id, report))
+            except StoreError:
+                raise
             except DboxError as exc:
                 log(campaign_id, "error", str(exc))
-                results.append((campaign_id, f"error: {exc}"))
+                results.append((campaign_id, exc))
             finally:
                 lock.release()
     return results
+
+
+def run_due_failure(results) -> DboxError | None:
+    """The error ``dbox run-due`` exits with, or None when every run did its work (failed
+    recipients included). Missing settings (5) win over a provider that stopped a run (6)."""
+    from dbox.errors import NotConfiguredError
+
+    not_configured = [(cid, r) for cid, r in results if isinstance(r, NotConfiguredError)]
+    if not_configured:
+        cids = ", ".join(str(cid) for cid, _r in not_configured)
+        first = not_configured[0][1]
+        return NotConfiguredError(f"campaign(s) {cids} not sent: {first}", hint=first.hint)
+    stopped = [cid for cid, r in results
+               if isinstance(r, DboxError) or (isinstance(r, str) and r.startswith("error"))
+               or (isinstance(r, RunReport) and provider_failure(cid, r))]
+    if stopped:
+        return ProviderError(f"campaign(s) {', '.join(map(str, stopped))} stopped on provider errors",
+                             hint="see: dbox campaigns show ID")
+    return None
+
+
+CONTROLS = {"pause": "paused", "resume": None, "cancel": "cancelled"}
+
+
+def control(store, campaign_id: int, action: str, *, posts: bool | None = None) -> tuple[Any, int]:
+    """``pause``, ``resume`` or ``cancel`` a campaign (``posts``: True for a post only, False for
+    a message campaign only). Pausing leaves it to no one: run-due skips it, ``send --resume``
+    refuses. Cancelling turns its planned messages into cancelled (claimed and in-doubt ones stay
+    as they are) and cannot be undone. Journalled and in the audit log. Returns (campaign, n
+    cancelled). Holds the campaign's lock: a campaign being sent now is ``LockedError``."""
+    campaign = ledger.get_campaign(store, campaign_id)
+    is_post = campaign.channel.startswith("social:")
+    if posts is True and not is_post:
+        raise InputError(f"campaign {campaign_id} is not a post ({campaign.channel})",
+                         hint=f"use: dbox campaigns {action} {campaign_id}")
+    if posts is False and is_post:
+        raise InputError(f"campaign {campaign_id} is a post", hint=f"use: dbox posts {action} {campaign_id}")
+    if campaign.control == "cancelled":
+        raise InputError(f"campaign {campaign_id} was cancelled; nothing to {action}")
+    if campaign.status == "done" and action != "resume":
+        raise InputError(f"campaign {campaign_id} is done; nothing to {action}")
+    wanted = CONTROLS[action]
+    if action == "resume" and campaign.control is None:
+        raise InputError(f"campaign {campaign_id} is not paused", hint="to send what is left now: "
+                                                                       f"dbox send --resume {campaign_id}")
+    with campaign_lock(store.path, campaign_id):
+        n = ledger.set_control(store, campaign_id, wanted, f"by {_user()}")
+    audit(store, f"campaigns {action}", n, {"campaign": campaign_id, "channel": campaign.channel})
+    return ledger.get_campaign(store, campaign_id), n
 
 
 def reconcile(store, campaign_id: int, *, log=_noop_log, lock_held: bool = False) -> dict[str, int]:
@@ -456,9 +548,7 @@ def sync_optouts(store, channel_id: str = "sms", *, log=_noop_log) -> dict[str, 
                 detail=f"reply {keyword.upper()} received {reply.received_at or ''}".strip(), reason="stop-reply")
             log(None, "opt-out", f"channel={channel_id} from={mask(number)} keyword={keyword}")
     ledger.set_meta(store, key, started)
-    from dbox.sending.engine import _audit
-
-    _audit(store, "optouts sync", result["contacts"], {"channel": channel_id, "replies": result["replies"],
+    audit(store, "optouts sync", result["contacts"], {"channel": channel_id, "replies": result["replies"],
                                                        "optouts": result["optouts"]})
     return result
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from dbox.errors import NotConfiguredError, ProviderError
 from dbox.social.oauth import TokenKeeper
+from dbox.social.length import image_type
 
 MAX_RATE_RETRIES = 5
 DEFAULT_RETRY_AFTER = 60.0
@@ -200,8 +201,6 @@ def _error_text(response) -> str:
 
 
 def _image(path: Path) -> tuple[str, bytes, str]:
-    from dbox.social.length import image_type
-
     return path.name, path.read_bytes(), image_type(path) or mimetypes.guess_type(path.name)[0]
 
 

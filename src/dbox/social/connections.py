@@ -18,6 +18,7 @@ from dbox.social.clients import CLIENTS, FacebookClient, Profile
 from dbox.social.networks import APP_CONSOLES, NetworkConfig, network_config
 from dbox.store import social as store_social
 from dbox.store.db import Store, utcnow
+from dbox.config import update_section
 
 
 def _iso(epoch) -> str | None:
@@ -30,8 +31,6 @@ def prepare(network: str, *, client_id: str | None = None, client_secret: str | 
             instance: str | None = None, redirect_uri: str | None = None) -> NetworkConfig:
     """Save what the user gave (client id in config.toml, secret in the keyring) and return the
     network's settings, ready for the authorization."""
-    from dbox.config import update_section
-
     changes = {}
     if client_id:
         changes["client_id"] = client_id.strip()

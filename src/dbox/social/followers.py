@@ -16,6 +16,7 @@ from dbox.store import social as store_social
 from dbox.store import suppressions
 from dbox.store.db import Store
 from dbox.text import fold
+from dbox.importing.pipeline import sha256_of
 
 CHUNK = 2000
 
@@ -55,8 +56,6 @@ class _DryRun(Exception):
 def import_followers_file(store: Store, path: Path | str, *, dry_run: bool = False,
                           force: bool = False) -> FollowersReport:
     """Import one followers export; the report says what happened."""
-    from dbox.importing.pipeline import sha256_of
-
     path = Path(path)
     report = FollowersReport(path, dry_run=dry_run)
     export = read_export(path)

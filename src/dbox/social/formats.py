@@ -36,6 +36,8 @@ from pathlib import Path
 
 from dbox.errors import InputError
 from dbox.social.urls import mastodon_profile_url
+from dbox.normalize import ValueRejected, normalize_email
+from dbox.social.urls import url_key
 
 NETWORKS = ("x", "linkedin", "instagram", "facebook", "mastodon")
 RELATIONS = ("follower", "following", "connection", "friend")
@@ -214,8 +216,6 @@ _INSTAGRAM_HANDLE = re.compile(r"^[A-Za-z0-9._]{1,30}$")
 
 
 def _instagram(path: Path, entries: list, relation: str, description: str) -> Export:
-    from dbox.social.urls import url_key
-
     export = Export(path, "instagram", "instagram", relation, description)
     for number, entry in enumerate(entries, 1):
         items = entry.get("string_list_data") if isinstance(entry, dict) else None
@@ -338,8 +338,6 @@ def parse_connected_on(value: str) -> str | None:
 
 
 def _linkedin(path: Path, lines: list[str], header_at: int) -> Export:
-    from dbox.normalize import ValueRejected, normalize_email
-
     export = Export(path, "linkedin-connections", "linkedin", "connection", "LinkedIn Connections.csv")
     reader = csv.reader(io.StringIO("\n".join(lines[header_at:])))
     header = [h.strip().lstrip("\ufeff") for h in next(reader)]

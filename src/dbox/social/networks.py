@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dbox.errors import NotConfiguredError
+from dbox.config import section
+from dbox.social.tokens import client_secret
 
 DEFAULT_REDIRECT = "http://127.0.0.1:8765/callback"
 
@@ -70,9 +72,6 @@ class NetworkConfig:
 
 def network_config(name: str, instance: str | None = None) -> NetworkConfig:
     """The settings of ``name`` (defaults, then config.toml, then the keyring's client secret)."""
-    from dbox.config import section
-    from dbox.social.tokens import client_secret
-
     settings = section(f"social.{name}")
     defaults = _DEFAULTS[name]
     instance = (instance or settings.get("instance") or "").rstrip("/") or None

@@ -22,6 +22,7 @@ from dbox.social.formats import check_network
 from dbox.social.urls import url_key
 from dbox.store import social as store_social
 from dbox.store.db import Store, utcnow
+from dbox.social.connections import open_client
 
 MAX_PAGES = 100_000          # a bound on the loop, far above any real account
 
@@ -43,8 +44,6 @@ class SyncReport:
 def sync_followers(store: Store, network: str, *, full: bool = False, max_wait: float = 900,
                    dry_run: bool = False, progress: Callable[[str], None] | None = None,
                    sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> SyncReport:
-    from dbox.social.connections import open_client
-
     network = check_network(network)
     if network == "linkedin":
         raise InputError("LinkedIn's API does not list connections or followers",

@@ -17,6 +17,7 @@ import json
 import os
 
 from dbox.errors import NotConfiguredError
+from dbox.secrets import set_secret, get_secret, delete_secret
 
 
 
@@ -35,8 +36,6 @@ def token_key(network: str, account_id: str, instance: str | None = None) -> str
 def save_token(network: str, key: str, token: dict) -> None:
     """Keep ``token`` (access and refresh tokens, expiry) in the keyring (dbox.secrets refuses
     a missing or plaintext keyring and names the environment variable instead)."""
-    from dbox.secrets import set_secret
-
     kept = {k: token[k] for k in ("access_token", "refresh_token", "token_type", "expires_at", "scope")
             if token.get(k) is not None}
     set_secret(key, json.dumps(kept), _env_name(network, "TOKEN"))
@@ -53,25 +52,18 @@ def load_token(network: str, key: str) -> dict | None:
             return {**json.loads(value), "from_env": True}
         except ValueError:
             raise NotConfiguredError(f"{env} is neither JSON nor a bare access token") from None
-    from dbox.secrets import get_secret
 
     value = get_secret(key)
     return json.loads(value) if value else None
 
 
 def delete_token(key: str) -> None:
-    from dbox.secrets import delete_secret
-
     delete_secret(key)
 
 
 def save_client_secret(network: str, secret: str) -> None:
-    from dbox.secrets import set_secret
-
     set_secret(f"social/{network}/client_secret", secret, _env_name(network, "CLIENT_SECRET"))
 
 
 def client_secret(network: str) -> str | None:
-    from dbox.secrets import get_secret
-
     return get_secret(f"social/{network}/client_secret", _env_name(network, "CLIENT_SECRET"))

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from dbox.errors import InputError
 from dbox.store.db import Store
+from dbox.normalize import ValueRejected, normalize_email, normalize_phone
 
 # Columns a user may ask for in listings and exports, with the SQL that yields each.
 LIST_COLUMNS = {
@@ -82,15 +83,11 @@ def find_contact(store: Store, ref: str) -> int:
             return row[0]
         raise InputError(f"no contact with id {ref}")
     if "@" in ref:
-        from dbox.normalize import ValueRejected, normalize_email
-
         try:
             value, kind = normalize_email(ref), "email"
         except ValueRejected as exc:
             raise InputError(str(exc)) from None
     else:
-        from dbox.normalize import ValueRejected, normalize_phone
-
         try:
             phone = normalize_phone(ref)
         except ValueRejected as exc:
@@ -104,6 +101,12 @@ def find_contact(store: Store, ref: str) -> int:
         raise InputError(f"{len(ids)} contacts share {kind} {ref}: ids {', '.join(map(str, ids))}",
                          hint="name one by its id")
     return ids[0]
+
+
+def without_internal_keys(details: dict) -> dict:
+    """``contact_details`` without the search keys dbox derives for filters and dedupe
+    (``first_name_key``, ``address_key``, ...): what ``dbox contacts show`` prints unless --all."""
+    return {k: v for k, v in details.items() if not k.endswith("_key")}
 
 
 def contact_details(store: Store, contact_id: int) -> dict:

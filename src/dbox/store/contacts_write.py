@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from dbox.store.db import Store, utcnow
 from dbox.text import fold
+from dbox.text import name_key as person_key
 
 SCALAR_FIELDS = ("civility", "first_name", "last_name", "address", "postal_code", "commune_name",
                  "commune_insee", "departement", "canton_code", "circonscription", "geo_status",
@@ -245,7 +246,4 @@ def record_consent_events(store: Store, events: list[tuple]) -> None:
 
 
 def _name_key(fields: dict) -> str | None:
-    first, last = fields.get("first_name"), fields.get("last_name")
-    if not (first and last):
-        return None
-    return f"{fold(last)}|{fold(first)}"
+    return person_key(fields.get("first_name"), fields.get("last_name"))

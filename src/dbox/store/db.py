@@ -16,8 +16,9 @@ from importlib import resources
 from pathlib import Path
 
 from dbox.errors import StoreError
+from dbox.paths import default_data_dir
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_MS = int(os.environ.get("DBOX_BUSY_TIMEOUT_MS") or 30_000)
 
 
 def utcnow() -> str:
@@ -85,6 +86,44 @@ class _Transaction:
         return False
 
 
+def fault_text(error: str, path: Path | str | None = None) -> tuple[str, str]:
+    """(message, hint) for an SQLite failure that is the machine's, not dbox's: disk full, a file
+    that cannot be written, a lock held by another process past the busy timeout."""
+    where = f"{path}: " if path else ""
+    low = error.lower()
+    if "full" in low:
+        return (f"{where}the disk is full ({error})",
+                "free some disk space, then run the same command again (nothing was lost: it resumes)")
+    if "readonly" in low or "read-only" in low:
+        return (f"{where}the store cannot be written ({error})",
+                "check the file's and the folder's permissions and that the disk is not mounted read-only")
+    if "locked" in low or "busy" in low:
+        return (f"{where}the store is locked by another process ({error})",
+                "wait for the other dbox command to finish (see: ps), then run the same command again")
+    if "i/o" in low or "disk" in low:
+        return (f"{where}the disk failed while writing the store ({error})",
+                "check the disk (full? removed? see: df -h, dmesg), then run the same command again")
+    return f"{where}{error}", "run the same command again; if it persists, restore the store from a backup (dbox backup)"
+
+
+# The engine's exceptions for a failure of the machine under the store (disk full, read-only,
+# locked past the busy timeout): code that must stop cleanly on one catches this tuple, so that only
+# the store names the engine (tests/test_architecture.py).
+STORE_FAULTS: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
+
+
+def store_fault(exc: Exception, path: Path | str | None = None) -> StoreError:
+    """The one error (exit 4, no traceback) for any SQLite failure at run time."""
+    message, hint = fault_text(str(exc), path)
+    return StoreError(message, hint=hint)
+
+
+def fault_of(exc: BaseException) -> StoreError | None:
+    """The StoreError for an SQLite failure that reached the command line (disk full, read-only,
+    locked), or None when ``exc`` is not one: the CLI's last resort, so the rule stays here."""
+    return store_fault(exc) if isinstance(exc, STORE_FAULTS) else None
+
+
 class StoreModeWarning(UserWarning):
     """The store or its folder was readable by others."""
 
@@ -104,8 +143,6 @@ def check_file_modes(path: Path, *, new: bool = False) -> None:
     The folder is tightened when it is dbox's own data folder; a folder the user chose (``--db``)
     may be shared with other files, so dbox only warns about it, once, when it creates the store.
     """
-    from dbox.paths import default_data_dir
-
     folder = path.parent
     if folder.resolve() == default_data_dir().resolve():
         _tighten(folder, 0o700)
@@ -145,7 +182,11 @@ def open_connection(path: Path | str, connect, *, create: bool, errors: tuple, f
         store = Store(conn, path)
         if cipher_key is not None:
             store.cipher_key = cipher_key   # kept in memory only: backups of this store are encrypted with it
-        migrate(store)
+        try:
+            migrate(store)
+        except sqlite3.OperationalError as exc:     # disk full, read-only, locked: the store may be fine
+            conn.close()
+            raise store_fault(exc, path) from None
     finally:
         os.umask(old_umask)
     check_file_modes(path, new=is_new and cipher_key is None)
@@ -161,6 +202,8 @@ def configure(conn, path: Path, errors: tuple = (sqlite3.DatabaseError,),
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     except errors as exc:
         conn.close()
+        if isinstance(exc, sqlite3.OperationalError):   # disk full, I/O error, locked: the store may be fine
+            raise store_fault(exc, path) from None
         raise StoreError(failure.format(path=path, exc=exc)) from None
     if mode.lower() != "wal":
         raise StoreError(f"{path}: could not switch the store to WAL mode (got {mode})")

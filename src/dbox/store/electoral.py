@@ -364,24 +364,35 @@ def share_sql(election: str, nuance: str, op: str, percent: float) -> tuple[str,
 
 # -- coverage ------------------------------------------------------------------------------------------------
 
-def coverage(store: Store, where: str, params: list, election: str | None) -> list[tuple]:
-    """Per bureau: (bureau, label, contacts, reachable sms, reachable email, registered contacts, inscrits,
-    turnout %) for the contacts selected by ``where`` (over ``contacts c``)."""
-    reach = ("EXISTS (SELECT 1 FROM consents k WHERE k.contact_id = c.id AND k.channel = '{ch}' AND k.status = "
-             "'granted') AND {col} IS NOT NULL AND EXISTS (SELECT 1 FROM contact_points p WHERE p.contact_id = c.id "
-             "AND p.kind = '{kind}' AND p.value = {col} AND p.status = 'valid' AND NOT EXISTS (SELECT 1 FROM "
-             "suppressions s WHERE s.value_hash = p.value_hash AND (s.channel IS NULL OR s.channel = '{ch}')))")
-    sms = reach.format(ch="sms", col="c.mobile", kind="mobile")
-    email = reach.format(ch="email", col="c.email", kind="email")
+def coverage(store: Store, where: str, params: list, reach, election: str | None) -> list[tuple]:
+    """Per bureau: (bureau, label, commune, contacts, reachable by SMS, reachable by e-mail, registered,
+    inscrits, turnout %) for the contacts selected by ``where`` (over ``contacts c``). ``reach`` holds
+    the filter language's reachable:sms / reachable:email tests (dbox.store.insights.Reach); inscrits
+    and turnout come from ``election``'s results, else inscrits are the voters of the roll."""
     inscrits = ("(SELECT r.inscrits FROM election_results r WHERE r.bureau = cb.bureau AND r.election = ?)"
                 if election else "(SELECT count(*) FROM voters v WHERE v.bureau = cb.bureau)")
     turnout = ("(SELECT round(100.0 * r.votants / r.inscrits, 1) FROM election_results r WHERE r.bureau = cb.bureau "
                "AND r.election = ? AND r.inscrits > 0)" if election else "NULL")
     extra = [election, election] if election else []
     return store.execute(
-        f"SELECT cb.bureau, b.label, count(*), sum({sms}), sum({email}), sum(cb.registered), {inscrits}, {turnout} "
+        f"SELECT cb.bureau, b.label, b.commune_insee, count(*), sum(CASE WHEN {reach.sms} THEN 1 ELSE 0 END), "
+        f"sum(CASE WHEN {reach.email} THEN 1 ELSE 0 END), sum(cb.registered), {inscrits}, {turnout} "
         f"FROM contacts c JOIN contact_bureaux cb ON cb.contact_id = c.id LEFT JOIN bureaux b ON b.code = cb.bureau "
-        f"WHERE {where} GROUP BY cb.bureau ORDER BY cb.bureau", [*extra, *params]).fetchall()
+        f"WHERE {where} GROUP BY cb.bureau ORDER BY cb.bureau",
+        [*reach.sms_params, *reach.email_params, *extra, *params]).fetchall()
+
+
+def latest_results(store: Store) -> str | None:
+    """The most recent election with results loaded (by the year in its name, then its round)."""
+    import re
+
+    names = [n for (n,) in store.execute("SELECT DISTINCT election FROM election_results")]
+
+    def key(name: str):
+        years = re.findall(r"(?:19|20)\d\d", name)
+        return (int(years[-1]) if years else 0, name)
+
+    return max(names, key=key) if names else None
 
 
 def without_bureau(store: Store, where: str, params: list) -> int:
@@ -429,3 +440,146 @@ def export_contact(store: Store, contact_id: int) -> dict:
         "roll": [dict(zip(keys, row)) for row in voter_records(store, contact_id)],
     }
 
+
+
+# -- geography look-ups for results files -----------------------------------------------------------------
+
+def cantons_of(store: Store, commune: str) -> dict[str, str]:
+    """canton code -> folded name of the cantons the commune lies in."""
+    return dict(store.execute("SELECT c.code, c.name_key FROM geo_commune_cantons g JOIN geo_cantons c ON "
+                              "c.code = g.canton_code WHERE g.insee = ?", (commune,)).fetchall())
+
+
+def circonscriptions_of(store: Store, commune: str) -> list[str]:
+    return [c for (c,) in store.execute("SELECT circonscription FROM geo_commune_circonscriptions WHERE insee = ? "
+                                        "ORDER BY 1", (commune,))]
+
+
+def commune_known(store: Store, commune: str) -> bool:
+    return store.execute("SELECT 1 FROM geo_communes WHERE insee = ?", (commune,)).fetchone() is not None
+
+
+def communes_with_contact_bureaux(store: Store) -> list[str]:
+    return [c for (c,) in store.execute("SELECT DISTINCT b.commune_insee FROM contact_bureaux cb JOIN bureaux b ON "
+                                        "b.code = cb.bureau ORDER BY 1")]
+
+
+# -- the filter terms of dbox.electoral.terms ----------------------------------------------------------------
+
+REFUSED_FIELDS = ("birthplace", "nationality", "name_sound")
+_SEX = {"f": "F", "femme": "F", "feminin": "F", "mme": "F", "m": "M", "homme": "M", "masculin": "M", "h": "M"}
+
+
+def compile_term(compiler, node) -> tuple[str, list]:
+    """SQL over alias ``c`` for the electoral filter terms (registered by dbox.electoral.terms;
+    ``compiler`` is dbox.store.filters' compiler, whose ``error`` points at the node)."""
+    from dbox.filters.nodes import Compare, Flag, InList, IsEmpty
+
+    if isinstance(node, Flag):
+        return registered_sql()
+    if getattr(node, "kind", None) in ("turnout", "share") and hasattr(node, "election"):
+        return _result_term(compiler, node)
+    name = node.field
+    if name in REFUSED_FIELDS:
+        raise compiler.error(f"{name} may not be used to select people: the CNIL forbids selecting voters by "
+                             f"origin (délibération 2012-020); dbox does not keep it", node, at_field=True,
+                             hint="allowed on roll data: bureau, age, sex, registered")
+    if isinstance(node, IsEmpty):
+        sql = "c.id IN (SELECT contact_id FROM contact_bureaux)" if name == "bureau" else "0"
+        return (sql, []) if node.negated else (f"({sql}) IS NOT 1", [])
+    if isinstance(node, InList):
+        values = [_value(compiler, name, v) for v in node.values]
+        sql, params = _in(name, values, compiler)
+        return (f"({sql}) IS NOT 1", params) if node.negated else (sql, params)
+    assert isinstance(node, Compare)
+    op = node.op
+    negate = op in ("!=",)
+    op = "=" if negate else op
+    if name == "bureau" and op == "^=":
+        prefix = node.value.text.strip()
+        sql, params = ("c.id IN (SELECT contact_id FROM contact_bureaux WHERE bureau >= ? AND bureau < ?)",
+                       [prefix, prefix + "\U0010ffff"])
+    elif name == "age":
+        sql, params = _age(compiler, op, int(float(node.value.text)))
+    else:
+        sql, params = _in(name, [_value(compiler, name, node.value)], compiler)
+    return (f"({sql}) IS NOT 1", params) if negate else (sql, params)
+
+
+def _value(compiler, name: str, value) -> str | int:
+    from dbox.filters.parser import suggest
+
+    text = value.text.strip()
+    if name == "sex":
+        from dbox.text import fold
+
+        sex = _SEX.get(fold(text))
+        if sex is None:
+            raise compiler.error(f'"{text}" is not a sex on the roll (F or M)', value)
+        return sex
+    if name == "age":
+        return int(float(text))
+    code = text.upper()
+    if not bureau_exists(compiler.store, code):
+        known = known_bureaux(compiler.store, code.split("-")[0])
+        raise compiler.error(f'unknown bureau "{text}"', value, suggestion=suggest(code, known),
+                             hint="a bureau is written INSEE code, dash, number: 38185-0012 (dbox stats --by bureau "
+                                  "lists them)")
+    return code
+
+
+def _in(name: str, values: list, compiler) -> tuple[str, list]:
+    if name == "bureau":
+        return bureau_sql(values)
+    if name == "sex":
+        return ("c.id IN (SELECT contact_id FROM voters WHERE contact_id IS NOT NULL AND sex IN "
+                "(SELECT value FROM json_each(?)))", [json.dumps(values)])
+    parts = [_age(compiler, "=", v) for v in values]
+    return "(" + " OR ".join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
+
+
+def _age(compiler, op: str, years: int) -> tuple[str, list]:
+    """Age in whole years on the compiler's day, from the roll's birth date."""
+    from datetime import date
+
+    today = compiler.now.date()
+
+    def born_before(n: int) -> str:   # the last birth date of someone aged n or more today
+        try:
+            return today.replace(year=today.year - n).isoformat()
+        except ValueError:            # 29 February
+            return date(today.year - n, 2, 28).isoformat()
+
+    column = "v.birth_date"
+    if op == ">=":
+        cond, params = f"{column} <= ?", [born_before(years)]
+    elif op == ">":
+        cond, params = f"{column} <= ?", [born_before(years + 1)]
+    elif op == "<":
+        cond, params = f"{column} > ?", [born_before(years)]
+    elif op == "<=":
+        cond, params = f"{column} > ?", [born_before(years + 1)]
+    else:
+        cond, params = f"{column} <= ? AND {column} > ?", [born_before(years), born_before(years + 1)]
+    return (f"c.id IN (SELECT v.contact_id FROM voters v WHERE v.contact_id IS NOT NULL AND v.birth_date IS NOT NULL "
+            f"AND {cond})", params)
+
+
+def _result_term(compiler, node) -> tuple[str, list]:
+    from dbox.filters.parser import suggest
+
+    if not has_results(compiler.store, node.election):
+        known = [e for e, _, _ in result_elections(compiler.store)]
+        raise compiler.error(f'no results loaded for "{node.election}"', node, suggestion=suggest(node.election, known),
+                             hint="dbox electoral results import FILE --election " + node.election)
+    op, negate = (node.op, False) if node.op != "!=" else ("=", True)
+    percent = float(node.percent)
+    if node.kind == "turnout":
+        sql, params = turnout_sql(node.election, op, percent)
+    else:
+        known = nuances(compiler.store, node.election)
+        if node.nuance not in known:
+            raise compiler.error(f'no nuance "{node.nuance}" in the results of {node.election}', node,
+                                 suggestion=suggest(node.nuance, known), hint="nuances: " + ", ".join(known))
+        sql, params = share_sql(node.election, node.nuance, op, percent)
+    return (f"({sql}) IS NOT 1", params) if negate else (sql, params)

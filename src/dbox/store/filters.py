@@ -32,6 +32,10 @@ from dbox.filters.nodes import (
 from dbox.filters.parser import parse, suggest
 from dbox.store.db import Store
 from dbox.text import fold
+from dbox.geo import _ARRONDISSEMENT, commune_key as commune_words
+from dbox.normalize import ValueRejected, normalize_phone, normalize_civility
+from dbox.store import segments as saved
+from dbox.store.suppressions import Hasher
 
 _PREFIX_END = "\U0010ffff"       # every string that starts with p sorts before p + this
 _INSEE = re.compile(r"\d[\dAB]\d{3}")
@@ -39,6 +43,13 @@ _PHONE_NOISE = re.compile(r"[\s.\-/()\u00a0]")
 # Paris, Lyon and Marseille: the commune and its arrondissements (INSEE code prefixes).
 _PLM = {"75056": "751", "69123": "6938", "13055": "132"}
 _BATCH = 5000
+# A saved segment may use others (in:NAME), which may use others: a definition of a few words can
+# stand for an exponential number of conditions (l10 = in:l9 or in:l9). Past this many conditions
+# once every in: is replaced, the expression is refused (before a segment using it is saved).
+MAX_CONDITIONS = 10_000
+# SQLite parses "a OR b OR c ..." into a tree as deep as the chain is long and refuses past 1000
+# levels ("Expression tree is too large"): long chains are written as nested groups of this many.
+_FLAT_CHAIN = 32
 
 # Columns of contacts and how a kind of field reads them.
 _NAME_COLUMNS = {"first_name": ("c.first_name", "c.first_name_key"),
@@ -136,6 +147,8 @@ class _Compiler:
         self.split_at = split_at
         self.overrides = overrides
         self.stack: list[str] = []   # saved segments being expanded (cycle detection)
+        self.conditions = 0          # conditions in the expansion so far (MAX_CONDITIONS)
+        self.outer_ref: Node | None = None   # the in: of the expression itself being expanded
         self._cantons = None
         self._has_geo = None
 
@@ -158,11 +171,16 @@ class _Compiler:
             return Not(self.expand(node.item), span=node.span, source=node.source)
         if isinstance(node, SegmentRef):
             return self.segment(node)
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
+            where = self.outer_ref or node
+            through = f" (reached through in:{where.name})" if isinstance(where, SegmentRef) else ""
+            raise self.error(f"too many conditions: more than {MAX_CONDITIONS:,} once saved segments are "
+                             f"replaced by their definitions{through}", where,
+                             hint="segments that use another one twice double at each level; simplify them")
         return node
 
     def segment(self, node: SegmentRef) -> Node:
-        from dbox.store import segments as saved
-
         key = saved.segment_key(node.name)
         if key in self.stack:
             chain = " -> ".join(f"in:{name}" for name in [*self.stack[self.stack.index(key):], key])
@@ -178,11 +196,16 @@ class _Compiler:
             tree = parse(Source(row.expression, kind="segment", name=row.name))
         if key not in self.segments:
             self.segments.append(key)
+        outermost = self.outer_ref is None and node.source is not None and node.source.kind != "segment"
+        if outermost:
+            self.outer_ref = node
         self.stack.append(key)
         try:
             return self.expand(tree)
         finally:
             self.stack.pop()
+            if outermost:
+                self.outer_ref = None
 
     # -- pass 2: SQL -----------------------------------------------------------------------------
 
@@ -190,8 +213,7 @@ class _Compiler:
         if isinstance(node, And):
             return self.conjunction(node.items, negated)
         if isinstance(node, Or):
-            parts = [self.sql(item, negated) for item in node.items]
-            return "(" + " OR ".join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
+            return _chain("OR", [self.sql(item, negated) for item in node.items])
         if isinstance(node, Not):
             inner, params = self.sql(node.item, not negated)
             return f"({inner} IS NOT 1)", params
@@ -232,7 +254,7 @@ class _Compiler:
                 parts[:0] = [self.member_exists(m) for m in members]
             else:
                 parts.insert(0, self.group_in(members))
-        return "(" + " AND ".join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
+        return _chain("AND", parts)
 
     def group_in(self, members: list[_Member]) -> Fragment:
         """``c.id IN (...)`` over the members joined on contact_id, the first one driving."""
@@ -410,8 +432,6 @@ class _Compiler:
         if spec.kind == "phone":
             return self.phone(name, value)
         if spec.kind == "civility":
-            from dbox.normalize import normalize_civility
-
             return normalize_civility(text) or text.strip()
         if spec.kind == "departement":
             if self.has_geo() and self.store.execute(
@@ -443,8 +463,6 @@ class _Compiler:
         return text
 
     def phone(self, name: str, value: Value) -> str:
-        from dbox.normalize import ValueRejected, normalize_phone
-
         try:
             phone = normalize_phone(value.text)
         except ValueRejected:
@@ -581,7 +599,6 @@ class _Compiler:
                                       (code,)).fetchone() is None:
                     raise self.error(f'unknown commune code "{text}"', value)
             return self.with_arrondissements([code]), []
-        from dbox.geo import _ARRONDISSEMENT, commune_key as commune_words
 
         words = commune_words(text)
         key = words.replace(" ", "")
@@ -705,8 +722,6 @@ def refresh_keys(store: Store, progress: Callable[[int], None] | None = None) ->
 
 def refresh_hashes(store: Store, progress: Callable[[int], None] | None = None) -> int:
     """Compute the missing suppression hashes of contact points; returns how many rows."""
-    from dbox.store.suppressions import Hasher
-
     def work() -> int:
         hasher = Hasher(store)
         done = 0
@@ -766,6 +781,16 @@ def _is_strong(node: Node) -> bool:
     if isinstance(node, InList):
         return not node.negated and node.field in _STRONG
     return False
+
+
+def _chain(op: str, parts: list[Fragment]) -> Fragment:
+    """``(a OP b OP ...)``; past _FLAT_CHAIN items, nested groups of _FLAT_CHAIN, so the tree SQLite
+    parses stays shallow (1,000 terms: 3 levels of 32) whatever the chain's length. Same order,
+    same parameters: only parentheses are added, and AND and OR are associative."""
+    sqls = [sql for sql, _ in parts]
+    while len(sqls) > _FLAT_CHAIN:
+        sqls = ["(" + f" {op} ".join(sqls[i:i + _FLAT_CHAIN]) + ")" for i in range(0, len(sqls), _FLAT_CHAIN)]
+    return "(" + f" {op} ".join(sqls) + ")", [x for _, params in parts for x in params]
 
 
 def _json_in(column: str, values: list) -> Fragment:

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dbox.store.db import Store
+from dbox.store.organizing import INVITED_STATES
 
 # Municipal arrondissements: rows of geo_communes beside their parent commune (75056, 69123, 13055).
 _ARRONDISSEMENT = ("(g.insee BETWEEN '75101' AND '75120' OR g.insee BETWEEN '69381' AND '69389' "
@@ -403,7 +404,6 @@ def action_outcomes(store: Store, where: str, params: list, since: str | None, *
     the provider accepted (as ``dbox action stats`` counts them)."""
     if not has_table(store, "actions"):
         return []
-    from dbox.store.organizing import INVITED_STATES
 
     def only(column: str) -> str:
         return f" AND {column} IN sel" if selection_given else ""

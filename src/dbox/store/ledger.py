@@ -79,11 +79,16 @@ class Campaign:
     started_at: str | None
     finished_at: str | None
     last_error: str | None
+    control: str | None = None       # paused | cancelled (run-due leaves it alone)
+
+    @property
+    def shown_status(self) -> str:
+        return self.control or self.status
 
 
 _CAMPAIGN_COLUMNS = ("id, uid, channel, fingerprint, expression, segment, selection_sql, selection_params, "
                      "template, status, due_at, ignore_window, settings, created_by, created_at, started_at, "
-                     "finished_at, last_error")
+                     "finished_at, last_error, control")
 
 
 def _campaign(row) -> Campaign:
@@ -119,8 +124,8 @@ def _unreachable_reason(reach: Reach, address: str, contact: str) -> tuple[str, 
         f"  AND k.status = 'withdrawn' AND k.source = 'import') THEN 'consent-refused' "   # a "non" in a file
         f"WHEN (SELECT k.status FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?) <> 'granted' "
         f"  THEN 'consent-withdrawn' "
-        f"WHEN EXISTS (SELECT 1 FROM suppressions s WHERE s.value_hash = dbox_hash({address}) "
-        f"  AND (s.channel IS NULL OR s.channel = ?)) THEN 'opted-out' "
+        f"ELSE (SELECT CASE s.reason WHEN 'bounced' THEN 'bounced' ELSE 'opted-out' END FROM suppressions s "
+        f"  WHERE s.value_hash = dbox_hash({address}) AND (s.channel IS NULL OR s.channel = ?)) "
         f"END")
     return sql, [reach.consent_channel] * 4
 
@@ -219,10 +224,10 @@ def create_campaign(store: Store, *, uid: str, channel: str, reach: Reach, finge
         if on_id is not None:
             on_id(campaign_id)
         conn.execute(
-            f"INSERT INTO campaigns ({_CAMPAIGN_COLUMNS}) VALUES ({','.join('?' * 18)})",
+            f"INSERT INTO campaigns ({_CAMPAIGN_COLUMNS}) VALUES ({','.join('?' * 19)})",
             (campaign_id, uid, channel, fingerprint, expression, segment, where, json.dumps(params),
              json.dumps(template, ensure_ascii=False), status, due_at, int(ignore_window),
-             json.dumps(settings), created_by, now, None, None, None))
+             json.dumps(settings), created_by, now, None, None, None, None))
         sql, all_params = _audience_sql(reach, where, list(params))
         conn.execute(
             f"INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, reason, updated_at) "
@@ -261,7 +266,7 @@ def set_status(store: Store, campaign_id: int, status: str, *, due_at: str | Non
 def list_campaigns(store: Store, limit: int | None = None) -> Iterator[tuple]:
     """(id, channel, status, created_at, due_at, expression, planned, claimed, sent, delivered,
     failed, skipped, in_doubt), newest first."""
-    sql = ("SELECT k.id, k.channel, k.status, k.created_at, k.due_at, "
+    sql = ("SELECT k.id, k.channel, coalesce(k.control, k.status), k.created_at, k.due_at, "
            "CASE WHEN k.segment IS NOT NULL THEN 'segment ' || k.segment ELSE k.expression END, "
            "sum(r.state = 'planned'), sum(r.state = 'claimed'), "
            "sum(r.state IN ('accepted', 'delivered', 'undelivered')), sum(r.state = 'delivered'), "
@@ -303,8 +308,25 @@ def due_campaigns(store: Store, now: str) -> list[int]:
     """Campaigns run-due should take: scheduled or waiting and due, or running (a process that died
     leaves ``running`` behind; the caller checks nobody holds its lock)."""
     return [cid for (cid,) in store.execute(
-        "SELECT id FROM campaigns WHERE (status IN ('scheduled', 'waiting') AND due_at <= ?) "
-        "OR status = 'running' ORDER BY coalesce(due_at, created_at), id", (now,))]
+        "SELECT id FROM campaigns WHERE control IS NULL AND ((status IN ('scheduled', 'waiting') AND due_at <= ?) "
+        "OR status = 'running') ORDER BY coalesce(due_at, created_at), id", (now,))]
+
+
+def set_control(store: Store, campaign_id: int, control: str | None, detail: str) -> int:
+    """Pause (``'paused'``), resume (None) or cancel (``'cancelled'``) a campaign, with a journal
+    line. Cancelling turns its planned messages into skipped (reason ``cancelled``); claimed and
+    in-doubt ones stay as they are. Returns how many messages were cancelled."""
+    now = utcnow()
+    with store.transaction(immediate=True) as conn:
+        conn.execute("UPDATE campaigns SET control = ? WHERE id = ?", (control, campaign_id))
+        n = 0
+        if control == "cancelled":
+            n = conn.execute("UPDATE campaign_recipients SET state = 'skipped', reason = 'cancelled', "
+                             "retry_at = NULL, updated_at = ? WHERE campaign_id = ? AND state = 'planned'",
+                             (now, campaign_id)).rowcount
+            detail = f"{detail}; {n} planned message(s) cancelled"
+        _event(conn, campaign_id, control or "resumed", detail)
+    return n
 
 
 # --- recipients: the state machine ---------------------------------------------------------------
@@ -323,14 +345,48 @@ def mark_stale_claims(store: Store, campaign_id: int) -> int:
 
 
 def planned_page(store: Store, campaign_id: int, after_id: int, size: int, fields: Iterable[str] = (),
-                 custom: Iterable[str] = ()) -> list[tuple]:
-    """The next ``planned`` rows after ``after_id``: (recipient id, contact id, address, attempts,
-    *fields, custom_json)."""
+                 custom: Iterable[str] = (), now: str | None = None) -> list[tuple]:
+    """The next ``planned`` rows after ``after_id`` that are not waiting to be tried again after
+    ``now``: (recipient id, contact id, address, attempts, *fields, custom_json)."""
     select, select_params = _field_sql(fields, custom)
     return store.execute(
         f"SELECT r.id, r.contact_id, r.address, r.attempts{select} FROM campaign_recipients r "
         f"JOIN contacts c ON c.id = r.contact_id WHERE r.campaign_id = ? AND r.state = 'planned' AND r.id > ? "
-        f"ORDER BY r.id LIMIT ?", [*select_params, campaign_id, after_id, size]).fetchall()
+        f"AND (r.retry_at IS NULL OR r.retry_at <= ?) ORDER BY r.id LIMIT ?",
+        [*select_params, campaign_id, after_id, now or utcnow(), size]).fetchall()
+
+
+def defer(store: Store, recipient_id: int, *, now: str, retry_at: str, give_up_before: str,
+          reason: str | None, error: str | None) -> str:
+    """A claimed message refused for now (4xx) after the run's own retries: back to planned, not
+    before ``retry_at`` (a later run-due tries it); when its first refusal in a row is older than
+    ``give_up_before``, it fails instead. Returns 'deferred' or 'failed'."""
+    with store.transaction(immediate=True) as conn:
+        row = conn.execute("SELECT coalesce(soft_since, ?) FROM campaign_recipients WHERE id = ? AND state = 'claimed'",
+                           (now, recipient_id)).fetchone()
+        if row is None:
+            return "gone"
+        if row[0] < give_up_before:
+            conn.execute("UPDATE campaign_recipients SET state = 'failed', reason = ?, error = ?, segments = 0, "
+                         "retry_at = NULL, done_at = ?, updated_at = ? WHERE id = ?",
+                         (reason, f"still refused since {row[0]}: {error}", now, now, recipient_id))
+            return "failed"
+        conn.execute("UPDATE campaign_recipients SET state = 'planned', reason = ?, error = ?, retry_at = ?, "
+                     "soft_since = ?, updated_at = ? WHERE id = ?",
+                     (reason, error, retry_at, row[0], now, recipient_id))
+        return "deferred"
+
+
+def next_retry_at(store: Store, campaign_id: int) -> str | None:
+    """The earliest time a deferred (planned, refused for now) message of the campaign may be tried."""
+    return store.execute("SELECT min(retry_at) FROM campaign_recipients WHERE campaign_id = ? AND state = 'planned' "
+                         "AND retry_at IS NOT NULL", (campaign_id,)).fetchone()[0]
+
+
+def count_ready(store: Store, campaign_id: int, now: str) -> int:
+    """Planned messages that may be tried now (not deferred to later)."""
+    return store.execute("SELECT count(*) FROM campaign_recipients WHERE campaign_id = ? AND state = 'planned' "
+                         "AND (retry_at IS NULL OR retry_at <= ?)", (campaign_id, now)).fetchone()[0]
 
 
 def count_state(store: Store, campaign_id: int, state: str) -> int:

@@ -13,6 +13,9 @@ import json
 from collections.abc import Iterable, Iterator
 
 from dbox.store.db import Store
+from dbox.filters.nodes import ActionRef, Compare, Flag, InList, IsEmpty
+from dbox.filters.parser import suggest
+from dbox.text import fold
 
 _BATCH = 500
 
@@ -604,8 +607,6 @@ def compile_term(compiler, node) -> tuple[str, list]:
     """SQL over alias ``c`` for ``attended:A``, ``invited:A``, ``volunteer``, and comparisons on
     ``attended.count``, ``support`` and ``last_interaction`` (``!=``, ``not in`` and ``is not empty``
     included). ``compiler`` is dbox.store.filters' compiler: its errors carry the node's position."""
-    from dbox.filters.nodes import ActionRef, Compare, Flag, InList, IsEmpty
-
     if isinstance(node, ActionRef):
         ids = _action_ids(compiler, node)
         return attended_clause(ids) if node.prefix == "attended" else invited_clause(ids)
@@ -644,9 +645,6 @@ def _compare(compiler, node, op: str, values: list) -> tuple[str, list]:
 
 
 def _action_ids(compiler, node) -> list[int]:
-    from dbox.filters.parser import suggest
-    from dbox.text import fold
-
     text = node.name.strip()
     if text.isdigit():
         if compiler.store.execute("SELECT 1 FROM actions WHERE id = ?", (int(text),)).fetchone() is None:

@@ -14,8 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dbox.errors import StoreError
+from dbox.store.cipher import connect_with_key
 from dbox.store.db import Store
 from dbox.text import fold
+from dbox.text import name_key as person_key
+from dbox.store.db import utcnow
 
 _BATCH = 500
 
@@ -271,7 +274,6 @@ def erase_contacts(store: Store, contact_ids: list[int]) -> dict[str, int]:
     """
     counts: dict[str, int] = {}
     ledger = ledger_recipient_table(store)
-    from dbox.store.db import utcnow
 
     counts["ledger rows made anonymous"] = tombstone_ledger(store, contact_ids, utcnow())
     for table in tables_with_contact_id(store):
@@ -326,7 +328,7 @@ def update_contact(store: Store, contact_id: int, values: dict, at: str) -> None
     row = contact_row(store, contact_id) or {}
     row.update(values)
     first, last = row.get("first_name"), row.get("last_name")
-    name_key = f"{fold(last)}|{fold(first)}" if first and last else None
+    name_key = person_key(first, last)
     assignments = ", ".join(f"{k} = ?" for k in values)
     store.execute(f"UPDATE contacts SET {assignments}, name_key = ?, updated_at = ? WHERE id = ?",
                   (*values.values(), name_key, at, contact_id))
@@ -588,8 +590,6 @@ def backup_file(store: Store | None, path: Path, *, readonly: bool = False):
         errors += (store.conn.DatabaseError,)
     try:
         if key is not None:
-            from dbox.store.cipher import connect_with_key
-
             conn = connect_with_key(path, key, readonly=readonly)
         elif readonly:
             # immutable: the file is read as it is, no -shm is created beside someone's backup

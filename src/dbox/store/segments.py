@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from dbox.errors import ConflictError
 from dbox.store.db import Store, utcnow
 from dbox.text import fold
+from dbox.store.contacts_write import TagCache
 
 
 @dataclass
@@ -95,8 +96,6 @@ def add_tag(store: Store, name: str, where: str, params: list) -> tuple[int, int
     ``updated_at`` means what it meant when the command started. Newly tagged contacts get a new
     ``updated_at``.
     """
-    from dbox.store.contacts_write import TagCache
-
     tid = TagCache(store).id_for(name)
     table = "temp.dbox_tagging"
     store.execute(f"DROP TABLE IF EXISTS {table}")

@@ -39,6 +39,7 @@ class Fault:
     retry_after: float | None = None
     seconds: float = 0.0
     create: bool = True       # slow / hangup: is the message created anyway?
+    release: threading.Event | None = None   # slow: answer as soon as this is set (seconds: at the latest)
 
 
 @dataclass
@@ -79,12 +80,17 @@ class TwilioServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "TwilioServer":
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01},
                                        name="twilio-server", daemon=True)
         self.thread.start()
         return self
 
     def stop(self) -> None:
+        # serve_forever sees the request at its next poll (10 ms): a test's teardown is not delayed
+        with self.lock:
+            for fault in self.state.faults:
+                if fault.release is not None:
+                    fault.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -105,6 +111,14 @@ class TwilioServer:
         """The next ``count`` creates wait ``seconds`` before answering (the message is created)."""
         with self.lock:
             self.state.faults.append(Fault("slow", count, seconds=seconds, create=create))
+
+    def hold_next(self, count: int = 1, seconds: float = 60.0) -> threading.Event:
+        """The next ``count`` creates are created, then answered only once the returned event is set
+        (or after ``seconds``): a sender is kept busy exactly as long as a test needs, no sleep."""
+        release = threading.Event()
+        with self.lock:
+            self.state.faults.append(Fault("slow", count, seconds=seconds, release=release))
+        return release
 
     def hang_up_next(self, count: int = 1, create: bool = True) -> None:
         """The next ``count`` creates close the connection without an answer (after creating)."""
@@ -305,7 +319,10 @@ class _Handler(BaseHTTPRequestHandler):
             msg = state._record(to=to, from_=from_, body=body, direction="outbound-api", status="queued",
                                 at=datetime.now(timezone.utc), service=service, validity=validity)
         if fault is not None and fault.kind == "slow":
-            time.sleep(fault.seconds)
+            if fault.release is not None:
+                fault.release.wait(fault.seconds)
+            else:
+                time.sleep(fault.seconds)
         if fault is not None and fault.kind == "hangup":
             self.close_connection = True
             self.connection.shutdown(2)

@@ -1,4 +1,4 @@
--- dbox store, schema 9: the wording a person agreed to, kept with each consent event that has one.
+-- dbox store, schema 10: the wording a person agreed to, kept with each consent event that has one.
 -- A grant recorded by `dbox consent grant` kept its wording in `detail`; an import kept the file's
 -- name there and no wording (`dbox consent show` flags those). A table of its own (not a column of
 -- consent_events) so that this migration can run twice harmlessly.
