@@ -665,6 +665,13 @@ UNSUBSCRIBE_UID_SQL = ("(SELECT min(u.uid) FROM unsubscribe_ids u WHERE u.contac
                        "AND u.uid NOT LIKE 'legacy:%')")
 
 
+def move_unsubscribe_ids(store: Store, from_contact: int, to_contact: int) -> int:
+    """A merge (``dbox contacts merge KEEP OTHER``) must call this before deleting OTHER: the links
+    already sent to OTHER then unsubscribe KEEP, the same person, instead of doing nothing."""
+    return store.execute("UPDATE unsubscribe_ids SET contact_id = ? WHERE contact_id = ?",
+                         (to_contact, from_contact)).rowcount
+
+
 def contact_of_unsubscribe_uid(store: Store, uid: str) -> int | None:
     row = store.execute("SELECT contact_id FROM unsubscribe_ids WHERE uid = ?", (uid,)).fetchone()
     return row[0] if row else None
