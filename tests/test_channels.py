@@ -249,6 +249,6 @@ def test_plugin_channel_goes_through_the_same_ledger_rules(store, tmp_path, pige
     import_contacts(store, tmp_path, rows)
     request = service.SendRequest("pigeon", service.Selection("1", [], ""), Template("Hop"))
     plan = service.plan_send(store, request)
-    assert plan.planned == 2 and plan.excluded == {"no-consent": 1}
+    assert plan.planned == 2 and plan.excluded == {"consent-refused": 1}   # "non" in the file (issue 12)
     service.start(store, plan)
     assert len(pigeon.outbox) == 2
