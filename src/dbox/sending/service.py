@@ -29,6 +29,7 @@ REASONS = {
     "no-address": "no address for this channel",
     "invalid-address": "address marked invalid",
     "no-consent": "no consent recorded",
+    "consent-refused": "consent refused (a 'non' in an imported file)",
     "consent-withdrawn": "consent withdrawn",
     "opted-out": "opted out / suppressed",
     "bounced": "bounced (address refused by its server)",

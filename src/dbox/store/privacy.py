@@ -85,8 +85,12 @@ def last_event(store: Store, contact_id: int, channel: str) -> tuple | None:
         "ORDER BY id DESC LIMIT 1", (contact_id, channel)).fetchone()
 
 
-def consent_history(store: Store, contact_id: int, channel: str | None = None) -> list[tuple]:
-    sql = "SELECT channel, action, at, source, detail FROM consent_events WHERE contact_id = ?"
+def consent_history(store: Store, contact_id: int, channel: str | None = None, *,
+                    with_wording: bool = False) -> list[tuple]:
+    """(channel, action, at, source, detail[, wording]) of every consent event, oldest first."""
+    sql = ("SELECT channel, action, at, source, detail"
+           + (", (SELECT w.wording FROM consent_wordings w WHERE w.event_id = consent_events.id)"
+              if with_wording else "") + " FROM consent_events WHERE contact_id = ?")
     params: list = [contact_id]
     if channel:
         sql += " AND channel = ?"
