@@ -18,12 +18,13 @@ def test_setup_without_a_terminal_and_settings_missing_exits_5(cli):
 
 def test_run_due_with_the_token_missing_exits_5_naming_the_variable(store, tmp_path, twilio, cli, monkeypatch):
     import_contacts(store, tmp_path, people(2))
-    at = (datetime.now(timezone.utc) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # an hour ahead, not a second: on a busy machine the send itself can take longer than a second
+    at = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert cli("send", "--sms", "-m", "Rappel", "--at", at, "--yes").exit_code == 0
     monkeypatch.delenv("DBOX_TWILIO_AUTH_TOKEN")
     from dbox.sending import service
 
-    later = lambda: datetime.now(timezone.utc) + timedelta(minutes=5)  # noqa: E731
+    later = lambda: datetime.now(timezone.utc) + timedelta(hours=2)  # noqa: E731
     results = service.run_due(store, clock=later)
     error = service.run_due_failure(results)
     assert error.exit_code == 5
