@@ -18,7 +18,7 @@ def test_setup_without_a_terminal_and_settings_missing_exits_5(cli):
 
 def test_run_due_with_the_token_missing_exits_5_naming_the_variable(store, tmp_path, twilio, cli, monkeypatch):
     import_contacts(store, tmp_path, people(2))
-    at = (datetime.now(timezone.utc) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = (datetime.now(timezone.utc) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert cli("send", "--sms", "-m", "Rappel", "--at", at, "--yes").exit_code == 0
     monkeypatch.delenv("DBOX_TWILIO_AUTH_TOKEN")
     from dbox.sending import service
@@ -26,6 +26,7 @@ def test_run_due_with_the_token_missing_exits_5_naming_the_variable(store, tmp_p
     later = lambda: datetime.now(timezone.utc) + timedelta(minutes=5)  # noqa: E731
     results = service.run_due(store, clock=later)
     error = service.run_due_failure(results)
+    assert error is not None, results
     assert error.exit_code == 5
     assert "campaign(s) 1 not sent" in str(error) and "DBOX_TWILIO_AUTH_TOKEN" in (str(error) + (error.hint or ""))
     assert twilio.outbound() == []
