@@ -71,7 +71,10 @@ def template_store(tmp_path_factory) -> Path:
     ``store`` fixture copies it, which takes milliseconds instead of a second."""
     path = tmp_path_factory.getbasetemp() / "template-store" / "dbox.sqlite3"
     if not path.exists():     # modules that import the fixture by name share this one file too
-        open_store(path).close()
+        partial = path.with_name("building.sqlite3")     # a failed build leaves no template behind
+        partial.unlink(missing_ok=True)
+        open_store(partial).close()
+        partial.replace(path)
     return path
 
 

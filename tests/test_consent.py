@@ -18,7 +18,7 @@ PEOPLE = ("Nom;Prénom;Courriel;Tél. portable;Code postal;Ville;Étiquettes;Acc
 
 
 @pytest.fixture
-def people(cli, tmp_path):
+def people(store, cli, tmp_path):
     path = write_csv(tmp_path / "people.csv", PEOPLE)
     assert cli("import", path).exit_code == 0
     return path
@@ -124,11 +124,15 @@ def test_bulk_grant_keeps_withdrawals_and_bulk_withdraw(store, tmp_path):
     where, params = sp.tagged_clause(["militant"])
     change = consent.bulk(store, where, params, ["sms"], "grant", source="form", wording="Fête du 14/07",
                           description="tag:militant")
-    assert (change.counts["changed"], change.counts["kept_withdrawn"]) == (1, 1)   # Chloé; Alice stays out
+    # Alice withdrew; Chloé's "non" in the file is a refusal, kept like a withdrawal (issue 12).
+    assert (change.counts["changed"], change.counts["kept_withdrawn"]) == (0, 2)
     assert sp.current_consent(store, 1, "sms")[0] == "withdrawn"
-    assert sp.current_consent(store, 3, "sms")[0] == "granted"
+    assert sp.current_consent(store, 3, "sms")[0] == "withdrawn"
+    change = consent.bulk(store, where, params, ["post"], "grant", source="form", wording="Fête du 14/07",
+                          description="tag:militant")
+    assert (change.counts["changed"], change.counts["kept_withdrawn"]) == (2, 0)
     change = consent.bulk(store, where, params, ["sms", "email"], "withdraw", source="manual")
-    assert change.counts["changed"] == 3 and change.counts["unchanged"] == 1
+    assert change.counts["changed"] == 2 and change.counts["unchanged"] == 2
     with pytest.raises(InputError, match="needs the wording"):
         consent.bulk(store, where, params, ["post"], "grant", source="form", wording=" ")
 

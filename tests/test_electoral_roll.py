@@ -133,3 +133,13 @@ def test_cli_bad_file_is_one_error_line(grenoble, cli, tmp_path):
                  "--source", "mairie")
     assert result.exit_code == 3
     assert "Error:" in result.output and "no column for bureau, street" in result.output
+
+
+def test_any_command_purges_a_roll_whose_election_is_over(grenoble, cli):
+    add_election(grenoble, "municipales-2021", ["2021-03-14"], ["commune:38185"])
+    rolls.import_roll(grenoble, ROLL, "38185", election="municipales-2021", source="mairie",
+                      today=date(2021, 1, 10))
+    assert grenoble.execute("SELECT count(*) FROM voters").fetchone()[0] == 17
+    assert cli("segment", "registered", "--count").exit_code == 0
+    assert grenoble.execute("SELECT count(*) FROM voters").fetchone()[0] == 0
+    assert grenoble.execute("SELECT count(*) FROM contact_bureaux WHERE registered = 1").fetchone()[0] == 0

@@ -54,7 +54,7 @@ def test_import_places_contacts_and_reports_split_communes(store, tmp_path):
     assert (d["geo_status"], d["departement"], d["commune_insee"]) == ("ambiguous", "07", None)
 
 
-def test_cli_report_names_split_communes(cli, tmp_path):
+def test_cli_report_names_split_communes(store, cli, tmp_path):
     path = write_csv(tmp_path / "c.csv", "Nom;Portable;CP;Ville\nB;0612345672;38100;Grenoble\n")
     result = cli("import", path)
     assert "Canton left empty for 1 contacts in communes split over several cantons: Grenoble (1)" in result.output

@@ -36,7 +36,8 @@ def test_french_excel_csv(store, tmp_path):
     assert jp["sources"][0]["row"] == 2 and jp["sources"][0]["file"] == "c.csv"
     anne = contact_details(store, find_contact(store, "+33781234567"))
     assert (anne["first_name"], anne["last_name"]) == ("Anne-Sophie", "de La Tour")
-    assert anne["consents"] == []  # "non" consents to nothing
+    # "non" consents to nothing and, since issue 12, is recorded as a refusal (its own exclusion reason).
+    assert [(c["channel"], c["status"]) for c in anne["consents"]] == [("sms", "withdrawn")]
 
 
 @pytest.mark.parametrize("encoding, sep", [("utf-8-sig", ","), ("utf-8", "\t"), ("utf-8", ";"), ("cp1252", ",")])
@@ -103,19 +104,28 @@ def test_rejected_rows_go_to_a_csv_with_reasons(store, tmp_path):
                      "Roux;Zoé;=HYPERLINK(\"x\");;38000\n"
                      "Bon;Élu;elu@exemple.fr;;38000\n")
     report = import_file(store, path)
-    assert report.counts["rejected"] == 5 and report.counts["added"] == 1
+    # Since issue 12 a bad value rejects the value, not the person: only the row with nothing that
+    # identifies a person is rejected whole; the others are kept without their bad cell.
+    assert report.counts["rejected"] == 1 and report.counts["added"] == 5
+    assert report.counts["values_rejected"] == 4
     assert report.rejected_file == tmp_path / "c.rejected.csv"
     with open(report.rejected_file, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh, delimiter=";"))
-    assert rows[0] == ["Nom", "Prénom", "Courriel", "Portable", "CP", "dbox_reason"]
-    reasons = [r[-1] for r in rows[1:]]
-    assert reasons[0].startswith("row 2, column 'Courriel': 'jean@@x.fr' is not a valid e-mail")
-    assert reasons[1] == "row 3, column 'Portable': '12 34' is not a valid phone number"
-    assert reasons[2] == "row 4: no name, e-mail or phone"
-    assert reasons[3] == "row 5, column 'CP': '380' is not a 5-digit postal code"
+    assert rows[0] == ["Nom", "Prénom", "Courriel", "Portable", "CP", "dbox_row", "dbox_column", "dbox_value",
+                       "dbox_reason"]
+    cells = [r[-4:] for r in rows[1:]]
+    assert cells[0][:3] == ["2", "Courriel", "jean@@x.fr"]
+    assert cells[0][3].startswith("'jean@@x.fr' is not a valid e-mail")
+    assert cells[1] == ["3", "Portable", "12 34", "'12 34' is not a valid phone number"]
+    assert cells[2] == ["4", "", "", "row 4: no name, e-mail or phone"]
+    assert cells[3] == ["5", "CP", "380", "'380' is not a 5-digit postal code"]
     assert rows[5][2] == "'=HYPERLINK(\"x\")"  # a formula is neutralized in the file we write
-    # Nothing silently dropped: every row is either in the store or in the rejected file.
-    assert report.counts["added"] + len(rows) - 1 == report.counts["read"]
+    assert rows[5][-2] == "'=HYPERLINK(\"x\")"
+    dupont = contact_details(store, find_contact(store, "1"))
+    assert (dupont["last_name"], dupont["email"], dupont["postal_code"]) == ("Dupont", None, "38000")
+    # Nothing silently dropped: every row is in the store or in the rejected file, every bad cell listed.
+    assert report.counts["added"] + report.counts["rejected"] == report.counts["read"]
+    assert len(rows) - 1 == report.counts["rejected"] + report.counts["values_rejected"]
 
 
 def test_dedupe_inside_the_file_and_against_the_store(store, tmp_path):
@@ -169,7 +179,7 @@ def test_dry_run_writes_nothing(store, tmp_path):
     path = write_csv(tmp_path / "c.csv", "Nom;Courriel\nDupont;x@@y\nMartin;m@exemple.fr\n")
     before = snapshot(store)
     report = import_file(store, path, ImportOptions(dry_run=True))
-    assert report.dry_run and report.counts["added"] == 1 and report.counts["rejected"] == 1
+    assert report.dry_run and report.counts["added"] == 2 and report.counts["values_rejected"] == 1
     assert snapshot(store) == before
     assert not (tmp_path / "c.rejected.csv").exists()
 
@@ -195,7 +205,7 @@ def test_consent_columns_and_options(store, tmp_path):
         import_file(store, path, ImportOptions(consent=("fax",), consent_source="x"))
     import_file(store, path, ImportOptions(consent=("post",), consent_source="fiche adhésion 2026"))
     a, b = contact_details(store, 1), contact_details(store, 2)
-    assert sorted(c["channel"] for c in a["consents"]) == ["post", "sms"]
+    assert sorted(c["channel"] for c in a["consents"] if c["status"] == "granted") == ["post", "sms"]
     assert [c["channel"] for c in b["consents"]] == ["post"]
     assert "fiche adhésion 2026 (c.csv)" in [e["detail"] for e in b["consent_history"]]
 

@@ -19,6 +19,9 @@ from dbox.store import social as store_social
 from dbox.store.db import open_store
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# One worker takes the whole module under pytest-xdist (--dist loadgroup): the campaign store is
+# built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("insights-report")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: "
                              "apt-get install -y chromium); the report cannot be opened in a browser")

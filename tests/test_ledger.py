@@ -39,7 +39,8 @@ def test_freeze_keeps_only_reachable_contacts_with_reasons(store, tmp_path):
     store.execute("UPDATE contact_points SET status = 'invalid' WHERE value = ?", (mobile(7),))
     share_number(store, mobile(0))
     counts = ledger.audience_counts(store, SMS, "1", [])
-    assert counts == {"planned": 1, "no-consent": 1, "no-address": 2, "consent-withdrawn": 1, "opted-out": 2,
+    # rows[1] said "non": a refusal since issue 12, not "no consent recorded"
+    assert counts == {"planned": 1, "consent-refused": 1, "no-address": 2, "consent-withdrawn": 1, "opted-out": 2,
                       "invalid-address": 1, "duplicate-address": 1}
     cid, frozen = _campaign(store)
     assert frozen == counts

@@ -29,7 +29,7 @@ def in_days(n):
 
 
 @pytest.fixture
-def imported(cli, tmp_path):
+def imported(store, cli, tmp_path):
     assert cli("import", write_csv(tmp_path / "own.csv", OWN)).exit_code == 0
     assert cli("import", write_csv(tmp_path / "parrainages.csv", PUBLIC)).exit_code == 0
     update_section("privacy.retention", {"keep_tags": ["adhérent"]})

@@ -19,7 +19,7 @@ PEOPLE = ("Nom;Prénom;Courriel;Tél. portable;Code postal;Ville;Étiquettes;Acc
 
 
 @pytest.fixture
-def people(cli, tmp_path):
+def people(store, cli, tmp_path):
     path = write_csv(tmp_path / "people.csv", PEOPLE)
     assert cli("import", path).exit_code == 0
     return path

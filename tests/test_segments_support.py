@@ -157,9 +157,15 @@ def build_sample_store(path: Path, work: Path) -> None:
 
 @pytest.fixture(scope="session")
 def sample_template(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sample")
+    """Built once per session: each module that imports this fixture shares the one file."""
+    folder = tmp_path_factory.getbasetemp() / "sample-template"
     path = folder / "template.sqlite3"
-    build_sample_store(path, folder)
+    if not path.exists():
+        folder.mkdir(mode=0o700, exist_ok=True)
+        partial = folder / "building.sqlite3"      # a build that fails leaves no template behind
+        partial.unlink(missing_ok=True)
+        build_sample_store(partial, folder)
+        partial.replace(path)
     return path
 
 

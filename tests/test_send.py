@@ -14,14 +14,14 @@ def _request(message="Bonjour {{ first_name }}, réunion jeudi.", **kw):
 
 def test_send_sms_library_end_to_end(store, tmp_path, twilio):
     rows = people(5)
-    rows[1]["sms"] = "non"                                 # no consent
+    rows[1]["sms"] = "non"                                 # a refusal (issue 12: its own reason)
     rows[2]["mobile"] = ""
     rows[3]["mobile"] = ""                                 # no mobile
     import_contacts(store, tmp_path, rows)
     share_number(store, mobile(0))                        # a later contact holding contact 0's number
     plan = service.plan_send(store, _request())
     assert plan.planned == 2
-    assert plan.excluded == {"no-consent": 1, "duplicate-address": 1, "no-address": 2}
+    assert plan.excluded == {"consent-refused": 1, "duplicate-address": 1, "no-address": 2}
     campaign_id, report = service.start(store, plan)
     assert report.status == "done" and report.accepted == 2
     sent = twilio.outbound()
@@ -137,7 +137,7 @@ def test_email_end_to_end_headers_one_connection(store, tmp_path, smtp, cli):
     result = cli("send", "--email", "--subject", "Réunion à {{ commune }}", "-m",
                  "Bonjour {{ first_name }},\nà jeudi.", "--yes", "--workers", "1")
     assert result.exit_code == 0, result.output
-    assert "recipients: 4" in result.output and "no consent recorded" in result.output
+    assert "recipients: 4" in result.output and "consent refused" in result.output   # "non" (issue 12)
     assert len(smtp.messages) == 4
     assert len({peer for *_x, peer in smtp.messages}) == 1          # one connection for the batch
     msg = smtp.to("p1@example.org")[0]

@@ -73,7 +73,7 @@ def test_campaigns_sync_list_and_show(store, tmp_path, twilio, cli):
     assert "campaign 1 (sms): done" in shown
     assert "text: Fête {{ first_name }}" in shown
     assert "states: skipped 1, delivered 2, undelivered 1" in shown or "states: delivered 2" in shown
-    assert "skipped: no-consent 1" in shown and "undelivered: 30003 1" in shown
+    assert "skipped: consent-refused 1" in shown and "undelivered: 30003 1" in shown   # "non": a refusal (issue 12)
     assert "SMS segments sent: 3" in shown and "created" in shown and "done" in shown
     assert cli("campaigns", "show", "9").exit_code == 3
     nothing = cli("campaigns", "sync")

@@ -60,3 +60,11 @@ def test_what_messages_need_still_works(store, tmp_path, twilio, cli):
     result = cli("send", "--sms", "-m", text, "--dry-run")
     assert result.exit_code == 0, result.output
     assert "Bonjour PRÉNOM0, nom0nom0 38000/Grenoble militant 8 Prénom0-Nom0" in result.output
+
+
+def test_filters_on_missing_fields_render_empty(store, tmp_path, twilio, cli):
+    import_contacts(store, tmp_path, [{**p, "job": ""} for p in people(1)] + [{**people(1, start=1)[0], "job": "x"}])
+    text = "A{{ fields.profession|join(',') }}B{{ fields.profession|replace('a', 'b') }}C{{ civility|upper }}D"
+    result = cli("send", "--sms", "-m", text, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "ABCD" in result.output and "AxBxCD" in result.output

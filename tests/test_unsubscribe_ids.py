@@ -92,3 +92,13 @@ def test_the_endpoint_logs_no_ip_and_no_token(tmp_path):
     assert token in queue.read_text()
     logged = line + out + err
     assert "127.0.0.1 -" not in logged and token not in logged and "/u/" not in logged.replace("/u/<token>", "")
+
+
+def test_a_merge_keeps_the_merged_contacts_links_working(cli, store, tmp_path):
+    path = write_csv(tmp_path / "a.csv", HEADER + "P1;N1;p1@example.org;oui\nP2;N2;p2@example.org;oui\n")
+    assert cli("import", path).exit_code == 0
+    kept, other = unsubscribe.make_token(store, 1), unsubscribe.make_token(store, 2)
+    assert sp.move_unsubscribe_ids(store, 2, 1) == 1
+    store.execute("DELETE FROM contacts WHERE id = 2")
+    assert unsubscribe.verify(store, other) == 1 and unsubscribe.verify(store, kept) == 1
+    assert unsubscribe.make_token(store, 1) in (kept, other)

@@ -123,6 +123,9 @@ class AppState:
 
                 print(f"Store: {self.store_path} (the default; choose another with --db or DBOX_DB)", file=sys.stderr)
             self._store = open_store(self.store_path)
+            from dbox.electoral.rolls import purge_due
+
+            purge_due(self._store)   # retention: a roll goes once its election is over (docs/electoral.md)
         return self._store
 
     def close(self) -> None:

@@ -259,3 +259,39 @@ def format_phone(e164: str | None, style: str) -> str | None:
     national = phonenumbers.region_code_for_number(number) in _NATIONAL_REGIONS
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL if national
                                       else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+# Domains most French contact files hold. A domain one typo away from one of them (and not
+# itself on the list) is reported with a suggestion; it is never changed (it may be real).
+COMMON_EMAIL_DOMAINS = (
+    "gmail.com", "yahoo.fr", "yahoo.com", "hotmail.fr", "hotmail.com", "outlook.fr", "outlook.com",
+    "live.fr", "live.com", "msn.com", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "neuf.fr",
+    "laposte.net", "bbox.fr", "icloud.com", "me.com", "aol.com", "gmx.fr", "protonmail.com", "proton.me",
+    "club-internet.fr", "numericable.fr", "aliceadsl.fr", "cegetel.net", "googlemail.com", "ymail.com",
+)
+_COMMON_DOMAINS = frozenset(COMMON_EMAIL_DOMAINS)
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """One character substituted, inserted, deleted, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((i for i in range(len(short)) if short[i] != long_[i]), len(short))
+    return short[i:] == long_[i + 1:]
+
+
+@lru_cache(maxsize=4096)
+def email_domain_suggestion(email: str) -> str | None:
+    """``x@gmail.con`` -> ``gmail.com``; None when the domain is common or near none."""
+    domain = email.rpartition("@")[2]
+    if domain in _COMMON_DOMAINS:
+        return None
+    for known in COMMON_EMAIL_DOMAINS:
+        if _one_edit_apart(domain, known):
+            return known
+    return None

@@ -9,8 +9,10 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from dbox.errors import InputError
@@ -18,6 +20,13 @@ from dbox.text import fold_key
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (";", ",", "\t", "|")
+# The longest line (and, through csv's own limit, the longest field) dbox reads. A line is read
+# at most this many characters at a time, so a 50 MB field costs no more memory than a short one.
+MAX_FIELD_CHARS = 131_072
+# The encodings French offices produce. Any other code page is used only when --encoding says so.
+SINGLE_BYTE = "cp1252"
+_UNDEFINED_CP1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 @dataclass
@@ -30,94 +39,187 @@ class FileInfo:
 
 
 def detect_encoding(sample: bytes, path: Path) -> str:
-    """UTF-8 (with or without BOM) when the bytes are valid UTF-8, else the best single-byte guess.
+    """UTF-8 (with or without BOM) when the bytes are UTF-8, else cp1252 — never another code page.
 
-    French Excel writes cp1252; charset-normalizer chooses among the encodings such files use.
+    French files are UTF-8 or cp1252 (Latin-1 and Latin-9 text reads the same in cp1252 but for
+    ``€``/``¤``; ``--encoding iso8859-15`` says which). A sample where some lines are UTF-8 and
+    others are not is a UTF-8 file with damaged rows: it is read as UTF-8 and the first such row
+    is named (see ``CsvReader.rows``). A byte cp1252 does not define (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+    is named with its row too, instead of guessing cp850 or mac_roman from it.
     """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    # A multi-byte character may be cut at the end of the sample: ignore the last 3 bytes.
+    body = sample[:-3] if len(sample) == SAMPLE_BYTES else sample
     try:
-        # A multi-byte character may be cut at the end of the sample: ignore the last 3 bytes.
-        sample[:-3 if len(sample) == SAMPLE_BYTES else None].decode("utf-8")
+        body.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
+    utf8_lines = bad_lines = 0
+    for line in body.splitlines():
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8_lines += _UTF8_MULTIBYTE.search(line) is not None
+        except UnicodeDecodeError:
+            bad_lines += 1
+    if utf8_lines and bad_lines <= utf8_lines * 4:
+        return "utf-8"
+    return SINGLE_BYTE
 
-    best = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "iso8859_15", "mac_roman", "cp850"]).best()
-    if best is None:
-        raise InputError(f"{path}: cannot tell the text encoding", hint="try: --encoding cp1252")
-    return "cp1252" if best.encoding in ("latin_1", "iso8859_15") else best.encoding
 
-
-def detect_delimiter(text_sample: str) -> str:
-    lines = [line for line in text_sample.splitlines()[:50] if line.strip()]
-    if not lines:
-        return ","
+def _rows_widths(text_sample: str, delimiter: str, truncated: bool) -> list[int]:
+    rows = []
+    reader = csv.reader(io.StringIO(text_sample), delimiter=delimiter)
     try:
-        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters="".join(DELIMITERS)).delimiter
-    except csv.Error:
-        header = lines[0]
-        return max(DELIMITERS, key=header.count)
+        rows.extend(islice(reader, 21))
+    except csv.Error:        # a field over the limit: judge on the rows before it
+        truncated = False
+    if truncated and len(rows) > 1:
+        rows = rows[:-1]   # the sample may end inside a row
+    return [len(r) for r in rows[:20] if any(c.strip() for c in r)]
 
 
-def _dedupe_header(header: list[str], path: Path) -> list[str]:
-    out, seen = [], {}
+def detect_delimiter(text_sample: str, truncated: bool = False) -> str:
+    """The separator that splits the header into the most columns and the rows like the header.
+
+    Each candidate is tried with a real CSV parse, so a separator inside a quoted cell (a
+    formula such as ``=HYPERLINK("a","b")``) is not counted: ``csv.Sniffer`` counted it.
+    """
+    best, best_score = ",", None
+    for delimiter in DELIMITERS:
+        widths = _rows_widths(text_sample, delimiter, truncated)
+        if not widths or widths[0] < 2:
+            continue
+        alike = sum(w == widths[0] for w in widths) / len(widths)
+        score = (alike >= 0.8, widths[0], alike)
+        if best_score is None or score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _dedupe_header(header: list[str], path: Path, warnings: list[str] | None = None) -> list[str]:
+    """Blank names become ``column_N``; a name seen before gets `` (2)`` and a warning naming both
+    columns (the pipeline makes it an error under ``--strict``)."""
+    out, seen, first_at = [], {}, {}
     for i, name in enumerate(header):
         name = (name or "").strip()
         if not name:
             name = f"column_{i + 1}"
         if name in seen:
             seen[name] += 1
+            if warnings is not None:
+                warnings.append(f"{path.name}: columns {first_at[name] + 1} and {i + 1} are both named {name!r}; "
+                                f"the second is read as '{name} ({seen[name]})'")
             name = f"{name} ({seen[name]})"
         else:
             seen[name] = 1
+            first_at[name] = i
         out.append(name)
     return out
 
 
+def _bounded_lines(fh, path: Path, limit: int = MAX_FIELD_CHARS) -> Iterator[str]:
+    """The file's lines, each read at most ``limit + 1`` characters at a time: a line longer than
+    the limit is refused before the rest of it is read."""
+    line_number = 0
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        line_number += 1
+        if len(line) > limit and not line.endswith(("\n", "\r")):
+            raise InputError(f"{path}: line {line_number}: longer than {limit:,} characters",
+                             hint="a field this long is not contact data; check the separator and the quotes")
+        yield line
+
+
 class CsvReader:
+    """``encoding`` may name a fallback for rows that are not in the first encoding:
+    ``utf-8,cp1252`` reads a UTF-8 file with a few cp1252 rows, and lists those rows."""
+
     def __init__(self, path: Path, encoding: str | None = None, delimiter: str | None = None):
         self.path = path
+        self.warnings: list[str] = []
+        self.fallback_rows: list[int] = []
         with path.open("rb") as fh:
             sample = fh.read(SAMPLE_BYTES)
         if not sample.strip():
             raise InputError(f"{path}: the file is empty")
-        self.encoding = encoding or detect_encoding(sample, path)
-        try:
-            text_sample = sample.decode(self.encoding, errors="ignore")
-        except LookupError:
-            raise InputError(f"{path}: unknown encoding {self.encoding!r}") from None
-        self.delimiter = delimiter or detect_delimiter(text_sample)
+        self.encoding, _, fallback = (encoding or detect_encoding(sample, path)).partition(",")
+        self.encoding = self.encoding.strip()
+        self.fallback = fallback.strip() or None
+        for name in filter(None, (self.encoding, self.fallback)):
+            try:
+                codecs.lookup(name)
+            except LookupError:
+                raise InputError(f"{path}: unknown encoding {name!r}") from None
+        text_sample = sample.decode(self.encoding, errors="ignore")
+        self.delimiter = delimiter or detect_delimiter(text_sample, truncated=len(sample) == SAMPLE_BYTES)
         # surrogateescape: a byte the encoding cannot decode is caught on its own row (see rows()),
         # not wherever the decoder's read-ahead happens to be.
         self._fh = path.open("r", encoding=self.encoding, errors="surrogateescape", newline="")
-        self._reader = csv.reader(self._fh, delimiter=self.delimiter)
+        self._reader = csv.reader(_bounded_lines(self._fh, path), delimiter=self.delimiter)
         try:
             header = next(self._reader)
         except (StopIteration, csv.Error) as exc:
             self._fh.close()
             raise InputError(f"{path}: cannot read the header row ({exc})") from None
-        self.header = _dedupe_header(header, path)
+        except InputError:
+            self._fh.close()
+            raise
+        header = self._decoded(1, header)
+        self.header = _dedupe_header(header, path, self.warnings)
 
     def info(self) -> FileInfo:
-        return FileInfo(self.path, "csv", self.encoding, self.delimiter, self.header)
+        return FileInfo(self.path, "csv", self.encoding + (f",{self.fallback}" if self.fallback else ""),
+                        self.delimiter, self.header)
+
+    def _decoded(self, row_number: int, cells: list[str]) -> list[str]:
+        """The cells, checked: a byte the encoding cannot read is an error naming the row, or the
+        row is read in the fallback encoding (and listed) when one was given."""
+        try:
+            "".join(cells).encode("utf-8")
+            return cells
+        except UnicodeEncodeError:
+            pass
+        if self.fallback:
+            try:
+                cells = [c.encode(self.encoding, "surrogateescape").decode(self.fallback) for c in cells]
+                self.fallback_rows.append(row_number)
+                return cells
+            except UnicodeError:
+                pass
+        byte = next(ord(ch) - 0xDC00 for c in cells for ch in c if 0xDC80 <= ord(ch) <= 0xDCFF)
+        if self.encoding.startswith("utf") and not self.fallback:
+            raise InputError(
+                f"{self.path}: row {row_number}: bytes that are not {self.encoding} (0x{byte:02X})",
+                hint=f"if the other rows read well, --encoding {self.encoding},cp1252 reads only the rows that are "
+                     f"not {self.encoding} as cp1252 (the report lists them); else fix row {row_number}")
+        encodings = self.encoding + (f" nor {self.fallback}" if self.fallback else "")
+        raise InputError(
+            f"{self.path}: row {row_number}: byte 0x{byte:02X} is not {encodings}",
+            hint=f"if the whole file is in another code page, name it (--encoding cp850 for DOS, mac_roman); "
+                 f"else fix row {row_number}")
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         row_number = 1
         width = len(self.header)
+        open_at_end = None   # a row whose last cell ends with a line break: a quote left open?
         try:
             for cells in self._reader:
                 row_number += 1
-                try:
-                    "".join(cells).encode("utf-8")
-                except UnicodeEncodeError:
-                    raise InputError(
-                        f"{self.path}: row {row_number}: bytes that are not {self.encoding}",
-                        hint="try: --encoding cp1252" if self.encoding.startswith("utf") else "try: --encoding utf-8",
-                    ) from None
+                open_at_end = None
+                cells = self._decoded(row_number, cells)
+                for i, cell in enumerate(cells):
+                    if "\n" in cell or "\r" in cell:
+                        self._check_quote(row_number, i, cell, width)
+                        if cell.endswith(("\n", "\r")):
+                            open_at_end = (row_number, i, cell)
                 if not any(c.strip() for c in cells):
                     continue
                 if len(cells) < width:
@@ -127,10 +229,27 @@ class CsvReader:
                     yield row_number, cells
                     continue
                 yield row_number, cells[:width]
+            if open_at_end:
+                self._unclosed(*open_at_end)
         except csv.Error as exc:
             raise InputError(f"{self.path}: row {row_number + 1}: {exc}") from None
         finally:
             self._fh.close()
+
+    def _check_quote(self, row_number: int, column: int, cell: str, width: int) -> None:
+        """A quoted cell may hold line breaks (an address on two lines), but not lines that look
+        like rows of the file: that is a quote opened and never closed, swallowing the rows."""
+        need = max(1, width - 1)
+        if any(line.count(self.delimiter) >= need for line in cell.splitlines()[1:]):
+            self._unclosed(row_number, column, cell)
+
+    def _unclosed(self, row_number: int, column: int, cell: str) -> None:
+        name = self.header[column] if column < len(self.header) else f"column {column + 1}"
+        lines = len(cell.splitlines())
+        raise InputError(
+            f"{self.path}: row {row_number}: a quote opened in column {name!r} is not closed: "
+            f"it would take in the {lines - 1} line{'s' if lines > 2 else ''} after it as one value",
+            hint=f"close or remove the quote (\") on row {row_number}")
 
     def close(self) -> None:
         self._fh.close()
@@ -169,7 +288,9 @@ class XlsxReader:
             raise InputError(f"{path}: the sheet is empty")
         while header and header[-1] is None:
             header = header[:-1]
-        self.header = _dedupe_header([_cell_text(v) for v in header], path)
+        self.warnings: list[str] = []
+        self.fallback_rows: list[int] = []
+        self.header = _dedupe_header([_cell_text(v) for v in header], path, self.warnings)
         self.encoding = None
         self.delimiter = None
 

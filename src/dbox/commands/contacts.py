@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from dbox.commands.common import (ColumnsOption, ExcelOption, FormatOption, OutputOption, PhoneFormatOption,
-                                 TextFormatOption, parse_columns, store_from)
+                                 TextFormatOption, YesOption, confirm_or_abort, parse_columns, store_from)
 
 app = typer.Typer(no_args_is_help=True, help="List, show and count contacts.")
 
@@ -83,6 +83,58 @@ def count(ctx: typer.Context):
     from dbox.store.contacts import count_contacts
 
     typer.echo(count_contacts(store_from(ctx)))
+
+
+@app.command()
+def duplicates(
+    ctx: typer.Context,
+    limit: Optional[int] = typer.Option(100, "--limit", "-n", help="At most this many groups (0: all)."),
+    fmt: str = TextFormatOption,
+):
+    """Possible duplicates: same name and postal code (kept apart by a different e-mail or mobile),
+    or an e-mail or mobile held by several contacts. Merge with: dbox contacts merge KEEP OTHER."""
+    from dbox.console import out
+    from dbox.importing.duplicates import list_duplicates
+
+    found = list_duplicates(store_from(ctx), limit or None)
+    if fmt == "json":
+        typer.echo(json.dumps([{"reason": d.reason, "value": d.value, "contacts": d.contacts} for d in found],
+                              ensure_ascii=False, indent=2))
+        return
+    if not found:
+        out.print("No possible duplicates.")
+        return
+    from rich.markup import escape
+
+    for d in found:
+        out.print(f"[bold]{escape(d.reason)}[/]: {escape(d.value)}")
+        for c in d.contacts:
+            who = " ".join(filter(None, (c["first_name"], c["last_name"]))) or "(no name)"
+            where = " ".join(filter(None, (c["postal_code"], c["commune_name"])))
+            out.print(f"  {c['id']}: {escape(who)}  {escape(where)}  {escape(', '.join(c['emails'] + c['mobiles']))}")
+    out.print(f"{len(found):,} group(s). If two are one person: dbox contacts merge KEEP OTHER")
+
+
+@app.command()
+def merge(
+    ctx: typer.Context,
+    keep: int = typer.Argument(..., help="The contact that stays."),
+    other: int = typer.Argument(..., help="The contact merged into KEEP, then deleted."),
+    yes: bool = YesOption,
+):
+    """Merge OTHER into KEEP: KEEP's fields win, empty ones are filled; e-mails, phones, tags,
+    custom fields, consents (the most restrictive kept per channel) and history all move to KEEP.
+    Recorded in the audit log."""
+    from dbox.console import out
+    from dbox.importing.duplicates import merge as merge_contacts
+
+    store = store_from(ctx)
+    confirm_or_abort(f"Merge contact {other} into contact {keep} (contact {other} is then deleted)?", yes)
+    result = merge_contacts(store, keep, other)
+    out.print(f"Contact {other} merged into {keep}"
+              + (f"; filled: {', '.join(result.filled)}" if result.filled else "")
+              + (f"; consents: {', '.join(f'{ch} {st}' for ch, st in result.consents.items())}"
+                 if result.consents else "") + ".")
 
 
 # `dbox contacts timeline`: the organizing area's command (dbox.commands.organizing), listed here

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from dbox.commands.common import YesOption, store_from
+from dbox.commands.common import ExcelOption, FormatOption, OutputOption, YesOption, store_from
 
 electoral_app = typer.Typer(no_args_is_help=True, help="Electoral geography: the roll, bureaux de vote, past results.")
 roll_app = typer.Typer(no_args_is_help=True, help="The commune's electoral roll (REU extract from the mairie).")
@@ -132,6 +132,29 @@ def roll_purge(ctx: typer.Context, commune: Optional[str] = typer.Option(None, "
             assign_commune(store, commune_code)
         record(store, "electoral roll purge", sum(r[8] for r in rows), {"rolls": [r[0] for r in rows]})
     _out().print(f"Removed {len(rows)} roll(s).")
+
+
+@electoral_app.command("voters")
+def voters_list(
+    ctx: typer.Context,
+    expression: Optional[str] = typer.Argument(None, metavar="EXPR",
+                                               help="bureau, age, sex, registered: 'bureau = 38185-0012 and age >= 65'."),
+    count: bool = typer.Option(False, "--count", help="Only count them."),
+    fmt: str = FormatOption, output: Optional[Path] = OutputOption, excel: bool = ExcelOption,
+):
+    """Voters of the roll for a walk list, selected by bureau, age, sex or registered only (CNIL);
+    voters are listed, never messaged."""
+    from dbox.electoral import voters
+    from dbox.output import emit
+    from dbox.privacy.audit import record
+
+    store = store_from(ctx)
+    _purge(store)
+    if count:
+        _out().print(_n(voters.count(store, expression)))
+        return
+    n = emit(voters.rows(store, expression), voters.COLUMNS, fmt=fmt, output=output, excel=excel)
+    record(store, "electoral voters", n or 0, {"expression": expression or "", "output": bool(output)})
 
 
 @addresses_app.command("import")

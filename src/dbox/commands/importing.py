@@ -19,6 +19,10 @@ def import_(
         None, "--consent", help="Channels every row consented to (sms,email,phone,post); needs --consent-source."),
     consent_source: Optional[str] = typer.Option(
         None, "--consent-source", help="How that consent was collected (kept with each consent)."),
+    consent_wording: list[str] = typer.Option(
+        [], "--consent-wording",
+        help='The wording people agreed to, kept with every consent the import records; "sms=..." for one channel.'),
+    strict: bool = typer.Option(False, "--strict", help="Duplicate column names are an error, not a warning."),
     update: bool = typer.Option(False, "--update", help="Let the file overwrite filled fields of matched contacts."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would happen; change nothing."),
     force: bool = typer.Option(False, "--force", help="Import again a file already imported."),
@@ -45,12 +49,13 @@ def import_(
 
         raise InputError("dbox import takes one contacts FILE", hint="for followers: dbox import followers FILE")
     from dbox.console import err, is_interactive
-    from dbox.importing.pipeline import ImportOptions, import_file
+    from dbox.importing.pipeline import ImportOptions, import_file, parse_consent_wording
 
     store = store_from(ctx)
     options = ImportOptions(
         map_specs=list(map_), consent=tuple(c.strip() for c in (consent or "").split(",") if c.strip()),
-        consent_source=consent_source, update=update, dry_run=dry_run, force=force,
+        consent_source=consent_source, consent_wording=parse_consent_wording(consent_wording), strict=strict,
+        update=update, dry_run=dry_run, force=force,
         encoding=encoding, delimiter=delimiter, sheet=sheet)
     progress = None
     if is_interactive() and file.exists() and file.stat().st_size > 2_000_000:
@@ -78,8 +83,10 @@ def print_report(report, show_mapping: bool = True) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from dbox.console import out
+    from dbox.console import out, print_warning
 
+    for warning in report.warnings:
+        print_warning(warning)
     if report.already_imported:
         import_id, name, when = report.already_imported
         out.print(f"{report.path.name} was already imported on {when} (import {import_id}); nothing to do. "
@@ -101,7 +108,14 @@ def print_report(report, show_mapping: bool = True) -> None:
     summary.add_column("", justify="right")
     for label, key in (("read", "read"), ("added", "added"), ("merged", "merged"), ("unchanged", "unchanged"),
                        ("rejected", "rejected"), ("suppressed (erased or opposed)", "suppressed"),
-                       ("duplicates inside the file", "duplicates_in_file"), ("conflicts", "conflicts"),
+                       ("values left out (bad cells; contact kept)", "values_rejected"),
+                       ("duplicates inside the file", "duplicates_in_file"),
+                       ("possible duplicates (same name and postal code, another e-mail or mobile)",
+                        "possible_duplicates"), ("conflicts", "conflicts"),
+                       ("e-mail domains that look mistyped", "email_typos"),
+                       ("consents refused (non)", "consent_refused"),
+                       ("consents ended by a refusal", "consent_ended"),
+                       ("consent conflicts inside the file (refusal kept)", "consent_conflicts"),
                        ("consents not restored (withdrawn)", "consent_not_restored")):
         if key in ("read", "added", "merged", "unchanged", "rejected") or c.get(key):
             summary.add_row(label, f"{c.get(key, 0):,}")
@@ -115,6 +129,14 @@ def print_report(report, show_mapping: bool = True) -> None:
         listed = ", ".join(f"{escape(name)} ({n})" for name, n in report.split_communes.most_common(8))
         out.print(f"Canton left empty for {g.get('canton_ambiguous', 0):,} contacts in communes split over several "
                   f"cantons: {listed}. dbox does not guess a canton from a postal code.")
+    if report.fallback_rows:
+        rows = ", ".join(map(str, report.fallback_rows[:10])) + (" …" if len(report.fallback_rows) > 10 else "")
+        encoding = report.info.encoding.partition(",")[2]
+        print_warning(f"{len(report.fallback_rows):,} row{'s' if len(report.fallback_rows) > 1 else ''} read as "
+                      f"{encoding}, not {report.info.encoding.partition(',')[0]}: row {rows}")
+    if c.get("consents_without_wording"):
+        print_warning(f"{c['consents_without_wording']:,} consents recorded without the wording people agreed to "
+                      f"(dbox consent show flags them); give it with --consent-wording")
     for line in report.conflicts[:10]:
         out.print(f"  note: {escape(line)}")
     if len(report.conflicts) > 10:
@@ -122,7 +144,7 @@ def print_report(report, show_mapping: bool = True) -> None:
     for line in report.rejections[:10]:
         out.print(f"  rejected: {escape(line)}")
     if report.rejected_file:
-        out.print(f"Rejected rows, with a dbox_reason column: {report.rejected_file}")
+        out.print(f"Rejected rows and values (row, column, value, reason): {report.rejected_file}")
 
 
 def register(app: typer.Typer) -> None:

@@ -176,6 +176,18 @@ def print_plan(plan, sample: bool = True) -> None:
         if plan.cost is not None:
             line += f"; estimated cost {plan.cost:.2f} {plan.composer.rules.currency}"
         out.print(line, markup=False)
+    if plan.ucs2_chars:
+        chars = ", ".join(f"{ch if ch.strip() else repr(ch)} ({n(k)} message(s))"
+                          for ch, k in sorted(plan.ucs2_chars.items(), key=lambda kv: -kv[1]))
+        line = f"  UCS-2 because of: {chars}; in GSM-7 without them: {n(plan.gsm_segments)} segments"
+        cost = plan.price(plan.gsm_segments)
+        if cost is not None:
+            line += f", {cost:.2f} {plan.composer.rules.currency}"
+        out.print(line + " — add --gsm to replace them (ê → e, « » → \")", markup=False)
+    if getattr(plan, "missing", None):
+        out.print(f"  channel {plan.channel.id} not configured yet ({', '.join(plan.missing)} missing): the preview "
+                  f"lacks what they add; before sending: {plan.channel.setup_command or 'dbox channels setup'}",
+                  markup=False)
     if sample and plan.sample is not None:
         out.print(f"  first message, to {mask(plan.sample_to)}:", markup=False)
         if plan.sample.subject:

@@ -59,11 +59,21 @@ def consent_show(
     if fmt == "json":
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    render_table(([ch, s["status"], s["at"] or "", s["source"] or ""] for ch, s in data["current"].items()),
+    render_table(([ch, s["status"] + (" (no wording recorded)" if s.get("without_wording") else ""),
+                   s["at"] or "", s["source"] or ""] for ch, s in data["current"].items()),
                  ["channel", "status", "since", "source"], title=f"Consent of contact {data['contact_id']}")
     if data["history"]:
-        render_table(([e["at"], e["channel"], e["action"], e["source"], e["detail"] or ""] for e in data["history"]),
-                     ["at", "channel", "action", "source", "wording / detail"], title="History")
+        render_table(([e["at"], e["channel"], e["action"], e["source"],
+                       e["wording"] or ("NO WORDING RECORDED" if e["action"] == "grant" else ""),
+                       e["detail"] if e["detail"] != e["wording"] else ""] for e in data["history"]),
+                     ["at", "channel", "action", "source", "wording", "detail"], title="History")
+        missing = sorted(ch for ch, s in data["current"].items() if s.get("without_wording"))
+        if missing:
+            from dbox.console import print_warning
+
+            print_warning(f"consent without the wording the person agreed to: {', '.join(missing)} "
+                          f"(imported without --consent-wording); record it with dbox consent grant --wording, "
+                          f"or ask the person again")
     else:
         out.print("No consent was ever recorded for this contact: nothing may be sent to them.")
 

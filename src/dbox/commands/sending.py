@@ -43,6 +43,8 @@ def send(
                                         help="Also resend in-doubt messages (after looking them up)."),
     new_campaign: bool = typer.Option(False, "--new-campaign",
                                       help="Send again even if the same campaign was already sent."),
+    gsm: bool = typer.Option(False, "--gsm", help="SMS: replace the characters that force UCS-2 (ê → e, « » → \"; "
+                                                  "é and è stay), shown in the preview."),
     log: Optional[Path] = LogOption,
 ):
     """Send an SMS or an e-mail to the reachable contacts of a segment, once each.
@@ -68,9 +70,13 @@ def send(
     from dbox.sending.compose import load_template
 
     kind = get_channel(channel).compose_rules({}).kind
+    if gsm and kind != "text":
+        raise InputError("--gsm is for SMS (text channels)")
+    template = load_template(kind, msg.message, msg.template, msg.subject, msg.html)
+    template.gsm = gsm
     request = service.SendRequest(
         channel=channel, selection=resolve(store, selection.expression, selection.segment, selection.shortcuts),
-        template=load_template(kind, msg.message, msg.template, msg.subject, msg.html), at=msg.at, now=msg.now,
+        template=template, at=msg.at, now=msg.now,
         rate=rate, workers=workers, limit=msg.limit, dry_run=msg.dry_run, new_campaign=new_campaign,
         retry_in_doubt=retry_in_doubt)
     word = {"sms": "SMS", "email": "e-mail(s)"}.get(channel, f"{channel} message(s)")
@@ -175,8 +181,10 @@ def channels_setup(
             return typer.prompt(f"{field.prompt}{shown}", default="", hide_input=True, show_default=False)
         return typer.prompt(field.prompt, default="" if current is None else str(current), show_default=True)
 
+    from dbox.console import print_warning
+
     report = apply_setup(channel_id, given, ask if is_interactive() else None,
-                         {secret_stdin: stdin_secret} if secret_stdin else {})
+                         {secret_stdin: stdin_secret} if secret_stdin else {}, warn=print_warning)
     for line in report:
         out.print(line, markup=False)
 

@@ -42,6 +42,10 @@ class ImportOptions:
     map_specs: list[str] = field(default_factory=list)
     consent: tuple[str, ...] = ()
     consent_source: str | None = None
+    # The wording the people agreed to, stored with every consent the import records:
+    # {"*": text} for every channel, or per channel {"sms": text} (see parse_consent_wording).
+    consent_wording: dict[str, str] = field(default_factory=dict)
+    strict: bool = False                # duplicate header names are an error, not a warning
     update: bool = False
     dry_run: bool = False
     force: bool = False
@@ -63,6 +67,8 @@ class ImportReport:
     split_communes: Counter = field(default_factory=Counter)  # commune name -> rows left without canton
     conflicts: list[str] = field(default_factory=list)
     rejections: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    fallback_rows: list[int] = field(default_factory=list)   # rows read in the fallback encoding
     rejected_file: Path | None = None
     already_imported: tuple | None = None
     dry_run: bool = False
@@ -78,6 +84,21 @@ def sha256_of(path: Path) -> str:
 
 def rejected_path_for(path: Path) -> Path:
     return path.with_name(path.stem + ".rejected.csv")
+
+
+def parse_consent_wording(values: list[str]) -> dict[str, str]:
+    """``["J'accepte ..."]`` -> {"*": ...}; ``["sms=J'accepte les SMS ..."]`` -> {"sms": ...}."""
+    wording: dict[str, str] = {}
+    for value in values:
+        channel, sep, text = value.partition("=")
+        if sep and channel.strip().lower() in CONSENT_CHANNELS:
+            key, text = channel.strip().lower(), text.strip()
+        else:
+            key, text = "*", value.strip()
+        if not text:
+            raise InputError(f"--consent-wording {value!r}: the wording is empty")
+        wording[key] = text
+    return wording
 
 
 def validate_consent_options(options: ImportOptions) -> None:
@@ -143,6 +164,10 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
     report = ImportReport(path, dry_run=options.dry_run)
     reader = open_reader(path, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet)
     report.info = reader.info()
+    report.warnings.extend(reader.warnings)
+    if options.strict and reader.warnings:
+        reader.close()
+        raise InputError(reader.warnings[0], hint="rename one of the columns (or import without --strict)")
     try:
         report.mapping = map_columns(reader.header, parse_overrides(options.map_specs))
     except InputError as exc:
@@ -165,7 +190,7 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
         "w", encoding="utf-8-sig", newline="", delete=False, dir=path.parent if os.access(path.parent, os.W_OK) else None,
         prefix=".dbox-rejected-", suffix=".csv")
     rejected_writer = csv.writer(rejected_tmp, delimiter=";")
-    rejected_writer.writerow([*reader.header, "dbox_reason"])
+    rejected_writer.writerow([*reader.header, *REJECT_COLUMNS])
     pool = None
     gc_was_enabled = gc.isenabled()
     gc.freeze()   # the geography index and the rest of what is loaded now live for the whole run
@@ -190,15 +215,16 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
                 built = map(_build_chunk, chunks)
             for records in built:
                 report.counts["read"] += len(records)
-                rejected = [r for r in records if r.error]
-                for rec in rejected:
-                    report.counts["rejected"] += 1
-                    if len(report.rejections) < MAX_LISTED:
-                        report.rejections.append(f"{path.name}: {rec.error}")
-                    rejected_writer.writerow([excel_safe(c) for c in rec.cells] + [rec.error])
+                for rec in records:
+                    if rec.cells is not None:
+                        _write_rejects(rec, rejected_writer, report)
+                    for note in rec.notes:
+                        report.counts["email_typos"] += 1
+                        merger._note(note)
                 merger.apply([r for r in records if not r.error])
                 if progress:
                     progress(report.counts["read"])
+            report.fallback_rows = list(reader.fallback_rows)
             cw.rebuild_indexes(store, deferred_indexes)
             cw.finish_import(store, import_id, report.counts)
             if options.dry_run:
@@ -217,12 +243,34 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
             gc.enable()
         gc.unfreeze()
         rejected_tmp.close()
-    if report.counts["rejected"] and not options.dry_run:
+    if (report.counts["rejected"] or report.counts["values_rejected"]) and not options.dry_run:
         report.rejected_file = rejected_path_for(path)
         shutil.move(rejected_tmp.name, report.rejected_file)
     else:
         os.unlink(rejected_tmp.name)
     return report
+
+
+# Columns the rejects file adds after the file's own: one line per bad cell (row, column, value,
+# reason), or per row rejected whole (column and value empty).
+REJECT_COLUMNS = ("dbox_row", "dbox_column", "dbox_value", "dbox_reason")
+
+
+def _write_rejects(rec: Record, writer, report: ImportReport) -> None:
+    cells = [excel_safe(c) for c in rec.cells]
+    name = report.path.name
+    if rec.error:
+        report.counts["rejected"] += 1
+        if len(report.rejections) < MAX_LISTED:
+            report.rejections.append(f"{name}: {rec.error}")
+        writer.writerow(cells + [rec.row, "", "", rec.error])
+    for column, value, reason in rec.bad_cells:
+        if not rec.error:
+            report.counts["values_rejected"] += 1
+            if len(report.rejections) < MAX_LISTED:
+                report.rejections.append(f"{name}: row {rec.row}, column {column!r}: {reason} (value left out, "
+                                         f"contact kept)")
+        writer.writerow(cells + [rec.row, column, excel_safe(value), reason])
 
 
 def _is_large_for(store: Store, path: Path) -> bool:
@@ -262,12 +310,27 @@ def _record_fields(rec: Record) -> dict[str, str | None]:
     }
 
 
-def _keys(rec: Record) -> list[tuple[str, object]]:
-    keys: list[tuple[str, object]] = [("email", e) for e in rec.emails]
-    keys += [("mobile", m) for m in rec.mobiles]
-    if rec.name_key and rec.postal_code:
-        keys.append(("name", (rec.name_key, rec.postal_code)))
-    return keys
+def _point_keys(rec: Record) -> list[tuple[str, object]]:
+    return [("email", e) for e in rec.emails] + [("mobile", m) for m in rec.mobiles]
+
+
+def _name_key(rec: Record) -> tuple[str, str] | None:
+    return (rec.name_key, rec.postal_code) if rec.name_key and rec.postal_code else None
+
+
+def contradicts(points: set[tuple[str, str]], rec: Record) -> bool:
+    """Whether a contact with these points cannot be the person of ``rec`` although the name and
+    postal code agree: both have an e-mail and none is shared, or both a mobile and none shared.
+
+    This is the dedupe rule for name + postal code (docs/import.md): two François Lambert in
+    38000 with different mobiles are two people, listed by ``dbox contacts duplicates``."""
+    for kind, values in (("email", rec.emails), ("mobile", rec.mobiles)):
+        if not values:
+            continue
+        held = {v for k, v in points if k == kind}
+        if held and held.isdisjoint(values):
+            return True
+    return False
 
 
 class _Merger:
@@ -283,28 +346,27 @@ class _Merger:
         self.tags = cw.TagCache(store)
         self.next_id = cw.next_contact_id(store)
         self.new_ids: set[int] = set()   # contacts this import created (for "duplicates in file")
+        # (contact id, channel) -> (row, "grant" | "refuse"): the first consent value this file gave.
+        self.consent_seen: dict[tuple[int, str], tuple[int, str]] = {}
         self.check_suppressions = suppressions.has_any(store)
         self.hasher = suppressions.Hasher(store) if self.check_suppressions else None
 
     def apply(self, records: list[Record]) -> None:
         if self.check_suppressions:
             records = self._drop_suppressed(records)
-        found = self._lookup(records)
-        states = cw.fetch_states(self.store, set(found.values()))
+        found, found_names = self._lookup(records)
+        ids = set(found.values()) | {cid for cids in found_names.values() for cid in cids}
+        states = cw.fetch_states(self.store, ids)
         chunk_index: dict[tuple[str, object], int] = {}
+        chunk_names: dict[tuple[str, str], list[int]] = {}
         for rec in records:
             self._count_geo(rec)
-            matches = [chunk_index.get(k) or found.get(k) for k in _keys(rec)]
-            matches = [m for m in matches if m is not None]
-            if not matches:
+            target = self._match(rec, chunk_index, found, chunk_names, found_names, states)
+            if target is None:
                 state = self._new_state(rec)
                 states[state.id] = state
                 self.report.counts["added"] += 1
             else:
-                target = matches[0]
-                if len(set(matches)) > 1:
-                    self._note(f"row {rec.row}: matches contacts {', '.join(map(str, sorted(set(matches))))}; "
-                               f"merged into {target}")
                 state = states[target]
                 if target in self.new_ids:
                     self.report.counts["duplicates_in_file"] += 1
@@ -312,10 +374,38 @@ class _Merger:
                 self.report.counts["merged" if changed else "unchanged"] += 1
                 if changed:
                     state.sources.append(rec.row)
-            for key in _keys(rec):
+            for key in _point_keys(rec):
                 chunk_index.setdefault(key, state.id)
+            name = _name_key(rec)
+            if name and state.id not in chunk_names.setdefault(name, []):
+                chunk_names[name].append(state.id)
         cw.write_states(self.store, states.values(), self.import_id, self.tags, self.consent_detail,
                         replace_custom=self.options.update)
+
+    def _match(self, rec: Record, chunk_index, found, chunk_names, found_names, states) -> int | None:
+        """The contact a row is: same e-mail, else same mobile, else same folded name and postal
+        code with no e-mail or mobile contradicting it (``contradicts``). None: a new contact."""
+        matches = [m for k in _point_keys(rec) if (m := chunk_index.get(k) or found.get(k)) is not None]
+        name = _name_key(rec)
+        candidates = []
+        if name:
+            for cid in [*found_names.get(name, ()), *chunk_names.get(name, ())]:
+                if cid not in candidates:
+                    candidates.append(cid)
+        agreeing = [cid for cid in candidates if not contradicts(states[cid].points, rec)]
+        if not matches and candidates and not agreeing:
+            self.report.counts["possible_duplicates"] += 1
+            self._note(f"row {rec.row}: same name and postal code as contact{'s' if len(candidates) > 1 else ''} "
+                       f"{', '.join(map(str, candidates))} but another e-mail or mobile: added as a new contact "
+                       f"(possible duplicate: dbox contacts duplicates)")
+        matches += agreeing[:1]
+        if not matches:
+            return None
+        target = matches[0]
+        if len(set(matches)) > 1:
+            self._note(f"row {rec.row}: matches contacts {', '.join(map(str, sorted(set(matches))))}; "
+                       f"merged into {target}")
+        return target
 
     def _drop_suppressed(self, records: list[Record]) -> list[Record]:
         """Leave out anyone erased or opposed: by e-mail, phone, or — for a person who had neither —
@@ -338,15 +428,14 @@ class _Merger:
                 kept.append(rec)
         return kept
 
-    def _lookup(self, records: list[Record]) -> dict[tuple[str, object], int]:
+    def _lookup(self, records: list[Record]):
         emails = [e for r in records for e in r.emails]
         mobiles = [m for r in records for m in r.mobiles]
         names = [(r.name_key, r.postal_code) for r in records if r.name_key and r.postal_code]
         found: dict[tuple[str, object], int] = {}
         found.update((("email", v), cid) for v, cid in cw.lookup_points(self.store, "email", emails).items())
         found.update((("mobile", v), cid) for v, cid in cw.lookup_points(self.store, "mobile", mobiles).items())
-        found.update((("name", k), cid) for k, cid in cw.lookup_names(self.store, names).items())
-        return found
+        return found, cw.lookup_names(self.store, names)
 
     def _count_geo(self, rec: Record) -> None:
         geo = rec.geo
@@ -370,9 +459,8 @@ class _Merger:
         state.tag_keys = {fold(t) for t in rec.tags}
         state.new_custom = dict(rec.custom)
         state.custom = dict(rec.custom)
-        state.new_consents = list(rec.consents)
-        state.consents = {c: "granted" for c in rec.consents}
         state.sources = [rec.row]
+        self._apply_consents(state, rec)
         return state
 
     def _merge(self, state: cw.ContactState, rec: Record) -> bool:
@@ -430,18 +518,59 @@ class _Merger:
                 changed = True
             else:
                 self._conflict(rec, state, f"field.{name}", old, value)
+        changed = self._apply_consents(state, rec) or changed
+        if changed and not state.is_new:
+            state.dirty = True
+        return changed
+
+    def _apply_consents(self, state: cw.ContactState, rec: Record) -> bool:
+        """The consent rules of an import, in one place (docs/privacy.md): the most restrictive
+        value wins. An explicit refusal ("non") records a refusal event and ends a consent, from
+        this file or an earlier one; a consent never lifts a refusal or a withdrawal, whatever the
+        order of rows and files. Returns whether anything changed."""
+        changed = False
+        file = self.report.path.name
+        for channel, column, value in rec.refusals:
+            status = state.consents.get(channel)
+            if status == "withdrawn":
+                continue
+            seen = self.consent_seen.get((state.id, channel))
+            if status == "granted":
+                if seen and seen[1] == "grant":
+                    self.report.counts["consent_conflicts"] += 1
+                    self._note(f"row {rec.row}: {channel}: {value!r} here but consent at row {seen[0]}: "
+                               f"the refusal is kept (the most restrictive value wins)")
+                else:
+                    self.report.counts["consent_ended"] += 1
+                    self._note(f"row {rec.row}: {channel} consent of contact {state.id} ended: {value!r} in "
+                               f"column {column!r}")
+            state.consents[channel] = "withdrawn"
+            state.new_consents.append((channel, "withdraw", f"refused: {value!r} in column {column!r} of {file}, "
+                                                            f"row {rec.row}", None))
+            self.report.counts["consent_refused"] += 1
+            self.consent_seen.setdefault((state.id, channel), (rec.row, "refuse"))
+            changed = True
         for channel in rec.consents:
             status = state.consents.get(channel)
             if status == "withdrawn":
-                # An opposition is never lifted by a file: only the person can lift it.
-                self.report.counts["consent_not_restored"] += 1
-                self._note(f"row {rec.row}: {channel} consent not restored: contact {state.id} withdrew it")
+                seen = self.consent_seen.get((state.id, channel))
+                if seen and seen[1] == "refuse":
+                    self.report.counts["consent_conflicts"] += 1
+                    self._note(f"row {rec.row}: {channel}: consent here but refused at row {seen[0]}: "
+                               f"the refusal is kept (the most restrictive value wins)")
+                else:
+                    # An opposition is never lifted by a file: only the person can lift it.
+                    self.report.counts["consent_not_restored"] += 1
+                    self._note(f"row {rec.row}: {channel} consent not restored: contact {state.id} withdrew "
+                               f"or refused it")
             elif status is None:
+                wording = self.options.consent_wording.get(channel) or self.options.consent_wording.get("*")
+                if not wording:
+                    self.report.counts["consents_without_wording"] += 1
                 state.consents[channel] = "granted"
-                state.new_consents.append(channel)
+                state.new_consents.append((channel, "grant", self.consent_detail, wording))
+                self.consent_seen.setdefault((state.id, channel), (rec.row, "grant"))
                 changed = True
-        if changed and not state.is_new:
-            state.dirty = True
         return changed
 
     def _conflict(self, rec: Record, state: cw.ContactState, name: str, old, new) -> None:

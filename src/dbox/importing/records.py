@@ -32,6 +32,13 @@ class Record:
     tags: list[str] = field(default_factory=list)
     custom: dict[str, str] = field(default_factory=dict)
     consents: list[str] = field(default_factory=list)
+    # Channels the row explicitly refused ("non"): (channel, column, value). A refusal beats a
+    # consent for the same channel, in the row and across rows and files (docs/privacy.md).
+    refusals: list[tuple[str, str, str]] = field(default_factory=list)
+    consent_columns: dict[str, str] = field(default_factory=dict)   # channel -> column it came from
+    # Values left out (the person is kept with the rest): (column, value, reason).
+    bad_cells: list[tuple[str, str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # e.g. a likely typo in an e-mail domain
     phone_region: str = "FR"
     geo: GeoResult | None = None
     error: str | None = None
@@ -57,8 +64,11 @@ def _split_full_name(text: str) -> tuple[str, str]:
 
 def build_record(row: int, cells: list[str], mapping: ColumnMapping, index: GeoIndex | None,
                  extra_consents: tuple[str, ...] = ()) -> Record:
+    """A bad value leaves that value out, not the person: it is listed in ``bad_cells`` and the
+    contact is kept with its valid fields. Only a row with nothing that identifies a person (no
+    name, e-mail or phone) is rejected whole (``error``)."""
     rec = _build(row, cells, mapping, index, extra_consents)
-    if rec.error:
+    if rec.error or rec.bad_cells:
         rec.cells = cells
     return rec
 
@@ -70,27 +80,22 @@ def _build(row: int, cells: list[str], mapping: ColumnMapping, index: GeoIndex |
     if len(cells) > len(header):
         rec.error = f"row {row}: {len(cells)} cells but the header has {len(header)} columns"
         return rec
-    try:
-        _fill(rec, cells, mapping)
-    except _Rejected as exc:
-        rec.error = f"row {row}, column {exc.column!r}: {exc.reason}"
-        return rec
+    _fill(rec, cells, mapping)
     if not rec.identity():
+        # Nothing identifies a person: the row is rejected whole (its bad cells are listed too).
         rec.error = f"row {row}: no name, e-mail or phone"
         return rec
+    refused = {channel for channel, _, _ in rec.refusals}
+    if refused:
+        rec.consents = [c for c in rec.consents if c not in refused]
     for channel in extra_consents:
-        if channel not in rec.consents:
+        if channel not in rec.consents and channel not in refused:
             rec.consents.append(channel)
     if index is not None:
         rec.geo = resolve(index, rec.postal_code or None, rec.commune or None, rec.custom.pop("__insee", None))
         if rec.geo.status == "resolved":
             rec.commune = rec.geo.commune_name or rec.commune
     return rec
-
-
-class _Rejected(Exception):
-    def __init__(self, column: str, reason: str):
-        self.column, self.reason = column, reason
 
 
 def _fill(rec: Record, cells: list[str], mapping: ColumnMapping) -> None:
@@ -114,9 +119,17 @@ def _fill(rec: Record, cells: list[str], mapping: ColumnMapping) -> None:
             elif target == "email":
                 for part in value.replace(";", ",").split(","):
                     if part.strip():
-                        email = norm.normalize_field("email", part)
+                        try:
+                            email = norm.normalize_field("email", part)
+                        except norm.ValueRejected as exc:
+                            rec.bad_cells.append((column, part.strip(), str(exc)))
+                            continue
                         if email not in rec.emails:
                             rec.emails.append(email)
+                            suggestion = norm.email_domain_suggestion(email)
+                            if suggestion:
+                                rec.notes.append(f"row {rec.row}, column {column!r}: {email!r}: did you mean "
+                                                 f"@{suggestion}? (imported as written)")
             elif target in ("mobile", "fixed", "phone"):
                 for part in value.replace(";", ",").replace("/", ",").split(","):
                     if part.strip():
@@ -130,12 +143,17 @@ def _fill(rec: Record, cells: list[str], mapping: ColumnMapping) -> None:
                     if tag not in rec.tags:
                         rec.tags.append(tag)
             elif target.startswith("consent_"):
+                channel = target[8:]
                 if norm.parse_yes_no(value):
-                    rec.consents.append(target[8:])
+                    if channel not in rec.consents:
+                        rec.consents.append(channel)
+                        rec.consent_columns[channel] = column
+                else:
+                    rec.refusals.append((channel, column, value))
             elif target.startswith("field:"):
                 rec.custom[target[6:]] = value
         except norm.ValueRejected as exc:
-            raise _Rejected(column, str(exc)) from None
+            rec.bad_cells.append((column, value, str(exc)))
     if rec.last_name and rec.first_name:
         rec.name_key = name_key(rec.first_name, rec.last_name)
     if address2:
@@ -145,7 +163,8 @@ def _fill(rec: Record, cells: list[str], mapping: ColumnMapping) -> None:
         try:
             phone = norm.normalize_phone(raw, rec.phone_region)
         except norm.ValueRejected as exc:
-            raise _Rejected(column, str(exc)) from None
+            rec.bad_cells.append((column, raw.strip(), str(exc)))
+            continue
         # The number decides its kind: a fixed line typed in the mobile column is never texted.
         bucket = rec.mobiles if phone.kind == "mobile" else rec.fixeds
         if phone.e164 not in bucket:

@@ -95,8 +95,14 @@ def state(store: Store, contact_id: int) -> dict:
         row = sp.current_consent(store, contact_id, channel)
         current[channel] = ({"status": row[0], "at": row[1], "source": row[2]} if row
                             else {"status": "none", "at": None, "source": None})
-    history = [{"channel": ch, "action": a, "at": at, "source": src, "detail": d}
-               for ch, a, at, src, d in sp.consent_history(store, contact_id)]
+    history = [{"channel": ch, "action": a, "at": at, "source": src, "detail": d, "wording": w}
+               for ch, a, at, src, d, w in sp.consent_history(store, contact_id, with_wording=True)]
+    # A consent with no wording recorded (an import without --consent-wording) proves little:
+    # flagged, so that someone finds the wording or asks the person again.
+    for channel, now in current.items():
+        if now["status"] == "granted":
+            grants = [e for e in history if e["channel"] == channel and e["action"] == "grant"]
+            now["without_wording"] = not (grants and grants[-1]["wording"])
     return {"contact_id": contact_id, "current": current, "history": history}
 
 

@@ -95,10 +95,21 @@ def _check_ints(args, what: str) -> None:
             raise TooLarge(f"{what}: the number {arg} is larger than {MAX_CHARS:,}")
 
 
+def _context_types() -> tuple:
+    from jinja2 import Environment
+    from jinja2.nodes import EvalContext
+    from jinja2.runtime import Context
+
+    return (Environment, EvalContext, Context)
+
+
+_CONTEXT_TYPES: tuple = ()
+
+
 def _guard_filter(name: str, func):
     def guarded(*args, **kwargs):
         _check_ints([*args, *kwargs.values()], f"filter {name}")
-        values = [a for a in args if not hasattr(a, "environment") and not hasattr(a, "autoescape")]
+        values = [a for a in args if not isinstance(a, _CONTEXT_TYPES)]      # pass_eval_context & co.
         if name == "replace" and len(values) >= 3 and isinstance(values[0], str):
             text, old, new = str(values[0]), str(values[1]), str(values[2])
             hits = text.count(old) if old else len(text) + 1
@@ -145,6 +156,8 @@ def make_environment(**options):
                 _check_ints(right if isinstance(right, tuple) else (right,), "'%'")
             return _check_size(super().call_binop(context, operator, left, right), f"'{operator}'")
 
+    global _CONTEXT_TYPES
+    _CONTEXT_TYPES = _context_types()
     env = BoundedEnvironment(**options)
     env.globals.clear()           # range, lipsum, cycler, joiner, namespace, dict: not for messages
     env.filters = {name: _guard_filter(name, f) for name, f in env.filters.items() if name in ALLOWED_FILTERS}

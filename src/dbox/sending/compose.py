@@ -27,13 +27,17 @@ class Template:
     body: str
     subject: str | None = None
     html: str | None = None
+    gsm: bool = False          # SMS: characters outside GSM-7 replaced (--gsm, sms_parts.to_gsm)
 
     def as_dict(self) -> dict:
-        return {"body": self.body, "subject": self.subject, "html": self.html}
+        data = {"body": self.body, "subject": self.subject, "html": self.html}
+        if self.gsm:           # only when set: campaigns made before keep their fingerprint
+            data["gsm"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Template":
-        return cls(data["body"], data.get("subject"), data.get("html"))
+        return cls(data["body"], data.get("subject"), data.get("html"), bool(data.get("gsm")))
 
 
 def _read(path: Path, what: str) -> str:
@@ -79,6 +83,7 @@ class Rendered:
     message_id: str | None = None
     segments: int | None = None
     encoding: str | None = None
+    gsm_segments: int | None = None    # UCS-2: what it would cost with --gsm
 
 
 class Composer:
@@ -179,7 +184,7 @@ class Composer:
         return self._finish_text(contact_id, out["message"])
 
     def _finish_text(self, contact_id: int, body: str) -> Rendered:
-        from dbox.sending.sms_parts import count
+        from dbox.sending.sms_parts import count, to_gsm
 
         body = "\n".join(line.rstrip() for line in body.strip().splitlines())
         name = self.rules.sender_name
@@ -193,8 +198,13 @@ class Composer:
         if self.max_length and len(body) > self.max_length:
             raise InputError(f"the message for contact {contact_id} is {len(body)} characters long; "
                              f"the channel accepts {self.max_length}")
+        if self.template.gsm:
+            body = to_gsm(body)
         parts = count(body)
-        return Rendered(body, segments=parts.segments, encoding=parts.encoding)
+        rendered = Rendered(body, segments=parts.segments, encoding=parts.encoding)
+        if parts.encoding == "UCS-2":
+            rendered.gsm_segments = count(to_gsm(body)).segments
+        return rendered
 
     def _finish_email(self, contact_id: int, token: str, out: dict) -> Rendered:
         url = self.unsubscribe_url(token)

@@ -29,6 +29,7 @@ REASONS = {
     "no-address": "no address for this channel",
     "invalid-address": "address marked invalid",
     "no-consent": "no consent recorded",
+    "consent-refused": "consent refused (a 'non' in an imported file)",
     "consent-withdrawn": "consent withdrawn",
     "opted-out": "opted out / suppressed",
     "bounced": "bounced (address refused by its server)",
@@ -76,6 +77,9 @@ class Plan:
     counts: dict[str, int] = field(default_factory=dict)   # planned + reasons (new campaign)
     segments: int = 0
     encodings: dict[str, int] = field(default_factory=dict)
+    ucs2_chars: dict[str, int] = field(default_factory=dict)   # character forcing UCS-2 -> messages
+    gsm_segments: int = 0                                      # the segments with --gsm
+    missing: list[str] = field(default_factory=list)           # --dry-run: settings not configured yet
     sample: Rendered | None = None
     sample_to: str | None = None
     existing: Any = None                                    # a campaign this command resumes
@@ -93,8 +97,11 @@ class Plan:
 
     @property
     def cost(self) -> float | None:
+        return self.price(self.segments)
+
+    def price(self, segments: int) -> float | None:
         price = self.composer.rules.price_per_segment
-        return None if price is None or self.composer.rules.kind != "text" else round(self.segments * float(price), 2)
+        return None if price is None or self.composer.rules.kind != "text" else round(segments * float(price), 2)
 
 
 def fingerprint(channel: str, selection: Selection, template: Template) -> str:
@@ -120,11 +127,16 @@ def plan_send(store, request: SendRequest, *, clock: Callable[[], datetime] = ut
     """Check the channel, the template and the audience; count; write nothing."""
     channel = get_channel(request.channel)
     settings = channel.settings()
-    channel.check(settings, secrets=not request.dry_run)
+    if request.dry_run:      # a preview needs no credentials nor settings: say what is missing instead
+        missing = channel.missing(settings)
+    else:
+        channel.check(settings)
+        missing = []
     composer = make_composer(store, channel, settings, request.template)
     window = channel_window(channel, settings)
     plan = Plan(request, channel, settings, composer, window,
                 fingerprint(request.channel, request.selection, request.template))
+    plan.missing = missing
     if not request.new_campaign:
         existing = ledger.find_by_fingerprint(store, plan.fingerprint)
         if existing is not None:
@@ -159,6 +171,14 @@ def plan_send(store, request: SendRequest, *, clock: Callable[[], datetime] = ut
         if rendered.segments:
             plan.segments += rendered.segments
             plan.encodings[rendered.encoding] = plan.encodings.get(rendered.encoding, 0) + 1
+            if rendered.encoding == "UCS-2":
+                from dbox.sending.sms_parts import non_gsm_characters
+
+                plan.gsm_segments += rendered.gsm_segments or rendered.segments
+                for ch in non_gsm_characters(rendered.body):
+                    plan.ucs2_chars[ch] = plan.ucs2_chars.get(ch, 0) + 1
+            else:
+                plan.gsm_segments += rendered.segments
         if dry_run_rows is not None:
             dry_run_rows(contact_id, address, rendered)
     plan.notice = notice_warning(store, request)

@@ -87,3 +87,36 @@ def non_gsm_characters(text: str) -> list[str]:
             if ch not in seen:
                 seen.append(ch)
     return seen
+
+
+# What --gsm writes instead of a character outside GSM 03.38 (é, è, à, ù, Ç stay: they are in it).
+_GSM_REPLACE = {
+    "«": '"', "»": '"', "“": '"', "”": '"', "„": '"', "’": "'", "‘": "'", "‚": "'", "‹": "'", "›": "'",
+    "–": "-", "—": "-", "‐": "-", "‑": "-", "…": "...", "\u00a0": " ", "\u202f": " ", "\u2009": " ",
+    "œ": "oe", "Œ": "OE", "ç": "c", "ÿ": "y", "•": "-", "·": ".",
+}
+
+
+def to_gsm(text: str) -> str:
+    """``text`` with the characters that force UCS-2 replaced by their closest GSM-7 spelling
+    (ê -> e, « » -> ", œ -> oe); characters of the alphabet, é and è included, are kept. What has
+    no GSM-7 spelling (an emoji) is dropped."""
+    import unicodedata
+
+    basic, ext = _tables()
+    allowed = basic | ext
+    if set(text) <= allowed:
+        return text
+    import re
+
+    text = re.sub(r"«[ \u00a0\u202f]*", "«", re.sub(r"[ \u00a0\u202f]*»", "»", text))   # « Forêt » -> "Foret"
+    out = []
+    for ch in text:
+        if ch in allowed:
+            out.append(ch)
+        elif ch in _GSM_REPLACE:
+            out.append(_GSM_REPLACE[ch])
+        else:
+            bare = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+            out.append(bare if bare and set(bare) <= allowed else "")
+    return "".join(out)

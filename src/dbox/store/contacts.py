@@ -141,10 +141,11 @@ def contact_details(store: Store, contact_id: int) -> dict:
         for ch, st, at, src in conn.execute(
             "SELECT channel, status, at, source FROM consents WHERE contact_id = ? ORDER BY channel", (contact_id,))]
     details["consent_history"] = [
-        {"channel": ch, "action": a, "at": at, "source": src, "detail": d}
-        for ch, a, at, src, d in conn.execute(
-            "SELECT channel, action, at, source, detail FROM consent_events WHERE contact_id = ? ORDER BY id",
-            (contact_id,))]
+        {"channel": ch, "action": a, "at": at, "source": src, "detail": d, "wording": w}
+        for ch, a, at, src, d, w in conn.execute(
+            "SELECT channel, action, at, source, detail, "
+            "(SELECT w.wording FROM consent_wordings w WHERE w.event_id = e.id) FROM consent_events e "
+            "WHERE contact_id = ? ORDER BY id", (contact_id,))]
     details["sources"] = [
         {"import_id": i, "file": f, "row": r, "imported_at": at}
         for i, f, r, at in conn.execute(

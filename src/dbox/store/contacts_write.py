@@ -37,7 +37,7 @@ class ContactState:
     new_points: list[tuple[str, str]] = field(default_factory=list)
     new_tags: list[str] = field(default_factory=list)
     new_custom: dict[str, str] = field(default_factory=dict)
-    new_consents: list[str] = field(default_factory=list)
+    new_consents: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)  # channel, action, detail, wording
     sources: list[int] = field(default_factory=list)
 
 
@@ -114,17 +114,16 @@ def lookup_points(store: Store, kind: str, values: Iterable[str]) -> dict[str, i
     return found
 
 
-def lookup_names(store: Store, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """(name_key, postal_code) -> the oldest contact with that folded name in that postal code."""
-    found: dict[tuple[str, str], int] = {}
+def lookup_names(store: Store, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
+    """(name_key, postal_code) -> the contacts with that folded name in that postal code, oldest first."""
+    found: dict[tuple[str, str], list[int]] = {}
     keys = list(set(keys))
     for part in _chunks(keys, _BATCH // 2):
         clause = " OR ".join("(name_key = ? AND postal_code = ?)" for _ in part)
         params = [v for key in part for v in key]
         for name_key, postal_code, contact_id in store.execute(
-                f"SELECT name_key, postal_code, min(id) FROM contacts WHERE {clause} "
-                f"GROUP BY name_key, postal_code", params):
-            found[(name_key, postal_code)] = contact_id
+                f"SELECT name_key, postal_code, id FROM contacts WHERE {clause} ORDER BY id", params):
+            found.setdefault((name_key, postal_code), []).append(contact_id)
     return found
 
 
@@ -191,7 +190,8 @@ def write_states(store: Store, states: Iterable[ContactState], import_id: int, t
         tag_rows.extend((s.id, tags.id_for(name)) for name in s.new_tags)
         custom_rows.extend((s.id, name, value, text_key(value)) for name, value in s.new_custom.items())
         sources.extend((s.id, import_id, row) for row in s.sources)
-        events.extend((s.id, channel, "grant", now, "import", consent_detail) for channel in s.new_consents)
+        events.extend((s.id, channel, action, now, "import", detail, wording)
+                      for channel, action, detail, wording in s.new_consents)
     columns = ", ".join((*SCALAR_FIELDS, *_KEY_COLUMNS))
     marks = ",".join("?" * (len(SCALAR_FIELDS) + len(_KEY_COLUMNS) + 4))
     store.conn.executemany(
@@ -212,17 +212,37 @@ def write_states(store: Store, states: Iterable[ContactState], import_id: int, t
 
 
 def record_consent_events(store: Store, events: list[tuple]) -> None:
-    """Append consent events (contact_id, channel, action, at, source, detail) and update the
-    current state. The caller has already decided the events are lawful (see dbox.consent)."""
-    store.conn.executemany(
-        "INSERT INTO consent_events (contact_id, channel, action, at, source, detail) VALUES (?,?,?,?,?,?)",
-        events)
+    """Append consent events (contact_id, channel, action, at, source, detail[, wording]) and update
+    the current state. The caller has already decided the events are lawful (see dbox.consent).
+
+    ``wording`` is what the person agreed to. Without it, a grant's detail is its wording (what
+    ``dbox consent grant --wording`` records) except for an import, whose detail names the file."""
+    rows, wordings = [], []
+    for event in events:
+        cid, channel, action, at, source, detail = event[:6]
+        if len(event) > 6:
+            wording = event[6]
+        else:
+            wording = detail if action == "grant" and source != "import" else None
+        rows.append((cid, channel, action, at, source, detail))
+        wordings.append(wording)
+    insert = "INSERT INTO consent_events (contact_id, channel, action, at, source, detail) VALUES (?,?,?,?,?,?)"
+    if any(wordings):
+        # One statement per event, in order, to know each id (executemany returns none).
+        kept = []
+        for row, wording in zip(rows, wordings):
+            event_id = store.conn.execute(insert + " RETURNING id", row).fetchone()[0]
+            if wording:
+                kept.append((event_id, wording))
+        store.conn.executemany("INSERT INTO consent_wordings (event_id, wording) VALUES (?, ?)", kept)
+    else:
+        store.conn.executemany(insert, rows)
     store.conn.executemany(
         "INSERT INTO consents (contact_id, channel, status, at, source) VALUES (?,?,?,?,?) "
         "ON CONFLICT (channel, contact_id) DO UPDATE SET status = excluded.status, at = excluded.at, "
         "source = excluded.source",
         [(cid, ch, "granted" if action == "grant" else "withdrawn", at, source)
-         for cid, ch, action, at, source, _ in events])
+         for cid, ch, action, at, source, *_ in events])
 
 
 def _name_key(fields: dict) -> str | None:

@@ -538,8 +538,9 @@ def _in(name: str, values: list, compiler) -> tuple[str, list]:
     return "(" + " OR ".join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
 
 
-def _age(compiler, op: str, years: int) -> tuple[str, list]:
-    """Age in whole years on the compiler's day, from the roll's birth date."""
+def _age_cond(compiler, op: str, years: int) -> tuple[str, list]:
+    """(condition over ``v.birth_date``, params): aged ``op`` ``years`` in whole years on the
+    compiler's day."""
     from datetime import date
 
     today = compiler.now.date()
@@ -561,8 +562,13 @@ def _age(compiler, op: str, years: int) -> tuple[str, list]:
         cond, params = f"{column} > ?", [born_before(years + 1)]
     else:
         cond, params = f"{column} <= ? AND {column} > ?", [born_before(years), born_before(years + 1)]
-    return (f"c.id IN (SELECT v.contact_id FROM voters v WHERE v.contact_id IS NOT NULL AND v.birth_date IS NOT NULL "
-            f"AND {cond})", params)
+    return f"({column} IS NOT NULL AND {cond})", params
+
+
+def _age(compiler, op: str, years: int) -> tuple[str, list]:
+    """Contacts matched to a voter of that age (the roll's birth date)."""
+    cond, params = _age_cond(compiler, op, years)
+    return f"c.id IN (SELECT v.contact_id FROM voters v WHERE v.contact_id IS NOT NULL AND {cond})", params
 
 
 def _result_term(compiler, node) -> tuple[str, list]:
@@ -583,3 +589,108 @@ def _result_term(compiler, node) -> tuple[str, list]:
                                  suggestion=suggest(node.nuance, known), hint="nuances: " + ", ".join(known))
         sql, params = share_sql(node.election, node.nuance, op, percent)
     return (f"({sql}) IS NOT 1", params) if negate else (sql, params)
+
+
+# -- selecting voters on the roll (walk lists): only what the CNIL allows ------------------------------------
+
+VOTER_FIELDS = ("bureau", "age", "sex")
+
+
+def compile_voters(store: Store, tree, now) -> tuple[str, list]:
+    """A filter tree as SQL over ``voters v``: bureau, age, sex and registered, joined with and, or,
+    not; anything else is refused (CNIL délibération 2012-020: the roll is selected by age, sex and
+    bureau only). ``now`` is the day ages are counted on."""
+    from dbox.filters.errors import FilterSyntaxError, Source
+    from dbox.filters.nodes import And, Compare, Flag, InList, IsEmpty, Not, Or
+
+    class _Voters:
+        def __init__(self):
+            self.store, self.now = store, now
+
+        def error(self, message, node, *, suggestion=None, hint=None, at_field=False):
+            start, end = node.field_span if at_field and getattr(node, "field_span", (0, 0)) != (0, 0) else node.span
+            return FilterSyntaxError(message, node.source or Source(""), start, end, suggestion=suggestion, hint=hint)
+
+    compiler = _Voters()
+
+    def walk(node) -> tuple[str, list]:
+        if node is None:
+            return "1", []
+        if isinstance(node, (And, Or)):
+            parts = [walk(i) for i in node.items]
+            joiner = " AND " if isinstance(node, And) else " OR "
+            return "(" + joiner.join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
+        if isinstance(node, Not):
+            sql, params = walk(node.item)
+            return f"(({sql}) IS NOT 1)", params
+        if isinstance(node, Flag) and node.name == "registered":
+            return "v.contact_id IS NOT NULL", []
+        field_name = getattr(node, "field", None)
+        if field_name in REFUSED_FIELDS:
+            raise compiler.error(f"{field_name} may not be used to select voters: the CNIL forbids selecting voters "
+                                 f"by origin (délibération 2012-020); dbox does not keep it", node, at_field=True)
+        if field_name not in VOTER_FIELDS or not isinstance(node, (Compare, InList, IsEmpty)):
+            raise compiler.error("on the electoral roll only bureau, age, sex and registered may be used "
+                                 "(CNIL délibération 2012-020)", node)
+        return _voter_condition(compiler, node), _voter_params(compiler, node)
+
+    return walk(tree)
+
+
+def _voter_condition(compiler, node) -> str:
+    from dbox.filters.nodes import Compare, InList, IsEmpty
+
+    name = node.field
+    if isinstance(node, IsEmpty):
+        return "0" if not node.negated else "1"            # every voter has a bureau, an age and a sex
+    if isinstance(node, InList):
+        column = {"bureau": "v.bureau", "sex": "v.sex"}.get(name)
+        if column is None:     # ages
+            sql = "(" + " OR ".join(_age_cond(compiler, "=", 0)[0] for _ in node.values) + ")"
+        else:
+            sql = f"{column} IN (SELECT value FROM json_each(?))"
+        return f"(({sql}) IS NOT 1)" if node.negated else sql
+    assert isinstance(node, Compare)
+    negate = node.op == "!="
+    op = "=" if negate else node.op
+    if name == "bureau" and op == "^=":
+        sql = "(v.bureau >= ? AND v.bureau < ?)"
+    elif name == "age":
+        sql = _age_cond(compiler, op, 0)[0]
+    else:
+        sql = {"bureau": "v.bureau = ?", "sex": "v.sex = ?"}[name]
+    return f"(({sql}) IS NOT 1)" if negate else sql
+
+
+def _voter_params(compiler, node) -> list:
+    from dbox.filters.nodes import Compare, InList, IsEmpty
+
+    name = node.field
+    if isinstance(node, IsEmpty):
+        return []
+    if isinstance(node, InList):
+        values = [_value(compiler, name, v) for v in node.values]
+        if name in ("bureau", "sex"):
+            return [json.dumps(values)]
+        return [x for v in values for x in _age_cond(compiler, "=", v)[1]]
+    assert isinstance(node, Compare)
+    op = "=" if node.op == "!=" else node.op
+    if name == "bureau" and op == "^=":
+        prefix = node.value.text.strip()
+        return [prefix, prefix + "\U0010ffff"]
+    if name == "age":
+        return _age_cond(compiler, op, int(float(node.value.text)))[1]
+    return [_value(compiler, name, node.value)]
+
+
+def count_selected_voters(store: Store, where: str, params: list) -> int:
+    return store.execute(f"SELECT count(*) FROM voters v WHERE {where}", params).fetchone()[0]
+
+
+def selected_voters(store: Store, where: str, params: list) -> Iterable[tuple]:
+    """Walk-list rows: bureau, order, usage or birth name, first names, number, street, complement, registered."""
+    return store.execute(
+        "SELECT v.bureau, v.order_number, coalesce(v.usage_name, v.birth_name), v.first_names, "
+        "trim(coalesce(v.house_number, '') || ' ' || coalesce(v.house_suffix, '')), v.street, v.complement, "
+        f"CASE WHEN v.contact_id IS NULL THEN 'no' ELSE 'yes' END FROM voters v WHERE {where} "
+        "ORDER BY v.bureau, v.street_key, v.house_number, v.order_number", params)

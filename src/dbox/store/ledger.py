@@ -120,12 +120,14 @@ def _unreachable_reason(reach: Reach, address: str, contact: str) -> tuple[str, 
         f"  AND p.kind = '{kind}' AND p.value = {address} AND p.status = 'valid') THEN 'invalid-address' "
         f"WHEN NOT EXISTS (SELECT 1 FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?) "
         f"  THEN 'no-consent' "
+        f"WHEN EXISTS (SELECT 1 FROM consents k WHERE k.contact_id = {contact} AND k.channel = ? "
+        f"  AND k.status = 'withdrawn' AND k.source = 'import') THEN 'consent-refused' "   # a "non" in a file
         f"WHEN (SELECT k.status FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?) <> 'granted' "
         f"  THEN 'consent-withdrawn' "
         f"ELSE (SELECT CASE s.reason WHEN 'bounced' THEN 'bounced' ELSE 'opted-out' END FROM suppressions s "
         f"  WHERE s.value_hash = dbox_hash({address}) AND (s.channel IS NULL OR s.channel = ?)) "
         f"END")
-    return sql, [reach.consent_channel, reach.consent_channel, reach.consent_channel]
+    return sql, [reach.consent_channel] * 4
 
 
 def _audience_sql(reach: Reach, where: str, params: list) -> tuple[str, list]:

@@ -85,8 +85,12 @@ def last_event(store: Store, contact_id: int, channel: str) -> tuple | None:
         "ORDER BY id DESC LIMIT 1", (contact_id, channel)).fetchone()
 
 
-def consent_history(store: Store, contact_id: int, channel: str | None = None) -> list[tuple]:
-    sql = "SELECT channel, action, at, source, detail FROM consent_events WHERE contact_id = ?"
+def consent_history(store: Store, contact_id: int, channel: str | None = None, *,
+                    with_wording: bool = False) -> list[tuple]:
+    """(channel, action, at, source, detail[, wording]) of every consent event, oldest first."""
+    sql = ("SELECT channel, action, at, source, detail"
+           + (", (SELECT w.wording FROM consent_wordings w WHERE w.event_id = consent_events.id)"
+              if with_wording else "") + " FROM consent_events WHERE contact_id = ?")
     params: list = [contact_id]
     if channel:
         sql += " AND channel = ?"
@@ -659,6 +663,13 @@ def unsubscribe_uid(store: Store, contact_id: int) -> str | None:
 # SQL for the unsubscribe identifier of the contact ``{contact}`` (an alias column or ``?``).
 UNSUBSCRIBE_UID_SQL = ("(SELECT min(u.uid) FROM unsubscribe_ids u WHERE u.contact_id = {contact} "
                        "AND u.uid NOT LIKE 'legacy:%')")
+
+
+def move_unsubscribe_ids(store: Store, from_contact: int, to_contact: int) -> int:
+    """A merge (``dbox contacts merge KEEP OTHER``) must call this before deleting OTHER: the links
+    already sent to OTHER then unsubscribe KEEP, the same person, instead of doing nothing."""
+    return store.execute("UPDATE unsubscribe_ids SET contact_id = ? WHERE contact_id = ?",
+                         (to_contact, from_contact)).rowcount
 
 
 def contact_of_unsubscribe_uid(store: Store, uid: str) -> int | None:
