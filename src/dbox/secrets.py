@@ -4,6 +4,11 @@ An environment variable wins over the keyring (a crontab sets it; a headless ser
 A secret never goes to the store, the config file or a log, and dbox never falls back to a
 plaintext file: when no keyring backend exists (``NoKeyringError``) or the only one stores secrets
 in clear (keyrings.alt's PlaintextKeyring), dbox says so and names the environment variable.
+
+A server without a keyring that must keep secrets dbox writes itself (OAuth tokens that rotate at
+every refresh) can choose a file explicitly: ``DBOX_SECRETS_FILE=/path/to/file``. Then every secret
+lives there (JSON), the file is created 0600 and refused, not used, when its mode is wider (or it is
+not a regular file). dbox never picks a file by itself.
 """
 
 from __future__ import annotations
@@ -16,7 +21,82 @@ SERVICE = "dbox"
 _PLAINTEXT_BACKENDS = ("PlaintextKeyring",)
 
 
+FILE_ENV = "DBOX_SECRETS_FILE"
+
+
+class _FileStore:
+    """The secrets file the user named (``DBOX_SECRETS_FILE``): a JSON object, mode 0600."""
+
+    def __init__(self, path: str):
+        from pathlib import Path
+
+        self.path = Path(path).expanduser()
+
+    def problem(self) -> str | None:
+        import stat
+
+        if not self.path.exists():
+            return None
+        st = self.path.lstat()
+        if not stat.S_ISREG(st.st_mode):
+            return f"{self.path} ({FILE_ENV}) is not a regular file"
+        mode = stat.S_IMODE(st.st_mode)
+        if mode & 0o077:
+            return f"{self.path} ({FILE_ENV}) has mode {mode:o}, readable by others: run chmod 600 {self.path}"
+        return None
+
+    def _check(self) -> None:
+        problem = self.problem()
+        if problem:
+            raise NotConfiguredError(f"secrets file refused: {problem}")
+
+    def read(self) -> dict:
+        import json
+
+        self._check()
+        if not self.path.exists():
+            return {}
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8") or "{}")
+        except ValueError:
+            raise NotConfiguredError(f"secrets file {self.path} ({FILE_ENV}) is not valid JSON") from None
+
+    def get_password(self, _service: str, name: str) -> str | None:
+        return self.read().get(name)
+
+    def set_password(self, _service: str, name: str, value: str | None) -> None:
+        import json
+
+        data = self.read()
+        if value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, json.dumps(data, indent=1, sort_keys=True).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.path)
+
+    def delete_password(self, service: str, name: str) -> None:
+        self.set_password(service, name, None)
+
+
+def _file_store() -> _FileStore | None:
+    path = os.environ.get(FILE_ENV)
+    return _FileStore(path) if path else None
+
+
 def _keyring():
+    store = _file_store()
+    if store is not None:          # the user's explicit choice wins over any keyring
+        store._check()
+        return store
     import keyring
 
     backend = keyring.get_keyring()
@@ -70,6 +150,8 @@ def keyring_problem() -> str | None:
         kr = _keyring()
     except NotConfiguredError as exc:
         return str(exc).removeprefix("no usable system keyring: ")
+    if isinstance(kr, _FileStore):
+        return None
     from keyring.backends import fail
 
     if isinstance(kr.get_keyring(), fail.Keyring):
@@ -82,15 +164,24 @@ def set_secret(name: str, value: str, env: str | None = None) -> None:
     problem = keyring_problem()
     if problem:
         raise _no_keyring(problem, env)
+    backend = _keyring()
+    if isinstance(backend, _FileStore):
+        backend.set_password(SERVICE, name, value)
+        return
     import keyring.errors
 
     try:
-        _keyring().set_password(SERVICE, name, value)
+        backend.set_password(SERVICE, name, value)
     except keyring.errors.KeyringError as exc:
         raise _no_keyring(f"{type(exc).__name__}: {exc}", env) from None
 
 
 def delete_secret(name: str) -> bool:
+    store = _file_store()
+    if store is not None:
+        existed = store.get_password(SERVICE, name) is not None
+        store.delete_password(SERVICE, name)
+        return existed
     import keyring.errors
 
     try:

@@ -181,8 +181,10 @@ def channels_setup(
             return typer.prompt(f"{field.prompt}{shown}", default="", hide_input=True, show_default=False)
         return typer.prompt(field.prompt, default="" if current is None else str(current), show_default=True)
 
+    from dbox.console import print_warning
+
     report = apply_setup(channel_id, given, ask if is_interactive() else None,
-                         {secret_stdin: stdin_secret} if secret_stdin else {})
+                         {secret_stdin: stdin_secret} if secret_stdin else {}, warn=print_warning)
     for line in report:
         out.print(line, markup=False)
 

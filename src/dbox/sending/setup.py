@@ -1,5 +1,10 @@
 """``dbox channels setup``: ask for a channel's settings, validate them, then write the secrets to
-the keyring and the rest to config.toml (nothing is written when anything is wrong)."""
+the keyring and the rest to config.toml (nothing is written when a value is wrong).
+
+On a headless server (no usable keyring) the keyring is checked before anything is asked: secrets
+are not asked for, the non-secret settings are saved all the same, and the exact environment lines
+for the secrets are printed (for the crontab). Without a terminal, settings still missing at the end
+are an error (exit 5) naming them, so a provisioning script cannot believe it worked."""
 
 from __future__ import annotations
 
@@ -42,7 +47,7 @@ def _common(name: str, value: str):
 
 
 def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
-                secrets_in: dict[str, str] | None = None) -> list[str]:
+                secrets_in: dict[str, str] | None = None, warn: Callable[[str], None] | None = None) -> list[str]:
     from dbox.channels import get_channel
     from dbox.config import section, update_section
     from dbox.secrets import keyring_problem, set_secret
@@ -62,12 +67,16 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
         if name not in fields or not fields[name].secret:
             raise InputError(f"--secret-stdin {name}: not a secret of channel {channel_id}")
     stored = section(f"channels.{channel_id}")
+    problem = keyring_problem()       # before asking anything: no secret is typed in vain
+    if problem and warn is not None and any(f.secret for f in fields.values()):
+        warn(f"no usable system keyring ({problem}): secrets are not asked for; set them in the environment "
+             f"(the lines are printed at the end)")
     plain: dict = {}
     secret_values: dict[str, str] = {}
     for name, f in fields.items():
         if f.secret:
             value = secrets_in.get(name)
-            if value is None and ask is not None:
+            if value is None and ask is not None and not problem:
                 from dbox.secrets import get_secret
 
                 value = ask(f, get_secret(f"{channel_id}.{name}", None)) or None
@@ -91,14 +100,6 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
     for name in COMMON:
         if name in given:
             plain[name] = _common(name, given[name])
-    if secret_values:
-        problem = keyring_problem()
-        if problem:
-            envs = ", ".join(fields[n].env for n in secret_values if fields[n].env)
-            from dbox.errors import NotConfiguredError
-
-            raise NotConfiguredError(f"no usable system keyring: {problem}; nothing was saved",
-                                     hint=f"set {envs} in the environment instead (for cron: in the crontab)")
     merged = {**stored, **{k: v for k, v in plain.items() if v is not None}}
     keep = {k: v for k, v in merged.items() if not (k in plain and plain[k] is None)}
     lines = []
@@ -110,11 +111,31 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
         node[channel_id] = keep
         path = save_config(config)
         lines.append(f"Saved {', '.join(sorted(k for k in plain))} for channel {channel_id} in {path}.")
-    for name, value in secret_values.items():
-        set_secret(f"{channel_id}.{name}", value, fields[name].env)
-        lines.append(f"Stored {name} in the system keyring.")
+    if not problem:
+        for name, value in secret_values.items():
+            set_secret(f"{channel_id}.{name}", value, fields[name].env)
+            lines.append(f"Stored {name} in the system keyring.")
     settings = channel.settings()
     missing = channel.missing(settings)
     lines.append(f"Channel {channel_id}: " + ("ready." if not missing else "still missing " + ", ".join(missing) + "."))
     del update_section
+    unstored = [f for f in fields.values() if f.secret and f.env and (
+        f.name in secret_values or f.name in missing)] if problem else []
+    if unstored:
+        from dbox.errors import NotConfiguredError
+
+        env_lines = "\n".join(f"{f.env}=...   # {f.prompt}" for f in unstored)
+        raise NotConfiguredError(
+            "\n".join(lines) + f"\nno usable system keyring: {problem}; "
+            f"{', '.join(f.name for f in unstored)} not stored (the other settings were saved). "
+            f"Put these lines in the environment (for cron: at the top of the crontab):\n{env_lines}",
+            hint="or install and unlock a keyring backend (e.g. Secret Service), then run this again")
+    if missing and ask is None:
+        from dbox.errors import NotConfiguredError
+
+        envs = [fields[n].env for n in missing if n in fields and fields[n].env]
+        raise NotConfiguredError(
+            "\n".join(lines[:-1] + [f"channel {channel_id}: {', '.join(missing)} still missing"]),
+            hint="give them with --set name=value (secrets: --secret-stdin NAME)"
+                 + (f", or set {', '.join(envs)} in the environment" if envs else ""))
     return lines
