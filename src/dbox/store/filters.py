@@ -151,6 +151,8 @@ class _Compiler:
         self.outer_ref: Node | None = None   # the in: of the expression itself being expanded
         self._cantons = None
         self._has_geo = None
+        self._trees: dict[str, Node] = {}   # saved segment key -> its parsed definition, read once per compile
+        self._tag_ids: dict[str, int] = {}  # folded tag name -> id, looked up once per compile
 
     def error(self, message: str, node: Node, *, suggestion: str | None = None,
               hint: str | None = None, at_field: bool = False) -> FilterSyntaxError:
@@ -187,13 +189,15 @@ class _Compiler:
             raise self.error(f'segment "{node.name}" refers to itself ({chain})', node)
         if key in self.overrides:
             tree = self.overrides[key]
+        elif key in self._trees:        # a segment used twice (or at every level) is read and parsed once
+            tree = self._trees[key]
         else:
             row = saved.get(self.store, key)
             if row is None:
                 names = [r.name for r in saved.list_all(self.store)]
                 raise self.error(f'unknown segment "{node.name}"', node,
                                  suggestion=suggest(node.name, names), hint="dbox segment list shows them")
-            tree = parse(Source(row.expression, kind="segment", name=row.name))
+            tree = self._trees[key] = parse(Source(row.expression, kind="segment", name=row.name))
         if key not in self.segments:
             self.segments.append(key)
         outermost = self.outer_ref is None and node.source is not None and node.source.kind != "segment"
@@ -324,6 +328,8 @@ class _Compiler:
 
     def tag_id(self, node: Tag) -> int:
         key = fold(node.name)
+        if key in self._tag_ids:          # the same tag all over an expanded segment: one lookup
+            return self._tag_ids[key]
         row = self.store.execute("SELECT id FROM tags WHERE key = ?", (key,)).fetchone()
         if row is None:
             names = [n for (n,) in self.store.execute("SELECT name FROM tags ORDER BY name")]
@@ -331,6 +337,7 @@ class _Compiler:
             close = suggest(key, keys)
             raise self.error(f'unknown tag "{node.name}"', node, suggestion=keys.get(close),
                              hint="dbox tag list shows the tags")
+        self._tag_ids[key] = row[0]
         return row[0]
 
     # -- is empty, in, comparisons ----------------------------------------------------------------
