@@ -297,6 +297,15 @@ def test_a_bad_cell_keeps_the_person_and_is_listed(cli, tmp_path):
     assert rows[2][-4:] == ["3", "", "", "row 3: no name, e-mail or phone"]
     assert rows[3][-4:] == ["3", "Portable", "12", "'12' is not a valid phone number"]
     assert "values left out (bad cells; contact kept)" in result.output
+    # The rejects file, fixed, imports back into the same person; dbox's own columns are skipped.
+    rows[1][2] = "06 12 34 56 70"
+    fixed = tmp_path / "fixed.csv"
+    with open(fixed, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter=";").writerows(rows[:2])
+    result = cli("import", fixed)
+    assert result.exit_code == 0 and "dbox rejects column" in result.output
+    jean = _details("jean@example.fr")
+    assert jean["mobile"] == "+33612345670" and jean["fields"] == {} and _count() == 1
 
 
 def test_likely_typos_in_email_domains_are_reported_not_changed(cli, tmp_path):

@@ -70,6 +70,8 @@ _ALIASES = {
 }
 
 ALIASES = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+# The columns dbox adds to FILE.rejected.csv (folded): skipped when a fixed rejects file is imported.
+_REJECT_COLUMNS = {"dbox row", "dbox column", "dbox value", "dbox reason"}
 # Fields a contact has once, where a second column would be ambiguous.
 SINGLE_FIELDS = {"civility", "first_name", "last_name", "full_name", "address", "address2",
                  "postal_code", "commune", "insee"}
@@ -125,6 +127,10 @@ def map_columns(header: list[str], overrides: dict[str, str] | None = None) -> C
         elif key in ALIASES:
             targets.append(ALIASES[key])
             how.append("alias")
+        elif key in _REJECT_COLUMNS:
+            # The columns dbox adds to FILE.rejected.csv: a fixed rejects file imports cleanly.
+            targets.append("ignore")
+            how.append("dbox rejects column")
         else:
             targets.append("field:" + custom_field_name(name))
             how.append("custom")

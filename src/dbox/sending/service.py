@@ -230,7 +230,7 @@ def _schedule(plan: Plan, clock) -> None:
     request, window = plan.request, plan.window
     now = clock()
     if request.at:
-        when = parse_when(request.at, window.tz_name if window else "Europe/Paris")
+        when = parse_when(request.at, window.tz_name if window else None)
         if when > now:
             plan.due_at, plan.due_reason = when, "--at"
     if window is not None and not request.now:

@@ -154,17 +154,36 @@ def _describe_days(days: frozenset[int]) -> str:
     return ",".join(DAYS[d].title() for d in ordered)
 
 
-def parse_when(text: str, tz_name: str = "Europe/Paris") -> datetime:
-    """``--at``: '2026-12-01 18:00' (local time in ``tz_name``), or ISO with an offset/Z. UTC out."""
+def configured_timezone() -> str:
+    """The timezone dates are typed and shown in: config ``[dbox] timezone``, default Europe/Paris
+    (never the server's own zone: a server in UTC must not shift a Paris campaign by an hour)."""
+    from dbox.config import section
+
+    return str(section("dbox").get("timezone") or "Europe/Paris")
+
+
+def parse_when(text: str, tz_name: str | None = None, now: datetime | None = None) -> datetime:
+    """The one parser of ``--at``: '2026-12-01 18:00', '2026-12-01T18:00', or '18:00' (today, in
+    the configured timezone), or ISO with an offset/Z. UTC out."""
+    import re
     from zoneinfo import ZoneInfo
 
+    tz = ZoneInfo(tz_name or configured_timezone())
     raw = text.strip()
+    if re.fullmatch(r"\d{1,2}[:h]\d{2}", raw):            # a time alone: today, local
+        hour, minute = (int(x) for x in re.split(r"[:h]", raw))
+        today = (now or datetime.now(timezone.utc)).astimezone(tz).date()
+        try:
+            return datetime.combine(today, time(hour, minute), tz).astimezone(timezone.utc)
+        except ValueError:
+            raise InputError(f"--at {text!r}: not a time of day") from None
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"--at {text!r}: use a date and time like \"2026-12-01 18:00\"") from None
+        raise InputError(f"--at {text!r}: use a date and time like \"2026-12-01 18:00\", or a time like 18:00 "
+                         f"(this is not a date and time)") from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz_name))
+        value = value.replace(tzinfo=tz)
     return value.astimezone(timezone.utc)
 
 

@@ -72,15 +72,10 @@ def parse_at(value: str | None, now: datetime | None = None) -> str | None:
     """``--at``: ISO date-time (local time when no zone is given) -> ISO UTC; None for now."""
     if not value:
         return None
-    text = value.strip().replace(" ", "T")
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"--at {value!r}: not a date and time", hint="e.g. --at 2026-12-01T18:30") from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()            # the user's local time
-    moment = moment.astimezone(timezone.utc)
+    from dbox.sending.window import parse_when   # one parser, in the configured timezone (not the server's)
+
     now = now or datetime.now(timezone.utc)
+    moment = parse_when(value, now=now)
     if moment < now.replace(microsecond=0):
         raise InputError(f"--at {value}: that time has passed")
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
