@@ -115,3 +115,19 @@ def test_cli_elections(cli):
     assert "legislatives-2027  (circonscription 38-01, 38-02)" in listed.output
     bad = cli("elections", "add", "x", "--round", "2027-13-01", "--area", "france")
     assert bad.exit_code == 3 and "Error:" in bad.output
+
+
+def test_a_scheduled_campaign_due_in_the_silence_is_held_not_failed(store, tmp_path, twilio):
+    # cron's run-due during the silence: the campaign is held, the run did its work (exit 0)
+    import_contacts(store, tmp_path, [{**p, "cp": "38000", "commune": "Grenoble"} for p in people(2)])
+    add_election(store, "municipales-2026", ["2026-03-15"], ["commune:38185"])
+    before = utc("2026-03-10T10:00:00")
+    _cid, report = service.start(store, _plan(store, lambda: before, at="2026-03-14 11:00"), clock=lambda: before)
+    cid = store.execute("SELECT max(id) FROM campaigns").fetchone()[0]
+    assert ledger.get_campaign(store, cid).status == "scheduled"
+    results = service.run_due(store, clock=lambda: utc("2026-03-14T10:30:00"))
+    assert [(c, r.split(":")[0]) for c, r in results] == [(cid, "held")]
+    assert service.run_due_failure(results) is None and twilio.outbound() == []
+    assert ledger.get_campaign(store, cid).due_at == "2026-03-15T19:00:00Z"
+    sent = service.run_due(store, clock=lambda: utc("2026-03-15T19:00:01"))
+    assert sent[0][1].accepted == 2 and len(twilio.outbound()) == 2

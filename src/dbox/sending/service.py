@@ -354,7 +354,9 @@ def run_due(store, *, log=_noop_log, clock=utc_now, sleep=None) -> list[tuple[in
     """Send every campaign that is due; a campaign another process is sending, or paused, is
     skipped. Holds the run-due lock for the whole run (a second run-due raises LockedError at
     once). A campaign that cannot start (missing credentials: ``NotConfiguredError``) is reported
-    with its error and the others go on; a store fault stops everything (``StoreError``)."""
+    with its error and the others go on; one that falls due during an electoral silence is held
+    ("held: ...", not a failure); a store fault stops everything (``StoreError``)."""
+    from dbox.electoral.calendar import ElectoralSilence
     from dbox.errors import StoreError
 
     results: list[tuple[int, RunReport | str | DboxError]] = []
@@ -382,6 +384,8 @@ def run_due(store, *, log=_noop_log, clock=utc_now, sleep=None) -> list[tuple[in
                 results.append((campaign_id, report))
             except StoreError:
                 raise
+            except ElectoralSilence as exc:   # held until the polls close: this run did its work
+                results.append((campaign_id, f"held: {exc}"))
             except DboxError as exc:
                 log(campaign_id, "error", str(exc))
                 results.append((campaign_id, exc))
