@@ -16,6 +16,7 @@ insights report (counts only) is written 0644 on purpose.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import tempfile
@@ -85,3 +86,12 @@ def private_umask():
         yield
     finally:
         os.umask(old)
+
+
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, read in 1 MiB blocks: how dbox recognises a file it imported already."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -12,7 +12,6 @@ A row dbox cannot read stops the import with its row and column, and nothing is 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +20,7 @@ from pathlib import Path
 from dbox.electoral.headers import map_headers
 from dbox.electoral.streets import split_address
 from dbox.errors import InputError
+from dbox.files import sha256_of
 from dbox.text import fold
 
 ALIASES = {
@@ -200,12 +200,6 @@ def read_roll(path: Path, commune_insee: str, *, overrides: list[str] | None = N
             cell(cells, "postal_code") or None))
     if not voters:
         raise InputError(f"{path}: no voter in the file")
-    return RollFile(path, _sha256(path), voters, {f: header[i] for f, i in columns.items()}, not_kept, ignored)
+    return RollFile(path, sha256_of(path), voters, {f: header[i] for f, i in columns.items()}, not_kept, ignored)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

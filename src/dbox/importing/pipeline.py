@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import gc
-import hashlib
 import multiprocessing
 import os
 import shutil
@@ -22,6 +21,7 @@ from itertools import islice
 from pathlib import Path
 
 from dbox.errors import InputError
+from dbox.files import sha256_of
 from dbox.importing.mapping import ColumnMapping, map_columns, parse_overrides
 from dbox.readers import FileInfo, open_reader
 from dbox.importing.records import CONSENT_CHANNELS, Record, build_record
@@ -74,12 +74,6 @@ class ImportReport:
     dry_run: bool = False
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def rejected_path_for(path: Path) -> Path:

@@ -26,7 +26,7 @@ from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
 from dbox.text import fold
 from dbox.filters.parser import suggest
-from dbox.importing.pipeline import sha256_of
+from dbox.files import sha256_of
 from dbox.organizing.actions import iso, parse_local, find
 from dbox.privacy import audit
 from dbox.readers import open_reader

@@ -33,7 +33,7 @@ from dbox.organizing.interactions import note_exchange, parse_outcome, parse_sup
 from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
 from dbox.filters.parser import suggest
-from dbox.importing.pipeline import sha256_of
+from dbox.files import sha256_of
 from dbox.masking import mask
 from dbox.normalize import ValueRejected, normalize_field, parse_yes_no
 from dbox.organizing.actions import started

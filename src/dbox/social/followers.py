@@ -16,7 +16,7 @@ from dbox.store import social as store_social
 from dbox.store import suppressions
 from dbox.store.db import Store
 from dbox.text import fold
-from dbox.importing.pipeline import sha256_of
+from dbox.files import sha256_of
 
 CHUNK = 2000
 
