@@ -203,7 +203,8 @@ def _mount() -> None:
 
 
 # Command areas that live in their own modules; each module exposes ``register(app)``.
-_OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral", "profiles")
+_OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral", "serve",
+                  "profiles")
 
 _mount()
 
