@@ -151,12 +151,17 @@ app = typer.Typer(
 class AppState:
     """What the root options set, handed to every command through ``ctx.obj``."""
 
-    def __init__(self, db: Optional[Path]):
+    def __init__(self, db: Optional[Path], profile: Optional[str] = None):
         self.db_option = db
+        self.profile = profile
         self._store = None
 
     @property
     def store_path(self) -> Path:
+        if self.profile is not None:
+            from dbox.profiles import store_location
+
+            return store_location(self.profile)
         from dbox.paths import default_store_path
 
         return self.db_option or default_store_path()
@@ -172,8 +177,14 @@ class AppState:
 
                 from dbox.i18n import _
 
-                print(_("Store: {path} (the default; choose another with --db or DBOX_DB)").format(
-                    path=self.store_path), file=sys.stderr)
+                if self.profile is not None:
+                    from dbox.profiles import mask_url
+
+                    print(_("Store: {path} (profile {profile})").format(
+                        path=mask_url(str(self.store_path)), profile=self.profile), file=sys.stderr)
+                else:
+                    print(_("Store: {path} (the default; choose another with --db or DBOX_DB)").format(
+                        path=self.store_path), file=sys.stderr)
             self._store = open_store(self.store_path)
             from dbox.electoral.rolls import purge_due
 
@@ -193,6 +204,11 @@ def root(
         None, "--db", envvar="DBOX_DB", help="The contact store (default: a file in the user data dir).",
         show_envvar=True,
     ),
+    profile: Optional[str] = typer.Option(
+        None, "--profile", envvar="DBOX_PROFILE", show_envvar=True,
+        help="A client's profile (a profiles.NAME table of config.toml): its store, channels and settings "
+             "(see: dbox profiles list).",
+    ),
     lang: Optional[str] = typer.Option(
         None, "--lang", metavar="fr|en", show_default=False,
         help="Language of messages: fr or en (default: the lang setting of config.toml, else the locale).",
@@ -210,7 +226,18 @@ def root(
     import warnings
 
     warnings.showwarning = _show_warning
-    state = AppState(db)
+    if profile:
+        from dbox.config import forget_profile, use_profile
+
+        use_profile(profile)      # every setting and keyring entry read below is this profile's
+        ctx.call_on_close(forget_profile)
+    if profile and db is not None:
+        from dbox.errors import InputError
+
+        source = "--db" if ctx.get_parameter_source("db").name == "COMMANDLINE" else "DBOX_DB"
+        raise InputError(f"--profile {profile} names its own store; {source} chooses another",
+                         hint=f"drop {source}, or set db in [profiles.{profile}] of config.toml")
+    state = AppState(db, profile or None)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
@@ -240,7 +267,8 @@ def _mount() -> None:
 
 
 # Command areas that live in their own modules; each module exposes ``register(app)``.
-_OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral")
+_OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral", "serve",
+                  "profiles")
 
 _mount()
 
