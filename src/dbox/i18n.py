@@ -146,6 +146,26 @@ def _locale() -> str:
     return "fr_FR" if current_language() == "fr" else "en_GB"
 
 
+def number(value, digits: Optional[int] = None) -> str:
+    """A count or an amount in running text, without loading Babel: 12345 -> '12 345' in French
+    (narrow no-break space, decimal comma), '12,345' in English; ``digits`` after the point."""
+    if value is None:
+        return "–"
+    text = f"{value:,}" if digits is None else f"{value:,.{digits}f}"
+    if current_language() == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def percent(ratio, digits: int = 1) -> str:
+    """0.125 -> '12,5 %' in French (no-break space), '12.5%' in English."""
+    if ratio is None:
+        return "–"
+    if current_language() == "fr":
+        return f"{ratio * 100:.{digits}f}".replace(".", ",") + "\u00a0%"
+    return f"{ratio:.{digits}%}"
+
+
 def format_decimal(value, digits: Optional[int] = None) -> str:
     """1234.5 -> '1 234,5' in French (narrow no-break space), '1,234.5' in English."""
     from babel.numbers import format_decimal as babel_decimal
