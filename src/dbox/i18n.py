@@ -146,7 +146,7 @@ def _locale() -> str:
     return "fr_FR" if current_language() == "fr" else "en_GB"
 
 
-def number(value, digits: Optional[int] = None) -> str:
+def grouped(value, digits: Optional[int] = None) -> str:
     """A count or an amount in running text, without loading Babel: 12345 -> '12 345' in French
     (narrow no-break space, decimal comma), '12,345' in English; ``digits`` after the point."""
     if value is None:

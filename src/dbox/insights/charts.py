@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from dbox.insights import departements
+from dbox.i18n import _
 
 # Colours: outcomes of a message, and a qualitative palette for sources and networks.
 OUTCOME_COLOURS = {
@@ -32,8 +33,8 @@ def _go():
     except ImportError:  # pragma: no cover - depends on the installation
         from dbox.errors import DboxError
 
-        raise DboxError("the HTML report needs plotly, which is not installed",
-                        hint="pip install 'dbox[report]'") from None
+        raise DboxError(_("the HTML report needs plotly, which is not installed"),
+                        hint=_("pip install 'dbox[report]'")) from None
     return go
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from dbox.insights import departements
 from dbox.insights.charts import OUTCOME_COLOURS, PALETTE, campaign_outcome_parts
 from dbox.numbers import format_number, format_percent
+from dbox.i18n import _
 
 _DPI = 150
 
@@ -23,8 +24,8 @@ def _plt():
     except ImportError:  # pragma: no cover - depends on the installation
         from dbox.errors import DboxError
 
-        raise DboxError("PNG and PDF charts need matplotlib, which is not installed",
-                        hint="pip install 'dbox[report]'") from None
+        raise DboxError(_("PNG and PDF charts need matplotlib, which is not installed"),
+                        hint=_("pip install 'dbox[report]'")) from None
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
@@ -205,7 +206,7 @@ def write_pdf(report, path: Path) -> Path:
             page = _summary_page(report, plt)
             pdf.savefig(page)
             plt.close(page)
-            for _, fig in figures(report):
+            for _unused, fig in figures(report):
                 pdf.savefig(fig)
                 plt.close(fig)
         tmp.replace(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dbox.i18n import _
 
 BUREAU_COLUMNS = ("code", "name", "contacts", "sms", "sms_share", "email", "email_share", "registered", "population",
                   "per_100_inscrits", "turnout")
@@ -37,42 +38,42 @@ def section_tables(result: dict, section: str, *, csv: bool = False) -> list[Tab
         rows = [(label, s.get(key)) for key, label in _SUMMARY_LABELS if not (key == "new_since" and s.get(key) is None)]
         rows += [(f"geography: {k}", v) for k, v in sorted(s.get("geo_status", {}).items())]
         if csv:
-            rows = [(key, s.get(key)) for key, _ in _SUMMARY_LABELS] + \
+            rows = [(key, s.get(key)) for key, _unused in _SUMMARY_LABELS] + \
                    [(f"geo_status.{k}", v) for k, v in sorted(s.get("geo_status", {}).items())]
         title = "Contacts" + ("" if result["selection"]["everyone"] else f": {result['selection']['expression']}")
-        return [Table("summary", title, ("measure", "value"), rows)]
+        return [Table(_("summary"), title, ("measure", "value"), rows)]
     if section == "areas" and "areas" in result:
         a = result["areas"]
         if a["by"] == "bureau":
             rows = [tuple(r[c] for c in BUREAU_COLUMNS) for r in a["rows"]]
-            return [Table("areas", "By bureau de vote", BUREAU_COLUMNS, rows)]
+            return [Table(_("areas"), "By bureau de vote", BUREAU_COLUMNS, rows)]
         rows = [tuple(r[c] for c in AREA_COLUMNS) for r in a["rows"]]
-        return [Table("areas", f"By {a['by']}", AREA_COLUMNS, rows)]
+        return [Table(_("areas"), f"By {a['by']}", AREA_COLUMNS, rows)]
     if section == "growth" and "growth" in result:
         g = result["growth"]
         if csv:
             rows = [(p["period"], source, n) for p in g["periods"] for source, n in sorted(p["sources"].items())]
-            return [Table("growth", "New contacts", ("period", "source", "new"), rows)]
+            return [Table(_("growth"), "New contacts", ("period", "source", "new"), rows)]
         rows = [(p["period"], p["new"], p["total"],
                  ", ".join(f"{k} {v}" for k, v in sorted(p["sources"].items(), key=lambda kv: -kv[1])))
                 for p in g["periods"]]
         unit = "week (Monday)" if g["period"] == "week" else "month"
-        return [Table("growth", f"New contacts per {unit}", (g["period"], "new", "total", "sources"), rows)]
+        return [Table(_("growth"), f"New contacts per {unit}", (g["period"], "new", "total", "sources"), rows)]
     if section == "followers" and "followers" in result:
         f = result["followers"]
-        tables = [Table("followers", "Followers (last count of each period)",
+        tables = [Table(_("followers"), "Followers (last count of each period)",
                         ("network", "relation", "period", "total", "new", "linked"),
                         [(x["network"], x["relation"], x["period"], x["total"], x["new"], x["linked"])
                          for x in f["series"]])]
         if f["posts"] and not csv:
-            tables.append(Table("posts", "Posts", ("network", "published", "not_published"),
+            tables.append(Table(_("posts"), "Posts", ("network", "published", "not_published"),
                                 [(p["network"], p["published"], p["not_published"]) for p in f["posts"]]))
         return tables
     if section == "campaigns" and "campaigns" in result:
-        return [Table("campaigns", "Campaigns", CAMPAIGN_COLUMNS,
+        return [Table(_("campaigns"), "Campaigns", CAMPAIGN_COLUMNS,
                       [tuple(c[k] for k in CAMPAIGN_COLUMNS) for c in result["campaigns"]])]
     if section == "actions" and "actions" in result:
-        return [Table("actions", "Actions", ACTION_COLUMNS,
+        return [Table(_("actions"), "Actions", ACTION_COLUMNS,
                       [tuple(a[k] for k in ACTION_COLUMNS) for a in result["actions"]["actions"]])]
     return []
 
@@ -101,7 +102,7 @@ def terminal_tables(result: dict, section: str, limit: int) -> tuple[list[Table]
                  _ratio(r["per_100_inscrits"]), "" if r["turnout"] is None else f"{r['turnout']} %") for r in rows]
         turnout = f"turnout {a['election']}" if a.get("election") else "turnout"
         notes = [] if a.get("election") else ["inscrits: voters on the roll (no results loaded for turnout)"]
-        return [Table("areas", "Contacts by bureau de vote", ("bureau", "label", "contacts", "SMS", "e-mail",
+        return [Table(_("areas"), "Contacts by bureau de vote", ("bureau", "label", "contacts", "SMS", "e-mail",
                                                               "registered", "inscrits", "per 100 inscrits", turnout),
                       body, more)], notes
     if section == "areas" and "areas" in result:
@@ -122,7 +123,7 @@ def terminal_tables(result: dict, section: str, limit: int) -> tuple[list[Table]
         notes = []
         if any(r["complete"] is False for r in rows):
             notes.append("*: the area shares communes with another one; their contacts are on the split row")
-        return [Table("areas", f"Contacts by {a['by']}", (a["by"], "contacts", "SMS", "e-mail", "population",
+        return [Table(_("areas"), f"Contacts by {a['by']}", (a["by"], "contacts", "SMS", "e-mail", "population",
                                                           "per 1,000"), body, more)], notes
     if section == "growth" and "growth" in result:
         g = result["growth"]
@@ -135,12 +136,12 @@ def terminal_tables(result: dict, section: str, limit: int) -> tuple[list[Table]
             return [], ["Followers: no follower count yet (dbox followers import, or a network's sync)."]
         tables = []
         if f["series"]:
-            tables.append(Table("followers", "Followers (last count of each period)",
+            tables.append(Table(_("followers"), "Followers (last count of each period)",
                                 ("network", "period", "total", "new", "linked"),
                                 [(f"{x['network']} {x['relation']}s", x["period"], _int(x["total"]), _int(x["new"]),
                                   _int(x["linked"])) for x in f["series"]]))
         if f["posts"]:
-            tables.append(Table("posts", "Posts", ("network", "published", "not published"),
+            tables.append(Table(_("posts"), "Posts", ("network", "published", "not published"),
                                 [(p["network"], _int(p["published"]), _int(p["not_published"])) for p in f["posts"]]))
         return tables, []
     if section == "campaigns" and "campaigns" in result:
@@ -150,7 +151,7 @@ def terminal_tables(result: dict, section: str, limit: int) -> tuple[list[Table]
         rows = [(f"#{c['id']} {c['channel']} {c['created_at'][:10]}", c["status"], _int(c["sent"]),
                  _int(c["delivered"]), _int(c["failed"]), _int(c["skipped"]), _int(c["opted_out"]),
                  "–" if c["cost"] is None else f"{c['cost']:.2f}") for c in cs]
-        return [Table("campaigns", "Campaigns", ("campaign", "status", "sent", "delivered", "failed", "skipped",
+        return [Table(_("campaigns"), "Campaigns", ("campaign", "status", "sent", "delivered", "failed", "skipped",
                                                  "opted out", "cost"), rows)], []
     if section == "actions" and "actions" in result:
         acts, v = result["actions"]["actions"], result["actions"]["volunteers"]
@@ -161,6 +162,6 @@ def terminal_tables(result: dict, section: str, limit: int) -> tuple[list[Table]
         rows = [(f"#{a['id']} {a['starts_at'][:10]} {a['title']}", a["type"], _int(a["invited"]), _int(a["yes"]),
                  _int(a["came"]), _int(a["volunteers"]), _int(a["doors_or_calls"]), _int(a["reached"]),
                  _int(a["supporters"]), _int(a["gained"])) for a in acts]
-        return [Table("actions", "Actions", ("action", "type", "invited", "yes", "came", "volunteers",
+        return [Table(_("actions"), "Actions", ("action", "type", "invited", "yes", "came", "volunteers",
                                              "doors/calls", "reached", "support 4-5", "gained"), rows)], lines
     return [], []
