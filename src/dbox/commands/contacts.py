@@ -10,7 +10,7 @@ import typer
 
 from dbox.commands.common import (ColumnsOption, ExcelOption, FormatOption, OutputOption, PhoneFormatOption,
                                  TextFormatOption, YesOption, confirm_or_abort, parse_columns, store_from)
-from dbox.i18n import _, number
+from dbox.i18n import _, grouped
 
 app = typer.Typer(no_args_is_help=True, help="List, show and count contacts.")
 
@@ -113,7 +113,7 @@ def duplicates(
             who = " ".join(filter(None, (c["first_name"], c["last_name"]))) or "(no name)"
             where = " ".join(filter(None, (c["postal_code"], c["commune_name"])))
             out.print(f"  {c['id']}: {escape(who)}  {escape(where)}  {escape(', '.join(c['emails'] + c['mobiles']))}")
-    out.print(_("{n} group(s). If two are one person: dbox contacts merge KEEP OTHER").format(n=number(len(found))))
+    out.print(_("{n} group(s). If two are one person: dbox contacts merge KEEP OTHER").format(n=grouped(len(found))))
 
 
 @app.command()
