@@ -115,6 +115,7 @@ def reset() -> None:
 
 def current_language() -> str:
     if _language is None:
+        use(DEFAULT_LANGUAGE)        # while choosing, a message (a broken config's error) is in English
         use(choose_language())
     return _language
 

@@ -116,15 +116,15 @@ def _print_tables(result: dict, sections, limit: int, output: Optional[Path]) ->
             for table in tables:
                 view = RichTable(title=table.title, title_justify="left")
                 for i, column in enumerate(table.columns):
-                    view.add_column(column, justify="left" if i == 0 or column in ("status", "period", "week",
-                                                                                    "month", "sources") else "right")
+                    view.add_column(_(column), justify="left" if i == 0 or column in ("status", "period", "week",
+                                                                                       "month", "sources") else "right")
                 for row in table.rows:
                     if section == "summary":
                         label, value = row
                         row = (label, format_percent(value) if "(%)" in label else format_number(value))
                     view.add_row(*("" if v is None else str(v) for v in row))
                 if table.more:
-                    view.caption = f"… {table.more} more (--top 0 for all, or --format csv)"
+                    view.caption = _("… {more} more (--top 0 for all, or --format csv)").format(more=table.more)
                 console.print(view)
             for line in lines:
                 console.print(line, markup=False)
