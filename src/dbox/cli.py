@@ -33,9 +33,9 @@ class _DboxGroup(TyperGroup):
             print_error(exc)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:
-            # SQLite failing at run time (disk full, read-only, locked): the store says what it
-            # means, one line, exit 4. Anything else goes on up (typer's Exit and Abort included).
-            if type(exc).__module__ != "sqlite3":
+            # The engine failing at run time (disk full, read-only, locked, server gone): the store
+            # says what it means, one line, exit 4. Anything else goes on up (typer's Exit and Abort included).
+            if type(exc).__module__ not in ("sqlite3", "dbox.store.db"):
                 raise
             from dbox.store.db import fault_of
 
@@ -102,12 +102,14 @@ app = typer.Typer(
 class AppState:
     """What the root options set, handed to every command through ``ctx.obj``."""
 
-    def __init__(self, db: Optional[Path]):
-        self.db_option = db
+    def __init__(self, db: Optional[str]):
+        # A file path, or a postgresql:// URL (kept as text: a Path would fold its "//").
+        self.db_option = (db if db.startswith(("postgresql://", "postgres://")) else Path(db)) if db else None
         self._store = None
 
     @property
-    def store_path(self) -> Path:
+    def store_path(self):
+        """The store's file (a Path), or its PostgreSQL URL (text)."""
         from dbox.paths import default_store_path
 
         return self.db_option or default_store_path()
@@ -137,8 +139,9 @@ class AppState:
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: Optional[Path] = typer.Option(
-        None, "--db", envvar="DBOX_DB", help="The contact store (default: a file in the user data dir).",
+    db: Optional[str] = typer.Option(
+        None, "--db", envvar="DBOX_DB",
+        help="The contact store: a file (default: one in the user data dir) or postgresql://USER@HOST:PORT/DBNAME.",
         show_envvar=True,
     ),
 ):

@@ -107,7 +107,7 @@ def register_functions(store: Store) -> None:
     from dbox.store.suppressions import Hasher
 
     hasher = Hasher(store)
-    store.conn.create_function("dbox_hash", 1, lambda v: None if v is None else hasher(v), deterministic=True)
+    store.create_function("dbox_hash", 1, lambda v: None if v is None else hasher(v))
     store._ledger_functions = True
 
 
@@ -248,7 +248,7 @@ def _event(conn, campaign_id: int, event: str, detail: str | None = None) -> Non
 
 
 def add_event(store: Store, campaign_id: int, event: str, detail: str | None = None) -> None:
-    _event(store.conn, campaign_id, event, detail)
+    _event(store, campaign_id, event, detail)
 
 
 def set_status(store: Store, campaign_id: int, status: str, *, due_at: str | None = None,
