@@ -102,14 +102,19 @@ app = typer.Typer(
 class AppState:
     """What the root options set, handed to every command through ``ctx.obj``."""
 
-    def __init__(self, db: Optional[str]):
+    def __init__(self, db: Optional[str], profile: Optional[str] = None):
         # A file path, or a postgresql:// URL (kept as text: a Path would fold its "//").
         self.db_option = (db if db.startswith(("postgresql://", "postgres://")) else Path(db)) if db else None
+        self.profile = profile
         self._store = None
 
     @property
     def store_path(self):
         """The store's file (a Path), or its PostgreSQL URL (text)."""
+        if self.profile is not None:
+            from dbox.profiles import store_location
+
+            return store_location(self.profile)
         from dbox.paths import default_store_path
 
         return self.db_option or default_store_path()
@@ -123,7 +128,13 @@ class AppState:
                 # "0 contacts" looks like lost data.
                 import sys
 
-                print(f"Store: {self.store_path} (the default; choose another with --db or DBOX_DB)", file=sys.stderr)
+                if self.profile is not None:
+                    from dbox.profiles import mask_url
+
+                    print(f"Store: {mask_url(str(self.store_path))} (profile {self.profile})", file=sys.stderr)
+                else:
+                    print(f"Store: {self.store_path} (the default; choose another with --db or DBOX_DB)",
+                          file=sys.stderr)
             self._store = open_store(self.store_path)
             from dbox.electoral.rolls import purge_due
 
@@ -144,12 +155,28 @@ def root(
         help="The contact store: a file (default: one in the user data dir) or postgresql://USER@HOST:PORT/DBNAME.",
         show_envvar=True,
     ),
+    profile: Optional[str] = typer.Option(
+        None, "--profile", envvar="DBOX_PROFILE", show_envvar=True,
+        help="A client's profile (a profiles.NAME table of config.toml): its store, channels and settings "
+             "(see: dbox profiles list).",
+    ),
 ):
     """dbox: contacts, segments, SMS, e-mail and social posts for campaign teams."""
     import warnings
 
     warnings.showwarning = _show_warning
-    state = AppState(db)
+    if profile:
+        from dbox.config import forget_profile, use_profile
+
+        use_profile(profile)      # every setting and keyring entry read below is this profile's
+        ctx.call_on_close(forget_profile)
+    if profile and db is not None:
+        from dbox.errors import InputError
+
+        source = "--db" if ctx.get_parameter_source("db").name == "COMMANDLINE" else "DBOX_DB"
+        raise InputError(f"--profile {profile} names its own store; {source} chooses another",
+                         hint=f"drop {source}, or set db in [profiles.{profile}] of config.toml")
+    state = AppState(db, profile or None)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
@@ -179,7 +206,8 @@ def _mount() -> None:
 
 
 # Command areas that live in their own modules; each module exposes ``register(app)``.
-_OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral")
+_OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral", "serve",
+                  "profiles")
 
 _mount()
 
