@@ -528,7 +528,7 @@ def optout_in_transaction(store: Store, reach: Reach, value: str, *, source: str
     from dbox.store.contacts_write import record_consent_events
 
     now = utcnow()
-    ids = [cid for (cid,) in store.conn.execute(
+    ids = [cid for (cid,) in store.execute(
         "SELECT DISTINCT p.contact_id FROM contact_points p WHERE p.kind = ? AND p.value = ? AND NOT EXISTS "
         "(SELECT 1 FROM consents k WHERE k.contact_id = p.contact_id AND k.channel = ? AND k.status = 'withdrawn')",
         (reach.address_kind, value, reach.consent_channel))]
