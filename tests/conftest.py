@@ -12,6 +12,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+# The suite reads dbox's English output: whatever the locale of the machine that runs it, dbox runs
+# in English here, in this process and in the ones tests start (the French tests choose French
+# themselves: tests/test_i18n*.py). Set before dbox is imported.
+for _name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+os.environ["LANG"] = "C.UTF-8"
+
 from dbox.store import geo as store_geo
 from dbox.store.db import open_store
 
@@ -28,7 +35,7 @@ def isolate(monkeypatch, folder: Path) -> None:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "dbox.testing.keyring_backend.FileKeyring")
     monkeypatch.setenv("DBOX_TEST_KEYRING_FILE", str(folder / "keyring.json"))
     for name in list(os.environ):
-        if name.startswith(("DBOX_TWILIO", "DBOX_SMTP")):
+        if name.startswith(("DBOX_TWILIO", "DBOX_SMTP", "DBOX_IMAP")):
             monkeypatch.delenv(name)
 
 
@@ -36,6 +43,9 @@ def isolate(monkeypatch, folder: Path) -> None:
 def isolated_env(tmp_path, monkeypatch):
     isolate(monkeypatch, tmp_path)
     yield
+    from dbox import i18n
+
+    i18n.reset()     # a test that ran `dbox --lang fr ...` in this process leaves no French behind
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 """Where dbox keeps its files: the store, the config file."""
 
 import os
+import sys
 from pathlib import Path
 
 APP_NAME = "dbox"
@@ -25,6 +26,11 @@ def config_dir() -> Path:
     env = os.environ.get("DBOX_CONFIG_DIR")
     if env:
         return Path(env).expanduser()
+    if sys.platform.startswith("linux"):
+        # What platformdirs answers on Linux, without importing it: dbox reads the config (its
+        # language) before any help is shown, and `dbox --help` loads nothing it can spare.
+        xdg = os.environ.get("XDG_CONFIG_HOME", "").strip()
+        return Path(xdg or os.path.expanduser("~/.config")) / APP_NAME
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
