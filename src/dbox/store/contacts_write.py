@@ -80,7 +80,9 @@ def drop_deferrable_indexes(store: Store) -> list[str]:
     """Drop secondary indexes the import does not read (and the per-row triggers above), inside
     the caller's transaction; return the statements that rebuild them. Building an index once over
     sorted data is several times faster than updating it row by row, and the transaction keeps the
-    store whole if anything fails."""
+    store whole if anything fails. SQLite only for now (PostgreSQL keeps its indexes)."""
+    if store.engine != "sqlite":
+        return []
     marks = ",".join("?" * len(_DEFERRABLE_TABLES))
     rows = store.execute(
         f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
