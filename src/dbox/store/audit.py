@@ -67,7 +67,7 @@ def _append(store: Store, at: str, os_user: str, command: str, count: int, text:
             "VALUES (?,?,?,?,?,?,?,?)",
             (at, os_user, command, count, text, digest, host, role)).lastrowid
 
-    if store.conn.in_transaction:
+    if store.in_transaction:
         return write()
     with store.transaction(immediate=True):
         return write()
