@@ -5,18 +5,44 @@ import hashlib
 import json
 import socket
 
+import pytest
+
 from dbox.privacy import audit
 from dbox.store import audit as store_audit
 
 
-def test_a_row_names_the_host_and_the_cli_shows_it(store, cli):
+@pytest.mark.engines
+def test_a_row_names_the_host_and_the_cli_shows_it(engine, store, cli):
     audit.record(store, "export", 3, {"n": 3})
     (entry,) = audit.entries(store)
     assert entry.host == socket.gethostname() and entry.os_user == audit.os_user()
-    assert entry.db_role is None                 # SQLite has no roles
+    role = "postgres" if engine == "postgresql" else None      # SQLite has no roles
+    assert entry.db_role == role
     rows = json.loads(cli("audit", "--format", "json").output)
     assert rows[0]["host"] == socket.gethostname() and rows[0]["user"] == audit.os_user()
-    assert rows[0]["role"] == ""
+    assert rows[0]["role"] == (role or "")
+    assert "intact (1 rows)" in cli("audit", "--verify").output
+
+
+@pytest.mark.engine("postgresql")
+def test_concurrent_appends_on_postgresql_keep_one_chain(engine, store, cli):
+    """Several connections append at once: each row chains from the one before (advisory lock)."""
+    import os
+    import threading
+
+    from dbox.store.db import open_store
+
+    def writer(n):
+        with open_store(os.environ["DBOX_DB"]) as own:
+            for i in range(15):
+                audit.record(own, "export", i, {"writer": n})
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert audit.verify(store) == (60, None)
 
 
 def test_the_hash_covers_host_and_role(store, cli):

@@ -43,10 +43,18 @@ def row_hash(previous: str, at: str, os_user: str, command: str, count: int, det
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+# pg_advisory_xact_lock key serialising appends on PostgreSQL (class "db" + 4, object 0).
+_APPEND_LOCK = (0x64620004, 0)
+
+
 def database_role(store: Store) -> str | None:
     """The database role the store is used as (PostgreSQL's ``session_user``: the login, which
     ``SET ROLE`` does not change); None on SQLite, which has no roles."""
-    return None
+    if store.engine != "postgresql":
+        return None
+    if getattr(store, "_db_role", None) is None:
+        store._db_role = store.execute("SELECT session_user").fetchone()[0]
+    return store._db_role
 
 
 def append(store: Store, at: str, os_user: str, command: str, count: int, detail: dict | None,
@@ -60,12 +68,16 @@ def append(store: Store, at: str, os_user: str, command: str, count: int, detail
 def _append(store: Store, at: str, os_user: str, command: str, count: int, text: str | None,
             host: str | None, role: str | None) -> int:
     def write() -> int:
+        if store.engine == "postgresql":
+            # Two team members' rows must not both chain from the same last row: appends take
+            # turns (the lock goes with the transaction). SQLite's BEGIN IMMEDIATE does the same.
+            store.execute("SELECT pg_advisory_xact_lock(?, ?)", _APPEND_LOCK)
         last = store.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
         digest = row_hash(last[0] if last else GENESIS, at, os_user, command, count, text, host, role)
         return store.execute(
             "INSERT INTO audit_log (at, os_user, command, count, detail, hash, host, db_role) "
-            "VALUES (?,?,?,?,?,?,?,?)",
-            (at, os_user, command, count, text, digest, host, role)).lastrowid
+            "VALUES (?,?,?,?,?,?,?,?) RETURNING id",
+            (at, os_user, command, count, text, digest, host, role)).fetchone()[0]
 
     if store.in_transaction:
         return write()
