@@ -23,6 +23,7 @@ LAYERS = [
     ("intake", {"importing", "electoral"}),
     ("sending", {"sending"}),
     ("features", {"social", "organizing", "insights"}),
+    ("live", {"serve"}),
     ("interface", {"commands", "cli", "__main__"}),
 ]
 RANK = {area: i for i, (_, areas) in enumerate(LAYERS) for area in areas}

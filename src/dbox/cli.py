@@ -176,7 +176,8 @@ def _mount() -> None:
 
 
 # Command areas that live in their own modules; each module exposes ``register(app)``.
-_OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral", "forms")
+_OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral", "serve",
+                   "forms")
 
 _mount()
 

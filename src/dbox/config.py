@@ -49,3 +49,21 @@ def update_section(name: str, values: dict[str, Any], path: Path | None = None) 
         node = node.setdefault(part, {})
     node.update(values)
     return save_config(config, path)
+
+
+def public_url(path: Path | None = None) -> str | None:
+    """The public base URL of ``dbox serve`` (``https://dbox.example.fr``, no trailing slash):
+    ``DBOX_PUBLIC_URL``, else ``public_url`` in the config's ``[serve]`` table, else None (no
+    server: statuses and replies are pulled with ``campaigns sync`` / ``optouts sync``).
+    Twilio signs its webhooks against this URL, and ``dbox send`` gives it as StatusCallback."""
+    value = os.environ.get("DBOX_PUBLIC_URL") or section("serve", path).get("public_url")
+    if not value:
+        return None
+    value = str(value).strip().rstrip("/")
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise InputError(f"public_url: {value!r} is not a base URL like https://dbox.example.fr",
+                         hint="set DBOX_PUBLIC_URL or public_url in the [serve] table of the config")
+    return value

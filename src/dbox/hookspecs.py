@@ -24,3 +24,18 @@ def register_personal_data(register):
     """Declare personal data an area holds: call ``register(holding)`` with a
     :class:`dbox.privacy.holdings.Holding` (its tables, how to export them for a person), so that
     ``dbox privacy export`` presents it and ``forget``/retention know it is there."""
+
+
+@hookspec
+def register_stats_sections(register):
+    """Add a section to ``dbox stats`` and ``dbox report``: call ``register(section)`` with a
+    :class:`dbox.stats_sections.StatsSection` (its name, where it goes among the others, and a
+    function of a :class:`dbox.stats_sections.StatsQuery` returning a JSON-ready dictionary)."""
+
+
+@hookspec
+def register_web_routes(register):
+    """Add pages or endpoints to ``dbox serve``: call ``register(route)`` with a Starlette
+    ``Route`` or ``Mount`` for each (import Starlette inside the hook: it is only called when the
+    server starts). A route reaches the store through ``dbox.serve.app.in_store``; its path
+    template, not the requested path, is what the access log shows (docs/serve.md)."""

@@ -6,26 +6,14 @@ docs/geography.md for its origin and format.
 
 from __future__ import annotations
 
-import csv
 import json
-import io
-import lzma
 import sqlite3
-from importlib import resources
 
 from dbox.geo import Commune, GeoIndex
+from dbox.geo import reference_rows as _reference_rows  # tests swap it for a small table
 from dbox.text import fold
 
-REFERENCE_FILE = "communes_fr.csv.xz"
 PLM_PARENTS = {"75056": "751", "69123": "6938", "13055": "132"}  # parent commune -> arrondissement code prefix
-
-
-def _reference_rows():
-    ref = resources.files("dbox") / "data" / REFERENCE_FILE
-    if not ref.is_file():
-        return
-    with ref.open("rb") as raw, lzma.open(raw, "rt", encoding="utf-8", newline="") as text:
-        yield from csv.DictReader(text)
 
 
 def load_reference(conn: sqlite3.Connection) -> int:
