@@ -14,12 +14,9 @@ app = typer.Typer(no_args_is_help=True, help="Sign-up forms for the campaign's w
 
 def public_base() -> str | None:
     """The public base URL of ``dbox serve`` (``public_url`` / DBOX_PUBLIC_URL), or None."""
-    import os
+    from dbox.config import public_url
 
-    from dbox import config
-
-    getter = getattr(config, "public_url", None)   # dbox serve's setting (config.public_url)
-    return getter() if getter else (os.environ.get("DBOX_PUBLIC_URL") or "").rstrip("/") or None
+    return public_url()
 
 
 def _out():

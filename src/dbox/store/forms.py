@@ -168,3 +168,8 @@ def rsvp_counts(store: Store, action_id: int) -> dict[str, int]:
             (action_id,)):
         counts[answer] = n
     return counts
+
+
+def form_language(store: Store, form_id: int) -> str | None:
+    row = store.execute("SELECT language FROM signup_forms WHERE id = ?", (form_id,)).fetchone()
+    return row[0] if row else None
