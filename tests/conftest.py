@@ -28,7 +28,7 @@ def isolate(monkeypatch, folder: Path) -> None:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "dbox.testing.keyring_backend.FileKeyring")
     monkeypatch.setenv("DBOX_TEST_KEYRING_FILE", str(folder / "keyring.json"))
     for name in list(os.environ):
-        if name.startswith(("DBOX_TWILIO", "DBOX_SMTP")):
+        if name.startswith(("DBOX_TWILIO", "DBOX_SMTP", "DBOX_IMAP")):
             monkeypatch.delenv(name)
 
 

@@ -102,12 +102,17 @@ app = typer.Typer(
 class AppState:
     """What the root options set, handed to every command through ``ctx.obj``."""
 
-    def __init__(self, db: Optional[Path]):
+    def __init__(self, db: Optional[Path], profile: Optional[str] = None):
         self.db_option = db
+        self.profile = profile
         self._store = None
 
     @property
     def store_path(self) -> Path:
+        if self.profile is not None:
+            from dbox.profiles import store_location
+
+            return store_location(self.profile)
         from dbox.paths import default_store_path
 
         return self.db_option or default_store_path()
@@ -121,7 +126,13 @@ class AppState:
                 # "0 contacts" looks like lost data.
                 import sys
 
-                print(f"Store: {self.store_path} (the default; choose another with --db or DBOX_DB)", file=sys.stderr)
+                if self.profile is not None:
+                    from dbox.profiles import mask_url
+
+                    print(f"Store: {mask_url(str(self.store_path))} (profile {self.profile})", file=sys.stderr)
+                else:
+                    print(f"Store: {self.store_path} (the default; choose another with --db or DBOX_DB)",
+                          file=sys.stderr)
             self._store = open_store(self.store_path)
             from dbox.electoral.rolls import purge_due
 
@@ -141,12 +152,28 @@ def root(
         None, "--db", envvar="DBOX_DB", help="The contact store (default: a file in the user data dir).",
         show_envvar=True,
     ),
+    profile: Optional[str] = typer.Option(
+        None, "--profile", envvar="DBOX_PROFILE", show_envvar=True,
+        help="A client's profile (a profiles.NAME table of config.toml): its store, channels and settings "
+             "(see: dbox profiles list).",
+    ),
 ):
     """dbox: contacts, segments, SMS, e-mail and social posts for campaign teams."""
     import warnings
 
     warnings.showwarning = _show_warning
-    state = AppState(db)
+    if profile:
+        from dbox.config import forget_profile, use_profile
+
+        use_profile(profile)      # every setting and keyring entry read below is this profile's
+        ctx.call_on_close(forget_profile)
+    if profile and db is not None:
+        from dbox.errors import InputError
+
+        source = "--db" if ctx.get_parameter_source("db").name == "COMMANDLINE" else "DBOX_DB"
+        raise InputError(f"--profile {profile} names its own store; {source} chooses another",
+                         hint=f"drop {source}, or set db in [profiles.{profile}] of config.toml")
+    state = AppState(db, profile or None)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
@@ -177,7 +204,7 @@ def _mount() -> None:
 
 # Command areas that live in their own modules; each module exposes ``register(app)``.
 _OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral", "serve",
-                   "forms")
+                   "profiles", "forms")
 
 _mount()
 
