@@ -127,6 +127,9 @@ def get_secret(name: str, env: str | None = None) -> str | None:
     A keyring that cannot be used counts as 'not there' here; ``require_secret`` explains."""
     if env and os.environ.get(env):
         return os.environ[env]
+    store = _file_store()
+    if store is not None:     # the user's explicit choice: a file refused (mode, JSON) is an error, not "unset"
+        return store.get_password(SERVICE, keyring_name(name))
     try:
         return _keyring().get_password(SERVICE, keyring_name(name))
     except NotConfiguredError:
@@ -201,3 +204,21 @@ def delete_secret(name: str) -> bool:
         return True
     except (keyring.errors.PasswordDeleteError, keyring.errors.NoKeyringError, NotConfiguredError):
         return False
+
+
+def where() -> str:
+    """Where ``set_secret`` writes: for messages (``Tokens are in ...``)."""
+    store = _file_store()
+    return f"the secrets file {store.path}" if store is not None else "the system keyring"
+
+
+def require_writable(env: str | None = None) -> None:
+    """Before a secret is obtained that only dbox can write (an OAuth token that rotates): refuse
+    at once when there is nowhere to keep it, naming the two ways out."""
+    problem = keyring_problem()
+    if problem:
+        raise NotConfiguredError(
+            f"no usable system keyring ({problem}): the tokens would have nowhere to go",
+            hint=f"name a secrets file dbox creates 0600: export {FILE_ENV}=~/.dbox-secrets (and in the crontab)"
+                 + (f"; or, for a token that never changes, set {env}" if env else ""))
+
