@@ -14,6 +14,7 @@ from test_send_support import smtp  # noqa: F401  (a fixture)
 
 from dbox.store import forms as sf
 
+
 WORDING_SMS = "J'accepte de recevoir les SMS de l'équipe Mon Parti (formulaire bénévoles)"
 WORDING_EMAIL = "J'accepte de recevoir la lettre d'information de Mon Parti par e-mail"
 
@@ -196,8 +197,8 @@ def test_expired_or_unknown_confirmation_links(store, cli, live_server, smtp, mo
     server = live_server()
     assert post_form(server).status_code == 303
     assert requests.get(f"{server.url}/f/confirm/not-a-token").status_code == 404
-    store.execute("UPDATE email_confirmations SET expires_at = '2000-01-01T00:00:00Z'")
-    store.conn.commit()
+    with store.transaction():
+        store.execute("UPDATE email_confirmations SET expires_at = '2000-01-01T00:00:00Z'")
     [mail] = smtp.to("lea.martin@exemple.fr")
     link = re.search(r"(http://\S+/f/confirm/\S+)", mail.get_body(("plain",)).get_content()).group(1)
     assert "expiré" in requests.get(link).text
@@ -321,8 +322,8 @@ def test_revoked_expired_and_unknown_links_are_refused(store, cli, live_server, 
     refused = requests.get(new)
     assert refused.status_code == 410 and "ne fonctionne plus" in refused.text
     bruno = links["bruno@exemple.fr"]
-    store.execute("UPDATE volunteer_links SET expires_at = '2000-01-01T00:00:00Z' WHERE revoked_at IS NULL")
-    store.conn.commit()
+    with store.transaction():
+        store.execute("UPDATE volunteer_links SET expires_at = '2000-01-01T00:00:00Z' WHERE revoked_at IS NULL")
     expired = requests.get(bruno)
     assert expired.status_code == 410 and "expiré" in expired.text
     # only hashes are kept

@@ -26,10 +26,10 @@ def _form(row) -> dict | None:
 def insert_form(store: Store, values: dict, at: str) -> int:
     return store.execute(
         "INSERT INTO signup_forms (slug, title, intro, fields, required, consents, tags, language, created_at, "
-        "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
         (values["slug"], values["title"], values.get("intro"), json.dumps(values["fields"]),
          json.dumps(values["required"]), json.dumps(values["consents"], ensure_ascii=False),
-         json.dumps(values["tags"], ensure_ascii=False), values.get("language", "fr"), at, at)).lastrowid
+         json.dumps(values["tags"], ensure_ascii=False), values.get("language", "fr"), at, at)).fetchone()[0]
 
 
 def form_by_slug(store: Store, slug: str) -> dict | None:
@@ -62,7 +62,8 @@ def insert_confirmation(store: Store, token_hash: str, contact_id: int, email: s
                         wording: str, at: str, expires_at: str) -> int:
     return store.execute(
         "INSERT INTO email_confirmations (token_hash, contact_id, email, form_id, wording, created_at, expires_at) "
-        "VALUES (?,?,?,?,?,?,?)", (token_hash, contact_id, email, form_id, wording, at, expires_at)).lastrowid
+        "VALUES (?,?,?,?,?,?,?) RETURNING id",
+        (token_hash, contact_id, email, form_id, wording, at, expires_at)).fetchone()[0]
 
 
 def pending_confirmation(store: Store, contact_id: int, email: str, now: str) -> tuple[int, str | None] | None:
@@ -103,8 +104,8 @@ def contact_confirmations(store: Store, contact_id: int) -> list[dict]:
 
 def insert_link(store: Store, token_hash: str, action_id: int, contact_id: int, at: str, expires_at: str) -> int:
     return store.execute(
-        "INSERT INTO volunteer_links (token_hash, action_id, contact_id, created_at, expires_at) VALUES (?,?,?,?,?)",
-        (token_hash, action_id, contact_id, at, expires_at)).lastrowid
+        "INSERT INTO volunteer_links (token_hash, action_id, contact_id, created_at, expires_at) VALUES (?,?,?,?,?) "
+        "RETURNING id", (token_hash, action_id, contact_id, at, expires_at)).fetchone()[0]
 
 
 def revoke_links(store: Store, action_id: int, contact_id: int, at: str) -> int:
@@ -116,7 +117,7 @@ def revoke_links(store: Store, action_id: int, contact_id: int, at: str) -> int:
 def link_by_hash(store: Store, token_hash: str) -> dict | None:
     row = store.execute(
         "SELECT l.id, l.action_id, l.contact_id, l.created_at, l.expires_at, l.revoked_at, "
-        "a.id IS NOT NULL AND a.contact_id IS NOT NULL "
+        "CASE WHEN a.id IS NULL THEN 0 ELSE 1 END "
         "FROM volunteer_links l LEFT JOIN action_assignments a "
         "ON a.action_id = l.action_id AND a.contact_id = l.contact_id WHERE l.token_hash = ?",
         (token_hash,)).fetchone()

@@ -1,9 +1,9 @@
 -- dbox store, schema 13: the live side of the address book (docs/serve.md) — sign-up forms served
 -- at /f/SLUG, the e-mail confirmations of their double opt-in, and the private links volunteers
--- open at /v/TOKEN. Rules: docs/serve.md; SQL: dbox/store/forms.py. No IP address is stored
+-- open at /v/TOKEN (IF NOT EXISTS: it may run again over a store that predates schema_migrations). Rules: docs/serve.md; SQL: dbox/store/forms.py. No IP address is stored
 -- anywhere, and a link or confirmation token is kept only as its SHA-256.
 
-CREATE TABLE signup_forms (
+CREATE TABLE IF NOT EXISTS signup_forms (
     id           INTEGER PRIMARY KEY,
     slug         TEXT NOT NULL UNIQUE,         -- the page is /f/<slug>
     title        TEXT NOT NULL,
@@ -21,7 +21,7 @@ CREATE TABLE signup_forms (
 
 -- Double opt-in: a form's e-mail consent is recorded only when the link mailed to the address is
 -- opened. Until then the contact is not reachable by e-mail.
-CREATE TABLE email_confirmations (
+CREATE TABLE IF NOT EXISTS email_confirmations (
     id            INTEGER PRIMARY KEY,
     token_hash    TEXT NOT NULL UNIQUE,         -- SHA-256 of the token in the link
     contact_id    INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
@@ -33,11 +33,11 @@ CREATE TABLE email_confirmations (
     sent_at       TEXT,
     confirmed_at  TEXT
 );
-CREATE INDEX email_confirmations_contact ON email_confirmations(contact_id);
+CREATE INDEX IF NOT EXISTS email_confirmations_contact ON email_confirmations(contact_id);
 
 -- A volunteer's private link to their walk or call list for one action (/v/TOKEN): expiring,
 -- revocable (dbox action unassign), kept as a hash only.
-CREATE TABLE volunteer_links (
+CREATE TABLE IF NOT EXISTS volunteer_links (
     id           INTEGER PRIMARY KEY,
     token_hash   TEXT NOT NULL UNIQUE,
     action_id    INTEGER NOT NULL REFERENCES actions(id) ON DELETE CASCADE,
@@ -46,11 +46,11 @@ CREATE TABLE volunteer_links (
     expires_at   TEXT NOT NULL,
     revoked_at   TEXT
 );
-CREATE INDEX volunteer_links_person ON volunteer_links(action_id, contact_id);
-CREATE INDEX volunteer_links_contact ON volunteer_links(contact_id);
+CREATE INDEX IF NOT EXISTS volunteer_links_person ON volunteer_links(action_id, contact_id);
+CREATE INDEX IF NOT EXISTS volunteer_links_contact ON volunteer_links(contact_id);
 
 -- Actions shown to the public at /e/<action id> with an RSVP form (dbox action publish).
-CREATE TABLE action_pages (
+CREATE TABLE IF NOT EXISTS action_pages (
     action_id     INTEGER PRIMARY KEY REFERENCES actions(id) ON DELETE CASCADE,
     published_at  TEXT NOT NULL
 );
