@@ -54,9 +54,9 @@ class _DboxGroup(TyperGroup):
             print_error(exc)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:
-            # SQLite failing at run time (disk full, read-only, locked): the store says what it
-            # means, one line, exit 4. Anything else goes on up (typer's Exit and Abort included).
-            if type(exc).__module__ != "sqlite3":
+            # The engine failing at run time (disk full, read-only, locked, server gone): the store
+            # says what it means, one line, exit 4. Anything else goes on up (typer's Exit and Abort included).
+            if type(exc).__module__ not in ("sqlite3", "dbox.store.db"):
                 raise
             from dbox.store.db import fault_of
 
@@ -151,13 +151,15 @@ app = typer.Typer(
 class AppState:
     """What the root options set, handed to every command through ``ctx.obj``."""
 
-    def __init__(self, db: Optional[Path], profile: Optional[str] = None):
-        self.db_option = db
+    def __init__(self, db: Optional[str], profile: Optional[str] = None):
+        # A file path, or a postgresql:// URL (kept as text: a Path would fold its "//").
+        self.db_option = (db if db.startswith(("postgresql://", "postgres://")) else Path(db)) if db else None
         self.profile = profile
         self._store = None
 
     @property
-    def store_path(self) -> Path:
+    def store_path(self):
+        """The store's file (a Path), or its PostgreSQL URL (text)."""
         if self.profile is not None:
             from dbox.profiles import store_location
 
@@ -200,8 +202,9 @@ class AppState:
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: Optional[Path] = typer.Option(
-        None, "--db", envvar="DBOX_DB", help="The contact store (default: a file in the user data dir).",
+    db: Optional[str] = typer.Option(
+        None, "--db", envvar="DBOX_DB",
+        help="The contact store: a file (default: one in the user data dir) or postgresql://USER@HOST:PORT/DBNAME.",
         show_envvar=True,
     ),
     profile: Optional[str] = typer.Option(
@@ -268,7 +271,7 @@ def _mount() -> None:
 
 # Command areas that live in their own modules; each module exposes ``register(app)``.
 _OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral", "serve",
-                  "profiles")
+                   "profiles", "forms")
 
 _mount()
 

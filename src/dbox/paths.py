@@ -13,10 +13,13 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
-def default_store_path() -> Path:
-    """``DBOX_DB`` if set, else ``dbox.sqlite3`` in the user data dir."""
+def default_store_path():
+    """``DBOX_DB`` if set (a file, or a ``postgresql://`` URL kept as text), else ``dbox.sqlite3``
+    in the user data dir."""
     env = os.environ.get("DBOX_DB")
     if env:
+        if env.startswith(("postgresql://", "postgres://")):
+            return env
         return Path(env).expanduser()
     return default_data_dir() / "dbox.sqlite3"
 
