@@ -248,8 +248,10 @@ def _get(store: Store, name: str) -> store_segments.SavedSegment:
     if found is None:
         names = [s.name for s in store_segments.list_all(store)]
         close = suggest(name, names)
-        raise InputError(f'no saved segment "{name}"' + (f' — did you mean "{close}"?' if close else ""),
-                         hint=_("dbox segment list shows them"))
+        message = _('no saved segment "{name}"').format(name=name)
+        if close:
+            message += _(' — did you mean "{close}"?').format(close=close)
+        raise InputError(message, hint=_("dbox segment list shows them"))
     return found
 
 
