@@ -71,16 +71,25 @@ def language_from_environment(environ: Mapping[str, str] = os.environ) -> str:
     return DEFAULT_LANGUAGE
 
 
-def configured_language() -> Optional[str]:
-    """``lang`` of the ``[dbox]`` table of config.toml, if it names a language dbox speaks. A
-    config file that cannot be read is left to the command that needs it to report."""
-    from dbox.config import section
-    from dbox.errors import DboxError
+def _dbox_setting(key: str):
+    """``key`` of the ``[dbox]`` table of config.toml, read here rather than through dbox.config
+    (whose messages are translated: the language comes first). A config file that cannot be read
+    gives None: the command that needs it reports it."""
+    import tomllib
+
+    from dbox.paths import config_file
 
     try:
-        value = section("dbox").get("lang")
-    except (DboxError, OSError):
+        with config_file().open("rb") as fh:
+            table = tomllib.load(fh).get("dbox", {})
+    except (OSError, tomllib.TOMLDecodeError):
         return None
+    return table.get(key) if isinstance(table, dict) else None
+
+
+def configured_language() -> Optional[str]:
+    """``lang`` of the ``[dbox]`` table of config.toml, if it names a language dbox speaks."""
+    value = _dbox_setting("lang")
     return language_of_locale(value) if isinstance(value, str) else None
 
 
@@ -209,9 +218,7 @@ def format_local_time(moment, zone: Optional[str] = None) -> str:
     from zoneinfo import ZoneInfo
 
     if zone is None:
-        from dbox.config import section
-
-        zone = str(section("dbox").get("timezone") or "Europe/Paris")
+        zone = str(_dbox_setting("timezone") or "Europe/Paris")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     local = moment.astimezone(ZoneInfo(zone))

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from dbox.commands.common import store_from
-from dbox.i18n import _, grouped
+from dbox.i18n import N_, _, grouped
 
 
 def import_(
@@ -80,6 +80,20 @@ def import_(
     print_report(report, show_mapping)
 
 
+# The rows of the import summary: (label, key of ImportReport.counts).
+_SUMMARY_ROWS = (
+    (N_("read"), "read"), (N_("added"), "added"), (N_("merged"), "merged"), (N_("unchanged"), "unchanged"),
+    (N_("rejected"), "rejected"), (N_("suppressed (erased or opposed)"), "suppressed"),
+    (N_("values left out (bad cells; contact kept)"), "values_rejected"),
+    (N_("duplicates inside the file"), "duplicates_in_file"),
+    (N_("possible duplicates (same name and postal code, another e-mail or mobile)"), "possible_duplicates"),
+    (N_("conflicts"), "conflicts"), (N_("e-mail domains that look mistyped"), "email_typos"),
+    (N_("consents refused (non)"), "consent_refused"), (N_("consents ended by a refusal"), "consent_ended"),
+    (N_("consent conflicts inside the file (refusal kept)"), "consent_conflicts"),
+    (N_("consents not restored (withdrawn)"), "consent_not_restored"),
+)
+
+
 def print_report(report, show_mapping: bool = True) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -95,7 +109,8 @@ def print_report(report, show_mapping: bool = True) -> None:
         return
     info = report.info
     if show_mapping and report.mapping:
-        source = f"{info.kind}" + (f", {info.encoding}, separator {info.delimiter!r}" if info.kind == "csv" else "")
+        source = _("{kind}, {encoding}, separator {delimiter!r}").format(
+            kind=info.kind, encoding=info.encoding, delimiter=info.delimiter) if info.kind == "csv" else info.kind
         table = Table(title=_("Columns of {name} ({source})").format(name=report.path.name, source=source))
         table.add_column(_("column"))
         table.add_column(_("field"))
@@ -104,22 +119,13 @@ def print_report(report, show_mapping: bool = True) -> None:
             table.add_row(escape(header), target.replace("field:", "field."), how)
         out.print(table)
     c = report.counts
-    summary = Table(title=("Dry run: nothing was written. " if report.dry_run else "") + f"Import of {report.path.name}")
+    title = _("Import of {name}").format(name=report.path.name)
+    summary = Table(title=_("Dry run: nothing was written. {title}").format(title=title) if report.dry_run else title)
     summary.add_column(_("rows"), justify="left")
     summary.add_column("", justify="right")
-    for label, key in (("read", "read"), ("added", "added"), ("merged", "merged"), ("unchanged", "unchanged"),
-                       ("rejected", "rejected"), ("suppressed (erased or opposed)", "suppressed"),
-                       ("values left out (bad cells; contact kept)", "values_rejected"),
-                       ("duplicates inside the file", "duplicates_in_file"),
-                       ("possible duplicates (same name and postal code, another e-mail or mobile)",
-                        "possible_duplicates"), ("conflicts", "conflicts"),
-                       ("e-mail domains that look mistyped", "email_typos"),
-                       ("consents refused (non)", "consent_refused"),
-                       ("consents ended by a refusal", "consent_ended"),
-                       ("consent conflicts inside the file (refusal kept)", "consent_conflicts"),
-                       ("consents not restored (withdrawn)", "consent_not_restored")):
+    for label, key in _SUMMARY_ROWS:
         if key in ("read", "added", "merged", "unchanged", "rejected") or c.get(key):
-            summary.add_row(label, f"{c.get(key, 0):,}")
+            summary.add_row(_(label), grouped(c.get(key, 0)))
     out.print(summary)
     g = report.geo
     if g:
