@@ -9,9 +9,9 @@ The rules (docs/sending.md):
   (for every channel or for this one). This is checked here, whatever filter built the selection.
 - The same address gets one message per campaign: the first reachable contact holding it is
   ``planned``, the others ``skipped (duplicate-address)``; a partial unique index enforces it.
-- A message is *claimed* in its own ``BEGIN IMMEDIATE`` transaction, committed before the provider
-  is called; reachability is checked again in that transaction, so an opt-out recorded meanwhile is
-  honoured. The outcome is committed after the call.
+- A message is *claimed* by one UPDATE statement (its own transaction), committed before the
+  provider is called; reachability is checked again in that statement, so an opt-out recorded
+  meanwhile is honoured. The outcome is committed after the call.
 - A claim whose process died (no one holds the campaign's lock) becomes ``in-doubt``: it is never
   claimed again unless the user asks (``--retry-in-doubt``).
 """
