@@ -23,7 +23,7 @@ p{margin:.5rem 0}
 form{background:#fff;border:1px solid #d0d5dd;border-radius:.5rem;padding:1rem}
 .field{margin:0 0 1rem}
 label{display:block;font-weight:600;margin-bottom:.25rem}
-input[type=text],input[type=email],input[type=tel],select,textarea{width:100%;font-size:1rem;padding:.7rem;
+input[type=text],input[type=email],input[type=tel],select,textarea{width:100%;font:inherit;font-size:1rem;padding:.7rem;
 border:2px solid #667085;border-radius:.375rem;background:#fff;color:#1b1b1b}
 input:focus,select:focus,textarea:focus,button:focus,a:focus,summary:focus{outline:3px solid #ffbf47;outline-offset:2px}
 .check{display:flex;gap:.6rem;align-items:flex-start;margin:.5rem 0}
@@ -56,7 +56,8 @@ def page(title: str, body: str, *, robots: str = "noindex") -> str:
     """A whole HTML document, in the server's language."""
     return (f'<!doctype html><html lang="{escape(current_language())}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f'<meta name="robots" content="{robots}"><meta name="referrer" content="no-referrer">'
+            f'<meta name="robots" content="{robots}"><meta name="referrer" content="same-origin">'
+            f'<link rel="icon" href="data:,">'      # no /favicon.ico request
             f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
             f"<body><main>{body}</main></body></html>")
 
@@ -64,9 +65,9 @@ def page(title: str, body: str, *, robots: str = "noindex") -> str:
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",   # no-referrer would make browsers send "Origin: null"
     # No script at all; frames allowed (the embeddable snippet), forms post to this server only.
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
                                "base-uri 'none'",
 }
 
