@@ -29,7 +29,8 @@ ScriptOption = typer.Option(None, "--script", help="What canvassers or callers s
 WordingOption = typer.Option(None, "--consent-wording",
                              help="Consent text printed on the sheets, read to people before they agree.")
 SheetOption = typer.Option(None, "--sheet", help="What `dbox action sheet` prints: walk, call or list (default: by type).")
-TimezoneOption = typer.Option(None, "--timezone", help="Time zone of --date (default Europe/Paris).")
+TimezoneOption = typer.Option(None, "--timezone", help="Time zone of --date (default: [dbox] timezone of "
+                                                       "config.toml, Europe/Paris).")
 
 
 _n = n
@@ -619,11 +620,15 @@ def timeline(
         head.append(f"came to {info['attended']} action(s)")
     if info["last_interaction"]:
         head.append(f"last reached {info['last_interaction'][:10]}")
+    from dbox.clock import configured_timezone, local_column
+
+    head.append(f"times in {configured_timezone()}")
     out.print(" — ".join(head), markup=False)
     if not events:
         out.print("  (nothing recorded)")
     for e in events:
-        out.print(f"  {(e.at or '')[:16].replace('T', ' ')}  {e.kind:<11} {e.summary}", markup=False)
+        shown = local_column(e.at) if e.at and len(e.at) > 10 else (e.at or "")
+        out.print(f"  {shown:<16}  {e.kind:<11} {e.summary}", markup=False)
 
 
 def register(app: typer.Typer) -> None:
