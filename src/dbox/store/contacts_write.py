@@ -190,9 +190,10 @@ class TagCache:
 
 
 def write_states(store: Store, states: Iterable[ContactState], import_id: int, tags: TagCache,
-                 consent_detail: str, replace_custom: bool = False,
+                 consent_detail: str, replace_custom: bool = False, source: str = "import",
                  hashes: dict[str, str] | None = None) -> None:
-    """Insert new contacts and apply what this import adds to matched ones. ``hashes``: the salted
+    """Insert new contacts and apply what this import adds to matched ones. ``source``: the source
+    of the consent events written (``form`` for a sign-up form's submission). ``hashes``: the salted
     hashes of addresses already computed (by the import's workers); the others are computed here."""
     from dbox.filters.keys import contact_keys, text_key
     from dbox.store.suppressions import Hasher
@@ -219,7 +220,7 @@ def write_states(store: Store, states: Iterable[ContactState], import_id: int, t
         tag_rows.extend((s.id, tags.id_for(name)) for name in s.new_tags)
         custom_rows.extend((s.id, name, value, text_key(value)) for name, value in s.new_custom.items())
         sources.extend((s.id, import_id, row) for row in s.sources)
-        events.extend((s.id, channel, action, now, "import", detail, wording)
+        events.extend((s.id, channel, action, now, source, detail, wording)
                       for channel, action, detail, wording in s.new_consents)
     columns = ", ".join((*SCALAR_FIELDS, *_KEY_COLUMNS))
     marks = ",".join("?" * (len(SCALAR_FIELDS) + len(_KEY_COLUMNS) + 4))
