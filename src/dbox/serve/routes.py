@@ -16,6 +16,7 @@ import importlib
 
 BUILTIN = (
     "dbox.serve.health",
+    "dbox.serve.unsubscribe",
 )
 
 
