@@ -17,6 +17,7 @@ from dbox.filters.terms import FilterTerm
 from dbox.hookspecs import hookimpl
 from dbox.privacy import rights
 from dbox.privacy.holdings import Holding, holdings
+from dbox.stats_sections import StatsSection
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,15 @@ class InitialsPlugin:
     def register_personal_data(self, register):
         register(Holding("pigeons", ("pigeon_rings",), lambda store, contact_id: {"rings": [f"R-{contact_id}"]},
                          lambda data: [("Pigeons voyageurs", [f"bague {r}" for r in data["rings"]])]))
+
+    @hookimpl
+    def register_stats_sections(self, register):
+        def rings(query):
+            # A real area would call its store module; the selection reaches it as SQL on contacts.
+            count = query.store.execute(f"SELECT count(*) FROM contacts c WHERE {query.where}",
+                                        query.params).fetchone()[0]
+            return {"contacts_with_rings": count, "since": query.since, "period": query.period}
+        register(StatsSection("pigeons", rings, position=55, note="pigeons fly over any selection"))
 
 
 @pytest.fixture
@@ -123,3 +133,30 @@ def test_a_registered_holding_goes_into_the_privacy_export(store, tmp_path, init
     assert "organizing" in data
     text = rights.render_text(data)
     assert "Pigeons voyageurs\n-----------------\nbague R-" in text
+
+
+def test_a_registered_stats_section_goes_into_stats_in_its_place(store, tmp_path, initials):
+    from dbox.insights import stats
+
+    import_contacts(store, tmp_path, people(3))
+    assert stats.sections() == ("summary", "areas", "growth", "followers", "campaigns", "pigeons", "actions")
+    everyone = stats.compute(store, segments.select(store), stats.Options(since="2026-01-01"))
+    assert everyone["pigeons"] == {"contacts_with_rings": 3, "since": "2026-01-01T00:00:00Z",
+                                   "period": everyone["period"]}
+    keys = list(everyone)
+    assert keys.index("campaigns") < keys.index("pigeons") < keys.index("actions")
+    assert "pigeons fly over any selection" not in everyone["notes"]
+    one = stats.compute(store, segments.select(store, "first_name = Prénom1"),
+                        stats.Options(sections=stats.check_sections(["pigeons"])))
+    assert set(one) & set(stats.sections()) == {"pigeons"}
+    assert one["pigeons"]["contacts_with_rings"] == 1
+    assert "pigeons fly over any selection" in one["notes"]
+
+
+def test_without_the_plugin_the_section_is_unknown():
+    from dbox.errors import InputError
+    from dbox.insights import stats
+
+    assert "pigeons" not in stats.sections()
+    with pytest.raises(InputError, match="choose among summary, areas, growth, followers, campaigns, actions"):
+        stats.check_sections(["pigeons"])

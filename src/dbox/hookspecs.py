@@ -27,6 +27,13 @@ def register_personal_data(register):
 
 
 @hookspec
+def register_stats_sections(register):
+    """Add a section to ``dbox stats`` and ``dbox report``: call ``register(section)`` with a
+    :class:`dbox.stats_sections.StatsSection` (its name, where it goes among the others, and a
+    function of a :class:`dbox.stats_sections.StatsQuery` returning a JSON-ready dictionary)."""
+
+
+@hookspec
 def register_web_routes(register):
     """Add pages or endpoints to ``dbox serve``: call ``register(route)`` with a Starlette
     ``Route`` or ``Mount`` for each (import Starlette inside the hook: it is only called when the

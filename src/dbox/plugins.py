@@ -25,6 +25,8 @@ BUILTIN = (
     "dbox.organizing.terms",
     "dbox.electoral.privacy",
     "dbox.electoral.terms",
+    "dbox.social.stats",
+    "dbox.organizing.stats",
 )
 _pm: pluggy.PluginManager | None = None
 

@@ -23,8 +23,18 @@ from dbox.store import insights as sql
 from dbox.store.db import Store
 from dbox.config import section
 from dbox.segments import select
+from dbox.stats_sections import StatsQuery, stats_sections
 
-SECTIONS = ("summary", "areas", "growth", "followers", "campaigns", "actions")
+# The sections insights computes itself, with their positions; other areas add theirs through the
+# register_stats_sections hook (social: followers at 40, organizing: actions at 60).
+OWN_SECTIONS = {"summary": 10, "areas": 20, "growth": 30, "campaigns": 50}
+
+
+def sections() -> tuple[str, ...]:
+    """Every section name, in order: insights' own and the registered ones."""
+    positions = dict(OWN_SECTIONS)
+    positions.update({s.name: s.position for s in stats_sections()})
+    return tuple(sorted(positions, key=positions.get))
 LEVELS = {"departement": "departement", "dep": "departement", "canton": "canton", "commune": "commune",
           "circo": "circonscription", "circonscription": "circonscription", "bureau": "bureau", "bv": "bureau"}
 PERIODS = ("week", "month")
@@ -39,7 +49,7 @@ class Options:
     by: str = "departement"
     period: str | None = None            # week | month | None: chosen from the time span
     since: str | None = None             # as typed: 2026-09-01, 90d, 12w, 6m
-    sections: tuple[str, ...] = SECTIONS
+    sections: tuple[str, ...] | None = None   # None: every section
     include_empty: bool = False          # areas of the départements reached that hold no contact
     now: datetime | None = None
     extra: dict = field(default_factory=dict)
@@ -61,19 +71,20 @@ def check_period(text: str | None) -> str | None:
 
 
 def check_sections(texts) -> tuple[str, ...]:
+    known = sections()
     if not texts:
-        return SECTIONS
+        return known
     wanted: list[str] = []
     for text in texts:
         for part in str(text).split(","):
             part = part.strip().lower()
             if not part:
                 continue
-            if part not in SECTIONS:
-                raise InputError(f"--section {part!r}: choose among {', '.join(SECTIONS)}")
+            if part not in known:
+                raise InputError(f"--section {part!r}: choose among {', '.join(known)}")
             if part not in wanted:
                 wanted.append(part)
-    return tuple(wanted) or SECTIONS
+    return tuple(wanted) or known
 
 
 def parse_since(text: str | None, now: datetime) -> str | None:
@@ -134,6 +145,7 @@ def reach_of(store: Store, selection=None) -> sql.Reach:
 def compute(store: Store, selection, options: Options | None = None, *, reach: sql.Reach | None = None) -> dict:
     """Every section asked for, over the contacts of ``selection`` (a dbox.segments.Selection)."""
     options = options or Options()
+    wanted = options.sections or sections()
     now = options.now or datetime.now(timezone.utc)
     since = parse_since(options.since, now)
     where, params = selection.where, list(selection.params)
@@ -144,27 +156,30 @@ def compute(store: Store, selection, options: Options | None = None, *, reach: s
         "since": since,
         "notes": [],
     }
-    if reach is None and {"summary", "areas"} & set(options.sections):
+    if reach is None and {"summary", "areas"} & set(wanted):
         reach = reach_of(store, selection)
-    if "summary" in options.sections:
-        result["summary"] = summary(store, where, params, reach, since)
-    if "areas" in options.sections:
-        result["areas"] = areas(store, where, params, reach, options.by, include_empty=options.include_empty)
-        if not sql.has_geography(store):
-            result["notes"].append("the geography table is empty: no populations or map points")
     period = options.period or auto_period(store, where, params, since, now)
     result["period"] = period
-    if "growth" in options.sections:
-        result["growth"] = growth(store, where, params, period, since)
-    if "followers" in options.sections:
-        result["followers"] = followers(store, period, since)
-        if not everyone:
-            result["notes"].append("followers and posts are the networks' audiences: the selection does not "
-                                   "apply to them")
-    if "campaigns" in options.sections:
-        result["campaigns"] = campaigns(store, where, params, since, selection_given=not everyone)
-    if "actions" in options.sections:
-        result["actions"] = actions(store, where, params, since, selection_given=not everyone)
+    query = StatsQuery(store, where, params, since, period, selection_given=not everyone)
+    contributed = {section.name: section for section in stats_sections()}
+    for name in sections():
+        if name not in wanted:
+            continue
+        if name == "summary":
+            result["summary"] = summary(store, where, params, reach, since)
+        elif name == "areas":
+            result["areas"] = areas(store, where, params, reach, options.by, include_empty=options.include_empty)
+            if not sql.has_geography(store):
+                result["notes"].append("the geography table is empty: no populations or map points")
+        elif name == "growth":
+            result["growth"] = growth(store, where, params, period, since)
+        elif name == "campaigns":
+            result["campaigns"] = campaigns(store, where, params, since, selection_given=not everyone)
+        else:
+            section = contributed[name]
+            result[name] = section.compute(query)
+            if section.note and not everyone:
+                result["notes"].append(section.note)
     return result
 
 
@@ -291,20 +306,6 @@ def _source_label(info: tuple[str, str] | None) -> str:
     return PurePath(info[0]).name or info[0]
 
 
-def followers(store: Store, period: str, since: str | None) -> dict:
-    series = []
-    latest: dict[tuple[str, str], dict] = {}
-    for network, relation, p, total, new, linked, taken_at in sql.follower_series(store, period, since):
-        item = {"network": network, "relation": relation, "period": p, "total": total, "new": new,
-                "linked": linked}
-        series.append(item)
-        latest[(network, relation)] = {"network": network, "relation": relation, "total": total, "linked": linked,
-                                       "taken_at": taken_at}
-    posts = [{"network": n, "published": done or 0, "not_published": other or 0}
-             for n, done, other in sql.posts_published(store, since)]
-    return {"series": series, "latest": list(latest.values()), "posts": posts}
-
-
 def _channel_info(channel_id: str) -> tuple[str, float | None, str]:
     """(consent channel, price per SMS segment or None, currency) of a channel, as configured now."""
     try:
@@ -343,24 +344,3 @@ def campaigns(store: Store, where: str, params: list, since: str | None, *, sele
         item["currency"] = currency if price is not None else None
         result.append(item)
     return result
-
-
-def actions(store: Store, where: str, params: list, since: str | None, *, selection_given: bool) -> dict:
-    """Actions of the period with their counts, and the volunteers active in it, in numbers only
-    (the ranking by name is ``dbox action stats``)."""
-    rows = [dict(zip(sql.ACTION_COLUMNS, r))
-            for r in sql.action_outcomes(store, where, params, since, selection_given=selection_given)]
-    volunteers = {"active": 0, "doors": 0, "calls": 0, "gained": 0}
-    try:
-        from dbox.store.organizing import active_volunteers
-    except ImportError:  # pragma: no cover - organizing is part of dbox; kept optional on purpose
-        return {"actions": rows, "volunteers": volunteers}
-    if not rows and not sql.has_table(store, "actions"):
-        return {"actions": rows, "volunteers": volunteers}
-    active = active_volunteers(store, since, None, 1_000_000)
-    if selection_given:
-        keep = sql.contacts_among(store, where, params, [v["volunteer_id"] for v in active])
-        active = [v for v in active if v["volunteer_id"] in keep]
-    volunteers = {"active": len(active), "doors": sum(v["doors"] for v in active),
-                  "calls": sum(v["calls"] for v in active), "gained": sum(v["gained"] for v in active)}
-    return {"actions": rows, "volunteers": volunteers}

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dbox.hookspecs import hookimpl
 from dbox.organizing.actions import Action, iso, parse_local
+from dbox.stats_sections import StatsQuery, StatsSection
+from dbox.store import insights as insights_sql
 from dbox.store import organizing as so
 from dbox.store.db import Store
 from dbox.errors import InputError
@@ -56,3 +59,28 @@ def period(store: Store, since: str | None, until: str | None, top: int = 10) ->
                     if k in ("contacts", "reached", "gained")})
     return {"since": since_iso, "until": until_iso, "actions": actions,
             "volunteers": so.active_volunteers(store, since_iso, until_iso, top)}
+
+
+def actions_section(query: StatsQuery) -> dict:
+    """The ``actions`` section of ``dbox stats`` and ``dbox report``: the actions of the period with
+    their counts, and the volunteers active in it, in numbers only (the ranking by name is ``dbox
+    action stats``). With a selection, only the actions and volunteers among the selected contacts."""
+    rows = [dict(zip(insights_sql.ACTION_COLUMNS, r))
+            for r in insights_sql.action_outcomes(query.store, query.where, query.params, query.since,
+                                                  selection_given=query.selection_given)]
+    volunteers = {"active": 0, "doors": 0, "calls": 0, "gained": 0}
+    if not rows and not insights_sql.has_table(query.store, "actions"):
+        return {"actions": rows, "volunteers": volunteers}
+    active = so.active_volunteers(query.store, query.since, None, 1_000_000)
+    if query.selection_given:
+        keep = insights_sql.contacts_among(query.store, query.where, query.params,
+                                           [v["volunteer_id"] for v in active])
+        active = [v for v in active if v["volunteer_id"] in keep]
+    volunteers = {"active": len(active), "doors": sum(v["doors"] for v in active),
+                  "calls": sum(v["calls"] for v in active), "gained": sum(v["gained"] for v in active)}
+    return {"actions": rows, "volunteers": volunteers}
+
+
+@hookimpl
+def register_stats_sections(register):
+    register(StatsSection("actions", actions_section, position=60))
