@@ -17,6 +17,7 @@ import importlib
 BUILTIN = (
     "dbox.serve.health",
     "dbox.serve.unsubscribe",
+    "dbox.serve.twilio",
 )
 
 
