@@ -24,7 +24,7 @@ its data directory is printed by
 Output: xz-compressed UTF-8 CSV, header row, comma separator, standard csv
 quoting, one row per commune, sorted by INSEE code, with the columns::
 
-    insee,name,departement,population,lat,lon,postal_codes,cantons,circonscriptions
+    insee,name,departement,population,lat,lon,postal_codes,cantons,circonscriptions,tncc
 
 * rows: every current commune (source type ``COM``) plus the 45 municipal
   arrondissements of Paris, Lyon and Marseille (type ``ARM``, e.g. 69383
@@ -34,6 +34,10 @@ quoting, one row per commune, sorted by INSEE code, with the columns::
   PLM "secteurs" are not rows.
 * name: official name, article restored from the INSEE "type de nom"
   (source ``nom`` "Ciotat" + type 3 -> "La Ciotat").
+* tncc: INSEE's "type de nom en clair" of the name (0: no article, consonant; 1: no
+  article, vowel or mute h, so "d'"; 2 Le, 3 La, 4 Les, 5 L', 6 Aux, 7 Las, 8 Los). The
+  article is already in ``name``; the code also says whether "de" elides, which the
+  spelling alone does not tell for a name starting with h (dbox.placenames).
 * lat/lon: ``point_on_surface`` of the commune polygon (WGS84, the source's
   CRS), 5 decimals.
 * cantons: ``code:name`` pairs joined by ``|`` (code and name as in the
@@ -96,6 +100,7 @@ COLUMNS = [
     "postal_codes",
     "cantons",
     "circonscriptions",
+    "tncc",
 ]
 
 # INSEE "TNCC" (type de nom en clair) -> article, capitalised as in INSEE's LIBELLE.
@@ -452,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
                 " ".join(sorted(postal.get(r["id"], ()))),
                 "|".join(canton_label[cid] for cid in cans),
                 "|".join(sorted(row_circos.get(i, {}))),
+                r["type_nom"] or "0",
             ]
         )
     out_rows.sort(key=lambda row: row[0])

@@ -12,6 +12,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+# The suite reads dbox's English output: whatever the locale of the machine that runs it, dbox runs
+# in English here, in this process and in the ones tests start (the French tests choose French
+# themselves: tests/test_i18n*.py). Set before dbox is imported.
+for _name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+os.environ["LANG"] = "C.UTF-8"
+
 from dbox.store import geo as store_geo
 from dbox.store.db import open_store
 
@@ -28,7 +35,7 @@ def isolate(monkeypatch, folder: Path) -> None:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "dbox.testing.keyring_backend.FileKeyring")
     monkeypatch.setenv("DBOX_TEST_KEYRING_FILE", str(folder / "keyring.json"))
     for name in list(os.environ):
-        if name.startswith(("DBOX_TWILIO", "DBOX_SMTP")):
+        if name.startswith(("DBOX_TWILIO", "DBOX_SMTP", "DBOX_IMAP")):
             monkeypatch.delenv(name)
 
 
@@ -36,6 +43,9 @@ def isolate(monkeypatch, folder: Path) -> None:
 def isolated_env(tmp_path, monkeypatch):
     isolate(monkeypatch, tmp_path)
     yield
+    from dbox import i18n
+
+    i18n.reset()     # a test that ran `dbox --lang fr ...` in this process leaves no French behind
 
 
 @pytest.fixture(autouse=True)
@@ -78,9 +88,108 @@ def template_store(tmp_path_factory) -> Path:
     return path
 
 
+# -- engines: the same tests on SQLite and on PostgreSQL (docs/testing.md) ---------------------------
+
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc):
+    """A test marked ``engines`` (or its module) runs once per engine: its ``engine`` fixture, and
+    with it ``store`` and $DBOX_DB, take each value; ``engine("postgresql")`` names one engine only."""
+    if "engine" not in metafunc.fixturenames:
+        return
+    only = metafunc.definition.get_closest_marker("engine")
+    if only is not None:
+        names = only.args
+    elif metafunc.definition.get_closest_marker("engines") is not None:
+        names = ENGINES
+    else:
+        return
+    metafunc.parametrize("engine", names, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The URL of a PostgreSQL server for the tests: $DBOX_TEST_POSTGRES (.ci/run starts one), else
+    a throwaway cluster of this session's own when PostgreSQL is installed. Without PostgreSQL the
+    PostgreSQL tests are skipped, except in CI (CI=true), where that is a failure."""
+    url = os.environ.get("DBOX_TEST_POSTGRES")
+    if url:
+        yield url
+        return
+    from dbox.testing import postgres
+
+    if not postgres.installed():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but PostgreSQL is not installed and DBOX_TEST_POSTGRES is not set (.ci/run sets it)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql): PostgreSQL tests skipped")
+    server = postgres.PostgresServer()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+def pg_url(server_url: str, dbname: str) -> str:
+    return server_url.rsplit("/", 1)[0] + "/" + dbname
+
+
+def _pg_admin(server_url: str):
+    import psycopg
+
+    return psycopg.connect(server_url, autocommit=True)
+
+
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server) -> str:
+    """A migrated PostgreSQL store made once per worker: each test's database is a copy of it
+    (CREATE DATABASE ... TEMPLATE, milliseconds instead of seconds)."""
+    name = f"dbox_template_{_WORKER}"
+    with _pg_admin(pg_server) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    open_store(pg_url(pg_server, name)).close()
+    return name
+
+
+_pg_databases = iter(range(1, 10**9))
+
+
 @pytest.fixture
-def store(tmp_path, template_store):
+def pg_database(pg_server, pg_template, monkeypatch) -> str:
+    """A fresh PostgreSQL store (a copy of the template) at $DBOX_DB; dropped after the test."""
+    name = f"dbox_test_{_WORKER}_{next(_pg_databases)}"
+    with _pg_admin(pg_server) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template} STRATEGY FILE_COPY")
+    url = pg_url(pg_server, name)
+    monkeypatch.setenv("DBOX_DB", url)
+    yield url
+    with _pg_admin(pg_server) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def engine(request) -> str:
+    """The store engine of this test: "sqlite" unless the test is marked ``engines`` or
+    ``engine(...)``; on "postgresql", $DBOX_DB is a fresh PostgreSQL store (``pg_database``)."""
+    name = getattr(request, "param", "sqlite")
+    if name == "postgresql":
+        request.getfixturevalue("pg_database")
+    return name
+
+
+@pytest.fixture
+def store(tmp_path, template_store, engine):
     """An open, empty store at $DBOX_DB (so the CLI sees it too), copied from the template."""
+    if engine == "postgresql":
+        s = open_store(os.environ["DBOX_DB"])
+        yield s
+        s.close()
+        return
     dest = tmp_path / "store" / "dbox.sqlite3"
     # Not over a store an earlier fixture made (an import through the CLI), nor when a test replaced
     # the geography reference: then the store is opened, or made with that reference.

@@ -13,9 +13,11 @@ import pytest
 # Third-party packages dbox depends on that must wait until a command needs them.
 HEAVY = ("twilio", "jinja2", "openpyxl", "phonenumbers", "email_validator", "requests", "requests_oauthlib",
          "charset_normalizer", "keyring", "holidays", "fpdf", "pluggy", "gsm0338", "twitter_text", "tomli_w",
-         "platformdirs", "plotly", "matplotlib", "datasette", "sqlcipher3", "urllib3", "shapely")
+         "platformdirs", "babel", "plotly", "matplotlib", "datasette", "sqlcipher3", "urllib3", "shapely")
 # The only dbox modules a help screen may need.
-ALLOWED_DBOX = ("dbox", "dbox.__main__", "dbox.cli", "dbox.errors", "dbox.commands")
+# dbox.i18n chooses the language before any help is drawn, from the config file too (docs/i18n.md).
+ALLOWED_DBOX = ("dbox", "dbox.__main__", "dbox.cli", "dbox.errors", "dbox.commands", "dbox.i18n", "dbox.config",
+                "dbox.paths")
 
 PROBE = """
 import json, sys

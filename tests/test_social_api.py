@@ -56,7 +56,7 @@ def test_connect_x_with_pkce_stores_tokens_in_keyring_never_in_the_store(store, 
     token = tokens.load_token("x", account["token_key"])
     assert token["access_token"] in xserver.access and token["refresh_token"] in xserver.refresh
     # no token anywhere in the store file or the config file
-    dump = "\n".join(store.conn.iterdump())
+    dump = "\n".join(store.dump_lines())
     assert token["access_token"] not in dump and token["refresh_token"] not in dump
     config_text = (tmp_path / "config" / "config.toml").read_text()
     assert token["access_token"] not in config_text and "secret" not in config_text

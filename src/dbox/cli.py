@@ -24,18 +24,39 @@ class _DboxGroup(TyperGroup):
         super().__init__(*args, **kwargs)
         tidy_help(self)
 
+    def main(self, args=None, *rest, **kwargs):
+        """Choose the language before anything is shown (``--lang``, config, locale: dbox.i18n),
+        then say the whole command tree's help in it."""
+        from dbox.commands.framework import translate_tree
+        from dbox.i18n import choose_language, use
+
+        args = list(sys.argv[1:] if args is None else args)
+        use(choose_language(_lang_option(self, args)))
+        translate_tree(self)
+        return super().main(args, *rest, **kwargs)
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except (typer._click.exceptions.ClickException, typer.Abort) as exc:
+            _translate(exc)
+            raise
+
     def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
+        except (typer._click.exceptions.ClickException, typer.Abort) as exc:
+            _translate(exc)
+            raise
         except DboxError as exc:
             from dbox.console import print_error
 
             print_error(exc)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:
-            # SQLite failing at run time (disk full, read-only, locked): the store says what it
-            # means, one line, exit 4. Anything else goes on up (typer's Exit and Abort included).
-            if type(exc).__module__ != "sqlite3":
+            # The engine failing at run time (disk full, read-only, locked, server gone): the store
+            # says what it means, one line, exit 4. Anything else goes on up (typer's Exit and Abort included).
+            if type(exc).__module__ not in ("sqlite3", "dbox.store.db"):
                 raise
             from dbox.store.db import fault_of
 
@@ -46,6 +67,34 @@ class _DboxGroup(TyperGroup):
 
             print_error(error)
             raise typer.Exit(error.exit_code) from None
+
+
+def _translate(exc) -> None:
+    """Click's usage errors and Typer's "Aborted." in the user's language, before Typer prints them."""
+    from dbox.commands.framework import translate_click_error, translate_typer_texts
+
+    if isinstance(exc, typer._click.exceptions.ClickException):
+        translate_click_error(exc)
+    else:
+        translate_typer_texts()
+
+
+def _lang_option(root, args: list[str]):
+    """The value of the root's ``--lang`` in ``args``, read before Click parses anything (the help
+    text is built in the language). Only the root's options come before the command's name."""
+    takes_value = {opt for param in root.params if not getattr(param, "is_flag", False)
+                   for opt in getattr(param, "opts", ())}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+        if arg == "--" or not arg.startswith("-"):
+            return None
+        i += 2 if arg in takes_value else 1
+    return None
 
 
 HELP_OPTIONS = ["-h", "--help"]
@@ -102,12 +151,19 @@ app = typer.Typer(
 class AppState:
     """What the root options set, handed to every command through ``ctx.obj``."""
 
-    def __init__(self, db: Optional[Path]):
-        self.db_option = db
+    def __init__(self, db: Optional[str], profile: Optional[str] = None):
+        # A file path, or a postgresql:// URL (kept as text: a Path would fold its "//").
+        self.db_option = (db if db.startswith(("postgresql://", "postgres://")) else Path(db)) if db else None
+        self.profile = profile
         self._store = None
 
     @property
-    def store_path(self) -> Path:
+    def store_path(self):
+        """The store's file (a Path), or its PostgreSQL URL (text)."""
+        if self.profile is not None:
+            from dbox.profiles import store_location
+
+            return store_location(self.profile)
         from dbox.paths import default_store_path
 
         return self.db_option or default_store_path()
@@ -121,7 +177,16 @@ class AppState:
                 # "0 contacts" looks like lost data.
                 import sys
 
-                print(f"Store: {self.store_path} (the default; choose another with --db or DBOX_DB)", file=sys.stderr)
+                from dbox.i18n import _
+
+                if self.profile is not None:
+                    from dbox.profiles import mask_url
+
+                    print(_("Store: {path} (profile {profile})").format(
+                        path=mask_url(str(self.store_path)), profile=self.profile), file=sys.stderr)
+                else:
+                    print(_("Store: {path} (the default; choose another with --db or DBOX_DB)").format(
+                        path=self.store_path), file=sys.stderr)
             self._store = open_store(self.store_path)
             from dbox.electoral.rolls import purge_due
 
@@ -137,16 +202,45 @@ class AppState:
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: Optional[Path] = typer.Option(
-        None, "--db", envvar="DBOX_DB", help="The contact store (default: a file in the user data dir).",
+    db: Optional[str] = typer.Option(
+        None, "--db", envvar="DBOX_DB",
+        help="The contact store: a file (default: one in the user data dir) or postgresql://USER@HOST:PORT/DBNAME.",
         show_envvar=True,
+    ),
+    profile: Optional[str] = typer.Option(
+        None, "--profile", envvar="DBOX_PROFILE", show_envvar=True,
+        help="A client's profile (a profiles.NAME table of config.toml): its store, channels and settings "
+             "(see: dbox profiles list).",
+    ),
+    lang: Optional[str] = typer.Option(
+        None, "--lang", metavar="fr|en", show_default=False,
+        help="Language of messages: fr or en (default: the lang setting of config.toml, else the locale).",
     ),
 ):
     """dbox: contacts, segments, SMS, e-mail and social posts for campaign teams."""
+    if lang is not None:
+        from dbox.i18n import language_of_locale
+
+        if language_of_locale(lang) is None:
+            from dbox.errors import InputError
+            from dbox.i18n import _
+
+            raise InputError(_("unknown language {lang!r}: choose fr or en").format(lang=lang))
     import warnings
 
     warnings.showwarning = _show_warning
-    state = AppState(db)
+    if profile:
+        from dbox.config import forget_profile, use_profile
+
+        use_profile(profile)      # every setting and keyring entry read below is this profile's
+        ctx.call_on_close(forget_profile)
+    if profile and db is not None:
+        from dbox.errors import InputError
+
+        source = "--db" if ctx.get_parameter_source("db").name == "COMMANDLINE" else "DBOX_DB"
+        raise InputError(f"--profile {profile} names its own store; {source} chooses another",
+                         hint=f"drop {source}, or set db in [profiles.{profile}] of config.toml")
+    state = AppState(db, profile or None)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
@@ -176,7 +270,8 @@ def _mount() -> None:
 
 
 # Command areas that live in their own modules; each module exposes ``register(app)``.
-_OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral", "serve", "inbox")
+_OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral", "serve",
+                  "profiles", "inbox")
 
 _mount()
 

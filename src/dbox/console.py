@@ -14,16 +14,22 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 def print_error(exc: Exception) -> None:
     from rich.markup import escape
 
-    err.print(f"[bold red]Error:[/] {escape(str(exc))}")
+    from dbox.i18n import _
+
+    label, hint_label = _("Error:"), _("hint:")
+    err.print(f"[bold red]{label}[/] {escape(str(exc))}")
     hint = getattr(exc, "hint", None)
     if hint:
-        err.print(f"  hint: {escape(hint)}")
+        err.print(f"  {hint_label} {escape(hint)}")
 
 
 def print_warning(text: str) -> None:
     from rich.markup import escape
 
-    err.print(f"[yellow]Warning:[/] {escape(text)}")
+    from dbox.i18n import _
+
+    label = _("Warning:")
+    err.print(f"[yellow]{label}[/] {escape(text)}")
 
 
 def is_interactive() -> bool:

@@ -7,11 +7,26 @@ contact's canton then stays empty and the import report says so, rather than gue
 
 from __future__ import annotations
 
+import csv
+import lzma
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 
 from dbox.text import fold
+
+REFERENCE_FILE = "communes_fr.csv.xz"
+
+
+def reference_rows():
+    """The rows of the shipped table of communes (scripts/build_geo.py, docs/geography.md), as dicts."""
+    ref = resources.files("dbox") / "data" / REFERENCE_FILE
+    if not ref.is_file():
+        return
+    with ref.open("rb") as raw, lzma.open(raw, "rt", encoding="utf-8", newline="") as text:
+        yield from csv.DictReader(text)
+
 
 _ABBREVIATIONS = [(re.compile(r"^st "), "saint "), (re.compile(r"^ste "), "sainte "),
                   (re.compile(r" st "), " saint "), (re.compile(r" ste "), " sainte "),

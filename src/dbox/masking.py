@@ -41,3 +41,10 @@ def scrub(text: str | None) -> str | None:
         return None
     text = _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
     return _PHONE.sub(lambda m: mask_phone(re.sub(r"[ .\-]", "", m.group(0))), text)
+
+
+def scrub_emails(text: str | None) -> str | None:
+    """Mask the e-mail addresses only: a bounce's SMTP reply (``550 5.1.1``) keeps its codes."""
+    if text is None:
+        return None
+    return _EMAIL.sub(lambda m: mask_email(m.group(0)), text)

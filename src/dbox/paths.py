@@ -1,6 +1,7 @@
 """Where dbox keeps its files: the store, the config file."""
 
 import os
+import sys
 from pathlib import Path
 
 APP_NAME = "dbox"
@@ -12,10 +13,13 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
-def default_store_path() -> Path:
-    """``DBOX_DB`` if set, else ``dbox.sqlite3`` in the user data dir."""
+def default_store_path():
+    """``DBOX_DB`` if set (a file, or a ``postgresql://`` URL kept as text), else ``dbox.sqlite3``
+    in the user data dir."""
     env = os.environ.get("DBOX_DB")
     if env:
+        if env.startswith(("postgresql://", "postgres://")):
+            return env
         return Path(env).expanduser()
     return default_data_dir() / "dbox.sqlite3"
 
@@ -25,6 +29,11 @@ def config_dir() -> Path:
     env = os.environ.get("DBOX_CONFIG_DIR")
     if env:
         return Path(env).expanduser()
+    if sys.platform.startswith("linux"):
+        # What platformdirs answers on Linux, without importing it: dbox reads the config (its
+        # language) before any help is shown, and `dbox --help` loads nothing it can spare.
+        xdg = os.environ.get("XDG_CONFIG_HOME", "").strip()
+        return Path(xdg or os.path.expanduser("~/.config")) / APP_NAME
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))

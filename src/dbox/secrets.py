@@ -112,13 +112,26 @@ def _no_keyring(why: str, env: str | None = None) -> NotConfiguredError:
                               hint=f"{where} (for cron: in the crontab or a file only you can read)")
 
 
+def keyring_name(name: str) -> str:
+    """The keyring entry of secret ``name``: under the active profile (``dbox --profile``) it is
+    the profile's own (``profile:NAME:sms.auth_token``), so no client's secret serves another.
+    Environment variables are not namespaced: a cron line sets them for one profile's run."""
+    from dbox.config import active_profile
+
+    profile = active_profile()
+    return f"profile:{profile}:{name}" if profile else name
+
+
 def get_secret(name: str, env: str | None = None) -> str | None:
     """The secret from ``env`` (when set and non-empty), else from the keyring, else None.
     A keyring that cannot be used counts as 'not there' here; ``require_secret`` explains."""
     if env and os.environ.get(env):
         return os.environ[env]
+    store = _file_store()
+    if store is not None:     # the user's explicit choice: a file refused (mode, JSON) is an error, not "unset"
+        return store.get_password(SERVICE, keyring_name(name))
     try:
-        return _keyring().get_password(SERVICE, name)
+        return _keyring().get_password(SERVICE, keyring_name(name))
     except NotConfiguredError:
         return None
     except Exception as exc:  # keyring.errors.KeyringError and backend failures
@@ -165,6 +178,7 @@ def set_secret(name: str, value: str, env: str | None = None) -> None:
     if problem:
         raise _no_keyring(problem, env)
     backend = _keyring()
+    name = keyring_name(name)
     if isinstance(backend, _FileStore):
         backend.set_password(SERVICE, name, value)
         return
@@ -177,6 +191,7 @@ def set_secret(name: str, value: str, env: str | None = None) -> None:
 
 
 def delete_secret(name: str) -> bool:
+    name = keyring_name(name)
     store = _file_store()
     if store is not None:
         existed = store.get_password(SERVICE, name) is not None
@@ -189,3 +204,21 @@ def delete_secret(name: str) -> bool:
         return True
     except (keyring.errors.PasswordDeleteError, keyring.errors.NoKeyringError, NotConfiguredError):
         return False
+
+
+def where() -> str:
+    """Where ``set_secret`` writes: for messages (``Tokens are in ...``)."""
+    store = _file_store()
+    return f"the secrets file {store.path}" if store is not None else "the system keyring"
+
+
+def require_writable(env: str | None = None) -> None:
+    """Before a secret is obtained that only dbox can write (an OAuth token that rotates): refuse
+    at once when there is nowhere to keep it, naming the two ways out."""
+    problem = keyring_problem()
+    if problem:
+        raise NotConfiguredError(
+            f"no usable system keyring ({problem}): the tokens would have nowhere to go",
+            hint=f"name a secrets file dbox creates 0600: export {FILE_ENV}=~/.dbox-secrets (and in the crontab)"
+                 + (f"; or, for a token that never changes, set {env}" if env else ""))
+

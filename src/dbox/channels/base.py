@@ -39,6 +39,7 @@ class SettingField:
     default: Any = None
     help: str = ""
     validate: Callable[[str], Any] | None = None   # returns the normalized value or raises InputError
+    ask: bool = True      # False: optional, set with --set / --secret-stdin or env, never prompted for
 
 
 @dataclass

@@ -52,6 +52,13 @@ def _security(value: str) -> str:
     return value
 
 
+def _security_imap(value: str) -> str:
+    value = str(value).strip().lower()
+    if value not in ("ssl", "starttls", "none"):
+        raise InputError(f"{value!r}: IMAP security must be one of ssl, starttls, none")
+    return value
+
+
 def _address(value: str) -> str:
     from dbox.normalize import ValueRejected, normalize_email
 
@@ -99,6 +106,18 @@ class SmtpEmail(Channel):
                      validate=_https),
         SettingField("timeout", "Seconds to wait for the server", default=30),
         SettingField("max_per_connection", "Reconnect after this many messages (0: never)", default=0),
+        # Bounces (dbox bounces sync, docs/sending.md): optional, set with --set / --secret-stdin.
+        SettingField("bounce_address", "Return path for bounces; each message gets its own "
+                                       "(bounces+<campaign>.<contact>@...: VERP)", env="DBOX_SMTP_BOUNCE_ADDRESS",
+                     validate=_address, ask=False),
+        SettingField("imap_host", "IMAP server of the bounce mailbox", env="DBOX_IMAP_HOST", ask=False),
+        SettingField("imap_port", "IMAP port", env="DBOX_IMAP_PORT", validate=_port, ask=False),
+        SettingField("imap_security", "IMAP security: ssl, starttls or none (none only on this machine)",
+                     env="DBOX_IMAP_SECURITY", default="ssl", validate=_security_imap, ask=False),
+        SettingField("imap_username", "IMAP user name", env="DBOX_IMAP_USERNAME", ask=False),
+        SettingField("imap_password", "IMAP password", secret=True, env="DBOX_IMAP_PASSWORD", ask=False),
+        SettingField("imap_folder", "IMAP folder the reports arrive in", env="DBOX_IMAP_FOLDER", default="INBOX",
+                     ask=False),
     )
 
     def missing(self, settings: dict[str, Any], *, secrets: bool = True) -> list[str]:
@@ -206,6 +225,9 @@ class SmtpSender(Sender):
             return SendResult("retry", error=f"could not connect to {self.host}:{self.port}: {type(exc).__name__}")
         conn = self.conn
         to, utf8 = envelope_address(message.to)
+        sender = self.from_address
+        if self.settings.get("bounce_address"):    # VERP: the bounce names its campaign and contact
+            sender = verp_address(self.settings["bounce_address"], message.message_id)
         mail_options: list[str] = []
         if utf8:
             if not conn.has_extn("smtputf8"):
@@ -215,7 +237,7 @@ class SmtpSender(Sender):
         data = self.build(message, to, utf8)
         try:
             try:
-                code, reply = conn.mail(self.from_address, mail_options)
+                code, reply = conn.mail(sender, mail_options)
                 if code != 250:
                     conn.rset()
                     return _refused_sender(code, reply)
@@ -277,6 +299,21 @@ def envelope_address(address: str) -> tuple[str, bool]:
         except UnicodeError:
             pass
     return address, True
+
+
+_OUR_MESSAGE_ID = re.compile(r"<dbox\.([0-9a-f]{8,64})\.(\d{1,12})@[^<>\s]+>", re.I)
+
+
+def verp_address(bounce_address: str, message_id: str | None) -> str:
+    """The per-message return path (VERP): ``bounces@example.org`` becomes
+    ``bounces+<campaign uid>.<contact id>@example.org`` for ``<dbox.<uid>.<id>@...>``, so a bounce
+    names its campaign and contact even when it quotes nothing of the message
+    (``dbox.sending.dsn`` reads it back)."""
+    match = _OUR_MESSAGE_ID.fullmatch((message_id or "").strip())
+    if not match:
+        return bounce_address
+    local, _, domain = bounce_address.rpartition("@")
+    return f"{local}+{match.group(1).lower()}.{match.group(2)}@{domain}"
 
 
 _ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")

@@ -184,6 +184,7 @@ def browse(
 
     store_path = ctx.obj.store_path
     store = store_from(ctx)      # created or migrated by dbox first; kept open so the WAL files exist
+    lib.refuse_engine(store)
     server = lib.Browser(store_path, host=host, port=port, allow_network=allow_network)
     url = server.start()
     lib.record_browse(store, server.host)

@@ -15,6 +15,7 @@ from dbox.commands.messages import MessageArgs, deliver, message_options, n, pri
 channels_app = typer.Typer(no_args_is_help=True, help="Sending channels (plugins): list them, set them up.")
 campaigns_app = typer.Typer(no_args_is_help=True, help="Campaigns sent or scheduled: counts, reconciling, delivery.")
 optouts_app = typer.Typer(no_args_is_help=True, help="Opt-outs coming back from providers.")
+bounces_app = typer.Typer(no_args_is_help=True, help="Bounces and complaints coming back by e-mail.")
 
 LogOption = typer.Option(None, "--log", help="Append one line per campaign step to this file.")
 
@@ -128,7 +129,9 @@ def run_due(ctx: typer.Context, log: Optional[Path] = LogOption):
     store = store_from(ctx)
     results = service.run_due(store, log=_log(log))
     for campaign_id, report in results:
-        if isinstance(report, str):
+        if campaign_id is None:          # what run-due schedules besides campaigns: bounces sync
+            out.print(f"bounces: {report if isinstance(report, Exception) else report.line()}", markup=False)
+        elif isinstance(report, str):
             out.print(f"campaign {campaign_id}: {report}", markup=False)
         elif isinstance(report, Exception):
             out.print(f"campaign {campaign_id}: error: {report}", markup=False)
@@ -331,11 +334,32 @@ def optouts_sync(ctx: typer.Context, channel: str = typer.Option("sms", "--chann
               f"withdrawn for {r['contacts']} contact(s).")
 
 
+@bounces_app.command("sync")
+def bounces_sync(ctx: typer.Context,
+                 maildir: Optional[Path] = typer.Option(None, "--maildir", help="Read a Maildir folder instead of "
+                                                                                "the IMAP mailbox."),
+                 mbox: Optional[Path] = typer.Option(None, "--mbox", help="Read an mbox file instead of the IMAP "
+                                                                          "mailbox."),
+                 log: Optional[Path] = LogOption):
+    """Read bounces (DSN) and complaints (ARF) from the bounce mailbox: suppress hard bounces, count
+    soft ones, turn complaints into e-mail opt-outs. Safe to run twice.
+
+    The mailbox is the IMAP folder set with `dbox channels setup email --set imap_host=...` (or the
+    DBOX_IMAP_* variables), or a Maildir folder / an mbox file given here. `dbox run-due` runs it too.
+    """
+    from dbox.console import out
+    from dbox.sending.bounces import sync
+
+    summary = sync(store_from(ctx), maildir=maildir, mbox=mbox, log=_log(log))
+    out.print(f"{summary.source}: {summary.line()}.", markup=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command("send")(send)
     app.command("run-due")(run_due)
     app.add_typer(channels_app, name="channels")
     app.add_typer(campaigns_app, name="campaigns")
+    app.add_typer(bounces_app, name="bounces")
     existing = next((g.typer_instance for g in app.registered_groups if g.name == "optouts"), None)
     if existing is not None:          # another area made the group first: add our command to it
         existing.command("sync")(optouts_sync)

@@ -194,6 +194,9 @@ def connect(
         done = connections.disconnect(store, network)
         out.print(f"{network}: disconnected; its tokens were deleted." if done else f"{network}: was not connected.")
         return
+    from dbox.secrets import require_writable, where
+
+    require_writable(f"DBOX_{network.upper()}_TOKEN")    # before the browser: a token must have a home
     secret = typer.prompt(f"{network} client secret", hide_input=True) if client_secret else None
     config = connections.prepare(network, client_id=client_id, client_secret=secret, instance=instance)
     auth = oauth.begin(config)
@@ -211,7 +214,7 @@ def connect(
     who = account["handle"] or account["display_name"] or account["account_id"]
     until = f"until {account['expires_at']}" if account["expires_at"] else "with no expiry"
     renew = ", renews itself" if account["refreshable"] else ""
-    out.print(f"{network}: connected as {who} ({until}{renew}). Tokens are in the system keyring.")
+    out.print(f"{network}: connected as {who} ({until}{renew}). Tokens are in {where()}.", markup=False)
 
 
 def _open_browser(url: str) -> None:

@@ -13,9 +13,11 @@ def init(ctx: typer.Context):
     from dbox.store.db import schema_version
     from dbox.store.geo import reference_size
 
-    existed = ctx.obj.store_path.exists()
+    from dbox.store.db import store_exists
+
+    existed = store_exists(ctx.obj.store_path)
     store = store_from(ctx)
-    out.print(f"{'Store' if existed else 'Created store'}: {store.path}")
+    out.print(f"{'Store' if existed else 'Created store'}: {store.location}")
     out.print(f"Schema version {schema_version()}, {reference_size(store):,} communes in the geography table.")
 
 

@@ -336,6 +336,15 @@ class Browser:
                 db.close()
 
 
+def refuse_engine(store) -> None:
+    """``dbox browse`` serves a store file through Datasette, which reads SQLite only."""
+    if store.engine != "sqlite":
+        from dbox.errors import InputError
+
+        raise InputError(f"dbox browse reads a SQLite store file; {store.location} is on PostgreSQL",
+                         hint="browse a copy (dbox store copy SRC file.sqlite3), or use psql (docs/team.md)")
+
+
 def record_browse(store, host: str) -> None:
     """The audit log keeps who opened the store in a browser (every contact can be read there)."""
     try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import traceback
 
+from dbox import placenames
 from dbox.errors import InputError
 
 MAX_CHARS = 1_000_000          # any value while rendering, and each rendered part
@@ -32,6 +33,7 @@ ALLOWED_FILTERS = frozenset({
     "abs", "capitalize", "count", "d", "default", "e", "escape", "first", "float", "forceescape",
     "format", "int", "join", "last", "length", "lower", "replace", "reverse", "round", "safe",
     "string", "striptags", "title", "trim", "truncate", "upper", "urlencode", "wordcount", "wordwrap",
+    "de", "a",     # French place names: {{ commune | de }} -> "du Bourg-d'Oisans" (dbox.placenames)
 })
 
 _REFUSED = {
@@ -159,6 +161,7 @@ def make_environment(**options):
     global _CONTEXT_TYPES
     _CONTEXT_TYPES = _context_types()
     env = BoundedEnvironment(**options)
+    env.filters.update(de=placenames.de, a=placenames.a)
     env.globals.clear()           # range, lipsum, cycler, joiner, namespace, dict: not for messages
     env.filters = {name: _guard_filter(name, f) for name, f in env.filters.items() if name in ALLOWED_FILTERS}
     env.tests = dict(env.tests)

@@ -350,12 +350,15 @@ def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now:
             lock.release()
 
 
-def run_due(store, *, log=_noop_log, clock=utc_now, sleep=None) -> list[tuple[int, RunReport | str | DboxError]]:
+def run_due(store, *, log=_noop_log, clock=utc_now, sleep=None,
+            bounces: bool = True) -> list[tuple[int | None, RunReport | str | DboxError | Any]]:
     """Send every campaign that is due; a campaign another process is sending, or paused, is
     skipped. Holds the run-due lock for the whole run (a second run-due raises LockedError at
     once). A campaign that cannot start (missing credentials: ``NotConfiguredError``) is reported
     with its error and the others go on; one that falls due during an electoral silence is held
-    ("held: ...", not a failure); a store fault stops everything (``StoreError``)."""
+    ("held: ...", not a failure); a store fault stops everything (``StoreError``). Then, with
+    ``bounces``, the IMAP bounce mailbox is read when one is configured: its entry has campaign id
+    None (a ``BounceSummary``, or the error that stopped it)."""
     from dbox.electoral.calendar import ElectoralSilence
     from dbox.errors import StoreError
 
@@ -391,6 +394,19 @@ def run_due(store, *, log=_noop_log, clock=utc_now, sleep=None) -> list[tuple[in
                 results.append((campaign_id, exc))
             finally:
                 lock.release()
+        if bounces:
+            from dbox.sending.bounces import sync_if_configured
+
+            try:       # the bounce mailbox, when one is configured (docs/sending.md)
+                summary = sync_if_configured(store, log=log)
+            except StoreError:
+                raise
+            except DboxError as exc:
+                log(None, "error", f"bounces sync: {exc}")
+                results.append((None, exc))
+            else:
+                if summary is not None:
+                    results.append((None, summary))
     return results
 
 
@@ -401,12 +417,19 @@ def run_due_failure(results) -> DboxError | None:
 
     not_configured = [(cid, r) for cid, r in results if isinstance(r, NotConfiguredError)]
     if not_configured:
-        cids = ", ".join(str(cid) for cid, _r in not_configured)
+        cids = ", ".join(str(cid) for cid, _r in not_configured if cid is not None)
         first = not_configured[0][1]
+        if not cids:
+            return NotConfiguredError(f"bounces not read: {first}", hint=first.hint)
         return NotConfiguredError(f"campaign(s) {cids} not sent: {first}", hint=first.hint)
     stopped = [cid for cid, r in results
                if isinstance(r, DboxError) or (isinstance(r, str) and r.startswith("error"))
                or (isinstance(r, RunReport) and provider_failure(cid, r))]
+    if None in stopped:
+        bounce_error = next(r for cid, r in results if cid is None and isinstance(r, DboxError))
+        if stopped == [None]:
+            return bounce_error
+        stopped.remove(None)
     if stopped:
         return ProviderError(f"campaign(s) {', '.join(map(str, stopped))} stopped on provider errors",
                              hint="see: dbox campaigns show ID")

@@ -76,7 +76,7 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
     for name, f in fields.items():
         if f.secret:
             value = secrets_in.get(name)
-            if value is None and ask is not None and not problem:
+            if value is None and ask is not None and not problem and f.ask:
                 from dbox.secrets import get_secret
 
                 value = ask(f, get_secret(f"{channel_id}.{name}", None)) or None
@@ -85,7 +85,7 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
             continue
         if name in given:
             value = given[name]
-        elif ask is not None:
+        elif ask is not None and f.ask:
             value = ask(f, stored.get(name, f.default))
         else:
             continue

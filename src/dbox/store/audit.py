@@ -44,7 +44,7 @@ def append(store: Store, at: str, os_user: str, command: str, count: int, detail
             "INSERT INTO audit_log (at, os_user, command, count, detail, hash) VALUES (?,?,?,?,?,?)",
             (at, os_user, command, count, text, digest)).lastrowid
 
-    if store.conn.in_transaction:
+    if store.in_transaction:
         return write()
     with store.transaction(immediate=True):
         return write()

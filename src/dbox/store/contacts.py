@@ -111,7 +111,7 @@ def without_internal_keys(details: dict) -> dict:
 
 def contact_details(store: Store, contact_id: int) -> dict:
     """Everything the store holds on one contact, as plain data (used by show and by privacy export)."""
-    conn = store.conn
+    conn = store
     cursor = conn.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,))
     names = [d[0] for d in cursor.description]
     row = cursor.fetchone()

@@ -194,18 +194,18 @@ def write_states(store: Store, states: Iterable[ContactState], import_id: int, t
                       for channel, action, detail, wording in s.new_consents)
     columns = ", ".join((*SCALAR_FIELDS, *_KEY_COLUMNS))
     marks = ",".join("?" * (len(SCALAR_FIELDS) + len(_KEY_COLUMNS) + 4))
-    store.conn.executemany(
+    store.executemany(
         f"INSERT INTO contacts (id, {columns}, name_key, created_at, updated_at) VALUES ({marks})", inserts)
     assignments = ", ".join(f"{f} = ?" for f in (*SCALAR_FIELDS, *_KEY_COLUMNS))
-    store.conn.executemany(
+    store.executemany(
         f"UPDATE contacts SET {assignments}, name_key = ?, updated_at = ? WHERE id = ?", updates)
-    store.conn.executemany(
+    store.executemany(
         "INSERT OR IGNORE INTO contact_points (contact_id, kind, value, value_hash) VALUES (?,?,?,?)", points)
-    store.conn.executemany("INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) VALUES (?,?)", tag_rows)
+    store.executemany("INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) VALUES (?,?)", tag_rows)
     verb = "INSERT OR REPLACE" if replace_custom else "INSERT OR IGNORE"
-    store.conn.executemany(
+    store.executemany(
         f"{verb} INTO contact_fields (contact_id, name, value, value_key) VALUES (?,?,?,?)", custom_rows)
-    store.conn.executemany(
+    store.executemany(
         "INSERT OR IGNORE INTO contact_sources (contact_id, import_id, row_number) VALUES (?,?,?)", sources)
     if events:
         record_consent_events(store, events)
@@ -231,13 +231,13 @@ def record_consent_events(store: Store, events: list[tuple]) -> None:
         # One statement per event, in order, to know each id (executemany returns none).
         kept = []
         for row, wording in zip(rows, wordings):
-            event_id = store.conn.execute(insert + " RETURNING id", row).fetchone()[0]
+            event_id = store.execute(insert + " RETURNING id", row).fetchone()[0]
             if wording:
                 kept.append((event_id, wording))
-        store.conn.executemany("INSERT INTO consent_wordings (event_id, wording) VALUES (?, ?)", kept)
+        store.executemany("INSERT INTO consent_wordings (event_id, wording) VALUES (?, ?)", kept)
     else:
-        store.conn.executemany(insert, rows)
-    store.conn.executemany(
+        store.executemany(insert, rows)
+    store.executemany(
         "INSERT INTO consents (contact_id, channel, status, at, source) VALUES (?,?,?,?,?) "
         "ON CONFLICT (channel, contact_id) DO UPDATE SET status = excluded.status, at = excluded.at, "
         "source = excluded.source",

@@ -1,8 +1,12 @@
-"""Opening the SQLite store: file modes, pragmas, migrations.
+"""Opening the store: SQLite (a file, the default) or PostgreSQL (a URL); pragmas, migrations.
 
-The store file is created 0600 inside a 0700 folder, and its modes (and those of its -wal/-shm
-files) are checked at every open and tightened with a warning. WAL mode lets readers run while a
-send writes; a busy timeout makes concurrent writers wait instead of failing.
+The SQLite store file is created 0600 inside a 0700 folder, and its modes (and those of its
+-wal/-shm files) are checked at every open and tightened with a warning. WAL mode lets readers run
+while a send writes; a busy timeout makes concurrent writers wait instead of failing.
+
+A ``postgresql://`` target opens the store on a PostgreSQL server (``dbox.store.pg``, psycopg
+imported only then). Both engines go through the same ``Store`` methods; the statements they run
+are in docs/store.md's words, rewritten for PostgreSQL by ``dbox.store.dialect``.
 """
 
 from __future__ import annotations
@@ -26,8 +30,15 @@ def utcnow() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _migrations() -> list[tuple[int, str, str]]:
+ENGINES = ("sqlite", "postgresql")
+
+
+def _migrations(engine: str = "sqlite") -> list[tuple[int, str, str]]:
+    """(number, file name, SQL) of an engine's migrations: SQLite's in ``migrations/``, PostgreSQL's
+    under the same names in ``migrations/postgresql/`` (every migration ships in both forms)."""
     folder = resources.files("dbox.store") / "migrations"
+    if engine == "postgresql":
+        folder = folder / "postgresql"
     found = []
     for entry in folder.iterdir():
         name = entry.name
@@ -42,17 +53,25 @@ def schema_version() -> int:
 
 
 class Store:
-    """An open contact store: a sqlite3 connection plus its path.
+    """An open contact store: its connection (kept inside: ``dbox.store`` modules call the methods
+    below, nothing hands the connection out), where it is, and its engine.
 
     The store's SQL lives in the modules of ``dbox.store``; they take a ``Store`` as first argument.
+    ``location`` is what messages show: the file, or the PostgreSQL URL without any password.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path):
-        self.conn = conn
+    engine = "sqlite"
+
+    def __init__(self, conn, path: Path, location: str | None = None):
+        self._conn = conn
         self.path = path
+        self.location = location or str(path)
+        # The connection's own classes: sqlite3's or sqlcipher3's (psycopg's on PostgreSQL).
+        self.IntegrityError = conn.IntegrityError
+        self.DatabaseError = conn.DatabaseError
 
     def close(self) -> None:
-        self.conn.close()
+        self._conn.close()
 
     def __enter__(self) -> "Store":
         return self
@@ -61,28 +80,93 @@ class Store:
         self.close()
 
     def transaction(self, immediate: bool = False):
-        return _Transaction(self.conn, immediate)
+        return _Transaction(self, immediate)
 
-    def execute(self, sql: str, params=()) -> sqlite3.Cursor:
-        return self.conn.execute(sql, params)
+    def execute(self, sql: str, params=()):
+        return self._conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows) -> None:
+        self._conn.executemany(sql, rows)
+
+    def executescript(self, sql: str) -> None:
+        """Several statements in one text (a migration)."""
+        for statement in _split_sql(sql):
+            self._conn.execute(statement)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    def savepoint(self, name: str = "dbox_step"):
+        """``with store.savepoint():`` a step that may fail without failing the transaction around
+        it (PostgreSQL aborts the whole transaction on an error otherwise)."""
+        return _Savepoint(self, name)
+
+    def copy_rows(self, table: str, columns: tuple[str, ...], rows) -> None:
+        """Append many rows to a table: ``executemany`` on SQLite, ``COPY`` on PostgreSQL."""
+        marks = ",".join("?" * len(columns))
+        self._conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def values_in(self, column: str, values) -> tuple[str, list]:
+        """``column`` is one of ``values``, as a condition and its parameters: one JSON parameter
+        read with ``json_each`` on SQLite (the statement's text does not depend on how many),
+        an array with ``= ANY`` on PostgreSQL."""
+        import json
+
+        return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(list(values), ensure_ascii=False)]
+
+    def create_function(self, name: str, arity: int, function) -> bool:
+        """Register a Python function for SQL (SQLite only; False on an engine without them)."""
+        self._conn.create_function(name, arity, function, deterministic=True)
+        return True
+
+    def backup_into(self, target, pages: int = 1024) -> None:
+        """Copy this SQLite store page by page into another sqlite3 connection."""
+        self._conn.backup(target, pages=pages)
+
+    def restore_from(self, source) -> None:
+        """Replace this SQLite store's content by that of another sqlite3 connection."""
+        source.backup(self._conn)
+
+    def dump_lines(self):
+        """The store as SQL text (SQLite's ``iterdump``)."""
+        return self._conn.iterdump()
 
 
 class _Transaction:
     """``with store.transaction():`` BEGIN ... COMMIT, ROLLBACK on any exception."""
 
-    def __init__(self, conn: sqlite3.Connection, immediate: bool):
-        self.conn = conn
+    def __init__(self, store: Store, immediate: bool):
+        self.store = store
         self.immediate = immediate
 
     def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE" if self.immediate else "BEGIN")
-        return self.conn
+        self.store.execute("BEGIN IMMEDIATE" if self.immediate else "BEGIN")
+        return self.store
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
-            self.conn.execute("COMMIT")
+            self.store.execute("COMMIT")
         else:
-            self.conn.execute("ROLLBACK")
+            self.store.execute("ROLLBACK")
+        return False
+
+
+class _Savepoint:
+    def __init__(self, store: Store, name: str):
+        self.store = store
+        self.name = name
+
+    def __enter__(self):
+        self.store.execute(f"SAVEPOINT {self.name}")
+        return self.store
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.store.execute(f"RELEASE SAVEPOINT {self.name}")
+        else:
+            self.store.execute(f"ROLLBACK TO SAVEPOINT {self.name}")
+            self.store.execute(f"RELEASE SAVEPOINT {self.name}")
         return False
 
 
@@ -106,10 +190,16 @@ def fault_text(error: str, path: Path | str | None = None) -> tuple[str, str]:
     return f"{where}{error}", "run the same command again; if it persists, restore the store from a backup (dbox backup)"
 
 
+class EngineFault(Exception):
+    """A PostgreSQL failure of the machine or the network under the store (server gone, disk full,
+    too many connections): the PostgreSQL store re-raises psycopg's OperationalError as this, so that
+    catching it needs no psycopg import."""
+
+
 # The engine's exceptions for a failure of the machine under the store (disk full, read-only,
-# locked past the busy timeout): code that must stop cleanly on one catches this tuple, so that only
-# the store names the engine (tests/test_architecture.py).
-STORE_FAULTS: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
+# locked past the busy timeout, server gone): code that must stop cleanly on one catches this
+# tuple, so that only the store names the engine (tests/test_architecture.py).
+STORE_FAULTS: tuple[type[Exception], ...] = (sqlite3.OperationalError, EngineFault)
 
 
 def store_fault(exc: Exception, path: Path | str | None = None) -> StoreError:
@@ -119,8 +209,8 @@ def store_fault(exc: Exception, path: Path | str | None = None) -> StoreError:
 
 
 def fault_of(exc: BaseException) -> StoreError | None:
-    """The StoreError for an SQLite failure that reached the command line (disk full, read-only,
-    locked), or None when ``exc`` is not one: the CLI's last resort, so the rule stays here."""
+    """The StoreError for an engine failure that reached the command line (disk full, read-only,
+    locked, server gone), or None when ``exc`` is not one: the CLI's last resort, so the rule stays here."""
     return store_fault(exc) if isinstance(exc, STORE_FAULTS) else None
 
 
@@ -153,8 +243,31 @@ def check_file_modes(path: Path, *, new: bool = False) -> None:
         _tighten(Path(str(path) + suffix), 0o600)
 
 
+def is_url(target) -> bool:
+    """True for a PostgreSQL store (``postgresql://...``), False for a file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def store_exists(target) -> bool:
+    """True when the store at ``target`` (a file or a PostgreSQL URL) holds dbox's schema."""
+    if not is_url(target):
+        return Path(target).expanduser().exists()
+    from dbox.store.pg import open_postgres
+
+    try:
+        open_postgres(target, create=False).close()
+    except StoreError:
+        return False
+    return True
+
+
 def open_store(path: Path | str, *, create: bool = True) -> Store:
-    """Open (and on first use create and migrate) the store at ``path``."""
+    """Open (and on first use create and migrate) the store at ``path``: a file, or a
+    ``postgresql://`` URL (``dbox.store.pg``)."""
+    if is_url(path):
+        from dbox.store.pg import open_postgres
+
+        return open_postgres(path, create=create)
     return open_connection(path, lambda target: sqlite3.connect(target, isolation_level=None, check_same_thread=False),
                            create=create, errors=(sqlite3.DatabaseError,), failure="{path}: not a dbox store ({exc})")
 
@@ -187,6 +300,9 @@ def open_connection(path: Path | str, connect, *, create: bool, errors: tuple, f
         except sqlite3.OperationalError as exc:     # disk full, read-only, locked: the store may be fine
             conn.close()
             raise store_fault(exc, path) from None
+        except BaseException:
+            conn.close()
+            raise
     finally:
         os.umask(old_umask)
     check_file_modes(path, new=is_new and cipher_key is None)
@@ -228,34 +344,53 @@ def check_readable(path: Path) -> None:
         raise StoreError(str(exc)) from None
 
 
+MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, "
+                    "applied_at TEXT NOT NULL)")
+
+
 def migrate(store: Store) -> int:
-    """Apply every migration newer than the store's ``user_version``; return the new version."""
-    conn = store.conn
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    migrations = _migrations()
+    """Apply every migration of the store's engine not yet applied; return the newest number.
+
+    What was applied is recorded by file name in ``schema_migrations`` (so that migrations numbered
+    on parallel branches apply whatever their order of arrival). A SQLite store made before that
+    table has only ``PRAGMA user_version``: the migrations up to it count as applied. SQLite's
+    ``user_version`` is still kept (the highest number applied) for older dbox versions to refuse it.
+    """
+    engine = store.engine
+    migrations = _migrations(engine)
     newest = migrations[-1][0]
-    if current > newest:
-        raise StoreError(
-            f"{store.path}: store schema {current} is newer than this dbox knows ({newest})",
-            hint="upgrade dbox",
-        )
+    known = {name for _, name, _ in migrations}
+    store.execute(MIGRATIONS_TABLE)
+    applied = {name for (name,) in store.execute("SELECT name FROM schema_migrations")}
+    current = store.execute("PRAGMA user_version").fetchone()[0] if engine == "sqlite" else 0
+    if engine == "sqlite" and current and not applied:
+        applied = {name for number, name, _ in migrations if number <= current}
+        store.executemany("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                          [(name, utcnow()) for name in sorted(applied)])
+    unknown = sorted(applied - known)
+    if current > newest or unknown:
+        what = f"migration {unknown[0]}" if unknown else f"schema {current}"
+        raise StoreError(f"{store.location}: store {what} is newer than this dbox knows ({newest})",
+                         hint="upgrade dbox")
     for number, name, sql in migrations:
-        if number <= current:
+        if name in applied:
             continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _split_sql(sql):
-                conn.execute(statement)
+        with store.transaction(immediate=True):
+            if engine == "postgresql":
+                # Two machines running their first command at once: one migrates, the other waits.
+                store.execute("SELECT pg_advisory_xact_lock(7216350114)")
+                if store.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,)).fetchone():
+                    continue
+            store.executescript(sql)
             if number == 1:
                 from dbox.store import geo
 
-                geo.load_reference(conn)
-            conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
-        except Exception:
-            conn.execute("ROLLBACK")
-            raise
-    return max(current, newest)
+                geo.load_reference(store)
+            store.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, utcnow()))
+            if engine == "sqlite" and number > current:
+                store.execute(f"PRAGMA user_version = {number}")
+                current = number
+    return newest
 
 
 def _split_sql(script: str) -> list[str]:

@@ -22,7 +22,7 @@ def add_election(store: Store, name: str, area_kind: str, areas: list[str], roun
     cursor = store.execute("INSERT INTO elections (name, area_kind, areas, created_at) VALUES (?, ?, ?, ?)",
                            (name, area_kind, json.dumps(areas), at))
     election_id = cursor.lastrowid
-    store.conn.executemany("INSERT INTO election_rounds (election_id, day, quiet_from, quiet_until) VALUES (?,?,?,?)",
+    store.executemany("INSERT INTO election_rounds (election_id, day, quiet_from, quiet_until) VALUES (?,?,?,?)",
                            [(election_id, *r) for r in rounds])
     return election_id
 
@@ -98,7 +98,7 @@ def replace_commune_rolls(store: Store, commune: str, keep_roll: int) -> int:
 def insert_voters(store: Store, roll_id: int, commune: str, voters: Iterable[tuple]) -> None:
     """``voters``: (row_number, bureau, order_number, birth_name, usage_name, first_names, sex, birth_date,
     house_number, house_suffix, street, street_key, complement, postal_code)."""
-    store.conn.executemany(
+    store.executemany(
         "INSERT INTO voters (roll_id, commune_insee, row_number, bureau, order_number, birth_name, usage_name, "
         "first_names, sex, birth_date, house_number, house_suffix, street, street_key, complement, postal_code) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", ((roll_id, commune, *v) for v in voters))
@@ -147,7 +147,7 @@ def voters_for_matching(store: Store, commune: str) -> list[tuple]:
 def set_voter_matches(store: Store, commune: str, matches: list[tuple[int, int, str]]) -> None:
     """``matches``: (voter_id, contact_id, how); every other voter of the commune is unmatched."""
     store.execute("UPDATE voters SET contact_id = NULL, match_how = NULL WHERE commune_insee = ?", (commune,))
-    store.conn.executemany("UPDATE voters SET contact_id = ?, match_how = ? WHERE id = ?",
+    store.executemany("UPDATE voters SET contact_id = ?, match_how = ? WHERE id = ?",
                            [(cid, how, vid) for vid, cid, how in matches])
 
 
@@ -197,7 +197,7 @@ def set_contact_bureaux(store: Store, commune: str, rows: list[tuple[int, str, i
               [codes])
     store.execute("DELETE FROM contact_bureaux WHERE contact_id IN (SELECT id FROM contacts WHERE commune_insee IN "
                   "(SELECT value FROM json_each(?)))", (codes,))
-    store.conn.executemany("INSERT INTO contact_bureaux (contact_id, bureau, registered, how, at) VALUES (?,?,?,?,?)",
+    store.executemany("INSERT INTO contact_bureaux (contact_id, bureau, registered, how, at) VALUES (?,?,?,?,?)",
                            [(*r, at) for r in rows])
 
 
@@ -260,14 +260,14 @@ def voter_records(store: Store, contact_id: int) -> list[tuple]:
 
 def upsert_bureaux(store: Store, rows: Iterable[tuple[str, str, str | None]]) -> None:
     """(code, commune, label): a bureau is known; a label given replaces the one stored."""
-    store.conn.executemany(
+    store.executemany(
         "INSERT INTO bureaux (code, commune_insee, label) VALUES (?,?,?) ON CONFLICT(code) DO UPDATE SET "
         "label = coalesce(excluded.label, bureaux.label)", rows)
 
 
 def set_bureau_areas(store: Store, rows: Iterable[tuple[str, str, str | None, str | None]]) -> None:
     """(code, commune, canton, circonscription) from a results file; a known value is kept when the file has none."""
-    store.conn.executemany(
+    store.executemany(
         "INSERT INTO bureaux (code, commune_insee, canton_code, circonscription) VALUES (?,?,?,?) "
         "ON CONFLICT(code) DO UPDATE SET canton_code = coalesce(excluded.canton_code, bureaux.canton_code), "
         "circonscription = coalesce(excluded.circonscription, bureaux.circonscription)", rows)
@@ -290,7 +290,7 @@ def known_bureaux(store: Store, prefix: str = "") -> list[str]:
 def replace_streets(store: Store, commune: str, source: str, rows: Iterable[tuple]) -> None:
     """``rows``: (street_key, side, low, high, bureau, addresses) of the commune, from ``source``."""
     store.execute("DELETE FROM bureau_streets WHERE commune_insee = ? AND source = ?", (commune, source))
-    store.conn.executemany("INSERT INTO bureau_streets (commune_insee, street_key, side, low, high, bureau, addresses, "
+    store.executemany("INSERT INTO bureau_streets (commune_insee, street_key, side, low, high, bureau, addresses, "
                            "source) VALUES (?,?,?,?,?,?,?,?)", ((commune, *r, source) for r in rows))
 
 
@@ -318,8 +318,8 @@ def replace_results(store: Store, election: str, results: list[tuple], votes: li
                   (election, bureaux))
     store.execute("DELETE FROM election_results WHERE election = ? AND bureau IN (SELECT value FROM json_each(?))",
                   (election, bureaux))
-    store.conn.executemany("INSERT INTO election_results VALUES (?,?,?,?,?,?,?)", ((election, *r) for r in results))
-    store.conn.executemany("INSERT OR REPLACE INTO election_votes VALUES (?,?,?,?,?,?)", ((election, *v) for v in votes))
+    store.executemany("INSERT INTO election_results VALUES (?,?,?,?,?,?,?)", ((election, *r) for r in results))
+    store.executemany("INSERT OR REPLACE INTO election_votes VALUES (?,?,?,?,?,?)", ((election, *v) for v in votes))
 
 
 def result_elections(store: Store) -> list[tuple[str, int, int]]:

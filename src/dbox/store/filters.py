@@ -686,7 +686,7 @@ def hashes_missing(store: Store) -> bool:
 
 
 def _in_transaction(store: Store, work: Callable[[], int]) -> int:
-    if store.conn.in_transaction:
+    if store.in_transaction:
         return work()
     with store.transaction(immediate=True):
         return work()
@@ -704,7 +704,7 @@ def refresh_keys(store: Store, progress: Callable[[int], None] | None = None) ->
                 f"WHERE {_KEYS_MISSING} LIMIT {_BATCH}").fetchall()
             if not rows:
                 break
-            store.conn.executemany(
+            store.executemany(
                 "UPDATE contacts SET first_name_key = ?, last_name_key = ?, address_key = ?, commune_key = ? "
                 "WHERE id = ?", [(*contact_keys(*row[1:]), row[0]) for row in rows])
             done += len(rows)
@@ -715,7 +715,7 @@ def refresh_keys(store: Store, progress: Callable[[int], None] | None = None) ->
                 f"SELECT contact_id, name, value FROM contact_fields WHERE value_key IS NULL LIMIT {_BATCH}").fetchall()
             if not rows:
                 break
-            store.conn.executemany("UPDATE contact_fields SET value_key = ? WHERE contact_id = ? AND name = ?",
+            store.executemany("UPDATE contact_fields SET value_key = ? WHERE contact_id = ? AND name = ?",
                                    [(text_key(value), cid, name) for cid, name, value in rows])
             done += len(rows)
             if progress:
@@ -738,7 +738,7 @@ def refresh_hashes(store: Store, progress: Callable[[int], None] | None = None) 
             ).fetchall()
             if not rows:
                 return done
-            store.conn.executemany(
+            store.executemany(
                 "UPDATE contact_points SET value_hash = ? WHERE contact_id = ? AND kind = ? AND value = ?",
                 [(hasher(value), cid, kind, value) for cid, kind, value in rows])
             done += len(rows)

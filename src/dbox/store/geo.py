@@ -6,33 +6,19 @@ docs/geography.md for its origin and format.
 
 from __future__ import annotations
 
-import csv
-import json
-import io
-import lzma
-import sqlite3
-from importlib import resources
-
 from dbox.geo import Commune, GeoIndex
+from dbox.geo import reference_rows as _reference_rows  # tests swap it for a small table
 from dbox.text import fold
 
-REFERENCE_FILE = "communes_fr.csv.xz"
 PLM_PARENTS = {"75056": "751", "69123": "6938", "13055": "132"}  # parent commune -> arrondissement code prefix
 
 
-def _reference_rows():
-    ref = resources.files("dbox") / "data" / REFERENCE_FILE
-    if not ref.is_file():
-        return
-    with ref.open("rb") as raw, lzma.open(raw, "rt", encoding="utf-8", newline="") as text:
-        yield from csv.DictReader(text)
-
-
-def load_reference(conn: sqlite3.Connection) -> int:
-    """Fill the geo_* tables from the shipped reference (inside the caller's transaction)."""
+def load_reference(store) -> int:
+    """Fill the geo_* tables from the shipped reference (inside the caller's transaction; COPY on
+    PostgreSQL)."""
     for table in ("geo_communes", "geo_cantons", "geo_commune_cantons",
                   "geo_commune_circonscriptions", "geo_postal_codes"):
-        conn.execute(f"DELETE FROM {table}")
+        store.execute(f"DELETE FROM {table}")
     communes, cantons, commune_cantons, circos, postal = [], {}, [], [], []
     for row in _reference_rows():
         insee, dep = row["insee"], row["departement"]
@@ -50,33 +36,33 @@ def load_reference(conn: sqlite3.Connection) -> int:
             circos.append((insee, circo))
         for code in row["postal_codes"].split():
             postal.append((code, insee))
-    conn.executemany("INSERT INTO geo_communes VALUES (?,?,?,?,?,?,?)", communes)
-    conn.executemany("INSERT INTO geo_cantons VALUES (?,?,?,?)", list(cantons.values()))
-    conn.executemany("INSERT OR IGNORE INTO geo_commune_cantons VALUES (?,?)", commune_cantons)
-    conn.executemany("INSERT OR IGNORE INTO geo_commune_circonscriptions VALUES (?,?)", circos)
-    conn.executemany("INSERT OR IGNORE INTO geo_postal_codes VALUES (?,?)", postal)
+    store.copy_rows("geo_communes", ("insee", "name", "name_key", "departement", "population", "lat", "lon"),
+                    communes)
+    store.copy_rows("geo_cantons", ("code", "name", "name_key", "departement"), list(cantons.values()))
+    store.copy_rows("geo_commune_cantons", ("insee", "canton_code"), sorted(set(commune_cantons)))
+    store.copy_rows("geo_commune_circonscriptions", ("insee", "circonscription"), sorted(set(circos)))
+    store.copy_rows("geo_postal_codes", ("postal_code", "insee"), sorted(set(postal)))
     return len(communes)
 
 
 def load_index(store) -> GeoIndex:
-    conn = store.conn
     communes = {
         insee: Commune(insee, name, dep, pop)
-        for insee, name, dep, pop in conn.execute(
+        for insee, name, dep, pop in store.execute(
             "SELECT insee, name, departement, population FROM geo_communes")
     }
-    for insee, code, name in conn.execute(
+    for insee, code, name in store.execute(
             "SELECT cc.insee, cc.canton_code, c.name FROM geo_commune_cantons cc "
             "JOIN geo_cantons c ON c.code = cc.canton_code ORDER BY cc.insee, cc.canton_code"):
         if insee in communes:
             communes[insee].cantons.append((code, name))
-    for insee, circo in conn.execute(
+    for insee, circo in store.execute(
             "SELECT insee, circonscription FROM geo_commune_circonscriptions "
             "ORDER BY insee, circonscription"):
         if insee in communes:
             communes[insee].circonscriptions.append(circo)
     by_postal: dict[str, list[str]] = {}
-    for code, insee in conn.execute("SELECT postal_code, insee FROM geo_postal_codes ORDER BY 1, 2"):
+    for code, insee in store.execute("SELECT postal_code, insee FROM geo_postal_codes ORDER BY 1, 2"):
         by_postal.setdefault(code, []).append(insee)
     # Paris, Lyon and Marseille share their postal codes with their arrondissements: the
     # arrondissement is the more precise answer (its circonscriptions are fewer).
@@ -84,13 +70,13 @@ def load_index(store) -> GeoIndex:
         if len(insees) > 1 and any(i in PLM_PARENTS for i in insees):
             by_postal[code] = [i for i in insees if i not in PLM_PARENTS] or insees
     by_name: dict[str, list[str]] = {}
-    for insee, key in conn.execute("SELECT insee, name_key FROM geo_communes ORDER BY insee"):
+    for insee, key in store.execute("SELECT insee, name_key FROM geo_communes ORDER BY insee"):
         by_name.setdefault(key, []).append(insee)
     return GeoIndex(communes, by_postal, by_name)
 
 
 def reference_size(store) -> int:
-    return store.conn.execute("SELECT count(*) FROM geo_communes").fetchone()[0]
+    return store.execute("SELECT count(*) FROM geo_communes").fetchone()[0]
 
 
 def commune_exists(store, insee: str) -> bool:
@@ -104,6 +90,5 @@ def communes_named(store, name_key: str) -> list[tuple[str, str]]:
 
 def canton_departements(store, codes) -> set[str]:
     """The départements of the cantons ``codes``."""
-    return {d for (d,) in store.execute(
-        "SELECT departement FROM geo_cantons WHERE code IN (SELECT value FROM json_each(?))",
-        (json.dumps(list(codes)),))}
+    where, params = store.values_in("code", codes)
+    return {d for (d,) in store.execute(f"SELECT departement FROM geo_cantons WHERE {where}", params)}

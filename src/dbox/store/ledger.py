@@ -107,7 +107,7 @@ def register_functions(store: Store) -> None:
     from dbox.store.suppressions import Hasher
 
     hasher = Hasher(store)
-    store.conn.create_function("dbox_hash", 1, lambda v: None if v is None else hasher(v), deterministic=True)
+    store.create_function("dbox_hash", 1, lambda v: None if v is None else hasher(v))
     store._ledger_functions = True
 
 
@@ -248,7 +248,7 @@ def _event(conn, campaign_id: int, event: str, detail: str | None = None) -> Non
 
 
 def add_event(store: Store, campaign_id: int, event: str, detail: str | None = None) -> None:
-    _event(store.conn, campaign_id, event, detail)
+    _event(store, campaign_id, event, detail)
 
 
 def set_status(store: Store, campaign_id: int, status: str, *, due_at: str | None = None,
@@ -518,17 +518,23 @@ def invalidate_address(store: Store, kind: str, value: str) -> int:
 def record_optout(store: Store, reach: Reach, value: str, *, source: str, detail: str, reason: str) -> int:
     """Withdraw the channel's consent for every contact holding ``value`` and suppress the address
     for the channel. Returns how many contacts had consent withdrawn."""
+    with store.transaction(immediate=True):
+        return optout_in_transaction(store, reach, value, source=source, detail=detail, reason=reason)
+
+
+def optout_in_transaction(store: Store, reach: Reach, value: str, *, source: str, detail: str, reason: str) -> int:
+    """``record_optout`` inside the caller's transaction (``dbox bounces sync`` records the report
+    and its effect in one)."""
     from dbox.store.contacts_write import record_consent_events
 
     now = utcnow()
-    with store.transaction(immediate=True) as conn:
-        ids = [cid for (cid,) in conn.execute(
-            "SELECT DISTINCT p.contact_id FROM contact_points p WHERE p.kind = ? AND p.value = ? AND NOT EXISTS "
-            "(SELECT 1 FROM consents k WHERE k.contact_id = p.contact_id AND k.channel = ? AND k.status = 'withdrawn')",
-            (reach.address_kind, value, reach.consent_channel))]
-        if ids:
-            record_consent_events(store, [(cid, reach.consent_channel, "withdraw", now, source, detail) for cid in ids])
-        suppress(store, _ADDRESS_KINDS[reach.address_kind], value, reason, reach.consent_channel)
+    ids = [cid for (cid,) in store.execute(
+        "SELECT DISTINCT p.contact_id FROM contact_points p WHERE p.kind = ? AND p.value = ? AND NOT EXISTS "
+        "(SELECT 1 FROM consents k WHERE k.contact_id = p.contact_id AND k.channel = ? AND k.status = 'withdrawn')",
+        (reach.address_kind, value, reach.consent_channel))]
+    if ids:
+        record_consent_events(store, [(cid, reach.consent_channel, "withdraw", now, source, detail) for cid in ids])
+    suppress(store, _ADDRESS_KINDS[reach.address_kind], value, reason, reach.consent_channel)
     return len(ids)
 
 

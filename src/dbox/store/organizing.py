@@ -143,7 +143,7 @@ def set_rsvp(store: Store, action_id: int, contact_id: int, rsvp: str, at: str, 
 def set_attended(store: Store, rows: Iterable[tuple[int, int, int, str, str]]) -> int:
     """rows: (action_id, contact_id, attended 0|1, at, source). Returns rows written."""
     rows = list(rows)
-    store.conn.executemany(
+    store.executemany(
         "INSERT INTO action_people (action_id, contact_id, attended, attended_at, source, updated_at) "
         "VALUES (?,?,?,?,?,?) ON CONFLICT (action_id, contact_id) DO UPDATE SET attended = excluded.attended, "
         "attended_at = excluded.attended_at, source = excluded.source, updated_at = excluded.updated_at",
@@ -305,7 +305,7 @@ INTERACTION_COLUMNS = ("contact_id", "type", "at", "outcome", "reached", "suppor
 
 
 def insert_interactions(store: Store, rows: list[dict], at: str) -> int:
-    store.conn.executemany(
+    store.executemany(
         f"INSERT INTO interactions ({', '.join(INTERACTION_COLUMNS)}, created_at, updated_at) "
         f"VALUES ({_marks(INTERACTION_COLUMNS)}, ?, ?)",
         [[{"reached": 1, "wants_call": 0, **row}.get(c) for c in INTERACTION_COLUMNS] + [at, at] for row in rows])
@@ -348,8 +348,7 @@ def iter_sheet_contacts(store: Store, where: str, params: list, batch: int = 200
     """The contacts of a selection with what a walk or call list shows, in id order, streamed (one
     statement, read a batch at a time); each has its latest support level and its phone consent."""
     columns = ", ".join(f"c.{n}" for n in SHEET_COLUMNS)
-    cursor = store.conn.cursor()
-    cursor.execute(
+    cursor = store.execute(
         f"SELECT {columns}, (SELECT i.support FROM interactions i WHERE i.contact_id = c.id AND i.support "
         f"IS NOT NULL ORDER BY i.at DESC, i.id DESC LIMIT 1), "
         f"(SELECT status FROM consents k WHERE k.contact_id = c.id AND k.channel = 'phone') "

@@ -138,7 +138,7 @@ def add_suppression_hashes(store: Store, rows: Iterable[tuple]) -> int:
     except that a global entry (channel NULL) replaces a channel-only one. Returns rows added."""
     before = store.execute("SELECT count(*) FROM suppressions").fetchone()[0]
     rows = list(rows)
-    store.conn.executemany(
+    store.executemany(
         "INSERT INTO suppressions (value_hash, kind, reason, channel, at) VALUES (?,?,?,?,?) "
         "ON CONFLICT (value_hash) DO UPDATE SET channel = NULL, reason = excluded.reason, at = excluded.at "
         "WHERE excluded.channel IS NULL AND suppressions.channel IS NOT NULL", rows)
@@ -359,7 +359,7 @@ def set_custom_field(store: Store, contact_id: int, name: str, value: str | None
 
 def add_rectifications(store: Store, rows: list[tuple]) -> None:
     """(contact_id, at, os_user, field, old_value, new_value, reason) rows."""
-    store.conn.executemany(
+    store.executemany(
         "INSERT INTO rectifications (contact_id, at, os_user, field, old_value, new_value, reason) "
         "VALUES (?,?,?,?,?,?,?)", rows)
 
@@ -374,7 +374,7 @@ def rectification_history(store: Store, contact_id: int) -> list[tuple]:
 
 def add_exchanges(store: Store, rows: list[tuple]) -> None:
     """(contact_id, at, kind, detail) rows."""
-    store.conn.executemany("INSERT INTO contact_exchanges (contact_id, at, kind, detail) VALUES (?,?,?,?)", rows)
+    store.executemany("INSERT INTO contact_exchanges (contact_id, at, kind, detail) VALUES (?,?,?,?)", rows)
 
 
 def exchanges(store: Store, contact_id: int) -> list[tuple]:
@@ -587,7 +587,7 @@ def backup_file(store: Store | None, path: Path, *, readonly: bool = False):
     key = getattr(store, "cipher_key", None) if store is not None else None
     errors: tuple = (sqlite3.DatabaseError,)
     if key is not None:
-        errors += (store.conn.DatabaseError,)
+        errors += (store.DatabaseError,)
     try:
         if key is not None:
             conn = connect_with_key(path, key, readonly=readonly)
@@ -611,16 +611,16 @@ def self_contained(conn) -> None:
 
 def restore_from(store: Store, source) -> None:
     """Copy a backup connection's pages over the store (SQLite's online backup API)."""
-    source.backup(store.conn)
+    store.restore_from(source)
 
 
 def store_contact_count(store: Store) -> int:
-    return contact_count(store.conn)
+    return contact_count(store)
 
 
 def backup_into(store: Store, target: sqlite3.Connection, pages: int = 1024) -> None:
     """Copy the store into ``target`` with SQLite's online backup API (readers and writers may go on)."""
-    store.conn.backup(target, pages=pages)
+    store.backup_into(target, pages=pages)
 
 
 def quick_check(conn) -> str:

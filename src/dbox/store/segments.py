@@ -47,7 +47,7 @@ def insert(store: Store, name: str, expression: str, description: str | None) ->
         cur = store.execute(
             "INSERT INTO segments (name, key, expression, description, created_at, updated_at) VALUES (?,?,?,?,?,?)",
             (name, segment_key(name), expression, description, now, now))
-    except store.conn.IntegrityError:   # the connection's own class: sqlite3 or sqlcipher3
+    except store.IntegrityError:   # the connection's own class: sqlite3, sqlcipher3 or psycopg
         raise ConflictError(f'segment "{name}" already exists') from None
     return get(store, segment_key(name)) if cur.lastrowid else None
 
@@ -63,7 +63,7 @@ def update(store: Store, segment_id: int, *, name: str | None = None, expression
             (new_name, segment_key(new_name), expression if expression is not None else current.expression,
              current.description if keep_description and description is None else description,
              utcnow(), segment_id))
-    except store.conn.IntegrityError:   # the connection's own class: sqlite3 or sqlcipher3
+    except store.IntegrityError:   # the connection's own class: sqlite3, sqlcipher3 or psycopg
         raise ConflictError(f'segment "{new_name}" already exists') from None
 
 

@@ -112,18 +112,18 @@ def upsert_identities(store: Store, records: Sequence[IdentityRecord], import_id
             counts.new_relations += 1
         relation_rows.append((identity_id, rec.relation, rec.since, import_id, import_id))
         counts.identity_ids.append(identity_id)
-    store.conn.executemany(
+    store.executemany(
         "INSERT INTO identities (id, network, account_id, handle, display_name, profile_url, relation, since, "
         "import_id, email, url_key, entry_key, first_seen_at, last_seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         inserts)
     # Fresher data wins for what the network controls (handle, name, URL); an e-mail is only
     # filled, never replaced; an id, once known, stays. (Updates run after the inserts: a record
     # may refresh an identity an earlier record of the same chunk created.)
-    store.conn.executemany(
+    store.executemany(
         "UPDATE identities SET account_id = coalesce(account_id, ?), handle = coalesce(?, handle), "
         "display_name = coalesce(?, display_name), profile_url = coalesce(?, profile_url), "
         "url_key = coalesce(?, url_key), email = coalesce(email, ?), last_seen_at = ? WHERE id = ?", updates)
-    store.conn.executemany(
+    store.executemany(
         "INSERT INTO identity_relations (identity_id, relation, since, import_id, last_import_id) "
         "VALUES (?,?,?,?,?) ON CONFLICT (identity_id, relation) DO UPDATE SET "
         "since = coalesce(identity_relations.since, excluded.since), last_import_id = excluded.last_import_id",
@@ -153,7 +153,7 @@ def _contact_url_keys(store: Store, key_of) -> None:
         "AND value NOT LIKE '% %'")
     while rows := cursor.fetchmany(2000):
         keyed = [(k, cid) for cid, value in rows if (k := key_of(value))]
-        store.conn.executemany("INSERT INTO temp.contact_url_keys (url_key, contact_id) VALUES (?, ?)", keyed)
+        store.executemany("INSERT INTO temp.contact_url_keys (url_key, contact_id) VALUES (?, ?)", keyed)
     store.execute("CREATE INDEX IF NOT EXISTS temp.contact_url_keys_key ON contact_url_keys(url_key)")
 
 

@@ -1,0 +1,104 @@
+"""The mechanical differences between SQLite's SQL and PostgreSQL's, applied to a statement.
+
+The store's statements are written once, in SQLite's words, when both engines accept them after
+these rewrites (docs/store.md):
+
+- ``?`` placeholders become psycopg's ``%s`` (and a literal ``%`` is doubled);
+- ``BEGIN IMMEDIATE`` becomes ``BEGIN`` (PostgreSQL locks rows, not the file);
+- ``INSERT OR IGNORE INTO t ...`` becomes ``INSERT INTO t ... ON CONFLICT DO NOTHING``;
+- ``INSERT OR REPLACE INTO t (cols) ...`` becomes an upsert on the table's primary key
+  (``REPLACE_KEYS`` names it; a table missing there is a programming error, said at once);
+- ``temp.NAME`` becomes ``pg_temp.NAME``.
+
+``group_concat``, ``instr`` and ``sum(boolean)`` exist on PostgreSQL too: the first migration's
+PostgreSQL form defines them. What really differs (``json_each``, date arithmetic, ``rowid``,
+PRAGMAs, ``sqlite_master``, ``GLOB``) is written per engine in the module that needs it, choosing
+on ``store.engine``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# Primary key (the conflict target) of each table written with INSERT OR REPLACE.
+REPLACE_KEYS: dict[str, tuple[str, ...]] = {
+    "meta": ("key",),
+    "contact_fields": ("contact_id", "name"),
+    "election_votes": ("election", "bureau", "panel"),
+    "election_results": ("election", "bureau"),
+    "election_overrides": ("campaign_id",),
+    "consent_wordings": ("event_id",),
+    "soft_bounces": ("value_hash",),
+}
+# Columns of the tables written with INSERT OR REPLACE without a column list.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "election_votes": ("election", "bureau", "panel", "nuance", "candidate", "voix"),
+    "election_results": ("election", "bureau", "inscrits", "votants", "exprimes", "blancs", "nuls"),
+}
+
+_INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+", re.I)
+_TABLE_COLUMNS = re.compile(r'^([\w."]+)\s*(?:\(([^)]*)\))?', re.S)
+_RETURNING = re.compile(r"\sRETURNING\s", re.I)
+
+
+def _placeholders(sql: str, has_params: bool) -> str:
+    """``?`` -> ``%s`` outside quotes; every ``%`` doubled when psycopg will read placeholders."""
+    out = []
+    quote = None
+    for ch in sql:
+        if quote:
+            if ch == quote:
+                quote = None
+            out.append("%%" if ch == "%" and has_params else ch)
+            continue
+        if ch in ("'", '"'):
+            quote = ch
+            out.append(ch)
+        elif ch == "?":
+            out.append("%s")
+        elif ch == "%" and has_params:
+            out.append("%%")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _conflict_clause(sql: str, clause: str) -> str:
+    body = sql.rstrip().rstrip(";")
+    found = _RETURNING.search(body)
+    if found:
+        return f"{body[:found.start()]} {clause}{body[found.start():]}"
+    return f"{body} {clause}"
+
+
+def _insert_or(sql: str) -> str:
+    found = _INSERT_OR.match(sql)
+    if not found:
+        return sql
+    verb, rest = found.group(1).upper(), sql[found.end():]
+    sql = "INSERT INTO " + rest
+    if verb == "IGNORE":
+        return _conflict_clause(sql, "ON CONFLICT DO NOTHING")
+    target = _TABLE_COLUMNS.match(rest)
+    table = target.group(1).strip('"')
+    if table not in REPLACE_KEYS:
+        raise ValueError(f"INSERT OR REPLACE INTO {table}: add its primary key to dbox.store.dialect.REPLACE_KEYS")
+    keys = REPLACE_KEYS[table]
+    columns = ([c.strip().strip('"') for c in target.group(2).split(",")] if target.group(2)
+               else list(TABLE_COLUMNS[table]))
+    others = [c for c in columns if c not in keys]
+    action = ("DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in others)) if others else "DO NOTHING"
+    return _conflict_clause(sql, f"ON CONFLICT ({', '.join(keys)}) {action}")
+
+
+@lru_cache(maxsize=4096)
+def to_postgres(sql: str, has_params: bool = True) -> str:
+    """The PostgreSQL form of one statement written in SQLite's words (module docstring)."""
+    stripped = sql.strip()
+    upper = stripped.upper()
+    if upper in ("BEGIN IMMEDIATE", "BEGIN DEFERRED", "BEGIN EXCLUSIVE"):
+        return "BEGIN"
+    sql = _insert_or(sql)
+    sql = re.sub(r"\btemp\.(\w)", r"pg_temp.\1", sql)
+    return _placeholders(sql, has_params)

@@ -1,0 +1,177 @@
+"""The store on a PostgreSQL server: ``--db postgresql://user@host:5432/dbname`` or ``DBOX_DB``.
+
+psycopg (3, with its binary wheel) is imported here only, when a PostgreSQL store is opened, so
+that ``dbox --help`` and every SQLite command never load it.
+
+The password is never part of the URL (it would sit in a shell history, a crontab, ``ps`` and the
+config file): dbox refuses such a URL. It comes, in this order, from ``PGPASSWORD`` or
+``~/.pgpass`` (libpq reads both itself), or the system keyring under the entry
+``postgresql://USER@HOST:PORT/DBNAME`` (``dbox secrets`` style; docs/team.md). Messages show the
+URL without any password (``mask_url``).
+
+Statements are the store modules' own, rewritten by ``dbox.store.dialect``; psycopg's client-side
+binding (``ClientCursor``) sends parameters as literals, which PostgreSQL types from their
+context as SQLite does.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from dbox.errors import StoreError
+from dbox.store.db import EngineFault, Store, migrate
+from dbox.store.dialect import to_postgres
+
+
+def mask_url(url: str) -> str:
+    """The URL without a password (``postgresql://ann:***@host/db`` -> ``postgresql://ann@host/db``)."""
+    return re.sub(r"(://[^/@:]*)(:[^/@]*)?@", r"\1@", url, count=1)
+
+
+def _parts(url: str) -> dict:
+    split = urlsplit(url)
+    if split.password is not None:
+        raise StoreError(f"{mask_url(url)}: a password in the store URL would end up in shell histories, "
+                         "crontabs and the process list",
+                         hint="remove it from the URL; put it in PGPASSWORD, ~/.pgpass or the keyring "
+                              "(docs/team.md)")
+    dbname = unquote(split.path.lstrip("/"))
+    if not dbname:
+        raise StoreError(f"{mask_url(url)}: the URL names no database",
+                         hint="postgresql://USER@HOST:PORT/DBNAME")
+    return {"user": unquote(split.username or ""), "host": split.hostname or "", "port": split.port or 5432,
+            "dbname": dbname}
+
+
+def secret_name(url: str) -> str:
+    """The keyring entry holding the password of the store at ``url``."""
+    p = _parts(url)
+    return f"postgresql://{p['user']}@{p['host']}:{p['port']}/{p['dbname']}"
+
+
+def _password(url: str) -> str | None:
+    import os
+
+    if os.environ.get("PGPASSWORD") or os.environ.get("PGPASSFILE") or (Path.home() / ".pgpass").exists():
+        return None      # libpq reads them itself
+    from dbox.secrets import get_secret
+
+    return get_secret(secret_name(url))
+
+
+def lock_folder(url: str) -> Path:
+    """A local folder standing for the store where file-based locks of one machine go."""
+    from dbox.paths import default_data_dir
+
+    p = _parts(url)
+    name = re.sub(r"[^\w.-]", "_", f"{p['host']}-{p['port']}-{p['dbname']}")
+    folder = default_data_dir() / "postgresql"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder / name
+
+
+class PostgresStore(Store):
+    """A ``Store`` over a psycopg connection (autocommit: ``store.transaction()`` says BEGIN)."""
+
+    engine = "postgresql"
+
+    def __init__(self, conn, url: str):
+        import psycopg
+
+        self._conn = conn
+        self._psycopg = psycopg
+        self.url = url
+        self.location = mask_url(url)
+        self.path = lock_folder(url)
+        self.IntegrityError = psycopg.IntegrityError
+        self.DatabaseError = psycopg.DatabaseError
+
+    def _run(self, cursor, sql: str, params):
+        try:
+            return cursor.execute(sql, params)
+        except self._psycopg.OperationalError as exc:
+            raise EngineFault(f"{self.location}: {str(exc).strip()}") from exc
+
+    def execute(self, sql: str, params=()):
+        params = tuple(params) if params else None
+        return self._run(self._conn.cursor(), to_postgres(sql, params is not None), params)
+
+    def executemany(self, sql: str, rows) -> None:
+        try:
+            with self._conn.cursor() as cursor:
+                cursor.executemany(to_postgres(sql, True), rows)
+        except self._psycopg.OperationalError as exc:
+            raise EngineFault(f"{self.location}: {str(exc).strip()}") from exc
+
+    def executescript(self, sql: str) -> None:
+        self._run(self._conn.cursor(), sql, None)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE
+
+    def copy_rows(self, table: str, columns: tuple[str, ...], rows) -> None:
+        with self._conn.cursor() as cursor:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+    def values_in(self, column: str, values) -> tuple[str, list]:
+        return f"{column} = ANY(?)", [list(values)]
+
+    def create_function(self, name: str, arity: int, function) -> bool:
+        return False
+
+    def _sqlite_only(self, what: str):
+        raise StoreError(f"{self.location}: {what} works on a SQLite store only",
+                         hint="on PostgreSQL use pg_dump / pg_restore (docs/team.md)")
+
+    def backup_into(self, target, pages: int = 1024) -> None:
+        self._sqlite_only("a page-by-page backup")
+
+    def restore_from(self, source) -> None:
+        self._sqlite_only("restoring a backup file")
+
+    def dump_lines(self):
+        self._sqlite_only("an SQL dump")
+
+    def stream(self, sql: str, params=(), size: int = 2000):
+        """Rows of a large SELECT through a server-side cursor: memory stays flat (exports)."""
+        params = tuple(params) if params else None
+        with self._conn.transaction():
+            with self._conn.cursor(name="dbox_stream") as cursor:
+                cursor.itersize = size
+                cursor.execute(to_postgres(sql, params is not None), params)
+                yield from cursor
+
+
+def connect(url: str):
+    """A psycopg connection to ``url`` (autocommit, client-side binding), or a StoreError saying why not."""
+    import psycopg
+
+    _parts(url)
+    password = _password(url)
+    try:
+        return psycopg.connect(url, autocommit=True, cursor_factory=psycopg.ClientCursor,
+                               application_name="dbox", connect_timeout=15,
+                               **({"password": password} if password else {}))
+    except psycopg.OperationalError as exc:
+        words = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"{mask_url(url)}: cannot connect to PostgreSQL ({mask_url(words)})",
+                         hint="check the server is running and the URL, user and password "
+                              "(PGPASSWORD, ~/.pgpass or the keyring: docs/team.md)") from None
+
+
+def open_postgres(url: str, *, create: bool = True) -> PostgresStore:
+    """Open (and on first use migrate) the store in the PostgreSQL database at ``url``."""
+    store = PostgresStore(connect(url), url)
+    try:
+        if not create and store.execute("SELECT to_regclass('schema_migrations')").fetchone()[0] is None:
+            raise StoreError(f"no store in {store.location}", hint="run: dbox init")
+        migrate(store)
+    except BaseException:
+        store.close()
+        raise
+    return store
