@@ -48,7 +48,7 @@ def add_message(store: Store, *, provider_id: str, channel: str, sender: str, re
 
 def set_outcome(store: Store, message_id: int, kind: str, answer: str | None = None, *, read: bool = False) -> None:
     """What reading the message did: an opt-out, an RSVP (read: a person need not look at it)."""
-    store.execute("UPDATE inbox_messages SET kind = ?, answer = ?, read_at = CASE WHEN ? THEN coalesce(read_at, ?) "
+    store.execute("UPDATE inbox_messages SET kind = ?, answer = ?, read_at = CASE WHEN ? = 1 THEN coalesce(read_at, ?) "
                   "ELSE read_at END WHERE id = ?", (kind, answer, 1 if read else 0, utcnow(), message_id))
 
 

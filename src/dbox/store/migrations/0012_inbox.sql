@@ -2,7 +2,7 @@
 -- campaign (and so the action) it answers. Idempotent on the provider's id (Twilio's MessageSid).
 -- Personal data: a contact's messages go with the contact (forget, retention: contact_id); messages
 -- from numbers no contact holds are deleted by `privacy retention purge` after single_message_months.
-CREATE TABLE inbox_messages (
+CREATE TABLE IF NOT EXISTS inbox_messages (
     id            INTEGER PRIMARY KEY,
     provider_id   TEXT NOT NULL UNIQUE,
     channel       TEXT NOT NULL,
@@ -18,13 +18,13 @@ CREATE TABLE inbox_messages (
     read_at       TEXT,                     -- NULL: unread
     created_at    TEXT NOT NULL
 );
-CREATE INDEX inbox_messages_contact ON inbox_messages(contact_id, received_at);
-CREATE INDEX inbox_messages_unread ON inbox_messages(read_at, received_at);
-CREATE INDEX inbox_messages_campaign ON inbox_messages(campaign_id);
+CREATE INDEX IF NOT EXISTS inbox_messages_contact ON inbox_messages(contact_id, received_at);
+CREATE INDEX IF NOT EXISTS inbox_messages_unread ON inbox_messages(read_at, received_at);
+CREATE INDEX IF NOT EXISTS inbox_messages_campaign ON inbox_messages(campaign_id);
 
 -- Delivery statuses received by webhook, idempotent on (MessageSid, status): a status callback that
 -- Twilio retries or that an attacker replays is applied once.
-CREATE TABLE status_callbacks (
+CREATE TABLE IF NOT EXISTS status_callbacks (
     provider_id   TEXT NOT NULL,
     status        TEXT NOT NULL,
     error_code    TEXT,
@@ -34,7 +34,7 @@ CREATE TABLE status_callbacks (
 
 -- An action may acknowledge the answers read from replies (`dbox inbox ack`): the text sent back,
 -- through the ledger, to whoever answered yes or no.
-CREATE TABLE action_reply_acks (
+CREATE TABLE IF NOT EXISTS action_reply_acks (
     action_id     INTEGER PRIMARY KEY REFERENCES actions(id) ON DELETE CASCADE,
     yes_text      TEXT,
     no_text       TEXT
