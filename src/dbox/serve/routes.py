@@ -18,6 +18,9 @@ BUILTIN = (
     "dbox.serve.health",
     "dbox.serve.unsubscribe",
     "dbox.serve.twilio",
+    "dbox.serve.forms",
+    "dbox.serve.events",
+    "dbox.serve.volunteers",
 )
 
 
