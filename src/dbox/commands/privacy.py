@@ -287,15 +287,16 @@ def privacy_retention(
     """What falls due under the retention rules of the config file, and purging it."""
     from dbox.console import out
     from dbox.output import emit, render_table
+    from dbox.clock import parse_day
     from dbox.privacy import retention
 
     store = store_from(ctx)
     rules = retention.load_rules()
     if election_date:
-        rules.election_date = retention.parse_date(election_date, "--election-date")
+        rules.election_date = parse_day(election_date, "--election-date")
     if election_tag:
         rules.election_tags = tuple(election_tag)
-    day = retention.parse_date(as_of, "--as-of") if as_of else None
+    day = parse_day(as_of, "--as-of") if as_of else None
     plan = retention.plan(store, rules, day)
     if list_:
         emit(retention.iter_due(store, plan), ["rule", "contact_id", "last_exchange"], fmt=fmt, output=output)
@@ -378,7 +379,7 @@ def audit_(
     from dbox.errors import DboxError
     from dbox.output import emit
     from dbox.privacy import audit
-    from dbox.privacy.retention import parse_date
+    from dbox.clock import parse_day
 
     store = store_from(ctx)
     if verify:
@@ -388,7 +389,7 @@ def audit_(
                             f"({checked:,} rows check out before it)")
         out.print(f"The audit log is intact ({checked:,} rows).")
         return
-    since_stamp = parse_date(since, "--since").strftime("%Y-%m-%dT00:00:00Z") if since else None
+    since_stamp = parse_day(since, "--since").strftime("%Y-%m-%dT00:00:00Z") if since else None
     rows = ([e.id, e.at, e.os_user, e.host or "", e.db_role or "", e.command, e.count,
              json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else ""]
             for e in audit.entries(store, since=since_stamp, command=command, user=user, limit=limit or None))

@@ -34,6 +34,7 @@ from dbox.text import fold
 
 CHUNK_ROWS = 5000
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024   # below this, worker start-up costs more than it saves
+DEFER_MIN_ROWS = 10_000                # below this, rebuilding indexes costs more than it saves
 MAX_LISTED = 1000                      # conflicts and notes kept for the report
 
 
@@ -54,6 +55,9 @@ class ImportOptions:
     sheet: str | None = None
     workers: int | None = None          # None: decided by file size and cores
     chunk_rows: int = CHUNK_ROWS
+    # The source written on the consent events this import records: 'import' for a file, 'form'
+    # for a sign-up form's submission (dbox.forms), one of dbox.privacy.consent.SOURCES.
+    consent_event_source: str = "import"
 
 
 @dataclass
@@ -72,6 +76,7 @@ class ImportReport:
     rejected_file: Path | None = None
     already_imported: tuple | None = None
     dry_run: bool = False
+    contacts: dict[int, int] = field(default_factory=dict)   # row number -> the contact it became
 
 
 
@@ -188,16 +193,20 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
     pool = None
     gc_was_enabled = gc.isenabled()
     gc.freeze()   # the geography index and the rest of what is loaded now live for the whole run
+    # Records and contact states hold no reference cycles: reference counting frees them, and the
+    # cyclic collector's passes over each chunk's objects cost more than the merge itself.
+    gc.disable()
     try:
         with store.transaction(immediate=True):
             import_id = cw.start_import(store, path.name, digest, {
                 "map": options.map_specs, "consent": list(options.consent),
                 "consent_source": options.consent_source, "update": options.update})
             report.import_id = import_id
-            deferred_indexes = []
-            if workers and _is_large_for(store, path):
-                deferred_indexes = cw.drop_deferrable_indexes(store)
             merger = _Merger(store, import_id, options, report, consent_detail)
+            first_new_id = merger.next_id
+            deferred_indexes = []
+            if _is_large_for(store, path):
+                deferred_indexes = cw.drop_deferrable_indexes(store)
             chunks = _chunks(reader.rows(), options.chunk_rows)
             if workers:
                 ctx = multiprocessing.get_context("fork")
@@ -219,7 +228,7 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
                 if progress:
                     progress(report.counts["read"])
             report.fallback_rows = list(reader.fallback_rows)
-            cw.rebuild_indexes(store, deferred_indexes)
+            cw.rebuild_indexes(store, deferred_indexes, first_new_id)
             cw.finish_import(store, import_id, report.counts)
             if options.dry_run:
                 raise _DryRun()
@@ -242,6 +251,58 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
         shutil.move(rejected_tmp.name, report.rejected_file)
     else:
         os.unlink(rejected_tmp.name)
+    return report
+
+
+def import_rows(store: Store, source: str, fields: list[str], rows: list[list[str]],
+                options: ImportOptions | None = None, *, kind: str = "form", index=None,
+                transaction: bool = True) -> ImportReport:
+    """Rows given in memory — a sign-up form's submission, an answer on an event page — through
+    the same normalization, dedupe, suppression and consent rules as a file (docs/import.md).
+
+    ``fields`` names the contact field of each cell (``dbox.importing.mapping.FIELDS``); rows are
+    numbered from 1 and ``report.contacts`` gives the contact each row became (a row rejected or
+    suppressed has none). ``index``: the geography index, when the caller keeps one loaded.
+    ``transaction=False`` runs inside the caller's transaction (what it writes with the rows
+    commits or rolls back with them)."""
+    import hashlib
+    import secrets as _secrets
+
+    options = options or ImportOptions()
+    validate_consent_options(options)
+    report = ImportReport(Path(source), dry_run=options.dry_run)
+    report.mapping = ColumnMapping(list(fields), list(fields), ["given"] * len(fields))
+    index = index if index is not None else store_geo.load_index(store)
+    consent_detail = options.consent_source or source
+    # No digest of the content: it would be a hash of personal data kept with the import's row.
+    digest = hashlib.sha256(f"{kind}:{source}:{_secrets.token_hex(16)}".encode()).hexdigest()
+
+    def run() -> None:
+        import_id = cw.start_import(store, source, digest, {"consent": list(options.consent),
+                                                            "consent_source": options.consent_source}, kind=kind)
+        report.import_id = import_id
+        merger = _Merger(store, import_id, options, report, consent_detail)
+        records = [build_record(number, [str(c or "") for c in cells], report.mapping, index, options.consent)
+                   for number, cells in enumerate(rows, 1)]
+        report.counts["read"] += len(records)
+        for rec in records:
+            if rec.error:
+                report.counts["rejected"] += 1
+                report.rejections.append(f"{source}: {rec.error}")
+            for column, value, reason in rec.bad_cells:
+                if not rec.error:
+                    report.counts["values_rejected"] += 1
+                    report.rejections.append(f"{source}: row {rec.row}, {column}: {reason} (value left out)")
+            for note in rec.notes:
+                merger._note(note)
+        merger.apply([r for r in records if not r.error])
+        cw.finish_import(store, import_id, report.counts)
+
+    if transaction:
+        with store.transaction(immediate=True):
+            run()
+    else:
+        run()
     return report
 
 
@@ -268,11 +329,12 @@ def _write_rejects(rec: Record, writer, report: ImportReport) -> None:
 
 
 def _is_large_for(store: Store, path: Path) -> bool:
-    """Whether the file may add more than a quarter of the store (then deferring indexes pays)."""
+    """Whether the file may add more than a quarter of the store (then deferring indexes pays),
+    whatever the number of workers; a file of a few chunks is never worth the rebuild."""
     from dbox.store.contacts import count_contacts
 
     estimated_rows = path.stat().st_size // 120
-    return estimated_rows > count_contacts(store) // 4
+    return estimated_rows >= DEFER_MIN_ROWS and estimated_rows > count_contacts(store) // 4
 
 
 class _DryRun(Exception):
@@ -368,13 +430,14 @@ class _Merger:
                 self.report.counts["merged" if changed else "unchanged"] += 1
                 if changed:
                     state.sources.append(rec.row)
+            self.report.contacts[rec.row] = state.id
             for key in _point_keys(rec):
                 chunk_index.setdefault(key, state.id)
             name = _name_key(rec)
             if name and state.id not in chunk_names.setdefault(name, []):
                 chunk_names[name].append(state.id)
         cw.write_states(self.store, states.values(), self.import_id, self.tags, self.consent_detail,
-                        replace_custom=self.options.update)
+                        replace_custom=self.options.update, source=self.options.consent_event_source)
 
     def _match(self, rec: Record, chunk_index, found, chunk_names, found_names, states) -> int | None:
         """The contact a row is: same e-mail, else same mobile, else same folded name and postal

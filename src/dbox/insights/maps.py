@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from dbox.i18n import _
 from dbox.insights import departements, shapes
 
 # Sequential, colour-blind safe (ColorBrewer YlGnBu), light to dark; fewer classes take the
@@ -157,3 +158,16 @@ def place_labels(candidates: list[tuple[str, float, float]], size, limit: int = 
         if len(placed) == limit:
             break
     return placed
+
+
+def level_headings() -> dict[str, str]:
+    """The name of each kind of area, as a column heading."""
+    return {"departement": _("Département"), "canton": _("Canton"), "commune": _("Commune"),
+            "circonscription": _("Circonscription"), "bureau": _("Bureau de vote")}
+
+
+def area_headings() -> dict[str, str]:
+    """"Contacts by ..." for each kind of area: whole sentences, so that each language builds its own."""
+    return {"departement": _("Contacts by département"), "canton": _("Contacts by canton"),
+            "commune": _("Contacts by commune"), "circonscription": _("Contacts by circonscription"),
+            "bureau": _("Contacts by bureau de vote")}

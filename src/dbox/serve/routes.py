@@ -16,6 +16,9 @@ import importlib
 
 BUILTIN = (
     "dbox.serve.health",
+    "dbox.serve.forms",
+    "dbox.serve.events",
+    "dbox.serve.volunteers",
 )
 
 

@@ -70,10 +70,19 @@ _DEFERRABLE_TABLES = ("contacts", "contact_points", "contact_tags", "contact_fie
                       "consent_events", "consents")
 
 
+# Per-row triggers on the contacts an import inserts, replaced during a large import by one
+# set-based statement at its end (``rebuild_indexes``): the unsubscribe identifier of each new
+# contact (migration 0007).
+_DEFERRABLE_TRIGGERS = ("contacts_unsubscribe_id",)
+
+
 def drop_deferrable_indexes(store: Store) -> list[str]:
-    """Drop secondary indexes the import does not read, inside the caller's transaction; return the
-    statements that rebuild them. Building an index once over sorted data is several times faster
-    than updating it row by row, and the transaction keeps the store whole if anything fails."""
+    """Drop secondary indexes the import does not read (and the per-row triggers above), inside
+    the caller's transaction; return the statements that rebuild them. Building an index once over
+    sorted data is several times faster than updating it row by row, and the transaction keeps the
+    store whole if anything fails. SQLite only for now (PostgreSQL keeps its indexes)."""
+    if store.engine != "sqlite":
+        return []
     marks = ",".join("?" * len(_DEFERRABLE_TABLES))
     rows = store.execute(
         f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
@@ -84,10 +93,20 @@ def drop_deferrable_indexes(store: Store) -> list[str]:
             continue
         store.execute(f'DROP INDEX "{name}"')
         rebuild.append(sql)
+    marks = ",".join("?" * len(_DEFERRABLE_TRIGGERS))
+    for name, sql in store.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                   f"AND name IN ({marks})", _DEFERRABLE_TRIGGERS).fetchall():
+        store.execute(f'DROP TRIGGER "{name}"')
+        rebuild.append(sql)
     return rebuild
 
 
-def rebuild_indexes(store: Store, statements: list[str]) -> None:
+def rebuild_indexes(store: Store, statements: list[str], first_new_id: int | None = None) -> None:
+    """Rebuild what ``drop_deferrable_indexes`` dropped; ``first_new_id``: the first id the import
+    gave a contact (every id from it on is new), whose unsubscribe identifiers are made here."""
+    if any(sql.lstrip().upper().startswith("CREATE TRIGGER") for sql in statements) and first_new_id:
+        store.execute("INSERT INTO unsubscribe_ids (uid, contact_id) "
+                      "SELECT lower(hex(randomblob(16))), id FROM contacts WHERE id >= ?", (first_new_id,))
     for sql in statements:
         store.execute(sql)
 
@@ -168,8 +187,9 @@ class TagCache:
 
 
 def write_states(store: Store, states: Iterable[ContactState], import_id: int, tags: TagCache,
-                 consent_detail: str, replace_custom: bool = False) -> None:
-    """Insert new contacts and apply what this import adds to matched ones."""
+                 consent_detail: str, replace_custom: bool = False, source: str = "import") -> None:
+    """Insert new contacts and apply what this import adds to matched ones. ``source``: the source
+    of the consent events written (``form`` for a sign-up form's submission)."""
     from dbox.filters.keys import contact_keys, text_key
     from dbox.store.suppressions import Hasher
 
@@ -190,7 +210,7 @@ def write_states(store: Store, states: Iterable[ContactState], import_id: int, t
         tag_rows.extend((s.id, tags.id_for(name)) for name in s.new_tags)
         custom_rows.extend((s.id, name, value, text_key(value)) for name, value in s.new_custom.items())
         sources.extend((s.id, import_id, row) for row in s.sources)
-        events.extend((s.id, channel, action, now, "import", detail, wording)
+        events.extend((s.id, channel, action, now, source, detail, wording)
                       for channel, action, detail, wording in s.new_consents)
     columns = ", ".join((*SCALAR_FIELDS, *_KEY_COLUMNS))
     marks = ",".join("?" * (len(SCALAR_FIELDS) + len(_KEY_COLUMNS) + 4))
