@@ -22,7 +22,7 @@ _KEY_COLUMNS = ("first_name_key", "last_name_key", "address_key", "commune_key")
 _BATCH = 500  # SQLite's default limit is 32766 variables; stay well below, keep plans simple
 
 
-@dataclass
+@dataclass(slots=True)
 class ContactState:
     """A contact as the import sees it: its fields and what this import adds to it."""
 
@@ -39,6 +39,9 @@ class ContactState:
     new_custom: dict[str, str] = field(default_factory=dict)
     new_consents: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)  # channel, action, detail, wording
     sources: list[int] = field(default_factory=list)
+    # A new contact whose fields are still those of the row that created it: that row (with
+    # ``values``, ``keys`` and ``name_key`` computed by the import's workers), else None.
+    fresh: object = None
 
 
 def previous_import(store: Store, sha256: str):
@@ -187,26 +190,33 @@ class TagCache:
 
 
 def write_states(store: Store, states: Iterable[ContactState], import_id: int, tags: TagCache,
-                 consent_detail: str, replace_custom: bool = False, source: str = "import") -> None:
+                 consent_detail: str, replace_custom: bool = False, source: str = "import",
+                 hashes: dict[str, str] | None = None) -> None:
     """Insert new contacts and apply what this import adds to matched ones. ``source``: the source
-    of the consent events written (``form`` for a sign-up form's submission)."""
+    of the consent events written (``form`` for a sign-up form's submission). ``hashes``: the salted
+    hashes of addresses already computed (by the import's workers); the others are computed here."""
     from dbox.filters.keys import contact_keys, text_key
     from dbox.store.suppressions import Hasher
 
     hasher = Hasher(store)
+    hashes = hashes or {}
     now = utcnow()
     inserts, updates, points, tag_rows, custom_rows, sources, events = [], [], [], [], [], [], []
     for s in states:
-        f = s.fields
-        # The folded search keys and address hashes the filter language reads (docs/filters.md)
-        # are written with the values, so that the first segment after an import is fast.
-        keys = contact_keys(f.get("first_name"), f.get("last_name"), f.get("address"), f.get("commune_name"))
-        values = [f.get(name) for name in SCALAR_FIELDS]
-        if s.is_new:
-            inserts.append((s.id, *values, *keys, _name_key(f), now, now))
-        elif s.dirty:
-            updates.append((*values, *keys, _name_key(f), now, s.id))
-        points.extend((s.id, kind, value, hasher(value)) for kind, value in s.new_points)
+        fresh = s.fresh
+        if fresh is not None and s.is_new:
+            inserts.append((s.id, *fresh.values, *fresh.keys, fresh.name_key, now, now))
+        elif s.is_new or s.dirty:
+            f = s.fields
+            # The folded search keys and address hashes the filter language reads (docs/filters.md)
+            # are written with the values, so that the first segment after an import is fast.
+            keys = contact_keys(f.get("first_name"), f.get("last_name"), f.get("address"), f.get("commune_name"))
+            values = [f.get(name) for name in SCALAR_FIELDS]
+            if s.is_new:
+                inserts.append((s.id, *values, *keys, _name_key(f), now, now))
+            else:
+                updates.append((*values, *keys, _name_key(f), now, s.id))
+        points.extend((s.id, kind, value, hashes.get(value) or hasher(value)) for kind, value in s.new_points)
         tag_rows.extend((s.id, tags.id_for(name)) for name in s.new_tags)
         custom_rows.extend((s.id, name, value, text_key(value)) for name, value in s.new_custom.items())
         sources.extend((s.id, import_id, row) for row in s.sources)
