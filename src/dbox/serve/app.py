@@ -40,7 +40,10 @@ def create_app(store_path: Path | str, *, public_url: str | None = None):
     from dbox.serve.routes import collect
 
     app = Starlette(routes=collect(), middleware=[Middleware(AccessLog)])
-    app.state.dbox = ServeContext(Path(store_path), public_url.rstrip("/") if public_url else None)
+    from dbox.store.db import is_url
+
+    target = store_path if is_url(str(store_path)) else Path(store_path)   # a PostgreSQL URL stays a URL
+    app.state.dbox = ServeContext(target, public_url.rstrip("/") if public_url else None)
     return app
 
 
