@@ -305,6 +305,9 @@ def privacy_retention(
     if rules.opposition_years:
         rows.append(["oppositions", f"opposition hashes older than {rules.opposition_years} years",
                      plan.opposition_cutoff, f"{plan.oppositions_due:,}"])
+    if plan.inbox_due:
+        rows.append(["inbox", "SMS received from numbers no contact holds (dbox serve)", plan.inbox_cutoff,
+                     f"{plan.inbox_due:,}"])
     render_table(rows, ["rule", "what", "cut-off", "due"], title=f"Retention as of {plan.as_of.isoformat()}")
     if not rules.election_date:
         out.print("No election date set: add --election-date and --election-tag (or \\[privacy.retention] in the "
@@ -313,7 +316,7 @@ def privacy_retention(
         if plan.total:
             out.print(f"{plan.total:,} contacts are due. See them with --list; erase them with --purge.")
         return
-    if not plan.total and not plan.oppositions_due:
+    if not plan.total and not plan.oppositions_due and not plan.inbox_due:
         out.print("Nothing is due.")
         return
     confirm_or_abort(f"Erase {plan.total:,} contacts for good?", yes)
@@ -322,6 +325,7 @@ def privacy_retention(
               + ", ".join(f"{rule} {n:,}" for rule, n in report.contacts.items())
               + f"); {report.oppositions_kept:,} oppositions kept as hashes"
               + (f"; {report.oppositions_purged:,} old opposition hashes purged" if report.oppositions_purged else "")
+              + (f"; {report.inbox_purged:,} SMS from unknown numbers deleted" if report.inbox_purged else "")
               + ".")
 
 

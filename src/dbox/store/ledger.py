@@ -560,10 +560,11 @@ def replies_seen(store: Store, provider_ids: Iterable[str]) -> set[str]:
 
 
 def record_reply(store: Store, provider_id: str, channel: str, from_hash: str, received_at: str | None,
-                 keyword: str | None) -> None:
-    store.execute("INSERT OR IGNORE INTO inbound_replies (provider_id, channel, from_hash, received_at, keyword, "
-                  "processed_at) VALUES (?,?,?,?,?,?)",
-                  (provider_id, channel, from_hash, received_at, keyword, utcnow()))
+                 keyword: str | None) -> bool:
+    """True when the reply is new (False: this provider id was already recorded)."""
+    return store.execute("INSERT OR IGNORE INTO inbound_replies (provider_id, channel, from_hash, received_at, keyword, "
+                         "processed_at) VALUES (?,?,?,?,?,?)",
+                         (provider_id, channel, from_hash, received_at, keyword, utcnow())).rowcount == 1
 
 
 def get_meta(store: Store, key: str) -> str | None:
