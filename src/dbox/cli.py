@@ -271,7 +271,7 @@ def _mount() -> None:
 
 # Command areas that live in their own modules; each module exposes ``register(app)``.
 _OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral", "serve",
-                  "profiles", "forms", "inbox")
+                  "profiles", "forms", "inbox", "storecopy")
 
 _mount()
 
