@@ -220,6 +220,10 @@ def create_campaign(store: Store, *, uid: str, channel: str, reach: Reach, finge
     register_functions(store)
     now = utcnow()
     with store.transaction(immediate=True) as conn:
+        if store.engine == "postgresql":
+            # BEGIN IMMEDIATE serialises this on SQLite; on a shared server two machines creating a
+            # campaign at once take turns here (the lock goes with the transaction)
+            conn.execute("SELECT pg_advisory_xact_lock(?, ?)", (0x64620005, 0))
         campaign_id = (conn.execute("SELECT max(id) FROM campaigns").fetchone()[0] or 0) + 1
         if on_id is not None:
             on_id(campaign_id)
