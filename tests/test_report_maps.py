@@ -9,9 +9,14 @@ import random
 from importlib import resources
 
 import pytest
+from conftest import copy_store, isolate
 
 from dbox.geo import reference_rows
 from dbox.insights import maps, shapes
+from dbox.store.db import open_store
+
+# one worker takes the module under pytest-xdist: its store is imported once
+pytestmark = pytest.mark.xdist_group("report-maps")
 
 # 9 contacts in Oulles (7 inhabitants: the issue's hamlet), a few in ten towns of Isère.
 TOWNS = [("38000", "Grenoble", 11), ("38400", "Saint-Martin-d'Hères", 6), ("38130", "Échirolles", 5),
@@ -20,19 +25,35 @@ TOWNS = [("38000", "Grenoble", 11), ("38400", "Saint-Martin-d'Hères", 6), ("381
          ("38090", "Villefontaine", 3), ("38520", "Oulles", 9)]
 
 
-@pytest.fixture
-def hamlet_store(store, cli, tmp_path):
+@pytest.fixture(scope="module")
+def hamlet_template(tmp_path_factory, template_store):
+    """A store with the contacts of TOWNS, imported once for the module; each test copies it."""
+    from typer.testing import CliRunner
+
+    from dbox.cli import app
+
+    folder = tmp_path_factory.mktemp("hamlet")
     lines = ["Nom,Prénom,Courriel,Code postal,Ville,Étiquettes"]
     n = 0
     for postal_code, town, count in TOWNS:
         for _ in range(count):
             n += 1
             lines.append(f"Martin{n},Anne,anne{n}@exemple.fr,{postal_code},\"{town}\",militant")
-    path = tmp_path / "isere.csv"
+    path = folder / "isere.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = cli("import", path)
-    assert result.exit_code == 0, result.output
-    return store
+    with pytest.MonkeyPatch.context() as mp:
+        isolate(mp, folder)
+        copy_store(template_store, folder / "store" / "dbox.sqlite3")
+        result = CliRunner().invoke(app, ["import", str(path)], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    return folder / "store" / "dbox.sqlite3"
+
+
+@pytest.fixture
+def hamlet_store(hamlet_template, tmp_path):
+    store = open_store(copy_store(hamlet_template, tmp_path / "store" / "dbox.sqlite3"))
+    yield store
+    store.close()
 
 
 def _report(store, by: str, expression: str | None = None):
@@ -143,6 +164,13 @@ def test_the_map_follows_by_and_is_zoomed_on_the_selection(hamlet_store, by):
     shown = [t.name for t in fig.data if t.visible is True and t.customdata is not None]
     assert shown == [{"commune": "Communes", "canton": "Cantons", "departement": "Départements"}[by]]
     assert list(fig.layout.xaxis.range) == [x0, x1]
+
+
+def test_beyond_a_few_thousand_areas_the_smallest_are_dots(hamlet_store, monkeypatch):
+    monkeypatch.setattr(maps, "MAX_SHAPED", 4)
+    layer = _report(hamlet_store, "commune").map("metropole")
+    assert layer.shaped == [True] * 4 + [False] * (len(layer.rows) - 4)
+    assert [r["contacts"] for r in layer.rows] == sorted((r["contacts"] for r in layer.rows), reverse=True)
 
 
 def test_the_hamlet_is_alone_at_the_top(hamlet_store):

@@ -91,14 +91,14 @@ def test_sign_up_becomes_a_consented_contact_and_email_waits_for_confirmation(st
     assert WORDING_EMAIL in body
     # GET shows a button and changes nothing (mail scanners follow links)
     shown = requests.get(link)
-    assert shown.status_code == 200 and "Je confirme" in shown.text
+    assert shown.status_code == 200 and "Confirm my e-mail address" in shown.text
     assert consent_of(store, cid, "email") is None
     confirmed = requests.post(link, data={"csrf_token": token_of(shown.text)})
-    assert confirmed.status_code == 200 and "confirmée" in confirmed.text
+    assert confirmed.status_code == 200 and "Your address is confirmed" in confirmed.text
     assert consent_of(store, cid, "email") == ("granted", "form")
     assert wording_of(store, cid, "email") == WORDING_EMAIL
     again = requests.get(link)
-    assert "déjà confirmée" in again.text
+    assert "already confirmed" in again.text
     # a second sign-up of the same person merges into the same contact, and mails nobody again
     assert post_form(server).status_code == 303
     assert len(contacts(store)) == 1 and len(smtp.to("lea.martin@exemple.fr")) == 1
@@ -110,7 +110,7 @@ def test_a_post_without_a_valid_csrf_token_is_refused_and_writes_nothing(store, 
     make_form(cli)
     server = live_server()
     missing = post_form(server, token=False)
-    assert missing.status_code == 403 and "expiré" in missing.text
+    assert missing.status_code == 403 and "expired" in missing.text
     assert 'value="lea.martin@exemple.fr"' in missing.text       # the answers are kept, with a new token
     forged = post_form(server, token="1700000000.abc.0123456789abcdef0123456789abcdef")
     assert forged.status_code == 403
@@ -141,13 +141,13 @@ def test_honeypot_and_rate_limit(store, cli, live_server, smtp):
     make_form(cli)
     server = live_server()
     robot = post_form(server, website="http://spam.example")
-    assert robot.status_code == 200 and "Merci" in robot.text
+    assert robot.status_code == 200 and "Thank you!" in robot.text
     assert contacts(store) == []
     statuses = [post_form(server, values={**PERSON, "email": f"p{i}@exemple.fr", "mobile": ""},
                           consents=()).status_code for i in range(5)]
     assert statuses == [303] * 4 + [429]      # 5 per client in 10 minutes, the honeypot's included
     assert len(contacts(store)) == 4
-    assert "Trop d'essais" in unescape(post_form(server).text)
+    assert "Too many attempts" in post_form(server).text
 
 
 def test_bad_values_are_shown_next_to_their_field_and_nothing_is_written(store, cli, live_server, smtp):
@@ -155,11 +155,11 @@ def test_bad_values_are_shown_next_to_their_field_and_nothing_is_written(store, 
     server = live_server()
     response = post_form(server, values={**PERSON, "email": "lea@@exemple", "first_name": ""})
     assert response.status_code == 422
-    assert "Cette adresse e-mail n'est pas valide." in unescape(response.text)
+    assert "This is not a valid e-mail address." in response.text
     assert 'aria-invalid="true"' in response.text and 'href="#f-email"' in response.text
-    assert "Merci de remplir ce champ." in response.text
+    assert "Please fill this in." in response.text
     fixed_line = post_form(server, values={**PERSON, "mobile": "04 76 00 00 00"})
-    assert "Les SMS demandent un numéro de portable." in unescape(fixed_line.text)
+    assert "Text messages need a mobile number." in fixed_line.text
     assert contacts(store) == []
 
 
@@ -201,7 +201,7 @@ def test_expired_or_unknown_confirmation_links(store, cli, live_server, smtp, mo
         store.execute("UPDATE email_confirmations SET expires_at = '2000-01-01T00:00:00Z'")
     [mail] = smtp.to("lea.martin@exemple.fr")
     link = re.search(r"(http://\S+/f/confirm/\S+)", mail.get_body(("plain",)).get_content()).group(1)
-    assert "expiré" in requests.get(link).text
+    assert "expired" in requests.get(link).text
 
 
 # -- event pages ---------------------------------------------------------------------------------------------
@@ -222,7 +222,7 @@ def test_event_page_takes_answers_as_rsvps(store, cli, live_server):
     session = requests.Session()
     page = session.get(f"{server.url}/e/{action}")
     assert page.status_code == 200
-    for text in ("Porte-à-porte Mistral", "Place Mistral", "On frappe aux portes", "Places restantes"):
+    for text in ("Porte-à-porte Mistral", "Place Mistral", "On frappe aux portes", "Places left"):
         assert text in page.text
     data = {"first_name": "Jean", "last_name": "Petit", "email": "jean@exemple.fr", "answer": "yes",
             "csrf_token": token_of(page.text)}
@@ -231,7 +231,7 @@ def test_event_page_takes_answers_as_rsvps(store, cli, live_server):
     [(cid, *_)] = contacts(store)
     assert store.execute("SELECT rsvp, source FROM action_people WHERE action_id = ? AND contact_id = ?",
                          (action, cid)).fetchone() == ("yes", "web")
-    assert "Votre réponse est enregistrée" in session.get(f"{server.url}/e/{action}?sent=1").text
+    assert "Your answer is recorded" in session.get(f"{server.url}/e/{action}?sent=1").text
     no_token = session.post(f"{server.url}/e/{action}", data={**data, "csrf_token": ""}, allow_redirects=False)
     assert no_token.status_code == 403
     shown = cli("action", "show", str(action))
@@ -291,7 +291,7 @@ def test_a_volunteer_sees_and_records_only_their_own_list(store, cli, live_serve
     assert "claire.nouvelle@exemple.fr" in [v for (v,) in store.execute(
         "SELECT value FROM contact_points WHERE contact_id = ?", (claire,))]
     page = session.get(links["alice@exemple.fr"])
-    assert "Enregistré" in page.text
+    assert "Recorded" in page.text
     # Emma is on Bruno's list: Alice cannot record her, even by posting her id
     other = session.post(links["alice@exemple.fr"], data={"contact": str(emma), "outcome": "answered",
                                                           "csrf_token": token_of(page.text)}, allow_redirects=False)
@@ -320,14 +320,89 @@ def test_revoked_expired_and_unknown_links_are_refused(store, cli, live_server, 
     assert requests.get(alice).status_code == 410 and requests.get(new).status_code == 200
     assert cli("action", "unassign", str(action), "alice@exemple.fr").exit_code == 0
     refused = requests.get(new)
-    assert refused.status_code == 410 and "ne fonctionne plus" in refused.text
+    assert refused.status_code == 410 and "no longer works" in refused.text
     bruno = links["bruno@exemple.fr"]
     with store.transaction():
         store.execute("UPDATE volunteer_links SET expires_at = '2000-01-01T00:00:00Z' WHERE revoked_at IS NULL")
     expired = requests.get(bruno)
-    assert expired.status_code == 410 and "expiré" in expired.text
+    assert expired.status_code == 410 and "expired" in expired.text
     # only hashes are kept
     tokens = [link.rsplit("/", 1)[1] for link in (alice, new, bruno)]
     held = " ".join(h for (h,) in store.execute("SELECT token_hash FROM volunteer_links"))
     assert not any(t in held for t in tokens)
     assert len(sf.contact_links(store, _contact(store, "alice@exemple.fr"))) == 2
+
+
+# -- personal data ----------------------------------------------------------------------------------------
+
+def test_privacy_export_shows_and_forget_erases_confirmations_and_links(store, cli, live_server, smtp, tmp_path,
+                                                                        monkeypatch):
+    import json
+
+    make_form(cli)
+    server = live_server()
+    assert post_form(server).status_code == 303
+    action, links = _volunteers(cli, tmp_path, monkeypatch, server)
+    lea = _contact(store, "lea.martin@exemple.fr")
+    exported = json.loads(cli("privacy", "export", str(lea), "--format", "json").output)
+    [confirmation] = exported["forms"]["email_confirmations"]
+    assert confirmation["email"] == "lea.martin@exemple.fr" and confirmation["form"] == "benevoles"
+    assert "token_hash" not in confirmation
+    text = cli("privacy", "export", str(lea)).output
+    assert "lea.martin@exemple.fr (formulaire benevoles)" in text
+    alice = _contact(store, "alice@exemple.fr")
+    assert len(json.loads(cli("privacy", "export", str(alice), "--format", "json").output)["forms"]["volunteer_links"]) == 1
+    for who in (lea, alice):
+        assert cli("privacy", "forget", str(who), "--yes").exit_code == 0
+    assert store.execute("SELECT count(*) FROM email_confirmations").fetchone()[0] == 0
+    assert store.execute("SELECT count(*) FROM volunteer_links WHERE contact_id = ?", (alice,)).fetchone()[0] == 0
+    assert requests.get(links["alice@exemple.fr"]).status_code in (404, 410)
+
+
+def test_without_smtp_the_sign_up_is_kept_and_the_confirmation_waits(store, cli, live_server):
+    make_form(cli)
+    server = live_server()
+    assert post_form(server).status_code == 303                     # the e-mail channel is not set up
+    [(cid, *_)] = contacts(store)
+    assert consent_of(store, cid, "email") is None and consent_of(store, cid, "sms") == ("granted", "form")
+    shown = cli("forms", "show", "benevoles", "--format", "json")
+    assert '"emails_to_confirm": 1' in shown.output
+    assert store.execute("SELECT sent_at FROM email_confirmations").fetchone()[0] is None
+
+
+def test_behind_the_proxy_each_client_has_its_own_limit(store, cli, live_server):
+    make_form(cli, consent="sms")
+    server = live_server()
+
+    def sign_up(i, client):
+        session = requests.Session()
+        token = token_of(session.get(f"{server.url}/f/benevoles").text)
+        return session.post(f"{server.url}/f/benevoles", allow_redirects=False,
+                            data={**PERSON, "email": f"x{i}@exemple.fr", "mobile": "", "csrf_token": token},
+                            headers={"X-Forwarded-For": f"198.51.100.7, {client}"}).status_code
+
+    assert [sign_up(i, "203.0.113.1") for i in range(6)] == [303] * 5 + [429]
+    assert sign_up(9, "203.0.113.2") == 303                           # another client
+    assert len(contacts(store)) == 6
+
+
+def test_event_pages_of_cancelled_actions_and_opposed_people(store, cli, live_server, tmp_path):
+    action = _today_action(cli)
+    assert cli("action", "publish", str(action)).exit_code == 0
+    write_csv(tmp_path / "c.csv", "prénom;nom;email\nJean;Petit;jean@exemple.fr\n")
+    assert cli("import", tmp_path / "c.csv").exit_code == 0
+    assert cli("privacy", "forget", "jean@exemple.fr", "--yes").exit_code == 0
+    server = live_server()
+    session = requests.Session()
+    page = session.get(f"{server.url}/e/{action}")
+    data = {"first_name": "Jean", "last_name": "Petit", "email": "jean@exemple.fr", "answer": "yes",
+            "csrf_token": token_of(page.text)}
+    assert session.post(f"{server.url}/e/{action}", data=data, allow_redirects=False).status_code == 303
+    assert contacts(store) == []                                      # erased: not added back, no RSVP
+    assert store.execute("SELECT count(*) FROM action_people").fetchone()[0] == 0
+    no_answer = session.post(f"{server.url}/e/{action}", allow_redirects=False,
+                             data={**data, "answer": "", "csrf_token": token_of(session.get(f"{server.url}/e/{action}").text)})
+    assert no_answer.status_code == 422 and "Please choose an answer." in no_answer.text
+    assert cli("action", "cancel", str(action), "--reason", "pluie", "--yes").exit_code == 0
+    page = session.get(f"{server.url}/e/{action}")
+    assert "This action was cancelled." in page.text and "<form" not in page.text

@@ -40,14 +40,13 @@ def create(
     tag: list[str] = typer.Option([], "--tag", help="Tag given to every contact the form brings (repeatable)."),
     required: Optional[str] = typer.Option(None, "--required", help="Fields that must be filled (comma-separated)."),
     intro: Optional[str] = typer.Option(None, "--intro", help="A few words under the title."),
-    language: str = typer.Option("fr", "--language", help="Language of the page: fr or en."),
 ):
     """Create a sign-up form: its page is /f/SLUG on the server `dbox serve` runs."""
     from dbox.forms import definitions as fd
 
     store = store_from(ctx)
     form = fd.create(store, slug, title=title, fields=fields, consents=consent, wording=wording, tags=tag,
-                     required=required, intro=intro, language=language)
+                     required=required, intro=intro)
     out = _out()
     out.print(f"Form {form.slug} created: {fd.page_url(public_base(), form)}", markup=False)
     if form.consents:
@@ -94,7 +93,7 @@ def show(ctx: typer.Context, slug: str = typer.Argument(..., help="The form's na
     counts = fd.confirmations(store, form)
     data = {"slug": form.slug, "title": form.title, "url": fd.page_url(base, form), "status": form.status,
             "fields": form.fields, "required": form.required, "consents": form.consents, "tags": form.tags,
-            "language": form.language, "submissions": form.submissions,
+            "submissions": form.submissions,
             "emails_to_confirm": counts["asked"] - counts["confirmed"], "emails_confirmed": counts["confirmed"],
             "created_at": form.created_at}
     if fmt == "json":

@@ -309,6 +309,9 @@ def privacy_retention(
     if rules.opposition_years:
         rows.append(["oppositions", f"opposition hashes older than {rules.opposition_years} years",
                      plan.opposition_cutoff, f"{plan.oppositions_due:,}"])
+    if plan.inbox_due:
+        rows.append(["inbox", "SMS received from numbers no contact holds (dbox serve)", plan.inbox_cutoff,
+                     f"{plan.inbox_due:,}"])
     render_table(rows, ["rule", "what", "cut-off", "due"], title=f"Retention as of {plan.as_of.isoformat()}")
     if not rules.election_date:
         out.print(_("No election date set: add --election-date and --election-tag (or \\[privacy.retention] in the config) to purge an election's prospect list after the vote."))
@@ -317,7 +320,7 @@ def privacy_retention(
             out.print(_("{total} contacts are due. See them with --list; erase them with --purge.").format(
                           total=grouped(plan.total)))
         return
-    if not plan.total and not plan.oppositions_due:
+    if not plan.total and not plan.oppositions_due and not plan.inbox_due:
         out.print(_("Nothing is due."))
         return
     confirm_or_abort(_("Erase {total} contacts for good?").format(total=grouped(plan.total)), yes)
@@ -326,6 +329,7 @@ def privacy_retention(
               + ", ".join(f"{rule} {n:,}" for rule, n in report.contacts.items())
               + f"); {report.oppositions_kept:,} oppositions kept as hashes"
               + (f"; {report.oppositions_purged:,} old opposition hashes purged" if report.oppositions_purged else "")
+              + (f"; {report.inbox_purged:,} SMS from unknown numbers deleted" if report.inbox_purged else "")
               + ".")
 
 

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from dbox.errors import InputError
+from dbox.i18n import N_
 from dbox.importing.pipeline import parse_consent_wording
 from dbox.privacy import audit
 from dbox.store import forms as sf
@@ -18,20 +19,20 @@ from dbox.store.db import Store, utcnow
 @dataclass(frozen=True)
 class FormField:
     name: str
-    label: str              # English msgid, translated when the page is drawn
+    label: str              # English, marked N_: translated when the page is drawn
     input_type: str         # the <input type>
     autocomplete: str
     inputmode: str = ""
 
 
 FIELDS = {f.name: f for f in (
-    FormField("first_name", "First name", "text", "given-name"),
-    FormField("last_name", "Last name", "text", "family-name"),
-    FormField("email", "E-mail", "email", "email", "email"),
-    FormField("mobile", "Mobile phone", "tel", "tel", "tel"),
-    FormField("postal_code", "Postal code", "text", "postal-code", "numeric"),
-    FormField("commune", "Town", "text", "address-level2"),
-    FormField("address", "Street address", "text", "street-address"),
+    FormField("first_name", N_("First name"), "text", "given-name"),
+    FormField("last_name", N_("Last name"), "text", "family-name"),
+    FormField("email", N_("E-mail"), "email", "email", "email"),
+    FormField("mobile", N_("Mobile phone"), "tel", "tel", "tel"),
+    FormField("postal_code", N_("Postal code"), "text", "postal-code", "numeric"),
+    FormField("commune", N_("Town"), "text", "address-level2"),
+    FormField("address", N_("Street address"), "text", "street-address"),
 )}
 # The channels a form may ask consent for, and the field each one needs.
 CONSENT_NEEDS = {"sms": "mobile", "email": "email", "phone": "mobile", "post": "address"}
@@ -50,7 +51,6 @@ class SignupForm:
     required: list[str]
     consents: dict[str, str]        # channel -> the exact wording shown beside its box
     tags: list[str]
-    language: str
     status: str
     submissions: int
     created_at: str
@@ -97,7 +97,7 @@ def check_slug(slug: str) -> str:
 
 
 def create(store: Store, slug: str, *, title: str, fields, consents=None, wording: list[str] | None = None,
-           tags=None, required=None, intro: str | None = None, language: str = "fr") -> SignupForm:
+           tags=None, required=None, intro: str | None = None) -> SignupForm:
     """Record a new form. Each consent offered needs its wording (``--wording "..."`` for all, or
     ``--wording "sms=..."`` per channel) and the field that reaches the person on that channel."""
     slug = check_slug(slug)
@@ -133,14 +133,11 @@ def create(store: Store, slug: str, *, title: str, fields, consents=None, wordin
         if name not in fields:
             raise InputError(f"--required: {name!r} is not one of the form's fields ({', '.join(fields)})")
     tags = _split(tags)
-    if language not in ("fr", "en"):
-        raise InputError(f"--language {language!r}: fr or en")
     if sf.form_by_slug(store, slug) is not None:
         raise InputError(f"a form named {slug!r} exists already", hint="dbox forms list")
     with store.transaction(immediate=True):
         sf.insert_form(store, {"slug": slug, "title": title, "intro": (intro or "").strip() or None,
-                               "fields": fields, "required": required_fields, "consents": texts, "tags": tags,
-                               "language": language}, utcnow())
+                               "fields": fields, "required": required_fields, "consents": texts, "tags": tags}, utcnow())
         audit.record(store, "forms create", 0, {"form": slug})
     return get(store, slug)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from dbox.errors import DboxError, InputError
+from dbox.i18n import N_, _
 from dbox.forms.definitions import CONSENT_NEEDS, FIELDS, SignupForm
 from dbox.importing.pipeline import ImportOptions, import_rows
 from dbox.masking import mask
@@ -76,30 +77,30 @@ def check(form: SignupForm, values: dict[str, str], ticked) -> tuple[dict[str, s
     for name in form.fields:
         value = " ".join(str(values.get(name) or "").split())
         if len(value) > MAX_VALUE:
-            errors[name] = "This is too long."
+            errors[name] = N_("This is too long.")
             continue
         if not value:
             if name in form.required:
-                errors[name] = "Please fill this in."
+                errors[name] = N_("Please fill this in.")
             continue
         try:
             normalized = normalize_field(name, value, region)
         except ValueRejected:
-            errors[name] = {"email": "This is not a valid e-mail address.",
-                            "mobile": "This is not a valid phone number.",
-                            "postal_code": "This is not a valid postal code."}.get(name, "This value is not valid.")
+            errors[name] = {"email": N_("This is not a valid e-mail address."),
+                            "mobile": N_("This is not a valid phone number."),
+                            "postal_code": N_("This is not a valid postal code.")}.get(name, N_("This value is not valid."))
             continue
         if name == "mobile" and normalized.kind != "mobile" and "sms" in ticked:
-            errors[name] = "Text messages need a mobile number."
+            errors[name] = N_("Text messages need a mobile number.")
             continue
         clean[name] = value
     reach = [n for n in ("email", "mobile") if n in form.fields]
     if not any(clean.get(n) for n in reach) and not any(n in errors for n in reach):
-        errors[reach[0]] = ("Please give your e-mail or your mobile." if len(reach) == 2 else "Please fill this in.")
+        errors[reach[0]] = (N_("Please give your e-mail or your mobile.") if len(reach) == 2 else N_("Please fill this in."))
     for channel in ticked:
         need = CONSENT_NEEDS.get(channel)
         if channel in form.consents and need and not clean.get(need) and need not in errors:
-            errors[need] = "Please fill this in to receive these messages."
+            errors[need] = N_("Please fill this in to receive these messages.")
     return clean, errors
 
 
@@ -174,17 +175,12 @@ def _iso(moment: datetime) -> str:
 # -- the confirmation mail --------------------------------------------------------------------------------
 
 def confirmation_text(form: SignupForm, link: str) -> tuple[str, str]:
-    """(subject, body) of the confirmation mail, in the form's language."""
-    if form.language == "en":
-        return (f"Please confirm your e-mail address — {form.title}",
-                f"Hello,\n\nYou signed up on « {form.title} » and agreed to:\n\n  {form.consents['email']}\n\n"
-                f"To confirm this e-mail address, open this link (it works for {CONFIRM_DAYS} days):\n\n{link}\n\n"
-                f"If you did not sign up, ignore this message: you will receive nothing more.\n")
-    return (f"Confirmez votre adresse e-mail — {form.title}",
-            f"Bonjour,\n\nVous vous êtes inscrit·e sur « {form.title} » et avez accepté :\n\n"
-            f"  {form.consents['email']}\n\nPour confirmer cette adresse, ouvrez ce lien "
-            f"(valable {CONFIRM_DAYS} jours) :\n\n{link}\n\n"
-            f"Si vous ne vous êtes pas inscrit·e, ignorez ce message : vous ne recevrez rien d'autre.\n")
+    """(subject, body) of the confirmation mail, in the server's language."""
+    subject = _("Please confirm your e-mail address — {title}").format(title=form.title)
+    body = _("Hello,\n\nYou signed up on « {title} » and agreed to:\n\n  {wording}\n\nTo confirm this e-mail "
+             "address, open this link (it works for {days} days):\n\n{link}\n\nIf you did not sign up, ignore this "
+             "message: you will receive nothing more.\n")
+    return subject, body.format(title=form.title, wording=form.consents["email"], days=CONFIRM_DAYS, link=link)
 
 
 def send_confirmation(store: Store, form: SignupForm, mail: PendingMail, base_url: str) -> bool:

@@ -10,9 +10,10 @@ carries its name and numbers on hover.
 
 from __future__ import annotations
 
+from dbox import i18n
 from dbox.i18n import N_, _
 from dbox.insights import departements, maps, shapes
-from dbox.numbers import format_number, format_percent
+from dbox.numbers import format_money, format_number, format_percent
 
 # Colours: outcomes of a message, and a qualitative palette for sources and networks.
 # (the keys are English words marked for the catalog: shown as _(key))
@@ -25,6 +26,28 @@ PALETTE = ["#1d3557", "#e76f51", "#2a9d8f", "#e9c46a", "#8338ec", "#f72585", "#4
 _FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=13)
 _LEVEL_TITLES = {"commune": N_("Communes"), "canton": N_("Cantons"), "departement": N_("Départements"),
                  "circonscription": N_("Circonscriptions"), "bureau": N_("Bureaux de vote")}
+
+
+def _french() -> bool:
+    return i18n.current_language() == "fr"
+
+
+def number(value) -> str:
+    """A count or a ratio as the report shows it: '12 345', '0.42'; '0,42' in French."""
+    text = format_number(value)
+    return text.replace(".", ",") if _french() else text
+
+
+def percent(value) -> str:
+    text = format_percent(value)
+    return text.replace(".", ",") if _french() else text
+
+
+def money(value, currency=None) -> str:
+    """'0.20 EUR'; in French '0,20 €'."""
+    if _french() and value is not None and currency in ("EUR", None):
+        return i18n.format_euros(value) if currency else format_money(value).replace(".", ",")
+    return format_money(value, currency)
 
 
 def _go():
@@ -57,7 +80,7 @@ def _polygon_xy(level: str, codes: list[str]) -> tuple[list, list]:
 
 
 def class_label(c: maps.ColourClass) -> str:
-    return format_number(c.low) if c.low == c.high else f"{format_number(c.low)} – {format_number(c.high)}"
+    return number(c.low) if c.low == c.high else f"{number(c.low)} – {number(c.high)}"
 
 
 def _level_traces(go, layer: maps.MapLayer, visible: bool, px_per_degree: float) -> tuple[list, list[dict]]:
@@ -91,8 +114,8 @@ def _level_traces(go, layer: maps.MapLayer, visible: bool, px_per_degree: float)
     traces.append(go.Scatter(x=x or [None], y=y or [None], mode="lines", line=dict(color=maps.OUTLINE, width=1.1),
                              hoverinfo="skip", name="départements", showlegend=False, visible=visible))
     rows = layer.rows
-    custom = [[r["name"], departements.name(r["departement"]) or "", r["contacts"], format_number(r["per_1000"]),
-               format_percent(r["sms_share"]), format_number(r["population"])] for r in rows]
+    custom = [[r["name"], departements.name(r["departement"]) or "", r["contacts"], number(r["per_1000"]),
+               percent(r["sms_share"]), number(r["population"])] for r in rows]
     colours = [maps.NO_POPULATION if i is None else layer.classes[i].colour for i in layer.class_of]
     traces.append(go.Scatter(
         x=[r["lon"] for r in rows], y=[r["lat"] for r in rows], mode="markers", name=title, customdata=custom,

@@ -12,7 +12,8 @@ from pathlib import Path
 from dbox.i18n import _
 from dbox.insights import charts, departements, maps, shapes
 from dbox.insights.charts import OUTCOME_COLOURS, PALETTE, campaign_outcome_parts
-from dbox.numbers import format_number, format_percent
+from dbox.insights.charts import number as format_number
+from dbox.insights.charts import percent as format_percent
 
 _DPI = 150
 

@@ -19,7 +19,6 @@ from dbox import i18n
 from dbox.errors import InputError
 from dbox.i18n import _
 from dbox.insights import departements, maps, stats
-from dbox.numbers import format_money, format_number, format_percent  # noqa: F401 (report's template filters)
 from dbox.store.db import Store
 from dbox.insights import charts, printing
 
@@ -130,9 +129,9 @@ def _environment():
     env = jinja2.Environment(loader=jinja2.PackageLoader("dbox.insights", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = format_number
-    env.filters["pct"] = format_percent
-    env.filters["money"] = format_money
+    env.filters["num"] = charts.number
+    env.filters["pct"] = charts.percent
+    env.filters["money"] = charts.money
     env.filters["fmt"] = _fmt
     env.globals.update(_=_, ngettext=i18n.ngettext, code=_code)
     return env

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from dbox.errors import InputError
+from dbox.i18n import N_
 from dbox.organizing import actions as act
 from dbox.organizing.actions import Action
 from dbox.organizing.results import Line, ResultsReport, check_line, write_lines
@@ -30,6 +31,7 @@ from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
 
 DAYS_AFTER = 2            # a link works until this many days after the action ends
+NOT_ON_LIST = N_("this person is not on your list")
 
 
 class LinkRefused(InputError):
@@ -167,7 +169,7 @@ def record(store: Store, visit: Visit, contact_id: int, values: dict[str, str],
     if not act.started(action, now):
         return {"": f"results are recorded from the day of the action ({action.when_text()})"}, None
     if not on_list(store, visit, contact_id):
-        return {"": "this person is not on your list"}, None
+        return {"": NOT_ON_LIST}, None
     problems: dict[str, str] = {}
     cells = {k: str(v or "").strip() for k, v in values.items()}
 
@@ -177,9 +179,9 @@ def record(store: Store, visit: Visit, contact_id: int, values: dict[str, str],
     line = check_line(store, action, Line(1, contact_id, volunteer_id=visit.volunteer_id), lambda n: cells.get(n, ""),
                       fail, has=lambda n: n in cells, default_wording=action.consent_wording)
     if line is None or problems:
-        return problems or {"": "nothing could be recorded"}, None
+        return problems or {"": N_("nothing could be recorded")}, None
     if not line.has_result:
-        return {"outcome": "say how it went (answered, not home, ...)"}, None
+        return {"outcome": N_("say how it went (answered, not home, ...)")}, None
     report = ResultsReport(None, action.id)
     write_lines(store, action, [line], report, name=f"volunteer page of contact {visit.volunteer_id}",
                 digest=hashlib.sha256(secrets.token_bytes(16)).hexdigest())

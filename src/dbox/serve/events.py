@@ -17,18 +17,19 @@ from dbox.organizing.pages import open_for_answers, places_left, public_action
 from dbox.serve.app import context, in_store
 from dbox.serve.forms import _field_html
 from dbox.serve.guard import CSRF_FIELD, HONEYPOT_FIELD, client_of, guard_of, same_origin
-from dbox.serve.pages import error_summary, hidden, honeypot, not_found, page, respond, text
+from dbox.i18n import N_, _
+from dbox.serve.pages import error_summary, hidden, honeypot, not_found, page, respond
 from dbox.store import geo as store_geo
 
 FIELDS = ["first_name", "last_name", "email", "mobile"]
 ANSWERS = ("yes", "maybe", "no")
-LANG = "fr"
+ANSWER_LABELS = {"yes": N_("Yes"), "maybe": N_("Maybe"), "no": N_("No")}
 
 
 def answer_form(action: Action) -> SignupForm:
     """The person part of the page, as a form with no consent box (its rules are a sign-up's)."""
     return SignupForm(id=0, slug=f"action-{action.id}", title=action.title, intro=None, fields=list(FIELDS),
-                      required=["first_name", "last_name"], consents={}, tags=[], language=LANG, status="active",
+                      required=["first_name", "last_name"], consents={}, tags=[], status="active",
                       submissions=0, created_at="", updated_at="")
 
 
@@ -41,43 +42,47 @@ def _load(store, ref: str):
 
 def render(guard, action: Action, left: int | None, values: dict, answer: str | None, errors: dict[str, str], *,
            notice: str = "", done: bool = False) -> str:
-    t = lambda m: text(LANG, m)  # noqa: E731
+    labels = {"when": _("When"), "where": _("Where"), "what": _("What"), "left": _("Places left")}
     parts = [f"<h1>{escape(action.title)}</h1><dl>",
-             f"<dt>{t('When')}</dt><dd>{escape(action.when_text())}</dd>"]
+             f"<dt>{labels['when']}</dt><dd>{escape(action.when_text())}</dd>"]
     if action.place:
-        parts.append(f"<dt>{t('Where')}</dt><dd>{escape(action.place)}</dd>")
+        parts.append(f"<dt>{labels['where']}</dt><dd>{escape(action.place)}</dd>")
     what = action.type_label.capitalize() + (f" — {action.description}" if action.description else "")
-    parts.append(f"<dt>{t('What')}</dt><dd>{escape(what)}</dd>")
+    parts.append(f"<dt>{labels['what']}</dt><dd>{escape(what)}</dd>")
     if left is not None:
-        parts.append(f"<dt>{t('Places left')}</dt><dd>{left}</dd>")
+        parts.append(f"<dt>{labels['left']}</dt><dd>{left}</dd>")
     parts.append("</dl>")
     if done:
-        parts.append(f'<div class="notice" role="status"><p>{t("Your answer is recorded. Thank you!")}</p></div>')
+        said = _("Your answer is recorded. Thank you!")
+        parts.append(f'<div class="notice" role="status"><p>{escape(said)}</p></div>')
     if action.cancelled:
-        parts.append(f'<div class="summary" role="status"><p>{t("This action was cancelled.")}</p></div>')
+        said = _("This action was cancelled.")
+        parts.append(f'<div class="summary" role="status"><p>{escape(said)}</p></div>')
     elif not open_for_answers(action):
-        parts.append(f"<p>{t('Answers are closed.')}</p>")
+        said = _("Answers are closed.")
+        parts.append(f"<p>{escape(said)}</p>")
     elif not done:
         form = answer_form(action)
         if notice:
-            parts.append(f'<div class="summary" role="alert">{escape(t(notice))}</div>')
-        parts.append(error_summary(LANG, errors, {**{n: f"f-{n}" for n in FIELDS}, "answer": "a-yes"}))
+            parts.append(f'<div class="summary" role="alert">{escape(_(notice))}</div>')
+        parts.append(error_summary(errors, {**{n: f"f-{n}" for n in FIELDS}, "answer": "a-yes"}))
         parts.append(f'<form method="post" action="/e/{action.id}" novalidate>')
         parts.append(hidden(CSRF_FIELD, guard.token(f"/e/{action.id}")))
-        labels = {"yes": "Yes", "maybe": "Maybe", "no": "No"}
         radios = "".join(
             f'<div class="check"><input type="radio" id="a-{a}" name="answer" value="{a}"'
-            + (" checked" if answer == a else "") + f'><label for="a-{a}">{t(labels[a])}</label></div>'
+            + (" checked" if answer == a else "") + f'><label for="a-{a}">{escape(_(ANSWER_LABELS[a]))}</label></div>'
             for a in ANSWERS)
         error = errors.get("answer")
-        parts.append(f'<fieldset><legend>{t("Will you come?")}</legend>'
-                     + (f'<p class="error">{escape(t(error))}</p>' if error else "")
+        legend = _("Will you come?")
+        parts.append(f"<fieldset><legend>{escape(legend)}</legend>"
+                     + (f'<p class="error">{escape(_(error))}</p>' if error else "")
                      + f'<div class="radios">{radios}</div></fieldset>')
         for name in FIELDS:
-            parts.append(_field_html(LANG, form, name, str(values.get(name, "")), errors.get(name)))
-        parts.append(honeypot(LANG))
-        parts.append(f'<p><button type="submit">{t("Send")}</button></p></form>')
-    return page(action.title, "".join(parts), LANG, robots="index")
+            parts.append(_field_html(form, name, str(values.get(name, "")), errors.get(name)))
+        parts.append(honeypot())
+        button = _("Send")
+        parts.append(f'<p><button type="submit">{escape(button)}</button></p></form>')
+    return page(action.title, "".join(parts), robots="index")
 
 
 def _answer(store, action: Action, values: dict, answer: str, page_url: str, cache: dict):
@@ -110,15 +115,15 @@ async def event_page(request):
         return respond(render(guard, action, left, values, None, {}), 409)
     if not guard.allow(client_of(request), scope):
         return respond(render(guard, action, left, values, answer, {},
-                              notice="Too many attempts. Please try again later."), 429)
+                              notice=N_("Too many attempts. Please try again later.")), 429)
     if not same_origin(request) or not guard.check_token(scope, str(data.get(CSRF_FIELD, ""))):
-        return respond(render(guard, action, left, values, answer, {}, notice=(
+        return respond(render(guard, action, left, values, answer, {}, notice=N_(
             "This page has expired. Please check your answers and send the form again.")), 403)
     if str(data.get(HONEYPOT_FIELD, "")).strip():
         return respond(render(guard, action, left, {}, None, {}, done=True))
     ctx = context(request)
     base = ctx.public_url or f"{request.url.scheme}://{request.url.netloc}"
-    errors = {} if answer in ANSWERS else {"answer": "Please choose an answer."}
+    errors = {} if answer in ANSWERS else {"answer": N_("Please choose an answer.")}
     if not errors:
         outcome = await in_store(request, _answer, action, values, answer, f"{base}{scope}", ctx.extra)
         errors = outcome.errors

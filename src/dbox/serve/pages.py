@@ -1,97 +1,16 @@
 """The public pages' shared frame: mobile-first, accessible HTML that works without JavaScript
 (labels tied to their fields, errors announced and linked from a summary, large touch targets,
-visible focus), one small inline style sheet (no external request), and the page's language.
+visible focus), one small inline style sheet (no external request).
 
-Strings are English message ids translated for the page's language (``fr`` by default: the
-campaigns are French) with :func:`text`."""
+Strings are written in English and shown in the server's language (``dbox.i18n``: ``dbox --lang fr
+serve``, ``lang`` in the config, or the locale), like every message of dbox."""
 
 from __future__ import annotations
 
 from html import escape
 
-FR = {
-    "Sign up": "Je m'inscris",
-    "Send": "Envoyer",
-    "First name": "Prénom",
-    "Last name": "Nom",
-    "E-mail": "E-mail",
-    "Mobile phone": "Téléphone portable",
-    "Postal code": "Code postal",
-    "Town": "Commune",
-    "Street address": "Adresse",
-    "required": "obligatoire",
-    "Leave this field empty": "Laissez ce champ vide",
-    "Please fill this in.": "Merci de remplir ce champ.",
-    "This is too long.": "C'est trop long.",
-    "This is not a valid e-mail address.": "Cette adresse e-mail n'est pas valide.",
-    "This is not a valid phone number.": "Ce numéro de téléphone n'est pas valide.",
-    "This is not a valid postal code.": "Ce code postal n'est pas valide.",
-    "This value is not valid.": "Cette valeur n'est pas valide.",
-    "Text messages need a mobile number.": "Les SMS demandent un numéro de portable.",
-    "Please give your e-mail or your mobile.": "Merci d'indiquer votre e-mail ou votre portable.",
-    "Please fill this in to receive these messages.": "Merci de remplir ce champ pour recevoir ces messages.",
-    "There is a problem": "Il y a un problème",
-    "Thank you!": "Merci !",
-    "Your sign-up is recorded.": "Votre inscription est enregistrée.",
-    "If you asked for e-mails, we sent you a message: open its link to confirm your address.":
-        "Si vous avez demandé à recevoir des e-mails, nous vous avons écrit : ouvrez le lien du message "
-        "pour confirmer votre adresse.",
-    "This page has expired. Please check your answers and send the form again.":
-        "Cette page a expiré. Vérifiez vos réponses et envoyez de nouveau le formulaire.",
-    "Too many attempts. Please try again later.": "Trop d'essais. Merci de réessayer plus tard.",
-    "Page not found": "Page introuvable",
-    "This page does not exist or is no longer open.": "Cette page n'existe pas ou n'est plus ouverte.",
-    "Confirm my e-mail address": "Je confirme mon adresse e-mail",
-    "Confirm your e-mail address": "Confirmez votre adresse e-mail",
-    "Your address is confirmed. Thank you!": "Votre adresse est confirmée. Merci !",
-    "This address was already confirmed.": "Cette adresse était déjà confirmée.",
-    "This link has expired: sign up again to get a new one.":
-        "Ce lien a expiré : inscrivez-vous de nouveau pour en recevoir un autre.",
-    "This link is not valid.": "Ce lien n'est pas valide.",
-    "This address asked not to receive e-mails: nothing was changed. Contact the team if you changed your mind.":
-        "Cette adresse a demandé à ne plus recevoir d'e-mails : rien n'a été changé. Écrivez à l'équipe si vous "
-        "avez changé d'avis.",
-    "When": "Quand",
-    "Where": "Où",
-    "What": "Quoi",
-    "Places left": "Places restantes",
-    "Will you come?": "Serez-vous là ?",
-    "Yes": "Oui",
-    "No": "Non",
-    "Maybe": "Peut-être",
-    "Your answer is recorded. Thank you!": "Votre réponse est enregistrée. Merci !",
-    "Please choose an answer.": "Merci de choisir une réponse.",
-    "This action was cancelled.": "Cette action est annulée.",
-    "Answers are closed.": "Les réponses sont closes.",
-    "Your list": "Votre liste",
-    "Nobody is on your list yet.": "Personne n'est encore sur votre liste.",
-    "Record": "Enregistrer",
-    "How did it go?": "Comment ça s'est passé ?",
-    "Support (1 opposed – 5 strong supporter)": "Soutien (1 opposé·e – 5 très favorable)",
-    "Not asked": "Non demandé",
-    "Wants a call back": "Veut être rappelé·e",
-    "New phone": "Nouveau téléphone",
-    "New e-mail": "Nouvel e-mail",
-    "Read this to the person before ticking:": "Lisez ceci à la personne avant de cocher :",
-    "Agrees to text messages": "Accepte les SMS",
-    "Agrees to e-mails": "Accepte les e-mails",
-    "Agrees to phone calls": "Accepte les appels",
-    "Note": "Note",
-    "Recorded": "Enregistré",
-    "Recorded.": "Enregistré.",
-    "answered": "a répondu",
-    "not home": "absent·e",
-    "refused": "refus",
-    "moved": "a déménagé",
-    "no answer": "pas de réponse",
-    "voicemail": "répondeur",
-    "wrong number": "faux numéro",
-    "door opened": "porte ouverte",
-    "Your link has expired. Ask the team for a new one.": "Votre lien a expiré. Demandez-en un nouveau à l'équipe.",
-    "This link no longer works. Ask the team.": "Ce lien ne fonctionne plus. Demandez à l'équipe.",
-    "Back to the list": "Retour à la liste",
-    "Private page: do not share this link.": "Page privée : ne partagez pas ce lien.",
-}
+from dbox.i18n import _, current_language
+from dbox.serve.guard import HONEYPOT_FIELD
 
 STYLE = """
 *{box-sizing:border-box}html{font-size:100%}
@@ -104,7 +23,7 @@ p{margin:.5rem 0}
 form{background:#fff;border:1px solid #d0d5dd;border-radius:.5rem;padding:1rem}
 .field{margin:0 0 1rem}
 label{display:block;font-weight:600;margin-bottom:.25rem}
-input[type=text],input[type=email],input[type=tel],select,textarea{width:100%;font-size:1rem;padding:.7rem;
+input[type=text],input[type=email],input[type=tel],select,textarea{width:100%;font:inherit;font-size:1rem;padding:.7rem;
 border:2px solid #667085;border-radius:.375rem;background:#fff;color:#1b1b1b}
 input:focus,select:focus,textarea:focus,button:focus,a:focus,summary:focus{outline:3px solid #ffbf47;outline-offset:2px}
 .check{display:flex;gap:.6rem;align-items:flex-start;margin:.5rem 0}
@@ -133,17 +52,12 @@ summary{padding:.8rem 1rem;cursor:pointer;min-height:3rem}
 """
 
 
-def text(lang: str, msgid: str) -> str:
-    if lang == "fr":
-        return FR.get(msgid, msgid)
-    return msgid
-
-
-def page(title: str, body: str, lang: str = "fr", *, robots: str = "noindex") -> str:
-    """A whole HTML document."""
-    return (f'<!doctype html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
+def page(title: str, body: str, *, robots: str = "noindex") -> str:
+    """A whole HTML document, in the server's language."""
+    return (f'<!doctype html><html lang="{escape(current_language())}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f'<meta name="robots" content="{robots}"><meta name="referrer" content="no-referrer">'
+            f'<meta name="robots" content="{robots}"><meta name="referrer" content="same-origin">'
+            f'<link rel="icon" href="data:,">'      # no /favicon.ico request
             f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
             f"<body><main>{body}</main></body></html>")
 
@@ -151,9 +65,9 @@ def page(title: str, body: str, lang: str = "fr", *, robots: str = "noindex") ->
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",   # no-referrer would make browsers send "Origin: null"
     # No script at all; frames allowed (the embeddable snippet), forms post to this server only.
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
                                "base-uri 'none'",
 }
 
@@ -168,21 +82,22 @@ def respond(html_text: str, status: int = 200, *, frame: bool = True):
     return HTMLResponse(html_text, status_code=status, headers=headers)
 
 
-def not_found(lang: str = "fr"):
-    t = lambda m: text(lang, m)  # noqa: E731
-    return respond(page(t("Page not found"), f"<h1>{t('Page not found')}</h1>"
-                                             f"<p>{t('This page does not exist or is no longer open.')}</p>", lang),
-                   404)
+def not_found():
+    title = _("Page not found")
+    says = _("This page does not exist or is no longer open.")
+    return respond(page(title, f"<h1>{escape(title)}</h1><p>{escape(says)}</p>"), 404)
 
 
-def error_summary(lang: str, errors: dict[str, str], ids: dict[str, str]) -> str:
-    """The list of problems at the top of a form, each a link to its field."""
+def error_summary(errors: dict[str, str], ids: dict[str, str]) -> str:
+    """The list of problems at the top of a form, each a link to its field (messages are
+    msgids, translated here)."""
     if not errors:
         return ""
-    items = "".join(f'<li><a href="#{escape(ids.get(name, name))}">{escape(text(lang, message))}</a></li>'
-                    if name in ids else f"<li>{escape(text(lang, message))}</li>"
+    items = "".join(f'<li><a href="#{escape(ids.get(name, name))}">{escape(_(message))}</a></li>'
+                    if name in ids else f"<li>{escape(_(message))}</li>"
                     for name, message in errors.items())
-    return (f'<div class="summary" role="alert" tabindex="-1" id="problems"><h2>{text(lang, "There is a problem")}'
+    title = _("There is a problem")
+    return (f'<div class="summary" role="alert" tabindex="-1" id="problems"><h2>{escape(title)}'
             f"</h2><ul>{items}</ul></div>")
 
 
@@ -190,10 +105,9 @@ def hidden(name: str, value: str) -> str:
     return f'<input type="hidden" name="{escape(name)}" value="{escape(value, quote=True)}">'
 
 
-def honeypot(lang: str) -> str:
-    from dbox.serve.guard import HONEYPOT_FIELD
-
+def honeypot() -> str:
+    label = _("Leave this field empty")
     return (f'<div class="hp" aria-hidden="true"><label for="hp-{HONEYPOT_FIELD}">'
-            f'{text(lang, "Leave this field empty")}</label>'
+            f'{escape(label)}</label>'
             f'<input type="text" id="hp-{HONEYPOT_FIELD}" name="{HONEYPOT_FIELD}" tabindex="-1" autocomplete="off">'
             f"</div>")

@@ -11,25 +11,23 @@ from __future__ import annotations
 from html import escape
 
 from dbox.normalize import format_phone
-from dbox.organizing.links import LinkRefused, Stop, Visit, open_link, record, volunteer_list
+from dbox.organizing.links import NOT_ON_LIST, LinkRefused, Stop, Visit, open_link, record, volunteer_list
 from dbox.serve.app import in_store
 from dbox.serve.guard import CSRF_FIELD, client_of, guard_of, same_origin
-from dbox.serve.pages import hidden, not_found, page, respond, text
+from dbox.i18n import N_, _
+from dbox.serve.pages import hidden, not_found, page, respond
 
-LANG = "fr"
 OUTCOMES = {
-    "walk": [("answered", "door opened"), ("not-home", "not home"), ("refused", "refused"), ("moved", "moved")],
-    "call": [("answered", "answered"), ("no-answer", "no answer"), ("voicemail", "voicemail"),
-             ("wrong-number", "wrong number"), ("refused", "refused")],
-    "list": [("answered", "answered")],
+    "walk": [("answered", N_("door opened")), ("not-home", N_("not home")), ("refused", N_("refused")),
+             ("moved", N_("moved"))],
+    "call": [("answered", N_("answered")), ("no-answer", N_("no answer")), ("voicemail", N_("voicemail")),
+             ("wrong-number", N_("wrong number")), ("refused", N_("refused"))],
+    "list": [("answered", N_("answered"))],
 }
-CONSENTS = (("sms", "Agrees to text messages"), ("email", "Agrees to e-mails"), ("phone", "Agrees to phone calls"))
+CONSENTS = (("sms", N_("Agrees to text messages")), ("email", N_("Agrees to e-mails")),
+            ("phone", N_("Agrees to phone calls")))
 VOLUNTEER_LIMIT = 120         # doors or calls recorded per link and per rate window (10 minutes)
 FIELD_NAMES = ("outcome", "support", "wants_call", "phone", "email", "consent", "note")
-
-
-def t(msgid: str) -> str:
-    return text(LANG, msgid)
 
 
 def _open(store, token: str):
@@ -45,12 +43,17 @@ def _stop_html(guard, token: str, visit: Visit, kind: str, stop: Stop, errors: d
     done = ""
     if stop.result:
         outcome = dict(OUTCOMES.get(kind, [])).get(stop.result["outcome"], stop.result["outcome"] or "")
-        done = f' <span class="done">✓ {t("Recorded")}: {escape(t(outcome))}'
+        recorded = _("Recorded")
+        done = f' <span class="done">✓ {escape(recorded)}: {escape(_(outcome))}'
         if stop.result["support"]:
             done += f" · {stop.result['support']}/5"
         done += "</span>"
     scope = f"/v/{token}"
     sid = f"c{stop.contact_id}"
+    words = {"how": _("How did it go?"), "support": _("Support (1 opposed – 5 strong supporter)"),
+             "call": _("Wants a call back"), "phone": _("New phone"), "email": _("New e-mail"),
+             "read": _("Read this to the person before ticking:"), "note": _("Note"), "record": _("Record")}
+    words = {k: escape(v) for k, v in words.items()}
     parts = [f'<li id="{sid}"><details{" open" if opened else ""}><summary>{label}{done}</summary>',
              f'<div class="stop"><form method="post" action="/v/{escape(token)}#{sid}" novalidate>',
              hidden(CSRF_FIELD, guard.token(scope)), hidden("contact", str(stop.contact_id))]
@@ -58,65 +61,66 @@ def _stop_html(guard, token: str, visit: Visit, kind: str, stop: Stop, errors: d
         parts.append('<div class="summary" role="alert"><ul>' + "".join(
             f"<li>{escape(message)}</li>" for message in errors.values()) + "</ul></div>")
     radios = "".join(f'<div class="check"><input type="radio" id="{sid}-o-{value}" name="outcome" value="{value}">'
-                     f'<label for="{sid}-o-{value}">{escape(t(name))}</label></div>'
+                     f'<label for="{sid}-o-{value}">{escape(_(name))}</label></div>'
                      for value, name in OUTCOMES.get(kind, OUTCOMES["list"]))
-    parts.append(f'<fieldset><legend>{t("How did it go?")}</legend><div class="radios">{radios}</div></fieldset>')
+    parts.append(f'<fieldset><legend>{words["how"]}</legend><div class="radios">{radios}</div></fieldset>')
     support = "".join(f'<div class="check"><input type="radio" id="{sid}-s-{n}" name="support" value="{n}">'
                       f'<label for="{sid}-s-{n}">{n}</label></div>' for n in range(1, 6))
-    parts.append(f'<fieldset><legend>{t("Support (1 opposed – 5 strong supporter)")}</legend>'
-                 f'<div class="radios">{support}</div></fieldset>')
+    parts.append(f'<fieldset><legend>{words["support"]}</legend><div class="radios">{support}</div></fieldset>')
     parts.append(f'<div class="check"><input type="checkbox" id="{sid}-w" name="wants_call" value="oui">'
-                 f'<label for="{sid}-w">{t("Wants a call back")}</label></div>')
-    parts.append(f'<div class="field"><label for="{sid}-p">{t("New phone")}</label>'
+                 f'<label for="{sid}-w">{words["call"]}</label></div>')
+    parts.append(f'<div class="field"><label for="{sid}-p">{words["phone"]}</label>'
                  f'<input type="tel" id="{sid}-p" name="phone" inputmode="tel" autocomplete="off" maxlength="40"></div>')
-    parts.append(f'<div class="field"><label for="{sid}-e">{t("New e-mail")}</label>'
+    parts.append(f'<div class="field"><label for="{sid}-e">{words["email"]}</label>'
                  f'<input type="email" id="{sid}-e" name="email" inputmode="email" autocomplete="off" '
                  f'maxlength="200"></div>')
     if action.consent_wording:
-        parts.append(f'<p>{t("Read this to the person before ticking:")}</p>'
-                     f'<p class="wording">{escape(action.consent_wording)}</p>')
+        parts.append(f'<p>{words["read"]}</p><p class="wording">{escape(action.consent_wording)}</p>')
         for channel, name in CONSENTS:
             parts.append(f'<div class="check"><input type="checkbox" id="{sid}-c-{channel}" name="consent" '
-                         f'value="{channel}"><label for="{sid}-c-{channel}">{t(name)}</label></div>')
-    parts.append(f'<div class="field"><label for="{sid}-n">{t("Note")}</label>'
+                         f'value="{channel}"><label for="{sid}-c-{channel}">{escape(_(name))}</label></div>')
+    parts.append(f'<div class="field"><label for="{sid}-n">{words["note"]}</label>'
                  f'<textarea id="{sid}-n" name="note" rows="2" maxlength="1000"></textarea></div>')
-    parts.append(f'<p><button type="submit">{t("Record")}</button></p></form></div></details></li>')
+    parts.append(f'<p><button type="submit">{words["record"]}</button></p></form></div></details></li>')
     return "".join(parts)
 
 
 def render(guard, token: str, visit: Visit, listing, *, errors: dict[str, str] | None = None,
            failed: int | None = None, saved: int | None = None) -> str:
     action = visit.action
+    private = _("Private page: do not share this link.")
     parts = [f"<h1>{escape(action.title)}</h1>", f"<p>{escape(action.when_text())}"
              + (f" — {escape(action.place)}" if action.place else "") + "</p>",
-             f'<p class="req">{t("Private page: do not share this link.")}</p>']
+             f'<p class="req">{escape(private)}</p>']
     if saved:
-        parts.append(f'<div class="notice" role="status"><p>{t("Recorded.")}</p></div>')
+        said = _("Recorded.")
+        parts.append(f'<div class="notice" role="status"><p>{escape(said)}</p></div>')
     if errors and failed is None:
         parts.append('<div class="summary" role="alert"><ul>' + "".join(
-            f"<li>{escape(m)}</li>" for m in errors.values()) + "</ul></div>")
+            f"<li>{escape(_(m))}</li>" for m in errors.values()) + "</ul></div>")
     if action.script:
-        parts.append(f'<details><summary>Script</summary><p>{escape(action.script)}</p></details>')
-    parts.append(f"<h2>{t('Your list')} ({len(listing.stops)})</h2>")
+        parts.append(f"<details><summary>Script</summary><p>{escape(action.script)}</p></details>")
+    heading = _("Your list")
+    parts.append(f"<h2>{escape(heading)} ({len(listing.stops)})</h2>")
     if listing.problem:
         parts.append(f"<p>{escape(listing.problem)}</p>")
     elif not listing.stops:
-        parts.append(f"<p>{t('Nobody is on your list yet.')}</p>")
+        said = _("Nobody is on your list yet.")
+        parts.append(f"<p>{escape(said)}</p>")
     else:
         parts.append('<ol class="stops">')
         for stop in listing.stops:
             parts.append(_stop_html(guard, token, visit, listing.kind, stop,
                                     errors if failed == stop.contact_id else {}, failed == stop.contact_id))
         parts.append("</ol>")
-    return page(action.title, "".join(parts), LANG)
+    return page(action.title, "".join(parts))
 
 
 def _refused(reason: str):
-    title = t("This link no longer works. Ask the team.")
-    if reason == "expired":
-        title = t("Your link has expired. Ask the team for a new one.")
+    title = _("Your link has expired. Ask the team for a new one.") if reason == "expired" else \
+        _("This link no longer works. Ask the team.")
     status = 404 if reason == "unknown" else 410
-    return respond(page(title, f"<h1>{escape(title)}</h1>", LANG), status, frame=False)
+    return respond(page(title, f"<h1>{escape(title)}</h1>"), status, frame=False)
 
 
 def _record(store, token: str, contact_id: int, values: dict):
@@ -140,9 +144,9 @@ async def volunteer_page(request):
     scope = f"/v/{token}"
     if not guard.allow(client_of(request), scope, limit=VOLUNTEER_LIMIT):
         return respond(render(guard, token, visit, listing,
-                              errors={"": t("Too many attempts. Please try again later.")}), 429, frame=False)
+                              errors={"": N_("Too many attempts. Please try again later.")}), 429, frame=False)
     if not same_origin(request) or not guard.check_token(scope, str(data.get(CSRF_FIELD, ""))):
-        return respond(render(guard, token, visit, listing, errors={"": t(
+        return respond(render(guard, token, visit, listing, errors={"": N_(
             "This page has expired. Please check your answers and send the form again.")}), 403, frame=False)
     contact = str(data.get("contact", ""))
     if not contact.isdigit():
@@ -154,7 +158,7 @@ async def volunteer_page(request):
     except LinkRefused as exc:
         return _refused(exc.reason)
     if problems:
-        status = 403 if problems.get("") == "this person is not on your list" else 422
+        status = 403 if problems.get("") == NOT_ON_LIST else 422
         return respond(render(guard, token, visit, listing, errors=problems,
                               failed=contact_id if status == 422 else None), status, frame=False)
     from starlette.responses import RedirectResponse

@@ -7,7 +7,7 @@ import json
 
 from dbox.store.db import Store
 
-_FORM_COLUMNS = ("id", "slug", "title", "intro", "fields", "required", "consents", "tags", "language", "status",
+_FORM_COLUMNS = ("id", "slug", "title", "intro", "fields", "required", "consents", "tags", "status",
                  "submissions", "created_at", "updated_at")
 _JSON = ("fields", "required", "consents", "tags")
 
@@ -25,11 +25,11 @@ def _form(row) -> dict | None:
 
 def insert_form(store: Store, values: dict, at: str) -> int:
     return store.execute(
-        "INSERT INTO signup_forms (slug, title, intro, fields, required, consents, tags, language, created_at, "
-        "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
+        "INSERT INTO signup_forms (slug, title, intro, fields, required, consents, tags, created_at, updated_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?) RETURNING id",
         (values["slug"], values["title"], values.get("intro"), json.dumps(values["fields"]),
          json.dumps(values["required"]), json.dumps(values["consents"], ensure_ascii=False),
-         json.dumps(values["tags"], ensure_ascii=False), values.get("language", "fr"), at, at)).fetchone()[0]
+         json.dumps(values["tags"], ensure_ascii=False), at, at)).fetchone()[0]
 
 
 def form_by_slug(store: Store, slug: str) -> dict | None:
@@ -170,7 +170,3 @@ def rsvp_counts(store: Store, action_id: int) -> dict[str, int]:
         counts[answer] = n
     return counts
 
-
-def form_language(store: Store, form_id: int) -> str | None:
-    row = store.execute("SELECT language FROM signup_forms WHERE id = ?", (form_id,)).fetchone()
-    return row[0] if row else None

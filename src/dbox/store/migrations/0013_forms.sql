@@ -12,7 +12,6 @@ CREATE TABLE IF NOT EXISTS signup_forms (
     required     TEXT NOT NULL DEFAULT '[]',   -- JSON list: the fields a submission must fill
     consents     TEXT NOT NULL DEFAULT '{}',   -- JSON {channel: the exact wording shown beside its box}
     tags         TEXT NOT NULL DEFAULT '[]',   -- JSON list: tags given to every contact it brings
-    language     TEXT NOT NULL DEFAULT 'fr',
     status       TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
     submissions  INTEGER NOT NULL DEFAULT 0,
     created_at   TEXT NOT NULL,

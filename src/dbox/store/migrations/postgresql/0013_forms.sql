@@ -12,7 +12,6 @@ CREATE TABLE IF NOT EXISTS signup_forms (
     required     TEXT COLLATE "C" NOT NULL DEFAULT '[]',   -- JSON list: the fields a submission must fill
     consents     TEXT COLLATE "C" NOT NULL DEFAULT '{}',   -- JSON {channel: the exact wording shown beside its box}
     tags         TEXT COLLATE "C" NOT NULL DEFAULT '[]',   -- JSON list: tags given to every contact it brings
-    language     TEXT COLLATE "C" NOT NULL DEFAULT 'fr',
     status       TEXT COLLATE "C" NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
     submissions  BIGINT NOT NULL DEFAULT 0,
     created_at   TEXT COLLATE "C" NOT NULL,
