@@ -496,18 +496,16 @@ class _Merger:
             self.report.geo["no_canton"] += 1
 
     def _new_state(self, rec: Row) -> cw.ContactState:
-        state = cw.ContactState(self.next_id, _record_fields(rec), is_new=True)
-        state.fresh = rec   # its fields are the row's until a later row of the file changes them
+        points = ([("email", e) for e in rec.emails] + [("mobile", m) for m in rec.mobiles]
+                  + [("fixed", f) for f in rec.fixeds])
+        # Its fields are the row's (``fresh``) until a later row of the file merges into it. A new
+        # contact's custom fields are all new: one dict is both (the row's own, used once).
+        state = cw.ContactState(self.next_id, None, points=set(points), tag_keys={key for _, key in rec.tags},
+                                custom=rec.custom, is_new=True, new_points=points,
+                                new_tags=[name for name, _ in rec.tags], new_custom=rec.custom,
+                                sources=[rec.row], fresh=rec)
         self.next_id += 1
         self.new_ids.add(state.id)
-        state.new_points = ([("email", e) for e in rec.emails] + [("mobile", m) for m in rec.mobiles]
-                            + [("fixed", f) for f in rec.fixeds])
-        state.points = set(state.new_points)
-        state.new_tags = [name for name, _ in rec.tags]
-        state.tag_keys = {key for _, key in rec.tags}
-        state.new_custom = dict(rec.custom)
-        state.custom = dict(rec.custom)
-        state.sources = [rec.row]
         self._apply_consents(state, rec)
         return state
 
@@ -515,6 +513,8 @@ class _Merger:
         """Fill empty fields, add addresses, tags, custom fields and consents; never overwrite a
         filled field unless --update. Returns whether anything changed."""
         incoming = _record_fields(rec)
+        if state.fields is None:
+            state.fields = _record_fields(state.fresh)
         fields = state.fields
         changed = False
         update = self.options.update

@@ -27,7 +27,7 @@ class ContactState:
     """A contact as the import sees it: its fields and what this import adds to it."""
 
     id: int
-    fields: dict[str, str | None]
+    fields: dict[str, str | None] | None      # None: a new contact's are its ``fresh`` row's
     points: set[tuple[str, str]] = field(default_factory=set)      # (kind, value)
     tag_keys: set[str] = field(default_factory=set)
     custom: dict[str, str] = field(default_factory=dict)
@@ -216,12 +216,17 @@ def write_states(store: Store, states: Iterable[ContactState], import_id: int, t
                 inserts.append((s.id, *values, *keys, _name_key(f), now, now))
             else:
                 updates.append((*values, *keys, _name_key(f), now, s.id))
-        points.extend((s.id, kind, value, hashes.get(value) or hasher(value)) for kind, value in s.new_points)
-        tag_rows.extend((s.id, tags.id_for(name)) for name in s.new_tags)
-        custom_rows.extend((s.id, name, value, text_key(value)) for name, value in s.new_custom.items())
-        sources.extend((s.id, import_id, row) for row in s.sources)
-        events.extend((s.id, channel, action, now, source, detail, wording)
-                      for channel, action, detail, wording in s.new_consents)
+        cid = s.id
+        for kind, value in s.new_points:
+            points.append((cid, kind, value, hashes.get(value) or hasher(value)))
+        for name in s.new_tags:
+            tag_rows.append((cid, tags.id_for(name)))
+        if s.new_custom:
+            custom_rows.extend((cid, name, value, text_key(value)) for name, value in s.new_custom.items())
+        for row in s.sources:
+            sources.append((cid, import_id, row))
+        for channel, action, detail, wording in s.new_consents:
+            events.append((cid, channel, action, now, source, detail, wording))
     columns = ", ".join((*SCALAR_FIELDS, *_KEY_COLUMNS))
     marks = ",".join("?" * (len(SCALAR_FIELDS) + len(_KEY_COLUMNS) + 4))
     store.executemany(
@@ -257,7 +262,15 @@ def record_consent_events(store: Store, events: list[tuple]) -> None:
         rows.append((cid, channel, action, at, source, detail))
         wordings.append(wording)
     insert = "INSERT INTO consent_events (contact_id, channel, action, at, source, detail) VALUES (?,?,?,?,?,?)"
-    if any(wordings):
+    if any(wordings) and store.engine == "sqlite" and store.in_transaction:
+        # The ids are given here (the transaction holds the write lock): one executemany, not
+        # one statement per event to learn its id.
+        first = (store.execute("SELECT max(id) FROM consent_events").fetchone()[0] or 0) + 1
+        store.executemany("INSERT INTO consent_events (id, contact_id, channel, action, at, source, detail) "
+                          "VALUES (?,?,?,?,?,?,?)", [(first + i, *row) for i, row in enumerate(rows)])
+        store.executemany("INSERT INTO consent_wordings (event_id, wording) VALUES (?, ?)",
+                          [(first + i, wording) for i, wording in enumerate(wordings) if wording])
+    elif any(wordings):
         # One statement per event, in order, to know each id (executemany returns none).
         kept = []
         for row, wording in zip(rows, wordings):
