@@ -166,6 +166,13 @@ def test_the_map_follows_by_and_is_zoomed_on_the_selection(hamlet_store, by):
     assert list(fig.layout.xaxis.range) == [x0, x1]
 
 
+def test_beyond_a_few_thousand_areas_the_smallest_are_dots(hamlet_store, monkeypatch):
+    monkeypatch.setattr(maps, "MAX_SHAPED", 4)
+    layer = _report(hamlet_store, "commune").map("metropole")
+    assert layer.shaped == [True] * 4 + [False] * (len(layer.rows) - 4)
+    assert [r["contacts"] for r in layer.rows] == sorted((r["contacts"] for r in layer.rows), reverse=True)
+
+
 def test_the_hamlet_is_alone_at_the_top(hamlet_store):
     layer = _report(hamlet_store, "commune").map("metropole")
     by_name = {r["name"]: i for r, i in zip(layer.rows, layer.class_of)}
