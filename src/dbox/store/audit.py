@@ -41,8 +41,8 @@ def append(store: Store, at: str, os_user: str, command: str, count: int, detail
         last = store.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
         digest = row_hash(last[0] if last else GENESIS, at, os_user, command, count, text)
         return store.execute(
-            "INSERT INTO audit_log (at, os_user, command, count, detail, hash) VALUES (?,?,?,?,?,?)",
-            (at, os_user, command, count, text, digest)).lastrowid
+            "INSERT INTO audit_log (at, os_user, command, count, detail, hash) VALUES (?,?,?,?,?,?) RETURNING id",
+            (at, os_user, command, count, text, digest)).fetchone()[0]
 
     if store.in_transaction:
         return write()

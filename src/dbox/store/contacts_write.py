@@ -49,9 +49,9 @@ def previous_import(store: Store, sha256: str):
 
 def start_import(store: Store, filename: str, sha256: str, options: dict, kind: str = "contacts") -> int:
     cur = store.execute(
-        "INSERT INTO imports (filename, sha256, kind, started_at, options) VALUES (?,?,?,?,?)",
+        "INSERT INTO imports (filename, sha256, kind, started_at, options) VALUES (?,?,?,?,?) RETURNING id",
         (filename, sha256, kind, utcnow(), json.dumps(options, ensure_ascii=False, sort_keys=True)))
-    return cur.lastrowid
+    return cur.fetchone()[0]
 
 
 def finish_import(store: Store, import_id: int, counts: dict[str, int]) -> None:
@@ -74,10 +74,7 @@ def drop_deferrable_indexes(store: Store) -> list[str]:
     """Drop secondary indexes the import does not read, inside the caller's transaction; return the
     statements that rebuild them. Building an index once over sorted data is several times faster
     than updating it row by row, and the transaction keeps the store whole if anything fails."""
-    marks = ",".join("?" * len(_DEFERRABLE_TABLES))
-    rows = store.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        f"AND tbl_name IN ({marks})", _DEFERRABLE_TABLES).fetchall()
+    rows = store.secondary_indexes(_DEFERRABLE_TABLES)
     rebuild = []
     for name, sql in rows:
         if name in _NEEDED_DURING_IMPORT:
@@ -162,7 +159,8 @@ class TagCache:
         key = fold(name)
         tag_id = self.ids.get(key)
         if tag_id is None:
-            tag_id = self.store.execute("INSERT INTO tags (name, key) VALUES (?, ?)", (name, key)).lastrowid
+            tag_id = self.store.execute("INSERT INTO tags (name, key) VALUES (?, ?) RETURNING id",
+                                        (name, key)).fetchone()[0]
             self.ids[key] = tag_id
         return tag_id
 

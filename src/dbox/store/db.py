@@ -132,6 +132,31 @@ class Store:
         """The store as SQL text (SQLite's ``iterdump``)."""
         return self._conn.iterdump()
 
+    # -- the schema, read from the store itself (tables other areas add later included) --
+
+    def table_names(self) -> list[str]:
+        return [n for (n,) in self.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+
+    def has_table(self, name: str) -> bool:
+        return self.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                            (name,)).fetchone() is not None
+
+    def table_columns(self, table: str) -> list[tuple[str, bool]]:
+        """(column, NOT NULL) of a table, in order."""
+        return [(row[1], bool(row[3])) for row in self.execute(f'PRAGMA table_info("{table}")')]
+
+    def foreign_keys(self, table: str) -> list[tuple[str, str, str | None]]:
+        """(column, referenced table, referenced column or None for its key) of a table."""
+        return [(row[3], row[2], row[4]) for row in self.execute(f'PRAGMA foreign_key_list("{table}")')]
+
+    def secondary_indexes(self, tables) -> list[tuple[str, str]]:
+        """(name, CREATE statement) of the indexes of ``tables`` that may be dropped and rebuilt
+        (not those behind a primary key or a UNIQUE constraint)."""
+        marks = ",".join("?" * len(tables))
+        return self.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                            f"AND tbl_name IN ({marks})", tuple(tables)).fetchall()
+
 
 class _Transaction:
     """``with store.transaction():`` BEGIN ... COMMIT, ROLLBACK on any exception."""
@@ -158,10 +183,14 @@ class _Savepoint:
         self.name = name
 
     def __enter__(self):
-        self.store.execute(f"SAVEPOINT {self.name}")
+        self.active = self.store.in_transaction     # outside a transaction a statement stands alone
+        if self.active:
+            self.store.execute(f"SAVEPOINT {self.name}")
         return self.store
 
     def __exit__(self, exc_type, exc, tb):
+        if not self.active:
+            return False
         if exc_type is None:
             self.store.execute(f"RELEASE SAVEPOINT {self.name}")
         else:

@@ -100,7 +100,7 @@ def compile_filter(store: Store, tree: Node | None, *, now: datetime | None = No
     trees, for checking a definition before it is saved.
     """
     if tree is None:
-        return Compiled("1", [], None)
+        return Compiled("TRUE", [], None)
     compiler = _Compiler(store, now or datetime.now(timezone.utc), split_at, segment_override or {})
     compiler.stack = list(segment_override or {})   # a definition being saved must not reach itself
     expanded = compiler.expand(tree)

@@ -49,8 +49,8 @@ def insert_action(store: Store, values: dict, at: str) -> int:
     names = [n for n in EDITABLE if n in values]
     cur = store.execute(
         f"INSERT INTO actions ({', '.join(names)}, status, created_at, updated_at) "
-        f"VALUES ({_marks(names)}, 'planned', ?, ?)", [values[n] for n in names] + [at, at])
-    return cur.lastrowid
+        f"VALUES ({_marks(names)}, 'planned', ?, ?) RETURNING id", [values[n] for n in names] + [at, at])
+    return cur.fetchone()[0]
 
 
 def update_action(store: Store, action_id: int, values: dict, at: str) -> None:
@@ -93,7 +93,7 @@ def existing_action_ids(store: Store, ids: Iterable[int]) -> set[int]:
 def list_actions(store: Store, *, since: str | None = None, until: str | None = None,
                  include_cancelled: bool = True, type_: str | None = None) -> list[dict]:
     """Actions in date order with their counts: invited (by message), yes/no/maybe, came, volunteers."""
-    where, params = ["1"], []
+    where, params = ["TRUE"], []
     if since:
         where.append("a.starts_at >= ?")
         params.append(since)

@@ -137,6 +137,35 @@ class PostgresStore(Store):
     def dump_lines(self):
         self._sqlite_only("an SQL dump")
 
+    def table_names(self) -> list[str]:
+        return [n for (n,) in self.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name")]
+
+    def has_table(self, name: str) -> bool:
+        return self.execute("SELECT to_regclass(?)", (name,)).fetchone()[0] is not None
+
+    def table_columns(self, table: str) -> list[tuple[str, bool]]:
+        return [(c, n == "NO") for c, n in self.execute(
+            "SELECT column_name, is_nullable FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ? ORDER BY ordinal_position", (table,))]
+
+    def foreign_keys(self, table: str) -> list[tuple[str, str, str | None]]:
+        return [tuple(row) for row in self.execute(
+            "SELECT a.attname, r.relname, ra.attname FROM pg_constraint k "
+            "JOIN pg_class t ON t.oid = k.conrelid JOIN pg_class r ON r.oid = k.confrelid "
+            "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] "
+            "JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = k.confkey[1] "
+            "WHERE k.contype = 'f' AND t.relname = ? AND t.relnamespace = current_schema()::regnamespace",
+            (table,))]
+
+    def secondary_indexes(self, tables) -> list[tuple[str, str]]:
+        return self.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+            "AND i.tablename = ANY(?) AND NOT EXISTS (SELECT 1 FROM pg_constraint k "
+            "WHERE k.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)",
+            (list(tables),)).fetchall()
+
     def stream(self, sql: str, params=(), size: int = 2000):
         """Rows of a large SELECT through a server-side cursor: memory stays flat (exports)."""
         params = tuple(params) if params else None
