@@ -15,6 +15,7 @@ import pytest
 from conftest import EXAMPLES, copy_store, isolate
 from test_send_support import twilio_server
 
+from dbox.insights.maps import CLASS_COLOURS, EMPTY_FILL
 from dbox.store import social as store_social
 from dbox.store.db import open_store
 
@@ -30,10 +31,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-default-apps", "--disable-extensions", "--hide-scrollbars", "--mute-audio"]
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
 
-# Plasma, the map's colour scale (plotly's anchors), and the charts' colours.
-PLASMA = ["#0d0887", "#46039f", "#7201a8", "#9c179e", "#bd3786", "#d8576b", "#ed7953", "#fb9f3a", "#fdca26",
-          "#f0f921"]
-TERRITORY_GREY = "#ced4da"
+# The map's colour classes and the grey of the areas around, and the charts' colours.
+TERRITORY_GREY = EMPTY_FILL
 HEADER_BLUE = "#1d3557"
 DELIVERED_GREEN = "#2a9d8f"
 
@@ -293,34 +292,62 @@ def test_report_in_headless_chromium(campaign_store, cli, tmp_path):
         embedded.pop("generated_at")
         assert embedded == expected
 
-        # the map: every metropolitan commune with contacts, named on hover
+        # the header is readable: the selection and the date, dark on light or light on dark
+        contrast = browser.evaluate("""(() => {
+            const lum = c => { const v = c.match(/[\\d.]+/g).slice(0, 3).map(Number).map(x => x / 255)
+                .map(x => x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4));
+                return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+            const bg = e => { for (; e; e = e.parentElement) { const b = getComputedStyle(e).backgroundColor;
+                if (b !== 'rgba(0, 0, 0, 0)') return b; } return 'rgb(255, 255, 255)'; };
+            return Array.from(document.querySelectorAll('header, header *')).filter(e => e.childNodes.length
+                && Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim())).map(e => {
+                const a = lum(getComputedStyle(e).color), b = lum(bg(e));
+                return [e.tagName, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)]; }); })()""")
+        assert contrast and all(ratio >= 4.5 for _, ratio in contrast), contrast
+
+        # the map: every metropolitan commune with contacts filled by its class, named on hover
         traces = browser.evaluate("document.getElementById('map-metropole').data.map(t => "
-                                  "({name: t.name, n: t.x.length, visible: t.visible, "
+                                  "({name: t.name, n: t.x.length, visible: t.visible, fill: t.fillcolor || null, "
                                   "names: (t.customdata || []).map(c => c[0])}))")
-        assert traces[0]["name"] == "territory" and traces[0]["n"] > 1000
         communes = [r for r in expected["areas"]["rows"] if r["lat"] is not None
                     and r["departement"] not in ("971", "972", "973", "974", "976")]
-        assert traces[1]["name"] == "Communes" and traces[1]["visible"] is True
-        assert sorted(traces[1]["names"]) == sorted(r["name"] for r in communes)
-        assert [t["name"] for t in traces[2:]] == ["Cantons", "Départements"]
-        assert all(t["visible"] is False for t in traces[2:])
-        drawn = browser.evaluate("document.querySelectorAll('#map-metropole .scatterlayer .trace')[1]"
-                                 ".querySelectorAll('path.point').length")
-        assert drawn == len(communes)
+        hover_traces = [i for i, t in enumerate(traces) if t["name"] in ("Communes", "Cantons", "Départements")]
+        assert [traces[i]["name"] for i in hover_traces] == ["Communes", "Cantons", "Départements"]
+        points = hover_traces[0]
+        assert traces[points]["visible"] is True
+        assert sorted(traces[points]["names"]) == sorted(r["name"] for r in communes)
+        assert all(traces[i]["visible"] is False for i in hover_traces[1:])
+        filled = [t for t in traces[:points] if t["fill"] in CLASS_COLOURS]
+        assert 2 <= len(filled) <= 5 and all(t["n"] > 20 for t in filled)       # polygons of each class
+        assert traces[0]["fill"] is not None and traces[1]["fill"] == TERRITORY_GREY and traces[1]["n"] > 1000
         top = communes[0]
-        index = traces[1]["names"].index(top["name"])
-        hover = browser.evaluate(f"(() => {{ Plotly.Fx.hover('map-metropole', [{{curveNumber: 1, pointNumber: {index}}}]);"
+        index = traces[points]["names"].index(top["name"])
+        hover = browser.evaluate(f"(() => {{ Plotly.Fx.hover('map-metropole', [{{curveNumber: {points}, "
+                                 f"pointNumber: {index}}}]);"
                                  "return document.querySelector('#map-metropole .hoverlayer').textContent; })()")
         assert top["name"] in hover and f"{top['contacts']} contacts" in hover
-        # the buttons switch to cantons
+        labels = browser.evaluate("Array.from(document.querySelectorAll('#map-metropole .annotation-text'))"
+                                  ".map(e => e.textContent)")
+        assert top["name"] in labels and set(labels) <= {r["name"] for r in communes}
+        boxes = browser.evaluate("Array.from(document.querySelectorAll('#map-metropole .annotation'))"
+                                 ".map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })")
+        for i, a in enumerate(boxes):                                   # the names do not overlap
+            for b in boxes[i + 1:]:
+                assert not (a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1), (a, b)
+        # the buttons switch to cantons (and their names)
         browser.evaluate("(() => { const b = document.querySelectorAll('#map-metropole .updatemenu-button')[1];"
                          "b.dispatchEvent(new MouseEvent('click', {bubbles: true})); })()")
-        visible = browser.wait_for("(() => { const d = document.getElementById('map-metropole').data;"
-                                   "return d[2].visible === true && d[1].visible === false && 'ok'; })()", timeout=10)
+        visible = browser.wait_for(f"(() => {{ const d = document.getElementById('map-metropole').data;"
+                                   f"return d[{hover_traces[1]}].visible === true && d[{points}].visible === false "
+                                   f"&& 'ok'; }})()", timeout=10)
         assert visible == "ok"
+        cantons = {r["name"] for r in _stats_json(cli, "--by", "canton")["areas"]["rows"]}
+        labels = browser.evaluate("Array.from(document.querySelectorAll('#map-metropole .annotation-text'))"
+                                  ".map(e => e.textContent)")
+        assert labels and set(labels) <= cantons
         browser.evaluate("document.querySelectorAll('#map-metropole .updatemenu-button')[0]"
                          ".dispatchEvent(new MouseEvent('click', {bubbles: true}))")
-        browser.wait_for("document.getElementById('map-metropole').data[1].visible === true", timeout=10)
+        browser.wait_for(f"document.getElementById('map-metropole').data[{points}].visible === true", timeout=10)
 
         # what the eye sees: screenshots of the map and the charts
         from PIL import Image
@@ -328,9 +355,8 @@ def test_report_in_headless_chromium(campaign_store, cli, tmp_path):
         shot, box = browser.screenshot("#map-metropole", tmp_path / "map.png")
         image = Image.open(shot).convert("RGB")
         assert image.size == (round(box["width"]), round(box["height"])) and image.width > 900
-        assert _count(image, [_hex(TERRITORY_GREY)], 12) > 1500            # the territory's communes
-        markers = _count(image, [_blend(c, 0.85) for c in PLASMA], 30)
-        assert markers > 1000                                              # the communes' markers
+        assert _count(image, [_hex(TERRITORY_GREY)], 6) > 20000           # the communes around, in grey
+        assert _count(image, [_hex(c) for c in CLASS_COLOURS], 12) > 300  # the communes with contacts
         assert len(image.getcolors(image.width * image.height)) > 50
         shot, _ = browser.screenshot("#chart-campaigns", tmp_path / "campaigns.png")
         assert _count(Image.open(shot).convert("RGB"), [_hex(DELIVERED_GREEN)], 10) > 2000
@@ -359,8 +385,8 @@ def test_report_screenshot_from_the_command_line(campaign_store, cli, tmp_path):
     image = Image.open(shot).convert("RGB")
     assert image.size == (1280, 2400)
     assert _count(image, [_hex(HEADER_BLUE)], 8) > 1280 * 60             # the header band
-    assert _count(image, [_blend(c, 0.85) for c in PLASMA], 30) > 500      # the map's markers
-    assert _count(image, [_hex(TERRITORY_GREY)], 12) > 1000               # the territory
+    assert _count(image, [_hex(c) for c in CLASS_COLOURS], 12) > 500     # the areas with contacts
+    assert _count(image, [_hex(TERRITORY_GREY)], 6) > 10000               # the areas around
 
 
 # -- without a browser ----------------------------------------------------------------------------
@@ -401,7 +427,7 @@ def test_png_and_pdf_for_print(campaign_store, cli, tmp_path):
         assert _count(image, [(255, 255, 255)], 0) < image.width * image.height * 0.99   # something is drawn
     image = Image.open(folder / "map-metropole.png").convert("RGB")
     assert image.width >= 700 and image.height >= 700
-    assert _count(image, [_hex(c) for c in PLASMA], 60) > 300
+    assert _count(image, [_hex(c) for c in CLASS_COLOURS], 12) > 300
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
     assert len(re.findall(rb"/Type /Page\b", data)) == 1 + len(names)      # the numbers, then each chart

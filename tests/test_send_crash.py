@@ -131,7 +131,7 @@ def test_a_campaign_being_sent_cannot_be_resumed_twice(store, tmp_path, twilio, 
     import_contacts(store, tmp_path, people(2))
     at = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert cli("send", "--sms", "-m", "Info", "--at", at, "--yes").exit_code == 0
-    with campaign_lock(store.path, 1):
+    with campaign_lock(store, 1):
         result = cli("send", "--resume", "1", "--now", "--yes")
     assert result.exit_code == 7
     assert "Error: campaign 1 is already running" in result.output

@@ -285,10 +285,15 @@ def _one_edit_apart(a: str, b: str) -> bool:
     return short[i:] == long_[i + 1:]
 
 
-@lru_cache(maxsize=4096)
 def email_domain_suggestion(email: str) -> str | None:
     """``x@gmail.con`` -> ``gmail.com``; None when the domain is common or near none."""
-    domain = email.rpartition("@")[2]
+    return _domain_suggestion(email.rpartition("@")[2])
+
+
+@lru_cache(maxsize=4096)
+def _domain_suggestion(domain: str) -> str | None:
+    # Cached by domain, not by address: a file has a few hundred domains and as many addresses
+    # as rows, and comparing a domain with the list costs more than the rest of the e-mail's work.
     if domain in _COMMON_DOMAINS:
         return None
     for known in COMMON_EMAIL_DOMAINS:

@@ -389,10 +389,10 @@ def audit_(
         out.print(f"The audit log is intact ({checked:,} rows).")
         return
     since_stamp = parse_date(since, "--since").strftime("%Y-%m-%dT00:00:00Z") if since else None
-    rows = ([e.id, e.at, e.os_user, e.command, e.count,
+    rows = ([e.id, e.at, e.os_user, e.host or "", e.db_role or "", e.command, e.count,
              json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else ""]
             for e in audit.entries(store, since=since_stamp, command=command, user=user, limit=limit or None))
-    emit(rows, ["id", "at", "user", "command", "count", "detail"], fmt=fmt, output=output)
+    emit(rows, ["id", "at", "user", "host", "role", "command", "count", "detail"], fmt=fmt, output=output)
 
 
 def backup_(

@@ -34,6 +34,7 @@ from dbox.text import fold
 
 CHUNK_ROWS = 5000
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024   # below this, worker start-up costs more than it saves
+DEFER_MIN_ROWS = 10_000                # below this, rebuilding indexes costs more than it saves
 MAX_LISTED = 1000                      # conflicts and notes kept for the report
 
 
@@ -188,16 +189,20 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
     pool = None
     gc_was_enabled = gc.isenabled()
     gc.freeze()   # the geography index and the rest of what is loaded now live for the whole run
+    # Records and contact states hold no reference cycles: reference counting frees them, and the
+    # cyclic collector's passes over each chunk's objects cost more than the merge itself.
+    gc.disable()
     try:
         with store.transaction(immediate=True):
             import_id = cw.start_import(store, path.name, digest, {
                 "map": options.map_specs, "consent": list(options.consent),
                 "consent_source": options.consent_source, "update": options.update})
             report.import_id = import_id
-            deferred_indexes = []
-            if workers and _is_large_for(store, path):
-                deferred_indexes = cw.drop_deferrable_indexes(store)
             merger = _Merger(store, import_id, options, report, consent_detail)
+            first_new_id = merger.next_id
+            deferred_indexes = []
+            if _is_large_for(store, path):
+                deferred_indexes = cw.drop_deferrable_indexes(store)
             chunks = _chunks(reader.rows(), options.chunk_rows)
             if workers:
                 ctx = multiprocessing.get_context("fork")
@@ -219,7 +224,7 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
                 if progress:
                     progress(report.counts["read"])
             report.fallback_rows = list(reader.fallback_rows)
-            cw.rebuild_indexes(store, deferred_indexes)
+            cw.rebuild_indexes(store, deferred_indexes, first_new_id)
             cw.finish_import(store, import_id, report.counts)
             if options.dry_run:
                 raise _DryRun()
@@ -268,11 +273,12 @@ def _write_rejects(rec: Record, writer, report: ImportReport) -> None:
 
 
 def _is_large_for(store: Store, path: Path) -> bool:
-    """Whether the file may add more than a quarter of the store (then deferring indexes pays)."""
+    """Whether the file may add more than a quarter of the store (then deferring indexes pays),
+    whatever the number of workers; a file of a few chunks is never worth the rebuild."""
     from dbox.store.contacts import count_contacts
 
     estimated_rows = path.stat().st_size // 120
-    return estimated_rows > count_contacts(store) // 4
+    return estimated_rows >= DEFER_MIN_ROWS and estimated_rows > count_contacts(store) // 4
 
 
 class _DryRun(Exception):

@@ -1,17 +1,17 @@
 """The report's figures, built with plotly from the statistics dictionary (dbox.insights.stats).
 
-Maps are plain x/y scatter plots of longitude and latitude (the x axis shrunk by the cosine of the
-latitude, so France keeps its shape): they need no tile server and no map file from the network.
-The territory is drawn from the communes' own points, in light grey, behind the areas that hold
-contacts; each area is a marker sized by its contacts and coloured by contacts per 1,000
-inhabitants, named on hover.
+Maps are x/y plots of longitude and latitude (the y axis stretched by 1 / cos(latitude), so
+France keeps its shape): they need no tile server and no map file from the network. Each area
+(commune, canton, département) is its simplified polygon (dbox.insights.shapes) filled by the
+colour class of its contacts per 1,000 inhabitants (quantiles, dbox.insights.maps); the areas
+around the selection are grey, the départements' boundaries drawn over them; a point in each area
+carries its name and numbers on hover.
 """
 
 from __future__ import annotations
 
-import math
-
-from dbox.insights import departements
+from dbox.insights import departements, maps, shapes
+from dbox.numbers import format_number, format_percent
 
 # Colours: outcomes of a message, and a qualitative palette for sources and networks.
 OUTCOME_COLOURS = {
@@ -20,7 +20,6 @@ OUTCOME_COLOURS = {
 }
 PALETTE = ["#1d3557", "#e76f51", "#2a9d8f", "#e9c46a", "#8338ec", "#f72585", "#4cc9f0", "#6a994e", "#bc6c25",
            "#3a0ca3"]
-MAP_COLOURSCALE = "Plasma"
 _FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=13)
 _LEVEL_TITLES = {"commune": "Communes", "canton": "Cantons", "departement": "Départements",
                  "circonscription": "Circonscriptions", "bureau": "Bureaux de vote"}
@@ -43,63 +42,125 @@ def _layout(fig, *, title: str | None = None, height: int = 420, **extra) -> Non
                       margin=dict(l=50, r=20, t=50 if title else 20, b=40), **extra)
 
 
-def _marker_sizes(counts: list[int]) -> list[float]:
-    top = max(counts) if counts else 1
-    return [6 + 34 * math.sqrt(n / top) if top else 6 for n in counts]
+def _polygon_xy(level: str, codes: list[str]) -> tuple[list, list]:
+    """The outer rings of these areas as one x/y list, rings separated by None (plotly fills each)."""
+    xs: list = []
+    ys: list = []
+    for code in codes:
+        for polygon in shapes.polygons(level, code):
+            x, y = polygon[0]
+            xs += [*x, None]
+            ys += [*y, None]
+    return xs, ys
 
 
-def map_figure(layers: dict[str, list[dict]], background: list[tuple[float, float]], *, territory: str,
-               default_level: str = "commune"):
-    """A map of one territory ('metropole' or an overseas département): one marker trace per level
-    (communes, cantons, départements: buttons switch between them), over the communes in grey."""
+def class_label(c: maps.ColourClass) -> str:
+    return format_number(c.low) if c.low == c.high else f"{format_number(c.low)} – {format_number(c.high)}"
+
+
+def _level_traces(go, layer: maps.MapLayer, visible: bool, px_per_degree: float) -> tuple[list, list[dict]]:
+    """The traces of one level (the areas around in grey, one filled trace per colour class, the
+    départements' boundaries, the points that carry the names on hover) and its labels: the names
+    of the areas with most contacts that fit without overlapping, as annotations."""
+    traces = []
+    title = _LEVEL_TITLES[layer.level]
+    x, y = _polygon_xy("departement", layer.neighbours)
+    traces.append(go.Scatter(x=x or [None], y=y or [None], mode="lines", fill="toself",
+                             fillcolor=maps.NEIGHBOUR_FILL, line=dict(color=maps.NEIGHBOUR_LINE, width=0.8),
+                             hoverinfo="skip", name=f"{title}: départements around", showlegend=False, visible=visible))
+    # the départements first, in grey: the communes split between cantons, which no canton's
+    # polygon covers, are grey too instead of holes
+    base_x, base_y = _polygon_xy("departement", layer.outlines)
+    x, y = _polygon_xy(layer.level, layer.context)
+    x, y = base_x + x, base_y + y
+    traces.append(go.Scatter(x=x or [None], y=y or [None], mode="lines", fill="toself", fillcolor=maps.EMPTY_FILL,
+                             line=dict(color=maps.EMPTY_LINE, width=0.6), hoverinfo="skip", name=f"{title}: around",
+                             showlegend=False, visible=visible))
+    groups = [(i, c.colour, class_label(c)) for i, c in enumerate(layer.classes)]
+    if any(i is None for i in layer.class_of):
+        groups.append((None, maps.NO_POPULATION, "no population known"))
+    for index, colour, label in groups:
+        codes = [r["code"] for r, i, s in zip(layer.rows, layer.class_of, layer.shaped) if i == index and s]
+        x, y = _polygon_xy(layer.level, codes)
+        traces.append(go.Scatter(x=x or [None], y=y or [None], mode="lines", fill="toself", fillcolor=colour,
+                                 line=dict(color="#ffffff", width=0.7), hoverinfo="skip", name=label,
+                                 legendgroup=layer.level, showlegend=True, visible=visible))
+    x, y = _polygon_xy("departement", layer.outlines)
+    traces.append(go.Scatter(x=x or [None], y=y or [None], mode="lines", line=dict(color=maps.OUTLINE, width=1.1),
+                             hoverinfo="skip", name="départements", showlegend=False, visible=visible))
+    rows = layer.rows
+    custom = [[r["name"], departements.name(r["departement"]) or "", r["contacts"], format_number(r["per_1000"]),
+               format_percent(r["sms_share"]), format_number(r["population"])] for r in rows]
+    colours = [maps.NO_POPULATION if i is None else layer.classes[i].colour for i in layer.class_of]
+    traces.append(go.Scatter(
+        x=[r["lon"] for r in rows], y=[r["lat"] for r in rows], mode="markers", name=title, customdata=custom,
+        visible=visible, showlegend=False,
+        # an area with a shape is already filled: its point only carries the hover; an area without
+        # one (a canton made of fractions of communes) is a round marker in its class's colour
+        marker=dict(size=[9 if s else 13 for s in layer.shaped], color=colours,
+                    opacity=[0.01 if s else 1 for s in layer.shaped], line=dict(width=1, color="#212529")),
+        hovertemplate=("<b>%{customdata[0]}</b> (%{customdata[1]})<br>%{customdata[2]} contacts"
+                       "<br>%{customdata[3]} per 1,000 inhabitants (population %{customdata[5]})"
+                       "<br>reachable by SMS: %{customdata[4]}<extra></extra>")))
+    aspect = maps.aspect(layer.extent)
+
+    def size(text: str) -> tuple[float, float]:
+        return 7.2 * len(text) / px_per_degree, 16 / (px_per_degree * aspect)
+
+    placed = maps.place_labels([(r["name"], r["lon"], r["lat"]) for r in rows if r.get("lon") is not None], size)
+    labels = [dict(text=text, x=x, y=y, xref="x", yref="y", showarrow=False, font=dict(size=12, color="#212529"),
+                   bgcolor="rgba(255,255,255,0.8)", borderpad=1) for text, x, y in placed]
+    return traces, labels
+
+
+def map_figure(layers: dict[str, maps.MapLayer], *, territory: str, default_level: str = "commune"):
+    """A map of one territory ('metropole' or an overseas département): the areas of each level
+    filled by colour class (buttons switch levels; ``default_level`` first), zoomed on the areas
+    holding contacts, named on hover and, where they fit, on the map."""
     go = _go()
-    fig = go.Figure()
-    if background:
-        fig.add_trace(go.Scatter(
-            x=[p[0] for p in background], y=[p[1] for p in background], mode="markers", name="territory",
-            marker=dict(size=2, color="#ced4da"), hoverinfo="skip", showlegend=False))
-    levels = [lv for lv in ("commune", "canton", "departement", "circonscription") if layers.get(lv)]
+    levels = [lv for lv in ("commune", "canton", "departement") if layers.get(lv) and layers[lv].rows]
     if default_level not in levels and levels:
         default_level = levels[0]
-    all_density = [r["per_1000"] for lv in levels for r in layers[lv] if r["per_1000"] is not None]
-    cmax = max(all_density) if all_density else 1.0
-    lats: list[float] = []
+    width, height = 1100, (640 if territory == "metropole" else 420)
+
+    def px_per_degree(extent) -> float:
+        return min(width / (extent[2] - extent[0]), height / ((extent[3] - extent[1]) * maps.aspect(extent)))
+
+    extent = layers[default_level].extent if levels else (-5.2, 41.3, 9.6, 51.1)
+    aspect = maps.aspect(extent)
+    fig = go.Figure()
+    groups: list[tuple[str, int]] = []
+    labels: dict[str, list[dict]] = {}
     for level in levels:
-        rows = sorted(layers[level], key=lambda r: r["contacts"])   # big markers under small ones? no: on top
-        lats += [r["lat"] for r in rows]
-        custom = [[r["name"], departements.name(r["departement"]) or "", r["contacts"],
-                   "–" if r["per_1000"] is None else f"{r['per_1000']:.2f}",
-                   "–" if r["sms_share"] is None else f"{r['sms_share']:.1f} %",
-                   "–" if r["population"] is None else f"{r['population']:,}".replace(",", " ")] for r in rows]
-        fig.add_trace(go.Scatter(
-            x=[r["lon"] for r in rows], y=[r["lat"] for r in rows], mode="markers",
-            name=_LEVEL_TITLES[level], visible=(level == default_level), customdata=custom,
-            marker=dict(size=_marker_sizes([r["contacts"] for r in rows]),
-                        color=[r["per_1000"] if r["per_1000"] is not None else 0 for r in rows],
-                        colorscale=MAP_COLOURSCALE, cmin=0, cmax=cmax, line=dict(width=0.6, color="#212529"),
-                        opacity=0.85, showscale=True,
-                        colorbar=dict(title=dict(text="per 1,000<br>inhabitants"), thickness=12)),
-            hovertemplate=("<b>%{customdata[0]}</b> (%{customdata[1]})<br>%{customdata[2]} contacts"
-                           "<br>%{customdata[3]} per 1,000 inhabitants (population %{customdata[5]})"
-                           "<br>reachable by SMS: %{customdata[4]}<extra></extra>")))
-    mid_lat = (sum(lats) / len(lats)) if lats else 46.5
-    fig.update_xaxes(visible=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(visible=False, showgrid=False, zeroline=False, scaleanchor="x",
-                     scaleratio=1 / max(math.cos(math.radians(mid_lat)), 0.2))
+        traces, labels[level] = _level_traces(go, layers[level], level == default_level,
+                                              px_per_degree(layers[level].extent))
+        groups.append((level, len(traces)))
+        fig.add_traces(traces)
+    fig.update_xaxes(visible=False, showgrid=False, zeroline=False, range=[extent[0], extent[2]])
+    fig.update_yaxes(visible=False, showgrid=False, zeroline=False, range=[extent[1], extent[3]],
+                     scaleanchor="x", scaleratio=aspect)
+    annotations = []
+    if territory != "metropole":
+        annotations.append(dict(text=departements.name(territory), x=1, y=1.02, xref="paper", yref="paper",
+                                showarrow=False, xanchor="right", yanchor="bottom", font=dict(size=13, color="#495057")))
+    menus = []
     if len(levels) > 1:
-        offset = 1 if background else 0
         buttons = []
-        for level in levels:
-            visible = [True] * offset + [lv == level for lv in levels]
-            buttons.append(dict(label=_LEVEL_TITLES[level], method="restyle", args=[{"visible": visible}]))
-        fig.update_layout(updatemenus=[dict(type="buttons", direction="right", x=0, y=1.08, xanchor="left",
-                                            yanchor="bottom", buttons=buttons,
-                                            active=levels.index(default_level), showactive=True)])
-    title = "Metropolitan France" if territory == "metropole" else departements.name(territory)
-    _layout(fig, title=None, height=640 if territory == "metropole" else 360, showlegend=False)
-    fig.update_layout(margin=dict(l=10, r=10, t=60, b=10),
-                      annotations=[dict(text=title, x=1, y=1.08, xref="paper", yref="paper", showarrow=False,
-                                        xanchor="right", yanchor="bottom", font=dict(size=13, color="#495057"))])
+        for level, _ in groups:
+            visible = [lv == level for lv, n in groups for _ in range(n)]
+            buttons.append(dict(label=_LEVEL_TITLES[level], method="update",
+                                args=[{"visible": visible}, {
+                                    "annotations": annotations + labels[level],
+                                    "xaxis.range": [layers[level].extent[0], layers[level].extent[2]],
+                                    "yaxis.range": [layers[level].extent[1], layers[level].extent[3]]}]))
+        menus = [dict(type="buttons", direction="right", x=0, y=1.02, xanchor="left", yanchor="bottom",
+                      buttons=buttons, active=levels.index(default_level), showactive=True)]
+    _layout(fig, title=None, height=height, showlegend=True)
+    fig.update_layout(margin=dict(l=10, r=10, t=50, b=10), updatemenus=menus,
+                      annotations=annotations + labels.get(default_level, []),
+                      legend=dict(title=dict(text="contacts per 1,000<br>inhabitants"), x=1, xanchor="right", y=0,
+                                  yanchor="bottom", bgcolor="rgba(255,255,255,0.85)", bordercolor="#dee2e6",
+                                  borderwidth=1, itemclick=False, itemdoubleclick=False))
     return fig
 
 

@@ -7,10 +7,9 @@ but the Python package. The charts show the same numbers as the HTML page.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-from dbox.insights import departements
+from dbox.insights import charts, departements, maps, shapes
 from dbox.insights.charts import OUTCOME_COLOURS, PALETTE, campaign_outcome_parts
 from dbox.numbers import format_number, format_percent
 
@@ -33,6 +32,86 @@ def _plt():
     return plt
 
 
+_LEVEL_WORDS = {"commune": "commune", "canton": "canton", "departement": "département"}
+
+
+def selection_label(s: dict) -> str:
+    """Whom the report counts, as its header says: the selection's expression, or everyone."""
+    who = "everyone in the store" if s["selection"]["everyone"] else s["selection"]["expression"]
+    return who + (f" · activity since {s['since'][:10]}" if s.get("since") else "")
+
+
+def _rings(level: str, codes: list[str]) -> list[list[tuple[float, float]]]:
+    return [list(zip(*polygon[0])) for code in codes for polygon in shapes.polygons(level, code)]
+
+
+def map_figure(plt, report, territory: str):
+    """The map of one territory at the report's level, titled by the selection: areas filled by
+    colour class, the areas around in grey, the départements' boundaries, names that fit."""
+    from matplotlib import patheffects
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch
+
+    layer = report.map(territory)
+    x0, y0, x1, y1 = layer.extent
+    ratio = (y1 - y0) * maps.aspect(layer.extent) / (x1 - x0)
+    fig, ax = plt.subplots(figsize=(8, min(max(7.6 * ratio, 3.5), 10.5) + 1.6))
+    # the départements first, in grey: the communes split between cantons, which no canton's
+    # polygon covers, are grey too instead of holes
+    ax.add_collection(PolyCollection(_rings("departement", layer.neighbours), facecolors=maps.NEIGHBOUR_FILL,
+                                     edgecolors=maps.NEIGHBOUR_LINE, linewidths=0.6))
+    ax.add_collection(PolyCollection(_rings("departement", layer.outlines), facecolors=maps.EMPTY_FILL,
+                                     edgecolors="none"))
+    ax.add_collection(PolyCollection(_rings(layer.level, layer.context), facecolors=maps.EMPTY_FILL,
+                                     edgecolors="white", linewidths=0.4))
+    handles = []
+    groups = [(i, c.colour, charts.class_label(c)) for i, c in enumerate(layer.classes)]
+    if any(i is None for i in layer.class_of):
+        groups.append((None, maps.NO_POPULATION, "no population known"))
+    for index, colour, label in groups:
+        codes = [r["code"] for r, i, s in zip(layer.rows, layer.class_of, layer.shaped) if i == index and s]
+        ax.add_collection(PolyCollection(_rings(layer.level, codes), facecolors=colour, edgecolors="white",
+                                         linewidths=0.5))
+        handles.append(Patch(facecolor=colour, edgecolor="#adb5bd", label=label))
+    ax.add_collection(PolyCollection(_rings("departement", layer.outlines), facecolors="none",
+                                     edgecolors=maps.OUTLINE, linewidths=0.8))
+    loose = [(r, i) for r, i, s in zip(layer.rows, layer.class_of, layer.shaped) if not s and r.get("lon") is not None]
+    if loose:      # areas without a polygon (cantons made of fractions of communes): a marker
+        ax.scatter([r["lon"] for r, _ in loose], [r["lat"] for r, _ in loose], s=70, zorder=3,
+                   c=[maps.NO_POPULATION if i is None else layer.classes[i].colour for _, i in loose],
+                   edgecolors="#212529", linewidths=0.6)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect(maps.aspect(layer.extent))
+    ax.set_axis_off()
+    where = "" if territory == "metropole" else f" — {departements.name(territory)}"
+    height = fig.get_figheight()
+    fig.suptitle(f"Contacts by {_LEVEL_WORDS[layer.level]}{where}", x=0.02, y=1 - 0.12 / height, ha="left",
+                 va="top", fontsize=13, weight="bold")
+    fig.text(0.02, 1 - 0.5 / height, f"Contacts: {selection_label(report.stats)}", ha="left", va="top", fontsize=9,
+             color="#212529")
+    if handles:      # under the map, never over it
+        fig.legend(handles=handles, title="contacts per 1,000 inhabitants (classes holding as many areas each)",
+                   loc="lower center", ncol=len(handles), fontsize=8, title_fontsize=8, frameon=False,
+                   bbox_to_anchor=(0.5, 0.005))
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.75 / height, top=1 - 0.85 / height)
+    renderer = fig.canvas.get_renderer()
+    to_data = ax.transData.inverted()
+
+    def size(text: str) -> tuple[float, float]:
+        probe = ax.text(0, 0, text, fontsize=7.5, ha="center", va="center")
+        box = probe.get_window_extent(renderer).transformed(to_data)
+        probe.remove()
+        return box.width * 1.1, box.height * 1.3
+
+    inside = [(r["name"], r["lon"], r["lat"]) for r in layer.rows
+              if r.get("lon") is not None and x0 <= r["lon"] <= x1 and y0 <= r["lat"] <= y1]
+    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+    for text, x, y in maps.place_labels(inside, size, limit=15):
+        ax.text(x, y, text, fontsize=7.5, ha="center", va="center", color="#212529", path_effects=halo, zorder=4)
+    return fig
+
+
 def _colours():
     return OUTCOME_COLOURS, PALETTE
 
@@ -44,27 +123,7 @@ def figures(report) -> list[tuple[str, object]]:
     s = report.stats
     result = []
     for territory in report.territories:
-        level = "commune"
-        rows = [r for r in report.layers[level] if departements.territory(r["departement"]) == territory]
-        fig, ax = plt.subplots(figsize=(8, 8 if territory == "metropole" else 5))
-        bg = report.background.get(territory, [])
-        if bg:
-            ax.scatter([p[0] for p in bg], [p[1] for p in bg], s=1.2, c="#ced4da", linewidths=0)
-        if rows:
-            top = max(r["contacts"] for r in rows)
-            density = [r["per_1000"] or 0 for r in rows]
-            points = ax.scatter([r["lon"] for r in rows], [r["lat"] for r in rows],
-                                s=[12 + 400 * math.sqrt(r["contacts"] / top) for r in rows], c=density,
-                                cmap="plasma", vmin=0, alpha=0.85, edgecolors="#212529", linewidths=0.4)
-            fig.colorbar(points, ax=ax, shrink=0.6, label="contacts per 1,000 inhabitants")
-            for r in sorted(rows, key=lambda r: -r["contacts"])[:12]:
-                ax.annotate(r["name"], (r["lon"], r["lat"]), fontsize=7, xytext=(4, 4), textcoords="offset points")
-            mid = sum(r["lat"] for r in rows) / len(rows)
-            ax.set_aspect(1 / max(math.cos(math.radians(mid)), 0.2))
-        ax.set_axis_off()
-        title = "Metropolitan France" if territory == "metropole" else departements.name(territory)
-        ax.set_title(f"Contacts by commune — {title}")
-        result.append((f"map-{territory}", fig))
+        result.append((f"map-{territory}", map_figure(plt, report, territory)))
     areas = s.get("areas")
     if areas:
         rows = [r for r in areas["rows"] if r["code"] is not None and r["contacts"]][:15]
@@ -154,9 +213,7 @@ def _summary_page(report, plt):
     s = report.stats
     fig = plt.figure(figsize=(8.27, 11.69))   # A4
     fig.text(0.07, 0.95, "Supporters report", fontsize=18, weight="bold")
-    who = "everyone in the store" if s["selection"]["everyone"] else s["selection"]["expression"]
-    fig.text(0.07, 0.925, f"Contacts: {who}" + (f" · activity since {s['since'][:10]}" if s.get("since") else ""),
-             fontsize=9)
+    fig.text(0.07, 0.925, f"Contacts: {selection_label(s)}", fontsize=9)
     fig.text(0.07, 0.91, f"Made by dbox on {s['generated_at'][:10]} — counts only, no personal data.", fontsize=8,
              color="#6c757d")
     y = 0.87

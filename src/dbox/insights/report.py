@@ -12,18 +12,16 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from dbox.errors import InputError
-from dbox.insights import departements, stats
+from dbox.insights import departements, maps, stats
 from dbox.numbers import format_money, format_number, format_percent  # noqa: F401 (report's template filters)
-from dbox.store import insights as sql
 from dbox.store.db import Store
 from dbox.insights import charts, printing
 
 MAP_LEVELS = ("commune", "canton", "departement")
-BACKGROUND_MAX_POINTS = 12_000
 TABLE_ROWS = 30
 
 
@@ -32,7 +30,15 @@ class Report:
     stats: dict
     layers: dict[str, list[dict]]                       # level -> area rows with a point
     territories: list[str]                               # 'metropole', '971', ...
-    background: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    map_level: str = "commune"                           # the level the maps open on: --by's
+
+    def maps(self, territory: str) -> dict[str, maps.MapLayer]:
+        """The map of each level for one territory."""
+        return {level: self.map(territory, level) for level in MAP_LEVELS}
+
+    def map(self, territory: str, level: str | None = None) -> maps.MapLayer:
+        """One territory's map at ``level`` (by default the report's: --by's)."""
+        return maps.layer(level or self.map_level, self.layers[level or self.map_level], territory)
 
 
 def build(store: Store, selection, options: stats.Options) -> Report:
@@ -52,23 +58,8 @@ def build(store: Store, selection, options: stats.Options) -> Report:
         if t not in territories:
             territories.append(t)
     territories.sort(key=lambda t: (t != "metropole", t))
-    background = {t: _background(store, t, layers) for t in territories}
-    return Report(numbers, layers, territories, background)
-
-
-def _background(store: Store, territory: str, layers: dict[str, list[dict]]) -> list[tuple[float, float]]:
-    reached = sorted({r["departement"] for r in layers["commune"] + layers["departement"]
-                      if departements.territory(r["departement"]) == territory})
-    if territory == "metropole" and len(reached) > 12:
-        wanted = None      # the whole mainland
-    else:
-        wanted = reached or [territory]
-    points = [(lon, lat) for lon, lat, dep in sql.background_points(store, wanted)
-              if departements.territory(dep) == territory]
-    if len(points) > BACKGROUND_MAX_POINTS:
-        step = len(points) / BACKGROUND_MAX_POINTS
-        points = [points[int(i * step)] for i in range(BACKGROUND_MAX_POINTS)]
-    return points
+    by = numbers.get("areas", {}).get("by")
+    return Report(numbers, layers, territories, by if by in MAP_LEVELS else "commune")
 
 
 # -- HTML -----------------------------------------------------------------------------------------
@@ -95,9 +86,7 @@ def render_html(report: Report) -> str:
     s = report.stats
     figures: dict[str, str] = {}
     for territory in report.territories:
-        layers = {lv: [r for r in report.layers[lv] if departements.territory(r["departement"]) == territory]
-                  for lv in MAP_LEVELS}
-        fig = charts.map_figure(layers, report.background.get(territory, []), territory=territory)
+        fig = charts.map_figure(report.maps(territory), territory=territory, default_level=report.map_level)
         figures[f"map-{territory}"] = _figure_html(fig, f"map-{territory}")
     areas = s.get("areas")
     if areas and any(r["code"] for r in areas["rows"]):

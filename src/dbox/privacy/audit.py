@@ -1,4 +1,5 @@
-"""The audit log: who (the OS user) did what, when, to how many contacts.
+"""The audit log: who (the OS user, on which host, as which database role) did what, when, to how
+many contacts.
 
 Every command that reads many contacts or changes them calls :func:`record` once it has done its
 work, inside its own transaction where it has one, so the log and the change commit together::
@@ -34,11 +35,18 @@ def os_user() -> str:
         return f"uid {os.getuid()}"
 
 
+def host() -> str:
+    """The machine's name: on a shared store, which team member's machine ran the command."""
+    import socket
+
+    return socket.gethostname() or "?"
+
+
 def record(store: Store, command: str, count: int, detail: dict | None = None) -> int:
-    """Append one row to the audit log; returns its id."""
+    """Append one row to the audit log (the store adds its database role); returns its id."""
     if not command or not command.strip():
         raise ValueError("an audit entry needs a command name")
-    return store_audit.append(store, utcnow(), os_user(), command.strip(), int(count), detail)
+    return store_audit.append(store, utcnow(), os_user(), command.strip(), int(count), detail, host())
 
 
 def entries(store: Store, **filters):

@@ -285,7 +285,7 @@ def start(store, plan: Plan, *, log=_noop_log, clock=utc_now, progress=None,
     holder: dict[str, Any] = {}
 
     def take_lock(campaign_id: int) -> None:
-        holder["lock"] = campaign_lock(store.path, campaign_id).acquire()
+        holder["lock"] = campaign_lock(store, campaign_id).acquire()
 
     status = "scheduled" if plan.due_at else "running"
     try:
@@ -330,7 +330,7 @@ def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now:
     channel = get_channel(campaign.channel)
     settings = channel.settings()
     channel.check(settings)
-    lock = None if lock_held else campaign_lock(store.path, campaign_id).acquire()
+    lock = None if lock_held else campaign_lock(store, campaign_id).acquire()
     try:
         if retry_in_doubt:
             ledger.mark_stale_claims(store, campaign_id)
@@ -363,11 +363,11 @@ def run_due(store, *, log=_noop_log, clock=utc_now, sleep=None,
     from dbox.errors import StoreError
 
     results: list[tuple[int, RunReport | str | DboxError]] = []
-    with run_due_lock(store.path):
+    with run_due_lock(store):
         due = ledger.due_campaigns(store, iso(clock()))
         log(None, "run-due", f"{len(due)} campaign(s) to look at")
         for campaign_id in due:
-            lock = campaign_lock(store.path, campaign_id)
+            lock = campaign_lock(store, campaign_id)
             try:
                 lock.acquire()
             except LockedError:
@@ -460,7 +460,7 @@ def control(store, campaign_id: int, action: str, *, posts: bool | None = None) 
     if action == "resume" and campaign.control is None:
         raise InputError(f"campaign {campaign_id} is not paused", hint="to send what is left now: "
                                                                        f"dbox send --resume {campaign_id}")
-    with campaign_lock(store.path, campaign_id):
+    with campaign_lock(store, campaign_id):
         n = ledger.set_control(store, campaign_id, wanted, f"by {_user()}")
     audit(store, f"campaigns {action}", n, {"campaign": campaign_id, "channel": campaign.channel})
     return ledger.get_campaign(store, campaign_id), n
@@ -471,7 +471,7 @@ def reconcile(store, campaign_id: int, *, log=_noop_log, lock_held: bool = False
     in-doubt (marked 'not found'), for the user to resend with --retry-in-doubt."""
     campaign = ledger.get_campaign(store, campaign_id)
     channel = get_channel(campaign.channel)
-    lock = None if lock_held else campaign_lock(store.path, campaign_id)
+    lock = None if lock_held else campaign_lock(store, campaign_id)
     if lock is not None:
         lock.acquire()
     try:

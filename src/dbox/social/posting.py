@@ -121,10 +121,10 @@ def create_posts(store: Store, plan: PostPlan, created_by: str = "dbox") -> list
     if not plan.ok:
         problems = "; ".join(f"{c.network}: {', '.join(c.problems)}" for c in plan.checks if not c.ok)
         raise InputError(f"the post does not fit: {problems}", hint="shorten it, or leave a network out with --network")
-    from dbox.sending.locks import FileLock, lock_dir
+    from dbox.sending.locks import post_lock
 
     # Finding a post by fingerprint and creating it must not interleave with another dbox post.
-    with FileLock(lock_dir(store.path) / "post.lock", "another `dbox post`"):
+    with post_lock(store):
         return _create_posts(store, plan, created_by)
 
 
@@ -177,7 +177,7 @@ def publish_campaign(store: Store, campaign_id: int, *, retry_in_doubt: bool = F
     if not is_post_channel(campaign.channel):
         raise InputError(f"campaign {campaign_id} is not a social post ({campaign.channel})")
     network = campaign.channel[len(CHANNEL_PREFIX):]
-    lock = None if lock_held else campaign_lock(store.path, campaign_id)
+    lock = None if lock_held else campaign_lock(store, campaign_id)
     if lock is not None:
         try:
             lock.acquire()

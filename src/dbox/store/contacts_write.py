@@ -70,10 +70,19 @@ _DEFERRABLE_TABLES = ("contacts", "contact_points", "contact_tags", "contact_fie
                       "consent_events", "consents")
 
 
+# Per-row triggers on the contacts an import inserts, replaced during a large import by one
+# set-based statement at its end (``rebuild_indexes``): the unsubscribe identifier of each new
+# contact (migration 0007).
+_DEFERRABLE_TRIGGERS = ("contacts_unsubscribe_id",)
+
+
 def drop_deferrable_indexes(store: Store) -> list[str]:
-    """Drop secondary indexes the import does not read, inside the caller's transaction; return the
-    statements that rebuild them. Building an index once over sorted data is several times faster
-    than updating it row by row, and the transaction keeps the store whole if anything fails."""
+    """Drop secondary indexes the import does not read (and the per-row triggers above), inside
+    the caller's transaction; return the statements that rebuild them. Building an index once over
+    sorted data is several times faster than updating it row by row, and the transaction keeps the
+    store whole if anything fails. SQLite only for now (PostgreSQL keeps its indexes)."""
+    if store.engine != "sqlite":
+        return []
     rows = store.secondary_indexes(_DEFERRABLE_TABLES)
     rebuild = []
     for name, sql in rows:
@@ -81,10 +90,20 @@ def drop_deferrable_indexes(store: Store) -> list[str]:
             continue
         store.execute(f'DROP INDEX "{name}"')
         rebuild.append(sql)
+    marks = ",".join("?" * len(_DEFERRABLE_TRIGGERS))
+    for name, sql in store.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                   f"AND name IN ({marks})", _DEFERRABLE_TRIGGERS).fetchall():
+        store.execute(f'DROP TRIGGER "{name}"')
+        rebuild.append(sql)
     return rebuild
 
 
-def rebuild_indexes(store: Store, statements: list[str]) -> None:
+def rebuild_indexes(store: Store, statements: list[str], first_new_id: int | None = None) -> None:
+    """Rebuild what ``drop_deferrable_indexes`` dropped; ``first_new_id``: the first id the import
+    gave a contact (every id from it on is new), whose unsubscribe identifiers are made here."""
+    if any(sql.lstrip().upper().startswith("CREATE TRIGGER") for sql in statements) and first_new_id:
+        store.execute("INSERT INTO unsubscribe_ids (uid, contact_id) "
+                      "SELECT lower(hex(randomblob(16))), id FROM contacts WHERE id >= ?", (first_new_id,))
     for sql in statements:
         store.execute(sql)
 

@@ -188,20 +188,6 @@ def by_area(store: Store, level_name: str, where: str, params: list, reach: Reac
         yield from rows
 
 
-def background_points(store: Store, departements: list[str] | None) -> Iterator[tuple]:
-    """(lon, lat) of every commune (of the given départements), to draw the territory behind a map."""
-    if departements is None:
-        sql, params = "SELECT lon, lat, departement FROM geo_communes g WHERE lat IS NOT NULL", []
-    else:
-        sql = ("SELECT lon, lat, departement FROM geo_communes g WHERE lat IS NOT NULL AND departement IN "
-               "(SELECT value FROM json_each(?))")
-        params = [json.dumps(departements)]
-    sql += f" AND NOT {_ARRONDISSEMENT}"
-    cursor = store.execute(sql, params)
-    while rows := cursor.fetchmany(5000):
-        yield from rows
-
-
 # -- over time ------------------------------------------------------------------------------------
 
 PERIOD_SQL = {
