@@ -107,6 +107,17 @@ class Store:
         marks = ",".join("?" * len(columns))
         self._conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
+    def insert_rows(self, table: str, columns: tuple[str, ...], rows, *, ignore: bool = False) -> None:
+        """INSERT [OR IGNORE] many rows: ``executemany`` on SQLite; on PostgreSQL ``COPY`` (through
+        a temporary staging table merged with ON CONFLICT DO NOTHING when ``ignore``)."""
+        marks = ",".join("?" * len(columns))
+        verb = "INSERT OR IGNORE" if ignore else "INSERT"
+        self._conn.executemany(f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def ids_written(self, table: str) -> None:
+        """Rows were inserted into ``table`` with their ids given: on PostgreSQL, move the id
+        sequence past them (SQLite takes max(id) + 1 by itself)."""
+
     def values_in(self, column: str, values) -> tuple[str, list]:
         """``column`` is one of ``values``, as a condition and its parameters: one JSON parameter
         read with ``json_each`` on SQLite (the statement's text does not depend on how many),

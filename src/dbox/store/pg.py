@@ -118,6 +118,24 @@ class PostgresStore(Store):
                 for row in rows:
                     copy.write_row(row)
 
+    def insert_rows(self, table: str, columns: tuple[str, ...], rows, *, ignore: bool = False) -> None:
+        rows = rows if isinstance(rows, list) else list(rows)
+        if not rows:
+            return
+        if not ignore:
+            self.copy_rows(table, columns, rows)
+            return
+        stage = f"dbox_stage_{table}"
+        cols = ", ".join(columns)
+        self.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {cols} FROM {table} WITH NO DATA")
+        self.execute(f"TRUNCATE {stage}")
+        self.copy_rows(f"pg_temp.{stage}", columns, rows)
+        self.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM pg_temp.{stage} ON CONFLICT DO NOTHING")
+
+    def ids_written(self, table: str) -> None:
+        self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                     f"greatest((SELECT max(id) FROM {table}), 1))")
+
     def values_in(self, column: str, values) -> tuple[str, list]:
         return f"{column} = ANY(?)", [list(values)]
 
