@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from dbox.errors import StoreError
 from dbox.store.db import EngineFault, Store, migrate
-from dbox.store.dialect import to_postgres
+from dbox.store.dialect import to_postgres, translate
 
 
 def mask_url(url: str) -> str:
@@ -96,12 +96,18 @@ class PostgresStore(Store):
 
     def execute(self, sql: str, params=()):
         params = tuple(params) if params else None
-        return self._run(self._conn.cursor(), to_postgres(sql, params is not None), params)
+        text, lists = translate(sql, params is not None)
+        if lists:
+            params = _lists(params, lists)
+        return self._run(self._conn.cursor(), text, params)
 
     def executemany(self, sql: str, rows) -> None:
+        text, lists = translate(sql, True)
+        if lists:
+            rows = (_lists(row, lists) for row in rows)
         try:
             with self._conn.cursor() as cursor:
-                cursor.executemany(to_postgres(sql, True), rows)
+                cursor.executemany(text, rows)
         except self._psycopg.OperationalError as exc:
             raise EngineFault(f"{self.location}: {str(exc).strip()}") from exc
 
@@ -192,6 +198,16 @@ class PostgresStore(Store):
                 cursor.itersize = size
                 cursor.execute(to_postgres(sql, params is not None), params)
                 yield from cursor
+
+
+def _lists(params, positions) -> tuple:
+    import json
+
+    params = list(params)
+    for i in positions:
+        if isinstance(params[i], str):
+            params[i] = json.loads(params[i])
+    return tuple(params)
 
 
 def connect(url: str):

@@ -104,8 +104,8 @@ def add_tag(store: Store, name: str, where: str, params: list) -> tuple[int, int
     store.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, had INTEGER NOT NULL)")
     try:
         store.execute(
-            f"INSERT INTO {table} (id, had) SELECT c.id, c.id IN (SELECT contact_id FROM contact_tags "
-            f"WHERE tag_id = ?) FROM contacts c WHERE {where}", [tid, *params])
+            f"INSERT INTO {table} (id, had) SELECT c.id, CAST(c.id IN (SELECT contact_id FROM contact_tags "
+            f"WHERE tag_id = ?) AS INTEGER) FROM contacts c WHERE {where}", [tid, *params])
         store.execute(f"INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) SELECT id, ? FROM {table} "
                       f"WHERE had = 0", (tid,))
         added = store.execute(f"UPDATE contacts SET updated_at = ? WHERE id IN (SELECT id FROM {table} "
