@@ -118,7 +118,7 @@ def test_reachable_agrees_with_the_sending_ledger(sample):
     from dbox.store import ledger
 
     for channel, kind in (("sms", "mobile"), ("email", "email")):
-        counts = ledger.audience_counts(sample, ledger.Reach(channel, kind), "1")
+        counts = ledger.audience_counts(sample, ledger.Reach(channel, kind), "TRUE")
         ours = segments.count(sample, segments.select(sample, f"reachable:{channel}"))
         assert ours == counts.get("planned", 0) + counts.get("duplicate-address", 0)
 

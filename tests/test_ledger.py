@@ -1,7 +1,6 @@
 """The ledger's SQL on its own: reachability at freeze and claim time, the state machine, the
 constraints that make a double send impossible, opt-outs and invalid numbers."""
 
-import sqlite3
 
 import pytest
 
@@ -16,7 +15,7 @@ SMS = ledger.Reach("sms", "mobile")
 EMAIL = ledger.Reach("email", "email")
 
 
-def _campaign(store, reach=SMS, where="1", params=()):
+def _campaign(store, reach=SMS, where="TRUE", params=()):
     return ledger.create_campaign(
         store, uid="u1", channel=reach.consent_channel, reach=reach, fingerprint="f", expression="", segment=None,
         where=where, params=list(params), template={"body": "x"}, status="running", due_at=None,
@@ -103,13 +102,13 @@ def test_the_schema_forbids_two_rows_per_contact_or_per_address(store, tmp_path)
     cid, _ = _campaign(store)
     c0 = contact_id(store, mobile(0))
     other = share_number(store, mobile(0))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(store.IntegrityError):
         store.execute("INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, updated_at) "
                       "VALUES (?, ?, ?, 'planned', 'now')", (cid, c0, mobile(0)))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(store.IntegrityError):
         store.execute("INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, updated_at) "
                       "VALUES (?, ?, ?, 'planned', 'now')", (cid, other, mobile(0)))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(store.IntegrityError):
         store.execute("UPDATE campaign_recipients SET state = 'sent'")
 
 

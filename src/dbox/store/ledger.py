@@ -564,7 +564,7 @@ def suppress(store: Store, kind: str, value: str, reason: str, channel: str | No
 
     add(store, kind, value, reason, channel=channel)
     store.execute("UPDATE suppressions SET channel = NULL WHERE value_hash = ? AND channel IS NOT NULL "
-                  "AND channel IS NOT ?", (Hasher(store)(value), channel))
+                  "AND channel IS DISTINCT FROM ?", (Hasher(store)(value), channel))
 
 
 def replies_seen(store: Store, provider_ids: Iterable[str]) -> set[str]:
