@@ -12,6 +12,8 @@ calls, in the same run, to the same local servers.
 - Memory: the process's resident size sampled every 0.2 s during dbox's send.
 
 Prints messages/s for both and the ratio (aim: dbox within 10% of the bare loop), and the RSS.
+Also the CPU time this process spent (the servers run in their own processes): on a shared, loaded
+box the wall-clock ratio moves with the neighbours' load, the CPU ratio much less.
 Loopback only; every loop is bounded by --count.
 """
 
@@ -175,13 +177,17 @@ def bare_email(messages, port: int, workers: int) -> float:
     return timed(run, parts)
 
 
+CPU: dict = {}
+
+
 def timed(run, parts) -> float:
     threads = [threading.Thread(target=run, args=(p,)) for p in parts]
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    CPU.setdefault("bare", []).append(time.process_time() - c0)
     return time.monotonic() - t0
 
 
@@ -197,9 +203,11 @@ def dbox_send(store, channel: str, count: int, workers: int):
     t0 = time.monotonic()
     plan = service.plan_send(store, request)
     t1 = time.monotonic()
+    c1 = time.process_time()
     with RssSampler() as rss:
         campaign_id, report = service.start(store, plan)
     t2 = time.monotonic()
+    CPU["dbox"] = time.process_time() - c1
     assert report.accepted == count, report
     assert ledger.state_counts(store, campaign_id)["accepted"] == count
     return t1 - t0, t2 - t1, rss.samples
@@ -242,6 +250,7 @@ def main() -> None:
                     return bare_sms(messages, f"http://127.0.0.1:{sms_port}", args.workers)
                 return bare_email(messages, smtp_port, args.workers)
 
+            CPU.clear()
             before = bare_run()                       # bare, dbox, bare again: load drifts on a shared box
             plan_s, send_s, rss = dbox_send(store, channel, args.count, args.workers)
             after = bare_run()
@@ -253,6 +262,9 @@ def main() -> None:
             print(f"  dbox send (sending){n / send_s:8.0f} msg/s  ({send_s:.1f} s)  -> {send_s / bare - 1:+.1%} vs bare")
             print(f"  dbox send (whole)  {n / (plan_s + send_s):8.0f} msg/s  (+{plan_s:.1f} s planning: counts, "
                   f"rendering every message for segments/cost)")
+            bare_cpu = sum(CPU["bare"]) / len(CPU["bare"])
+            print(f"  CPU (this process) bare {bare_cpu:.1f} s, dbox {CPU['dbox']:.1f} s  -> "
+                  f"{CPU['dbox'] / bare_cpu - 1:+.1%} vs bare")
             print(f"  RSS during send    {min(rss):.0f}-{max(rss):.0f} MB (start {rss[0]:.0f}, end {rss[-1]:.0f})")
     finally:
         for p in servers:

@@ -17,8 +17,8 @@ How:
   ``coverage_simplify``): a boundary shared by two communes is simplified once, so neighbours
   keep touching, with no gap and no overlap;
 * a département is the union of its simplified communes, a canton the union of the communes the
-  table (``communes_fr.csv.xz``, column ``cantons``) puts wholly in it; each level is simplified
-  again as a coverage, coarser. A commune split between cantons belongs to no canton polygon
+  table (``communes_fr.csv.xz``, column ``cantons``) puts wholly in it, not simplified again (by
+  default), so that a département's boundary drawn over its communes follows their edges. A commune split between cantons belongs to no canton polygon
   (the report marks those cantons at their point instead), exactly as in the source;
 * coordinates are WGS84 longitude/latitude quantized to ``--grid`` degrees and written as
   integers, each ring delta-encoded; the JSON is xz-compressed.
@@ -65,9 +65,10 @@ def table_cantons(path: str) -> dict[str, list[str]]:
 
 
 def simplify(geoms: list, tolerance: float) -> list:
-    """Coverage simplification (neighbours stay neighbours); polygons only, made valid."""
+    """Coverage simplification (neighbours stay neighbours); polygons only, made valid.
+    ``tolerance`` 0: no simplification, only the clean-up."""
     arr = np.array(geoms, dtype=object)
-    out = shapely.coverage_simplify(arr, tolerance, simplify_boundary=True)
+    out = shapely.coverage_simplify(arr, tolerance, simplify_boundary=True) if tolerance > 0 else arr
     fixed = []
     for g in out:
         if not g.is_valid:
@@ -106,8 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", type=float, default=0.0005, help="quantization step, degrees (default 0.0005)")
     parser.add_argument("--commune-tolerance", type=float, default=0.0025,
                         help="simplification tolerance of communes, degrees (default 0.0025, ~250 m)")
-    parser.add_argument("--canton-tolerance", type=float, default=0.004)
-    parser.add_argument("--departement-tolerance", type=float, default=0.008)
+    # 0: a canton or département is exactly the union of its simplified communes, so that its
+    # boundary drawn over communes (or cantons) follows their edges
+    parser.add_argument("--canton-tolerance", type=float, default=0.0)
+    parser.add_argument("--departement-tolerance", type=float, default=0.0)
     args = parser.parse_args(argv)
     t0 = time.monotonic()
 

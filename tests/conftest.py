@@ -151,7 +151,13 @@ def pg_template(pg_server) -> str:
     with _pg_admin(pg_server) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.execute(f"CREATE DATABASE {name}")
-    open_store(pg_url(pg_server, name)).close()
+    # Session fixtures run before each test's isolation: opening the store looks for a password in
+    # the keyring, and keyring keeps the first backend it finds for the whole session; make it the
+    # tests' own, never the machine's (nor "none", which later tests would then inherit).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHON_KEYRING_BACKEND", "dbox.testing.keyring_backend.FileKeyring")
+        mp.setenv("DBOX_TEST_KEYRING_FILE", "/nonexistent/dbox-test-keyring.json")
+        open_store(pg_url(pg_server, name)).close()
     return name
 
 

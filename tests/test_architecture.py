@@ -22,7 +22,7 @@ LAYERS = [
     ("selection", {"segments"}),
     ("intake", {"importing", "electoral"}),
     ("sending", {"sending"}),
-    ("features", {"social", "organizing", "insights"}),
+    ("features", {"social", "organizing", "insights", "forms"}),
     ("live", {"serve"}),
     ("interface", {"commands", "cli", "__main__"}),
 ]

@@ -121,3 +121,15 @@ def test_in_an_invitation():
                        {"commune": "Les Avenières"}, "body")
     env = make_environment(autoescape=False)
     assert env.from_string(text).render(first_name="Anne") == "Salle des fêtes des Avenières, Anne."
+
+
+def test_a_campaign_preview_says_it_in_french(store, cli, tmp_path):
+    """The whole path: contacts imported (the commune named as INSEE writes it), a campaign's
+    --dry-run renders each message with the filters."""
+    path = tmp_path / "c.csv"
+    path.write_text("Nom,Prénom,Portable,Code postal,Ville,Accord SMS\n"
+                    "Martin,Anne,0612345678,38520,Le Bourg-d'Oisans,oui\n", encoding="utf-8")
+    assert cli("import", path).exit_code == 0
+    result = cli("send", "--sms", "-m", "Réunion {{ commune | a }}, salle des fêtes {{ commune | de }}", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Réunion au Bourg-d'Oisans, salle des fêtes du Bourg-d'Oisans" in result.output

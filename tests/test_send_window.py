@@ -69,7 +69,7 @@ def test_parse_when_reads_paris_time():
     assert parse_when("2026-12-01 18:00") == utc("2026-12-01T17:00:00")
     assert parse_when("2026-07-01 18:00") == utc("2026-07-01T16:00:00")
     assert parse_when("2026-07-01T18:00:00Z") == utc("2026-07-01T18:00:00")
-    with pytest.raises(InputError, match="--at 'demain': use a date and time like"):
+    with pytest.raises(InputError, match="--at .demain.: use a date and a time like"):
         parse_when("demain")
 
 

@@ -19,7 +19,7 @@ def test_the_server_answers_and_logs_route_templates_only(live_server, caplog):
     server = live_server()
     with caplog.at_level(logging.INFO, logger="dbox.serve"):
         assert requests.get(server.url + "/healthz", timeout=5).text == "ok"
-        missing = requests.get(server.url + "/u/secret-token-of-someone", timeout=5)
+        missing = requests.get(server.url + "/nothing/secret-token-of-someone", timeout=5)
     assert missing.status_code == 404
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "dbox.serve"]
     assert [(line["method"], line["route"], line["status"]) for line in lines] == [

@@ -42,7 +42,20 @@ class _DboxGroup(TyperGroup):
             _translate(exc)
             raise
 
+    def _path(self, ctx: typer.Context) -> str:
+        """The command being run (``contacts list``), from the words after the root options."""
+        words = [*getattr(ctx, "_protected_args", []), *ctx.args]
+        path, group = [], self
+        for word in words:
+            command = group.commands.get(word) if hasattr(group, "commands") else None
+            if command is None:
+                break
+            path.append(word)
+            group = command
+        return " ".join(path)
+
     def invoke(self, ctx: typer.Context):
+        path = self._path(ctx)       # before click consumes the words
         try:
             return super().invoke(ctx)
         except (typer._click.exceptions.ClickException, typer.Abort) as exc:
@@ -50,7 +63,12 @@ class _DboxGroup(TyperGroup):
             raise
         except DboxError as exc:
             from dbox.console import print_error
+            from dbox.errors import NotAllowedError
 
+            if isinstance(exc, NotAllowedError):      # the server's refusal, said in dbox's words
+                from dbox.privacy.team import refusal
+
+                exc = refusal(getattr(ctx.obj, "_store", None), path, exc)
             print_error(exc)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:
@@ -271,7 +289,7 @@ def _mount() -> None:
 
 # Command areas that live in their own modules; each module exposes ``register(app)``.
 _OPTIONAL_AREAS = ("segments", "sending", "privacy", "social", "organizing", "insights", "electoral", "serve",
-                  "profiles")
+                  "profiles", "forms", "inbox", "storecopy", "team")
 
 _mount()
 

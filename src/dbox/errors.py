@@ -49,3 +49,10 @@ class LockedError(DboxError):
     """Another dbox process holds the lock (for example a concurrent ``run-due``)."""
 
     exit_code = 7
+
+
+class NotAllowedError(DboxError):
+    """The database refused: this team member's role does not allow it (PostgreSQL store,
+    docs/team.md). The CLI words it as "your role organizer cannot export contacts"."""
+
+    exit_code = 8

@@ -21,6 +21,7 @@ GROUP = "dbox"
 # Hooks run in this order (filter prefixes are suggested in it).
 BUILTIN = (
     "dbox.organizing.privacy",
+    "dbox.forms.privacy",
     "dbox.social.terms",
     "dbox.organizing.terms",
     "dbox.electoral.privacy",

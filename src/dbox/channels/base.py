@@ -203,3 +203,8 @@ class Channel:
 
     def inbound(self, settings: dict[str, Any], since: str | None) -> Iterator[InboundMessage]:
         raise NotImplementedError
+
+    def pushed_status(self, provider_id: str, status: str, code: str | None) -> tuple[Delivery, str | None]:
+        """A status the provider pushed (a webhook): the delivery it means, and the effect of its
+        error code on the address (``invalid-address``, ``opted-out``, or None)."""
+        return Delivery(provider_id, status, None, code), None

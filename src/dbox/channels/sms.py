@@ -147,7 +147,18 @@ class TwilioSms(Channel):
         return client
 
     def connect(self, settings: dict[str, Any]) -> Sender:
-        return TwilioSender(self.client(settings, float(settings.get("timeout") or 15)), settings["sender"])
+        from dbox.config import public_url
+
+        base = public_url()     # dbox serve is reachable: Twilio pushes the statuses there
+        return TwilioSender(self.client(settings, float(settings.get("timeout") or 15)), settings["sender"],
+                            status_callback=f"{base}/twilio/status" if base else None)
+
+    def pushed_status(self, provider_id: str, status: str, code: str | None) -> tuple[Delivery, str | None]:
+        code = _code(code)
+        number = int(code) if code and code.isdigit() else None
+        effect = ("invalid-address" if number in INVALID_NUMBER_CODES else
+                  "opted-out" if number in OPTED_OUT_CODES else None)
+        return Delivery(provider_id, status, FINAL_STATES.get(status), code), effect
 
     def lookup(self, settings, to, since, body) -> Delivery | None:
         client = self.client(settings)
@@ -209,10 +220,11 @@ class TwilioSms(Channel):
 
 
 class TwilioSender(Sender):
-    def __init__(self, client, sender: str):
+    def __init__(self, client, sender: str, status_callback: str | None = None):
         self.client = client
         self.sender = sender
         self.kind = sender_kind(sender)
+        self.status_callback = status_callback
 
     def send(self, message: OutgoingMessage) -> SendResult:
         import requests
@@ -223,6 +235,8 @@ class TwilioSender(Sender):
             kwargs["messaging_service_sid"] = self.sender
         else:
             kwargs["from_"] = self.sender
+        if self.status_callback:
+            kwargs["status_callback"] = self.status_callback
         if message.validity_seconds:
             kwargs["validity_period"] = max(1, min(VALIDITY_MAX, int(message.validity_seconds)))
         http = self.client.http_client

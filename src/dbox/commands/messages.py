@@ -31,7 +31,7 @@ _MESSAGE_OPTIONS = (
     ("msg_yes", bool, YesOption),
     ("msg_dry_run", bool, typer.Option(False, "--dry-run", help="Show what would be sent; send nothing.")),
     ("msg_limit", Optional[int], typer.Option(None, "--limit", "-n", help="Send at most N messages in this run.")),
-    ("msg_at", Optional[str], typer.Option(None, "--at", help="Schedule: \"2026-12-01 18:00\" (Europe/Paris).")),
+    ("msg_at", Optional[str], typer.Option(None, "--at", help="Schedule: \"2026-12-01 18:00\", \"01/12/2026 18h00\" or 18:00 (today), in the [dbox] timezone of config.toml (Europe/Paris).")),
     ("msg_now", bool, typer.Option(False, "--now", help="Send now even outside quiet hours.")),
 )
 
@@ -197,7 +197,7 @@ def print_plan(plan, sample: bool = True) -> None:
     if plan.window is not None and not req.now:
         out.print(f"  quiet hours: sent only {plan.window.describe()}")
     if plan.due_at is not None:
-        tz = plan.window.tz_name if plan.window else "Europe/Paris"
+        tz = plan.window.tz_name if plan.window else None      # None: the configured zone
         note = " — add --now to send now anyway" if plan.due_reason == "quiet hours" else ""
         out.print(f"  scheduled for {local_text(plan.due_at, tz)} ({plan.due_reason}){note}", markup=False)
     if plan.notice:

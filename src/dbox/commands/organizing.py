@@ -1,4 +1,4 @@
-"""``dbox action create|list|show|edit|cancel|invite|rsvp|attend|import-results|assign|sheet|stats``,
+"""``dbox action create|list|show|edit|cancel|invite|rsvp|attend|import-results|assign|unassign|publish|sheet|stats``,
 ``dbox interaction add|import`` and ``dbox contacts timeline``: parse, call dbox.organizing, print."""
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ ScriptOption = typer.Option(None, "--script", help="What canvassers or callers s
 WordingOption = typer.Option(None, "--consent-wording",
                              help="Consent text printed on the sheets, read to people before they agree.")
 SheetOption = typer.Option(None, "--sheet", help="What `dbox action sheet` prints: walk, call or list (default: by type).")
-TimezoneOption = typer.Option(None, "--timezone", help="Time zone of --date (default Europe/Paris).")
+TimezoneOption = typer.Option(None, "--timezone", help="Time zone of --date (default: [dbox] timezone of "
+                                                       "config.toml, Europe/Paris).")
 
 
 _n = n
@@ -380,21 +381,73 @@ def assign(
     volunteer: str = typer.Argument(..., help="The volunteer: contact id, e-mail or phone."),
     streets: Optional[str] = typer.Option(None, "--streets", help="Territory: streets, separated by ';'."),
     communes: Optional[str] = typer.Option(None, "--communes", help="Territory: communes, separated by ','."),
-    remove: bool = typer.Option(False, "--remove", help="Take the volunteer off the action."),
+    remove: bool = typer.Option(False, "--remove", help="Take the volunteer off the action (same as unassign)."),
+    link_days: Optional[int] = typer.Option(None, "--link-days",
+                                            help="Days the private link works (default: until 2 days after the action)."),
 ):
-    """Assign a volunteer to an action, with a territory (streets or communes) or a share of the rest."""
-    from dbox.organizing import volunteers
+    """Assign a volunteer to an action, with a territory (streets or communes) or a share of the rest,
+    and print their private link to their list on `dbox serve` (/v/...; a new one each time)."""
+    from dbox.organizing import links, volunteers
 
     store = store_from(ctx)
     a = _action(store, action)
     contact_id = _contact(store, volunteer)
     if remove:
         volunteers.unassign(store, a, contact_id)
-        _out().print(f"Contact {contact_id} is no longer assigned to action {a.id}.", markup=False)
+        _out().print(f"Contact {contact_id} is no longer assigned to action {a.id}; their link no longer works.",
+                     markup=False)
         return
     territory = volunteers.assign(store, a, contact_id, streets=streets, communes=communes)
+    token, expires = links.issue(store, a, contact_id, days=link_days)
     zone = ", ".join(t["label"] for t in territory) or "a share of the people no territory covers"
-    _out().print(f"Contact {contact_id} assigned to action {a.id}: {zone}.", markup=False)
+    out = _out()
+    out.print(f"Contact {contact_id} assigned to action {a.id}: {zone}.", markup=False)
+    from dbox.commands.forms import public_base
+
+    base = public_base()
+    out.print(f"Private link (give it to the volunteer only; until {_local(expires, a.timezone)}): "
+              f"{base or ''}/v/{token}", markup=False, soft_wrap=True)
+    if not base:
+        from dbox.console import print_warning
+
+        print_warning("public_url is not set: prefix the link with the address of dbox serve "
+                      "(DBOX_PUBLIC_URL, or public_url in the [serve] table of the config)")
+
+
+@action_app.command("unassign")
+def unassign(
+    ctx: typer.Context, action: str = ActionArg,
+    volunteer: str = typer.Argument(..., help="The volunteer: contact id, e-mail or phone."),
+):
+    """Take a volunteer off an action; their private link stops working at once."""
+    from dbox.organizing import volunteers
+
+    store = store_from(ctx)
+    a = _action(store, action)
+    contact_id = _contact(store, volunteer)
+    volunteers.unassign(store, a, contact_id)
+    _out().print(f"Contact {contact_id} is no longer assigned to action {a.id}; their link no longer works.",
+                 markup=False)
+
+
+@action_app.command("publish")
+def publish(
+    ctx: typer.Context, action: str = ActionArg,
+    unpublish: bool = typer.Option(False, "--unpublish", help="Take the public page down."),
+):
+    """Show the action to the public at /e/ACTION on `dbox serve`, with a form to answer (RSVP)."""
+    from dbox.commands.forms import public_base
+    from dbox.organizing import pages
+
+    store = store_from(ctx)
+    a = _action(store, action)
+    changed = pages.publish(store, a, not unpublish)
+    if unpublish:
+        _out().print(f"Action {a.id}: public page " + ("taken down." if changed else "was not published."),
+                     markup=False)
+        return
+    state = "published" if changed else "already published"
+    _out().print(f"Action {a.id} {state}: {public_base() or ''}/e/{a.id}", markup=False, soft_wrap=True)
 
 
 @action_app.command("sheet")
@@ -567,11 +620,15 @@ def timeline(
         head.append(f"came to {info['attended']} action(s)")
     if info["last_interaction"]:
         head.append(f"last reached {info['last_interaction'][:10]}")
+    from dbox.clock import configured_timezone, local_column
+
+    head.append(f"times in {configured_timezone()}")
     out.print(" — ".join(head), markup=False)
     if not events:
         out.print("  (nothing recorded)")
     for e in events:
-        out.print(f"  {(e.at or '')[:16].replace('T', ' ')}  {e.kind:<11} {e.summary}", markup=False)
+        shown = local_column(e.at) if e.at and len(e.at) > 10 else (e.at or "")
+        out.print(f"  {shown:<16}  {e.kind:<11} {e.summary}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

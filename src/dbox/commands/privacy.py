@@ -287,15 +287,16 @@ def privacy_retention(
     """What falls due under the retention rules of the config file, and purging it."""
     from dbox.console import out
     from dbox.output import emit, render_table
+    from dbox.clock import parse_day
     from dbox.privacy import retention
 
     store = store_from(ctx)
     rules = retention.load_rules()
     if election_date:
-        rules.election_date = retention.parse_date(election_date, "--election-date")
+        rules.election_date = parse_day(election_date, "--election-date")
     if election_tag:
         rules.election_tags = tuple(election_tag)
-    day = retention.parse_date(as_of, "--as-of") if as_of else None
+    day = parse_day(as_of, "--as-of") if as_of else None
     plan = retention.plan(store, rules, day)
     if list_:
         emit(retention.iter_due(store, plan), ["rule", "contact_id", "last_exchange"], fmt=fmt, output=output)
@@ -304,6 +305,9 @@ def privacy_retention(
     if rules.opposition_years:
         rows.append(["oppositions", f"opposition hashes older than {rules.opposition_years} years",
                      plan.opposition_cutoff, f"{plan.oppositions_due:,}"])
+    if plan.inbox_due:
+        rows.append(["inbox", "SMS received from numbers no contact holds (dbox serve)", plan.inbox_cutoff,
+                     f"{plan.inbox_due:,}"])
     render_table(rows, ["rule", "what", "cut-off", "due"], title=f"Retention as of {plan.as_of.isoformat()}")
     if not rules.election_date:
         out.print("No election date set: add --election-date and --election-tag (or \\[privacy.retention] in the "
@@ -312,7 +316,7 @@ def privacy_retention(
         if plan.total:
             out.print(f"{plan.total:,} contacts are due. See them with --list; erase them with --purge.")
         return
-    if not plan.total and not plan.oppositions_due:
+    if not plan.total and not plan.oppositions_due and not plan.inbox_due:
         out.print("Nothing is due.")
         return
     confirm_or_abort(f"Erase {plan.total:,} contacts for good?", yes)
@@ -321,6 +325,7 @@ def privacy_retention(
               + ", ".join(f"{rule} {n:,}" for rule, n in report.contacts.items())
               + f"); {report.oppositions_kept:,} oppositions kept as hashes"
               + (f"; {report.oppositions_purged:,} old opposition hashes purged" if report.oppositions_purged else "")
+              + (f"; {report.inbox_purged:,} SMS from unknown numbers deleted" if report.inbox_purged else "")
               + ".")
 
 
@@ -378,7 +383,7 @@ def audit_(
     from dbox.errors import DboxError
     from dbox.output import emit
     from dbox.privacy import audit
-    from dbox.privacy.retention import parse_date
+    from dbox.clock import parse_day
 
     store = store_from(ctx)
     if verify:
@@ -388,7 +393,7 @@ def audit_(
                             f"({checked:,} rows check out before it)")
         out.print(f"The audit log is intact ({checked:,} rows).")
         return
-    since_stamp = parse_date(since, "--since").strftime("%Y-%m-%dT00:00:00Z") if since else None
+    since_stamp = parse_day(since, "--since").strftime("%Y-%m-%dT00:00:00Z") if since else None
     rows = ([e.id, e.at, e.os_user, e.host or "", e.db_role or "", e.command, e.count,
              json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else ""]
             for e in audit.entries(store, since=since_stamp, command=command, user=user, limit=limit or None))

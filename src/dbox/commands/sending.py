@@ -198,12 +198,16 @@ def channels_setup(
 def campaigns_list(ctx: typer.Context, fmt: str = FormatOption, output: Optional[Path] = OutputOption,
                    excel: bool = ExcelOption):
     """Campaigns, newest first, with their counts per state."""
+    from dbox.clock import local_rows
     from dbox.output import emit
     from dbox.store.ledger import list_campaigns
 
-    emit(list_campaigns(store_from(ctx)),
-         ["id", "channel", "status", "created_at", "due_at", "audience", "planned", "claimed", "sent", "delivered",
-          "failed", "skipped", "in_doubt"], fmt=fmt, output=output, excel=excel)
+    columns = ["id", "channel", "status", "created_at", "due_at", "audience", "planned", "claimed", "sent",
+               "delivered", "failed", "skipped", "in_doubt"]
+    rows = list_campaigns(store_from(ctx))
+    if fmt == "table" and output is None:     # on screen: local time, the zone named; files keep UTC
+        rows, columns = local_rows(rows, columns, ("created_at", "due_at"))
+    emit(rows, columns, fmt=fmt, output=output, excel=excel)
 
 
 @campaigns_app.command("show")
@@ -214,9 +218,11 @@ def campaigns_show(ctx: typer.Context, campaign_id: int = typer.Argument(..., he
 
     store = store_from(ctx)
     c = ledger.get_campaign(store, campaign_id)
-    lines = [f"campaign {c.id} ({c.channel}): {c.status}", f"created {c.created_at} by {c.created_by}"]
+    from dbox.clock import configured_timezone, local_column, local_text
+
+    lines = [f"campaign {c.id} ({c.channel}): {c.status}", f"created {local_text(c.created_at)} by {c.created_by}"]
     if c.due_at:
-        lines.append(f"due {c.due_at}")
+        lines.append(f"due {local_text(c.due_at)}")
     lines.append("audience: " + (f"segment {c.segment}" if c.segment else (c.expression or "everyone")))
     if c.template.get("subject"):
         lines.append(f"subject: {c.template['subject']}")
@@ -232,8 +238,8 @@ def campaigns_show(ctx: typer.Context, campaign_id: int = typer.Argument(..., he
         lines.append(f"SMS segments sent: {segments}")
     if c.last_error:
         lines.append(f"last error: {c.last_error}")
-    lines.append("journal:")
-    lines.extend(f"  {at} {event}" + (f" {detail}" if detail else "") for at, event, detail in
+    lines.append(f"journal ({configured_timezone()}):")
+    lines.extend(f"  {local_column(at)} {event}" + (f" {detail}" if detail else "") for at, event, detail in
                  ledger.campaign_events(store, c.id))
     for line in lines:
         out.print(line, markup=False)

@@ -273,12 +273,16 @@ def post(
     if dry_run:
         out.print("Dry run: nothing was published.")
         return
-    when = f"at {plan.due_at}" if plan.due_at else "now"
+    from dbox.clock import local_text
+
+    when = f"at {local_text(plan.due_at)}" if plan.due_at else "now"     # the zone named, as typed
     confirm_or_abort(f"Publish to {', '.join(plan.networks)} {when}?", yes)
     outcomes = posting.create_posts(store, plan, created_by=_user())
     if not plan.due_at:
         outcomes = [posting.publish_campaign(store, o.campaign_id) if o.state == "scheduled" else o for o in outcomes]
     _print_outcomes(outcomes)
+    if plan.due_at:
+        out.print(f"Scheduled for {local_text(plan.due_at)}.", markup=False)
 
 
 def _user() -> str:
@@ -332,8 +336,12 @@ def posts_list(ctx: typer.Context, fmt: str = FormatOption, output: Optional[Pat
     from dbox.output import emit
     from dbox.social.posting import post_campaigns
 
-    emit(post_campaigns(store_from(ctx)), ["campaign", "network", "status", "due_at", "text", "post_or_error"],
-         fmt=fmt, output=output)
+    from dbox.clock import local_rows
+
+    rows, columns = post_campaigns(store_from(ctx)), ["campaign", "network", "status", "due_at", "text", "post_or_error"]
+    if fmt == "table" and output is None:     # on screen: local time, the zone named; files keep UTC
+        rows, columns = local_rows(rows, columns, ("due_at",))
+    emit(rows, columns, fmt=fmt, output=output)
 
 
 @posts_app.command("publish-due")

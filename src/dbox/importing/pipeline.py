@@ -24,7 +24,7 @@ from dbox.errors import InputError
 from dbox.files import sha256_of
 from dbox.importing.mapping import ColumnMapping, map_columns, parse_overrides
 from dbox.readers import FileInfo, open_reader
-from dbox.importing.records import CONSENT_CHANNELS, Record, build_record
+from dbox.importing.records import CONSENT_CHANNELS, Row, build_record, to_row
 from dbox.output import excel_safe
 from dbox.store import contacts_write as cw
 from dbox.store import geo as store_geo
@@ -55,6 +55,9 @@ class ImportOptions:
     sheet: str | None = None
     workers: int | None = None          # None: decided by file size and cores
     chunk_rows: int = CHUNK_ROWS
+    # The source written on the consent events this import records: 'import' for a file, 'form'
+    # for a sign-up form's submission (dbox.forms), one of dbox.privacy.consent.SOURCES.
+    consent_event_source: str = "import"
 
 
 @dataclass
@@ -73,6 +76,7 @@ class ImportReport:
     rejected_file: Path | None = None
     already_imported: tuple | None = None
     dry_run: bool = False
+    contacts: dict[int, int] = field(default_factory=dict)   # row number -> the contact it became
 
 
 
@@ -111,17 +115,17 @@ def validate_consent_options(options: ImportOptions) -> None:
 _worker_args: tuple | None = None
 
 
-def _init_worker(mapping: ColumnMapping, index, consents: tuple[str, ...]) -> None:
+def _init_worker(mapping: ColumnMapping, index, consents: tuple[str, ...], hasher) -> None:
     global _worker_args
-    _worker_args = (mapping, index, consents)
+    _worker_args = (mapping, index, consents, hasher)
     # Records hold no reference cycles: reference counting frees them. Without the cyclic
     # collector's passes over the geography index, building a row is about a third cheaper.
     gc.disable()
 
 
-def _build_chunk(chunk: list[tuple[int, list[str]]]) -> list[Record]:
-    mapping, index, consents = _worker_args
-    return [build_record(row, cells, mapping, index, consents) for row, cells in chunk]
+def _build_chunk(chunk: list[tuple[int, list[str]]]) -> list[Row]:
+    mapping, index, consents, hasher = _worker_args
+    return [to_row(build_record(row, cells, mapping, index, consents), hasher) for row, cells in chunk]
 
 
 def _chunks(rows: Iterator, size: int) -> Iterator[list]:
@@ -132,7 +136,7 @@ def _chunks(rows: Iterator, size: int) -> Iterator[list]:
         yield chunk
 
 
-def _bounded_map(pool, chunks: Iterator[list], window: int) -> Iterator[list[Record]]:
+def _bounded_map(pool, chunks: Iterator[list], window: int) -> Iterator[list[Row]]:
     """``pool.imap`` with read-ahead bounded to ``window`` chunks, reading in this thread.
 
     ``imap`` reads its input in a feeder thread with no bound (memory grows with the file when
@@ -207,10 +211,10 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
             if workers:
                 ctx = multiprocessing.get_context("fork")
                 pool = ctx.Pool(workers, initializer=_init_worker,
-                                initargs=(report.mapping, index, options.consent))
+                                initargs=(report.mapping, index, options.consent, merger.hasher))
                 built = _bounded_map(pool, chunks, window=2 * workers)
             else:
-                _init_worker(report.mapping, index, options.consent)
+                _init_worker(report.mapping, index, options.consent, merger.hasher)
                 built = map(_build_chunk, chunks)
             for records in built:
                 report.counts["read"] += len(records)
@@ -250,12 +254,65 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
     return report
 
 
+def import_rows(store: Store, source: str, fields: list[str], rows: list[list[str]],
+                options: ImportOptions | None = None, *, kind: str = "form", index=None,
+                transaction: bool = True) -> ImportReport:
+    """Rows given in memory — a sign-up form's submission, an answer on an event page — through
+    the same normalization, dedupe, suppression and consent rules as a file (docs/import.md).
+
+    ``fields`` names the contact field of each cell (``dbox.importing.mapping.FIELDS``); rows are
+    numbered from 1 and ``report.contacts`` gives the contact each row became (a row rejected or
+    suppressed has none). ``index``: the geography index, when the caller keeps one loaded.
+    ``transaction=False`` runs inside the caller's transaction (what it writes with the rows
+    commits or rolls back with them)."""
+    import hashlib
+    import secrets as _secrets
+
+    options = options or ImportOptions()
+    validate_consent_options(options)
+    report = ImportReport(Path(source), dry_run=options.dry_run)
+    report.mapping = ColumnMapping(list(fields), list(fields), ["given"] * len(fields))
+    index = index if index is not None else store_geo.load_index(store)
+    consent_detail = options.consent_source or source
+    # No digest of the content: it would be a hash of personal data kept with the import's row.
+    digest = hashlib.sha256(f"{kind}:{source}:{_secrets.token_hex(16)}".encode()).hexdigest()
+
+    def run() -> None:
+        import_id = cw.start_import(store, source, digest, {"consent": list(options.consent),
+                                                            "consent_source": options.consent_source}, kind=kind)
+        report.import_id = import_id
+        merger = _Merger(store, import_id, options, report, consent_detail)
+        records = [to_row(build_record(number, [str(c or "") for c in cells], report.mapping, index,
+                                       options.consent), merger.hasher)
+                   for number, cells in enumerate(rows, 1)]
+        report.counts["read"] += len(records)
+        for rec in records:
+            if rec.error:
+                report.counts["rejected"] += 1
+                report.rejections.append(f"{source}: {rec.error}")
+            for column, value, reason in rec.bad_cells:
+                if not rec.error:
+                    report.counts["values_rejected"] += 1
+                    report.rejections.append(f"{source}: row {rec.row}, {column}: {reason} (value left out)")
+            for note in rec.notes:
+                merger._note(note)
+        merger.apply([r for r in records if not r.error])
+        cw.finish_import(store, import_id, report.counts)
+
+    if transaction:
+        with store.transaction(immediate=True):
+            run()
+    else:
+        run()
+    return report
+
+
 # Columns the rejects file adds after the file's own: one line per bad cell (row, column, value,
 # reason), or per row rejected whole (column and value empty).
 REJECT_COLUMNS = ("dbox_row", "dbox_column", "dbox_value", "dbox_reason")
 
 
-def _write_rejects(rec: Record, writer, report: ImportReport) -> None:
+def _write_rejects(rec: Row, writer, report: ImportReport) -> None:
     cells = [excel_safe(c) for c in rec.cells]
     name = report.path.name
     if rec.error:
@@ -291,34 +348,20 @@ _LOCATION_FIELDS = ("postal_code", "commune_name", "commune_insee", "departement
 _PERSON_FIELDS = ("civility", "first_name", "last_name", "address")
 
 
-def _record_fields(rec: Record) -> dict[str, str | None]:
-    geo = rec.geo
-    return {
-        "civility": rec.civility or None, "first_name": rec.first_name or None,
-        "last_name": rec.last_name or None, "address": rec.address or None,
-        "postal_code": rec.postal_code or None,
-        "commune_name": (geo.commune_name if geo and geo.commune_name else rec.commune) or None,
-        "commune_insee": geo.insee if geo else None,
-        "departement": geo.departement if geo else None,
-        "canton_code": geo.canton_code if geo else None,
-        "circonscription": geo.circonscription if geo else None,
-        "geo_status": geo.status if geo else None,
-        "phone_region": rec.phone_region,
-        "email": rec.emails[0] if rec.emails else None,
-        "mobile": rec.mobiles[0] if rec.mobiles else None,
-        "fixed": rec.fixeds[0] if rec.fixeds else None,
-    }
+def _record_fields(rec: Row) -> dict[str, str | None]:
+    return dict(zip(cw.SCALAR_FIELDS, rec.values))
 
 
-def _point_keys(rec: Record) -> list[tuple[str, object]]:
+def _point_keys(rec: Row) -> list[tuple[str, object]]:
     return [("email", e) for e in rec.emails] + [("mobile", m) for m in rec.mobiles]
 
 
-def _name_key(rec: Record) -> tuple[str, str] | None:
-    return (rec.name_key, rec.postal_code) if rec.name_key and rec.postal_code else None
+def _name_key(rec: Row) -> tuple[str, str] | None:
+    postal_code = rec.postal_code
+    return (rec.name_key, postal_code) if rec.name_key and postal_code else None
 
 
-def contradicts(points: set[tuple[str, str]], rec: Record) -> bool:
+def contradicts(points: set[tuple[str, str]], rec: Row) -> bool:
     """Whether a contact with these points cannot be the person of ``rec`` although the name and
     postal code agree: both have an e-mail and none is shared, or both a mobile and none shared.
 
@@ -349,11 +392,14 @@ class _Merger:
         # (contact id, channel) -> (row, "grant" | "refuse"): the first consent value this file gave.
         self.consent_seen: dict[tuple[int, str], tuple[int, str]] = {}
         self.check_suppressions = suppressions.has_any(store)
-        self.hasher = suppressions.Hasher(store) if self.check_suppressions else None
+        self.hasher = suppressions.Hasher(store)
 
-    def apply(self, records: list[Record]) -> None:
+    def apply(self, records: list[Row]) -> None:
         if self.check_suppressions:
             records = self._drop_suppressed(records)
+        hashes: dict[str, str] = {}
+        for rec in records:
+            hashes.update(rec.hashes)
         found, found_names = self._lookup(records)
         ids = set(found.values()) | {cid for cids in found_names.values() for cid in cids}
         states = cw.fetch_states(self.store, ids)
@@ -374,15 +420,17 @@ class _Merger:
                 self.report.counts["merged" if changed else "unchanged"] += 1
                 if changed:
                     state.sources.append(rec.row)
+            self.report.contacts[rec.row] = state.id
             for key in _point_keys(rec):
                 chunk_index.setdefault(key, state.id)
             name = _name_key(rec)
             if name and state.id not in chunk_names.setdefault(name, []):
                 chunk_names[name].append(state.id)
         cw.write_states(self.store, states.values(), self.import_id, self.tags, self.consent_detail,
-                        replace_custom=self.options.update)
+                        replace_custom=self.options.update, source=self.options.consent_event_source,
+                        hashes=hashes)
 
-    def _match(self, rec: Record, chunk_index, found, chunk_names, found_names, states) -> int | None:
+    def _match(self, rec: Row, chunk_index, found, chunk_names, found_names, states) -> int | None:
         """The contact a row is: same e-mail, else same mobile, else same folded name and postal
         code with no e-mail or mobile contradicting it (``contradicts``). None: a new contact."""
         matches = [m for k in _point_keys(rec) if (m := chunk_index.get(k) or found.get(k)) is not None]
@@ -407,18 +455,18 @@ class _Merger:
                        f"merged into {target}")
         return target
 
-    def _drop_suppressed(self, records: list[Record]) -> list[Record]:
+    def _drop_suppressed(self, records: list[Row]) -> list[Row]:
         """Leave out anyone erased or opposed: by e-mail, phone, or — for a person who had neither —
         by name and postal code (the values dbox.privacy.rights.forget hashes)."""
         from dbox.privacy.rights import name_suppression_value
 
-        def values(r: Record) -> list[str]:
-            found = [*r.emails, *r.mobiles, *r.fixeds]
+        def hashes_of(r: Row) -> list[str]:
+            found = [r.hashes[v] for v in (*r.emails, *r.mobiles, *r.fixeds)]
             if r.name_key and r.postal_code:
-                found.append(name_suppression_value(r.name_key, r.postal_code))
+                found.append(self.hasher(name_suppression_value(r.name_key, r.postal_code)))
             return found
 
-        hashes = {r.row: [self.hasher(v) for v in values(r)] for r in records}
+        hashes = {r.row: hashes_of(r) for r in records}
         hit = suppressions.suppressed(self.store, [h for hs in hashes.values() for h in hs])
         kept = []
         for rec in records:
@@ -428,7 +476,7 @@ class _Merger:
                 kept.append(rec)
         return kept
 
-    def _lookup(self, records: list[Record]):
+    def _lookup(self, records: list[Row]):
         emails = [e for r in records for e in r.emails]
         mobiles = [m for r in records for m in r.mobiles]
         names = [(r.name_key, r.postal_code) for r in records if r.name_key and r.postal_code]
@@ -437,36 +485,36 @@ class _Merger:
         found.update((("mobile", v), cid) for v, cid in cw.lookup_points(self.store, "mobile", mobiles).items())
         return found, cw.lookup_names(self.store, names)
 
-    def _count_geo(self, rec: Record) -> None:
-        geo = rec.geo
-        if geo is None:
+    def _count_geo(self, rec: Row) -> None:
+        if rec.geo_status is None:
             return
-        self.report.geo[geo.status] += 1
-        if geo.status == "resolved" and geo.canton_candidates:
+        self.report.geo[rec.geo_status] += 1
+        if rec.split_commune is not None:
             self.report.geo["canton_ambiguous"] += 1
-            self.report.split_communes[geo.commune_name] += 1
-        if geo.status == "resolved" and not geo.canton_candidates and not geo.canton_code:
+            self.report.split_communes[rec.split_commune] += 1
+        if rec.no_canton:
             self.report.geo["no_canton"] += 1
 
-    def _new_state(self, rec: Record) -> cw.ContactState:
-        state = cw.ContactState(self.next_id, _record_fields(rec), is_new=True)
+    def _new_state(self, rec: Row) -> cw.ContactState:
+        points = ([("email", e) for e in rec.emails] + [("mobile", m) for m in rec.mobiles]
+                  + [("fixed", f) for f in rec.fixeds])
+        # Its fields are the row's (``fresh``) until a later row of the file merges into it. A new
+        # contact's custom fields are all new: one dict is both (the row's own, used once).
+        state = cw.ContactState(self.next_id, None, points=set(points), tag_keys={key for _, key in rec.tags},
+                                custom=rec.custom, is_new=True, new_points=points,
+                                new_tags=[name for name, _ in rec.tags], new_custom=rec.custom,
+                                sources=[rec.row], fresh=rec)
         self.next_id += 1
         self.new_ids.add(state.id)
-        state.new_points = ([("email", e) for e in rec.emails] + [("mobile", m) for m in rec.mobiles]
-                            + [("fixed", f) for f in rec.fixeds])
-        state.points = set(state.new_points)
-        state.new_tags = list(rec.tags)
-        state.tag_keys = {fold(t) for t in rec.tags}
-        state.new_custom = dict(rec.custom)
-        state.custom = dict(rec.custom)
-        state.sources = [rec.row]
         self._apply_consents(state, rec)
         return state
 
-    def _merge(self, state: cw.ContactState, rec: Record) -> bool:
+    def _merge(self, state: cw.ContactState, rec: Row) -> bool:
         """Fill empty fields, add addresses, tags, custom fields and consents; never overwrite a
         filled field unless --update. Returns whether anything changed."""
         incoming = _record_fields(rec)
+        if state.fields is None:
+            state.fields = _record_fields(state.fresh)
         fields = state.fields
         changed = False
         update = self.options.update
@@ -476,6 +524,7 @@ class _Merger:
                 continue
             if not old or update:
                 fields[name] = new
+                state.fresh = None
                 changed = True
             elif fold(new) != fold(old):
                 self._conflict(rec, state, name, old, new)
@@ -492,6 +541,7 @@ class _Merger:
             for name in _LOCATION_FIELDS:
                 if incoming[name] or differs:
                     fields[name] = incoming[name]
+            state.fresh = None
             changed = True
         for kind, values, primary in (("email", rec.emails, "email"), ("mobile", rec.mobiles, "mobile"),
                                       ("fixed", rec.fixeds, "fixed")):
@@ -501,9 +551,9 @@ class _Merger:
                     state.new_points.append((kind, value))
                     if not fields.get(primary):
                         fields[primary] = value
+                        state.fresh = None
                     changed = True
-        for tag in rec.tags:
-            key = fold(tag)
+        for tag, key in rec.tags:
             if key not in state.tag_keys:
                 state.tag_keys.add(key)
                 state.new_tags.append(tag)
@@ -523,7 +573,7 @@ class _Merger:
             state.dirty = True
         return changed
 
-    def _apply_consents(self, state: cw.ContactState, rec: Record) -> bool:
+    def _apply_consents(self, state: cw.ContactState, rec: Row) -> bool:
         """The consent rules of an import, in one place (docs/privacy.md): the most restrictive
         value wins. An explicit refusal ("non") records a refusal event and ends a consent, from
         this file or an earlier one; a consent never lifts a refusal or a withdrawal, whatever the
@@ -573,7 +623,7 @@ class _Merger:
                 changed = True
         return changed
 
-    def _conflict(self, rec: Record, state: cw.ContactState, name: str, old, new) -> None:
+    def _conflict(self, rec: Row, state: cw.ContactState, name: str, old, new) -> None:
         self.report.counts["conflicts"] += 1
         self._note(f"row {rec.row}: {name} {new!r} not applied: contact {state.id} has {old!r} "
                    f"(use --update to overwrite)")

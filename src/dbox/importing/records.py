@@ -6,12 +6,16 @@ the column mapping, the geography index and the options.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+from dbox.filters.keys import contact_keys
 from dbox.geo import GeoIndex, GeoResult, resolve
 from dbox import normalize as norm
 from dbox.importing.mapping import ColumnMapping
-from dbox.text import name_key
+from dbox.store.contacts_write import SCALAR_FIELDS
+from dbox.text import fold, name_key
 
 CONSENT_CHANNELS = ("sms", "email", "phone", "post")
 _FORMULA_START = ("=", "+", "-", "@")
@@ -48,6 +52,62 @@ class Record:
 
     def identity(self) -> bool:
         return bool(self.last_name or self.first_name or self.emails or self.mobiles or self.fixeds)
+
+
+class Row(NamedTuple):
+    """A built record as the main process reads it: flat and cheap to pickle, with what can be
+    computed once per row already computed in the worker (the contact's fields in
+    ``SCALAR_FIELDS`` order, its search keys, name key, the salted hashes of its addresses, the
+    folded tags, what the report counts about its place)."""
+
+    row: int
+    error: str | None
+    cells: list[str] | None
+    bad_cells: tuple
+    notes: tuple
+    values: tuple                    # SCALAR_FIELDS, None for empty
+    keys: tuple                      # dbox.filters.keys.contact_keys of those values
+    name_key: str | None             # dbox.text.name_key(first, last)
+    emails: tuple
+    mobiles: tuple
+    fixeds: tuple
+    hashes: dict                     # address -> salted hash (dbox.store.suppressions.Hasher)
+    tags: tuple                      # ((name, folded key), ...)
+    custom: dict
+    consents: tuple
+    refusals: tuple
+    geo_status: str | None           # None: no geography index
+    split_commune: str | None        # resolved, but the commune spans several cantons
+    no_canton: bool                  # resolved, with no canton at all
+
+    @property
+    def postal_code(self) -> str | None:
+        return self.values[_POSTAL]
+
+
+_POSTAL = SCALAR_FIELDS.index("postal_code")
+
+
+def to_row(rec: Record, hasher: Callable[[str], str]) -> Row:
+    """The flat form of a built record (see ``Row``)."""
+    geo = rec.geo
+    values = (rec.civility or None, rec.first_name or None, rec.last_name or None, rec.address or None,
+              rec.postal_code or None,
+              (geo.commune_name if geo and geo.commune_name else rec.commune) or None,
+              geo.insee if geo else None, geo.departement if geo else None,
+              geo.canton_code if geo else None, geo.circonscription if geo else None,
+              geo.status if geo else None, rec.phone_region,
+              rec.emails[0] if rec.emails else None, rec.mobiles[0] if rec.mobiles else None,
+              rec.fixeds[0] if rec.fixeds else None)
+    resolved = geo is not None and geo.status == "resolved"
+    return Row(rec.row, rec.error, rec.cells, tuple(rec.bad_cells), tuple(rec.notes), values,
+               contact_keys(values[1], values[2], values[3], values[5]), rec.name_key or None,
+               tuple(rec.emails), tuple(rec.mobiles), tuple(rec.fixeds),
+               {v: hasher(v) for v in (*rec.emails, *rec.mobiles, *rec.fixeds)},
+               tuple((t, fold(t)) for t in rec.tags), rec.custom, tuple(rec.consents), tuple(rec.refusals),
+               geo.status if geo else None,
+               geo.commune_name if resolved and geo.canton_candidates else None,
+               resolved and not geo.canton_candidates and not geo.canton_code)
 
 
 def _split_full_name(text: str) -> tuple[str, str]:

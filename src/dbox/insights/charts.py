@@ -10,19 +10,44 @@ carries its name and numbers on hover.
 
 from __future__ import annotations
 
+from dbox import i18n
+from dbox.i18n import N_, _
 from dbox.insights import departements, maps, shapes
-from dbox.numbers import format_number, format_percent
+from dbox.numbers import format_money, format_number, format_percent
 
 # Colours: outcomes of a message, and a qualitative palette for sources and networks.
+# (the keys are English words marked for the catalog: shown as _(key))
 OUTCOME_COLOURS = {
-    "delivered": "#2a9d8f", "sent, not confirmed": "#8ecae6", "failed": "#e63946", "skipped": "#adb5bd",
-    "in doubt": "#f4a261", "pending": "#6c757d",
+    N_("delivered"): "#2a9d8f", N_("sent, not confirmed"): "#8ecae6", N_("failed"): "#e63946",
+    N_("skipped"): "#adb5bd", N_("in doubt"): "#f4a261", N_("pending"): "#6c757d",
 }
 PALETTE = ["#1d3557", "#e76f51", "#2a9d8f", "#e9c46a", "#8338ec", "#f72585", "#4cc9f0", "#6a994e", "#bc6c25",
            "#3a0ca3"]
 _FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=13)
-_LEVEL_TITLES = {"commune": "Communes", "canton": "Cantons", "departement": "Départements",
-                 "circonscription": "Circonscriptions", "bureau": "Bureaux de vote"}
+_LEVEL_TITLES = {"commune": N_("Communes"), "canton": N_("Cantons"), "departement": N_("Départements"),
+                 "circonscription": N_("Circonscriptions"), "bureau": N_("Bureaux de vote")}
+
+
+def _french() -> bool:
+    return i18n.current_language() == "fr"
+
+
+def number(value) -> str:
+    """A count or a ratio as the report shows it: '12 345', '0.42'; '0,42' in French."""
+    text = format_number(value)
+    return text.replace(".", ",") if _french() else text
+
+
+def percent(value) -> str:
+    text = format_percent(value)
+    return text.replace(".", ",") if _french() else text
+
+
+def money(value, currency=None) -> str:
+    """'0.20 EUR'; in French '0,20 €'."""
+    if _french() and value is not None and currency in ("EUR", None):
+        return i18n.format_euros(value) if currency else format_money(value).replace(".", ",")
+    return format_money(value, currency)
 
 
 def _go():
@@ -55,7 +80,7 @@ def _polygon_xy(level: str, codes: list[str]) -> tuple[list, list]:
 
 
 def class_label(c: maps.ColourClass) -> str:
-    return format_number(c.low) if c.low == c.high else f"{format_number(c.low)} – {format_number(c.high)}"
+    return number(c.low) if c.low == c.high else f"{number(c.low)} – {number(c.high)}"
 
 
 def _level_traces(go, layer: maps.MapLayer, visible: bool, px_per_degree: float) -> tuple[list, list[dict]]:
@@ -63,7 +88,7 @@ def _level_traces(go, layer: maps.MapLayer, visible: bool, px_per_degree: float)
     départements' boundaries, the points that carry the names on hover) and its labels: the names
     of the areas with most contacts that fit without overlapping, as annotations."""
     traces = []
-    title = _LEVEL_TITLES[layer.level]
+    title = _(_LEVEL_TITLES[layer.level])
     x, y = _polygon_xy("departement", layer.neighbours)
     traces.append(go.Scatter(x=x or [None], y=y or [None], mode="lines", fill="toself",
                              fillcolor=maps.NEIGHBOUR_FILL, line=dict(color=maps.NEIGHBOUR_LINE, width=0.8),
@@ -78,7 +103,7 @@ def _level_traces(go, layer: maps.MapLayer, visible: bool, px_per_degree: float)
                              showlegend=False, visible=visible))
     groups = [(i, c.colour, class_label(c)) for i, c in enumerate(layer.classes)]
     if any(i is None for i in layer.class_of):
-        groups.append((None, maps.NO_POPULATION, "no population known"))
+        groups.append((None, maps.NO_POPULATION, _("no population known")))
     for index, colour, label in groups:
         codes = [r["code"] for r, i, s in zip(layer.rows, layer.class_of, layer.shaped) if i == index and s]
         x, y = _polygon_xy(layer.level, codes)
@@ -89,8 +114,8 @@ def _level_traces(go, layer: maps.MapLayer, visible: bool, px_per_degree: float)
     traces.append(go.Scatter(x=x or [None], y=y or [None], mode="lines", line=dict(color=maps.OUTLINE, width=1.1),
                              hoverinfo="skip", name="départements", showlegend=False, visible=visible))
     rows = layer.rows
-    custom = [[r["name"], departements.name(r["departement"]) or "", r["contacts"], format_number(r["per_1000"]),
-               format_percent(r["sms_share"]), format_number(r["population"])] for r in rows]
+    custom = [[r["name"], departements.name(r["departement"]) or "", r["contacts"], number(r["per_1000"]),
+               percent(r["sms_share"]), number(r["population"])] for r in rows]
     colours = [maps.NO_POPULATION if i is None else layer.classes[i].colour for i in layer.class_of]
     traces.append(go.Scatter(
         x=[r["lon"] for r in rows], y=[r["lat"] for r in rows], mode="markers", name=title, customdata=custom,
@@ -99,9 +124,12 @@ def _level_traces(go, layer: maps.MapLayer, visible: bool, px_per_degree: float)
         # one (a canton made of fractions of communes) is a round marker in its class's colour
         marker=dict(size=[9 if s else 13 for s in layer.shaped], color=colours,
                     opacity=[0.01 if s else 1 for s in layer.shaped], line=dict(width=1, color="#212529")),
-        hovertemplate=("<b>%{customdata[0]}</b> (%{customdata[1]})<br>%{customdata[2]} contacts"
-                       "<br>%{customdata[3]} per 1,000 inhabitants (population %{customdata[5]})"
-                       "<br>reachable by SMS: %{customdata[4]}<extra></extra>")))
+        hovertemplate="<br>".join([
+            "<b>%{customdata[0]}</b> (%{customdata[1]})",
+            _("{n} contacts").format(n="%{customdata[2]}"),
+            _("{n} per 1,000 inhabitants (population {population})").format(n="%{customdata[3]}",
+                                                                            population="%{customdata[5]}"),
+            _("reachable by SMS: {share}").format(share="%{customdata[4]}")]) + "<extra></extra>"))
     aspect = maps.aspect(layer.extent)
 
     def size(text: str) -> tuple[float, float]:
@@ -146,9 +174,9 @@ def map_figure(layers: dict[str, maps.MapLayer], *, territory: str, default_leve
     menus = []
     if len(levels) > 1:
         buttons = []
-        for level, _ in groups:
+        for level, _count in groups:
             visible = [lv == level for lv, n in groups for _ in range(n)]
-            buttons.append(dict(label=_LEVEL_TITLES[level], method="update",
+            buttons.append(dict(label=_(_LEVEL_TITLES[level]), method="update",
                                 args=[{"visible": visible}, {
                                     "annotations": annotations + labels[level],
                                     "xaxis.range": [layers[level].extent[0], layers[level].extent[2]],
@@ -158,7 +186,7 @@ def map_figure(layers: dict[str, maps.MapLayer], *, territory: str, default_leve
     _layout(fig, title=None, height=height, showlegend=True)
     fig.update_layout(margin=dict(l=10, r=10, t=50, b=10), updatemenus=menus,
                       annotations=annotations + labels.get(default_level, []),
-                      legend=dict(title=dict(text="contacts per 1,000<br>inhabitants"), x=1, xanchor="right", y=0,
+                      legend=dict(title=dict(text=_("contacts per 1,000 inhabitants")), x=1, xanchor="right", y=0,
                                   yanchor="bottom", bgcolor="rgba(255,255,255,0.85)", bordercolor="#dee2e6",
                                   borderwidth=1, itemclick=False, itemdoubleclick=False))
     return fig
@@ -172,14 +200,16 @@ def growth_figure(growth: dict):
     for i, source in enumerate(s["source"] for s in growth["sources"]):
         fig.add_trace(go.Bar(x=periods, y=[p["sources"].get(source, 0) for p in growth["periods"]], name=source,
                              marker_color=PALETTE[i % len(PALETTE)],
-                             hovertemplate="%{x}: %{y} new (" + source.replace("%", "%%") + ")<extra></extra>"))
-    fig.add_trace(go.Scatter(x=periods, y=[p["total"] for p in growth["periods"]], name="total", yaxis="y2",
+                             hovertemplate="%{x}: " + _("{n} new ({source})").format(
+                                 n="%{y}", source=source.replace("%", "%%")) + "<extra></extra>"))
+    fig.add_trace(go.Scatter(x=periods, y=[p["total"] for p in growth["periods"]], name=_("total"), yaxis="y2",
                              mode="lines+markers", line=dict(color="#212529", width=2),
-                             hovertemplate="%{x}: %{y} contacts in all<extra></extra>"))
-    unit = "week (from Monday)" if growth["period"] == "week" else "month"
-    _layout(fig, title=f"New contacts per {unit}, by source", barmode="stack",
-            yaxis=dict(title="new contacts", rangemode="tozero"),
-            yaxis2=dict(title="contacts in all", overlaying="y", side="right", rangemode="tozero", showgrid=False),
+                             hovertemplate="%{x}: " + _("{n} contacts in all").format(n="%{y}") + "<extra></extra>"))
+    title = (_("New contacts per week (from Monday), by source") if growth["period"] == "week"
+             else _("New contacts per month, by source"))
+    _layout(fig, title=title, barmode="stack",
+            yaxis=dict(title=_("new contacts"), rangemode="tozero"),
+            yaxis2=dict(title=_("contacts in all"), overlaying="y", side="right", rangemode="tozero", showgrid=False),
             legend=dict(orientation="h", y=-0.2))
     fig.update_xaxes(type="category")
     return fig
@@ -195,12 +225,12 @@ def followers_figure(followers: dict):
             keys.append(key)
     for i, (network, relation) in enumerate(keys):
         items = [s for s in followers["series"] if (s["network"], s["relation"]) == (network, relation)]
-        label = f"{network} ({relation}s)"
+        label = _("{network} ({relation}s)").format(network=network, relation=relation)
         fig.add_trace(go.Scatter(x=[s["period"] for s in items], y=[s["total"] for s in items], name=label,
                                  mode="lines+markers", line=dict(color=PALETTE[i % len(PALETTE)], width=2),
                                  hovertemplate="%{x}: %{y} " + label.replace("%", "%%") + "<extra></extra>"))
-    _layout(fig, title="Followers per network (last count of each period)",
-            yaxis=dict(title="followers", rangemode="tozero"), legend=dict(orientation="h", y=-0.2))
+    _layout(fig, title=_("Followers per network (last count of each period)"),
+            yaxis=dict(title=_("followers"), rangemode="tozero"), legend=dict(orientation="h", y=-0.2))
     fig.update_xaxes(type="category")
     return fig
 
@@ -222,10 +252,10 @@ def campaigns_figure(campaigns: list[dict]):
         values = [p[name] for p in parts]
         if not any(values):
             continue
-        fig.add_trace(go.Bar(y=labels, x=values, name=name, orientation="h", marker_color=colour,
-                             hovertemplate="%{y}: %{x} " + name + "<extra></extra>"))
-    _layout(fig, title="What became of each campaign's messages", barmode="stack",
-            height=max(260, 60 + 34 * len(campaigns)), xaxis=dict(title="recipients"),
+        fig.add_trace(go.Bar(y=labels, x=values, name=_(name), orientation="h", marker_color=colour,
+                             hovertemplate="%{y}: %{x} " + _(name) + "<extra></extra>"))
+    _layout(fig, title=_("What became of each campaign's messages"), barmode="stack",
+            height=max(260, 60 + 34 * len(campaigns)), xaxis=dict(title=_("recipients")),
             legend=dict(orientation="h", y=-0.25))
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
@@ -237,12 +267,14 @@ def reach_figure(rows: list[dict], level: str, top: int = 15):
     rows = [r for r in rows if r["code"] is not None and r["contacts"]][:top]
     names = [r["name"] for r in rows]
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=names, y=[r["sms_share"] for r in rows], name="reachable by SMS",
-                         marker_color=PALETTE[0], hovertemplate="%{x}: %{y:.1f} % by SMS<extra></extra>"))
-    fig.add_trace(go.Bar(x=names, y=[r["email_share"] for r in rows], name="reachable by e-mail",
-                         marker_color=PALETTE[1], hovertemplate="%{x}: %{y:.1f} % by e-mail<extra></extra>"))
-    _layout(fig, title=f"Share of contacts reachable, in the {len(rows)} {_LEVEL_TITLES[level].lower()} "
-                       f"with most contacts", barmode="group",
-            yaxis=dict(title="% of contacts", range=[0, 100]), legend=dict(orientation="h", y=-0.35))
+    fig.add_trace(go.Bar(x=names, y=[r["sms_share"] for r in rows], name=_("reachable by SMS"),
+                         marker_color=PALETTE[0], hovertemplate="%{x}: " + _("{share} by SMS").format(
+                             share="%{y:.1f} %") + "<extra></extra>"))
+    fig.add_trace(go.Bar(x=names, y=[r["email_share"] for r in rows], name=_("reachable by e-mail"),
+                         marker_color=PALETTE[1], hovertemplate="%{x}: " + _("{share} by e-mail").format(
+                             share="%{y:.1f} %") + "<extra></extra>"))
+    _layout(fig, title=_("Share of contacts reachable, in the {n} areas with most contacts ({level})").format(
+                n=len(rows), level=_(_LEVEL_TITLES[level]).lower()), barmode="group",
+            yaxis=dict(title=_("% of contacts"), range=[0, 100]), legend=dict(orientation="h", y=-0.35))
     fig.update_xaxes(type="category", tickangle=-35)
     return fig

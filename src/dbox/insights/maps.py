@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from dbox.i18n import _
 from dbox.insights import departements, shapes
 
 # Sequential, colour-blind safe (ColorBrewer YlGnBu), light to dark; fewer classes take the
@@ -28,6 +29,9 @@ OUTLINE = "#495057"           # boundaries of départements over communes and ca
 # only the communes that hold contacts (the page would weigh tens of MB otherwise).
 COMMUNE_CONTEXT_MAX_DEPARTEMENTS = 6
 CANTON_CONTEXT_MAX_DEPARTEMENTS = 30
+# At most this many areas are drawn with their polygon (those with most contacts); the others are
+# dots: contacts in 20,000 communes would otherwise make a page of 20 MB.
+MAX_SHAPED = 3000
 
 
 @dataclass
@@ -107,7 +111,7 @@ def layer(level: str, rows: list[dict], territory: str) -> MapLayer:
                    if c not in codes and departement_of(level, c) in wanted]
         outlines = [d for d in shapes.codes("departement") if departements.territory(d) == territory
                     and (d in reached or len(reached) > limit or territory != "metropole")]
-    shaped = [shapes.has(level, r["code"]) for r in rows]
+    shaped = [shapes.has(level, r["code"]) and i < MAX_SHAPED for i, r in enumerate(rows)]
     extent = _extent(level, rows, shaped, territory)
     neighbours = [d for d in shapes.codes("departement") if departements.territory(d) == territory
                   and d not in reached and d not in context and _overlaps(shapes.bounds("departement", [d]), extent)]
@@ -157,3 +161,16 @@ def place_labels(candidates: list[tuple[str, float, float]], size, limit: int = 
         if len(placed) == limit:
             break
     return placed
+
+
+def level_headings() -> dict[str, str]:
+    """The name of each kind of area, as a column heading."""
+    return {"departement": _("Département"), "canton": _("Canton"), "commune": _("Commune"),
+            "circonscription": _("Circonscription"), "bureau": _("Bureau de vote")}
+
+
+def area_headings() -> dict[str, str]:
+    """"Contacts by ..." for each kind of area: whole sentences, so that each language builds its own."""
+    return {"departement": _("Contacts by département"), "canton": _("Contacts by canton"),
+            "commune": _("Contacts by commune"), "circonscription": _("Contacts by circonscription"),
+            "bureau": _("Contacts by bureau de vote")}

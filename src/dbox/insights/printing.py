@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dbox.i18n import _
 from dbox.insights import charts, departements, maps, shapes
 from dbox.insights.charts import OUTCOME_COLOURS, PALETTE, campaign_outcome_parts
-from dbox.numbers import format_number, format_percent
+from dbox.insights.charts import number as format_number
+from dbox.insights.charts import percent as format_percent
 
 _DPI = 150
 
@@ -22,7 +24,7 @@ def _plt():
     except ImportError:  # pragma: no cover - depends on the installation
         from dbox.errors import DboxError
 
-        raise DboxError("PNG and PDF charts need matplotlib, which is not installed",
+        raise DboxError(_("PNG and PDF charts need matplotlib, which is not installed"),
                         hint="pip install 'dbox[report]'") from None
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
@@ -32,13 +34,14 @@ def _plt():
     return plt
 
 
-_LEVEL_WORDS = {"commune": "commune", "canton": "canton", "departement": "département"}
 
 
 def selection_label(s: dict) -> str:
     """Whom the report counts, as its header says: the selection's expression, or everyone."""
-    who = "everyone in the store" if s["selection"]["everyone"] else s["selection"]["expression"]
-    return who + (f" · activity since {s['since'][:10]}" if s.get("since") else "")
+    who = _("everyone in the store") if s["selection"]["everyone"] else s["selection"]["expression"]
+    if s.get("since"):
+        who += " · " + _("activity since {date}").format(date=s["since"][:10])
+    return who
 
 
 def _rings(level: str, codes: list[str]) -> list[list[tuple[float, float]]]:
@@ -67,7 +70,7 @@ def map_figure(plt, report, territory: str):
     handles = []
     groups = [(i, c.colour, charts.class_label(c)) for i, c in enumerate(layer.classes)]
     if any(i is None for i in layer.class_of):
-        groups.append((None, maps.NO_POPULATION, "no population known"))
+        groups.append((None, maps.NO_POPULATION, _("no population known")))
     for index, colour, label in groups:
         codes = [r["code"] for r, i, s in zip(layer.rows, layer.class_of, layer.shaped) if i == index and s]
         ax.add_collection(PolyCollection(_rings(layer.level, codes), facecolors=colour, edgecolors="white",
@@ -77,21 +80,23 @@ def map_figure(plt, report, territory: str):
                                      edgecolors=maps.OUTLINE, linewidths=0.8))
     loose = [(r, i) for r, i, s in zip(layer.rows, layer.class_of, layer.shaped) if not s and r.get("lon") is not None]
     if loose:      # areas without a polygon (cantons made of fractions of communes): a marker
-        ax.scatter([r["lon"] for r, _ in loose], [r["lat"] for r, _ in loose], s=70, zorder=3,
+        ax.scatter([r["lon"] for r, i in loose], [r["lat"] for r, i in loose], s=70, zorder=3,
                    c=[maps.NO_POPULATION if i is None else layer.classes[i].colour for _, i in loose],
                    edgecolors="#212529", linewidths=0.6)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect(maps.aspect(layer.extent))
     ax.set_axis_off()
-    where = "" if territory == "metropole" else f" — {departements.name(territory)}"
+    heading = maps.area_headings()[layer.level]
+    if territory != "metropole":
+        heading += f" — {departements.name(territory)}"
     height = fig.get_figheight()
-    fig.suptitle(f"Contacts by {_LEVEL_WORDS[layer.level]}{where}", x=0.02, y=1 - 0.12 / height, ha="left",
+    fig.suptitle(heading, x=0.02, y=1 - 0.12 / height, ha="left",
                  va="top", fontsize=13, weight="bold")
-    fig.text(0.02, 1 - 0.5 / height, f"Contacts: {selection_label(report.stats)}", ha="left", va="top", fontsize=9,
+    fig.text(0.02, 1 - 0.5 / height, _("Contacts:") + " " + selection_label(report.stats), ha="left", va="top", fontsize=9,
              color="#212529")
     if handles:      # under the map, never over it
-        fig.legend(handles=handles, title="contacts per 1,000 inhabitants (classes holding as many areas each)",
+        fig.legend(handles=handles, title=_("contacts per 1,000 inhabitants (classes holding as many areas each)"),
                    loc="lower center", ncol=len(handles), fontsize=8, title_fontsize=8, frameon=False,
                    bbox_to_anchor=(0.5, 0.005))
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.75 / height, top=1 - 0.85 / height)
@@ -131,13 +136,13 @@ def figures(report) -> list[tuple[str, object]]:
             fig, ax = plt.subplots(figsize=(9, 4.5))
             xs = range(len(rows))
             ax.bar([x - 0.2 for x in xs], [r["sms_share"] or 0 for r in rows], width=0.4, color=palette[0],
-                   label="reachable by SMS")
+                   label=_("reachable by SMS"))
             ax.bar([x + 0.2 for x in xs], [r["email_share"] or 0 for r in rows], width=0.4, color=palette[1],
-                   label="reachable by e-mail")
+                   label=_("reachable by e-mail"))
             ax.set_xticks(list(xs), [r["name"] for r in rows], rotation=35, ha="right")
             ax.set_ylim(0, 100)
-            ax.set_ylabel("% of contacts")
-            ax.set_title("Share of contacts reachable, where most contacts are")
+            ax.set_ylabel(_("% of contacts"))
+            ax.set_title(_("Share of contacts reachable, where most contacts are"))
             ax.legend(frameon=False)
             fig.tight_layout()
             result.append(("reach", fig))
@@ -150,12 +155,13 @@ def figures(report) -> list[tuple[str, object]]:
             values = [p["sources"].get(src["source"], 0) for p in growth["periods"]]
             ax.bar(periods, values, bottom=bottom, color=palette[i % len(palette)], label=src["source"])
             bottom = [b + v for b, v in zip(bottom, values)]
-        ax.set_ylabel("new contacts")
+        ax.set_ylabel(_("new contacts"))
         ax2 = ax.twinx()
         ax2.plot(periods, [p["total"] for p in growth["periods"]], color="#212529", marker="o", label="total")
-        ax2.set_ylabel("contacts in all")
+        ax2.set_ylabel(_("contacts in all"))
         ax2.set_ylim(bottom=0)
-        ax.set_title(f"New contacts per {growth['period']}, by source")
+        ax.set_title(_("New contacts per week (from Monday), by source") if growth["period"] == "week"
+                     else _("New contacts per month, by source"))
         ax.legend(frameon=False, fontsize=7, loc="upper left")
         ax.tick_params(axis="x", rotation=35)
         fig.tight_layout()
@@ -172,7 +178,7 @@ def figures(report) -> list[tuple[str, object]]:
             ax.plot([x["period"] for x in items], [x["total"] for x in items], marker="o",
                     color=palette[i % len(palette)], label=f"{key[0]} ({key[1]}s)")
         ax.set_ylim(bottom=0)
-        ax.set_title("Followers per network")
+        ax.set_title(_("Followers per network"))
         ax.legend(frameon=False)
         fig.tight_layout()
         result.append(("followers", fig))
@@ -185,11 +191,11 @@ def figures(report) -> list[tuple[str, object]]:
         for name, colour in outcome_colours.items():
             values = [p[name] for p in parts]
             if any(values):
-                ax.barh(labels, values, left=left, color=colour, label=name)
+                ax.barh(labels, values, left=left, color=colour, label=_(name))
                 left = [a + b for a, b in zip(left, values)]
         ax.invert_yaxis()
-        ax.set_xlabel("recipients")
-        ax.set_title("What became of each campaign's messages")
+        ax.set_xlabel(_("recipients"))
+        ax.set_title(_("What became of each campaign's messages"))
         ax.legend(frameon=False, fontsize=7, ncol=6, loc="upper center", bbox_to_anchor=(0.5, -0.35))
         fig.tight_layout()
         result.append(("campaigns", fig))
@@ -212,22 +218,22 @@ def write_pngs(report, folder: Path) -> list[Path]:
 def _summary_page(report, plt):
     s = report.stats
     fig = plt.figure(figsize=(8.27, 11.69))   # A4
-    fig.text(0.07, 0.95, "Supporters report", fontsize=18, weight="bold")
-    fig.text(0.07, 0.925, f"Contacts: {selection_label(s)}", fontsize=9)
+    fig.text(0.07, 0.95, _("Supporters report"), fontsize=18, weight="bold")
+    fig.text(0.07, 0.925, _("Contacts:") + " " + selection_label(s), fontsize=9)
     fig.text(0.07, 0.91, f"Made by dbox on {s['generated_at'][:10]} — counts only, no personal data.", fontsize=8,
              color="#6c757d")
     y = 0.87
     summary = s.get("summary")
     if summary:
-        lines = [("Contacts", format_number(summary["contacts"])),
-                 ("Reachable by SMS", f"{format_number(summary['reachable_sms'])} "
+        lines = [(_("Contacts"), format_number(summary["contacts"])),
+                 (_("Reachable by SMS"), f"{format_number(summary['reachable_sms'])} "
                                       f"({format_percent(summary['reachable_sms_share'])})"),
-                 ("Reachable by e-mail", f"{format_number(summary['reachable_email'])} "
+                 (_("Reachable by e-mail"), f"{format_number(summary['reachable_email'])} "
                                          f"({format_percent(summary['reachable_email_share'])})"),
-                 ("Located in a commune", format_number(summary["located"])),
-                 ("Communes / départements", f"{summary['communes']} / {summary['departements']}")]
+                 (_("Located in a commune"), format_number(summary["located"])),
+                 (_("Communes / départements"), f"{summary['communes']} / {summary['departements']}")]
         if summary.get("new_since") is not None:
-            lines.append(("New since " + s["since"][:10], format_number(summary["new_since"])))
+            lines.append((_("New since {date}").format(date=s["since"][:10]), format_number(summary["new_since"])))
         for label, value in lines:
             fig.text(0.07, y, label, fontsize=10)
             fig.text(0.45, y, value, fontsize=10, weight="bold")
@@ -235,9 +241,9 @@ def _summary_page(report, plt):
     areas = s.get("areas")
     if areas and areas["rows"]:
         y -= 0.02
-        fig.text(0.07, y, f"Contacts by {areas['by']}", fontsize=12, weight="bold")
+        fig.text(0.07, y, maps.area_headings()[areas["by"]], fontsize=12, weight="bold")
         y -= 0.025
-        header = ("", "contacts", "SMS", "e-mail", "per 1,000")
+        header = ("", _("contacts"), _("SMS"), _("e-mail"), _("per 1,000"))
         xs = (0.07, 0.5, 0.62, 0.74, 0.86)
         for x, text in zip(xs, header):
             fig.text(x, y, text, fontsize=8, color="#6c757d")

@@ -15,9 +15,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from dbox import i18n
 from dbox.errors import InputError
+from dbox.i18n import _
 from dbox.insights import departements, maps, stats
-from dbox.numbers import format_money, format_number, format_percent  # noqa: F401 (report's template filters)
 from dbox.store.db import Store
 from dbox.insights import charts, printing
 
@@ -99,14 +100,27 @@ def render_html(report: Report) -> str:
         figures["campaigns"] = _figure_html(charts.campaigns_figure(s["campaigns"]), "chart-campaigns")
     env = _environment()
     template = env.get_template("report.html.j2")
+    by = s.get("areas", {}).get("by")
+    command = "dbox stats --by " + ("circo" if by == "circonscription" else str(by))
     return template.render(s=s, figures=figures, territories=report.territories, table_rows=TABLE_ROWS,
-                           level_words=_LEVEL_HEADINGS, plotly_js=_plotly_js(),
+                           level_words=maps.level_headings(), area_heading=maps.area_headings().get(by, ""),
+                           command=_code(command), lang=i18n.current_language(), plotly_js=_plotly_js(),
                            stats_json=json.dumps(s, ensure_ascii=False, sort_keys=True).replace("</", "<\\/"),
                            dep_name=departements.name)
 
 
-_LEVEL_HEADINGS = {"departement": "Département", "canton": "Canton", "commune": "Commune",
-                   "circonscription": "Circonscription", "bureau": "Bureau de vote"}
+def _code(text: str):
+    from markupsafe import Markup, escape
+
+    return Markup("<code>{}</code>").format(escape(text))
+
+
+def _fmt(message: str, **values):
+    """A translated sentence with its values put in: the sentence escaped, each value escaped
+    unless it is markup already (a number with its data-stat, a <code>)."""
+    from markupsafe import Markup, escape
+
+    return Markup(escape(message)).format(**values)
 
 
 def _environment():
@@ -115,9 +129,11 @@ def _environment():
     env = jinja2.Environment(loader=jinja2.PackageLoader("dbox.insights", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = format_number
-    env.filters["pct"] = format_percent
-    env.filters["money"] = format_money
+    env.filters["num"] = charts.number
+    env.filters["pct"] = charts.percent
+    env.filters["money"] = charts.money
+    env.filters["fmt"] = _fmt
+    env.globals.update(_=_, ngettext=i18n.ngettext, code=_code)
     return env
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import lzma
+import math
 from functools import lru_cache
 from importlib import resources
 from itertools import accumulate
@@ -50,8 +51,9 @@ def polygons(level: str, code: str) -> list[list[Ring]]:
 @lru_cache(maxsize=1 << 16)
 def _ring_cached(text: str, grid: float) -> Ring:
     numbers = [int(n) for n in text.split(",")]
-    xs = [x * grid for x in accumulate(numbers[0::2])]
-    ys = [y * grid for y in accumulate(numbers[1::2])]
+    digits = max(0, -math.floor(math.log10(grid)) + 1)     # 0.0005 -> 4 decimals: no 45.298500000000004
+    xs = [round(x * grid, digits) for x in accumulate(numbers[0::2])]
+    ys = [round(y * grid, digits) for y in accumulate(numbers[1::2])]
     return xs, ys
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dbox.errors import InputError
 from dbox.store import organizing as so
+from dbox.clock import configured_timezone
 from dbox.store.db import Store, utcnow
 from dbox.text import fold
 from dbox.filters.parser import suggest
@@ -49,8 +50,6 @@ _CUSTOM_TYPE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 _DAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
               "novembre", "décembre")
-_WHEN = re.compile(r"\s*(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})/(\d{1,2})/(\d{4}))"
-                   r"(?:[T ]\s*(\d{1,2})(?:[:hH](\d{2})?)?)?\s*")
 _TIME = re.compile(r"\s*(\d{1,2})(?:[:hH](\d{2})?)?\s*")
 MAX_TITLE = 200
 
@@ -178,26 +177,11 @@ def check_timezone(name: str) -> str:
 
 
 def parse_local(text: str, tz_name: str, option: str = "--date") -> datetime:
-    """'2026-12-05T10:00', '2026-12-05 10h', '05/12/2026 10:00' (local time) -> aware datetime.
-    A value with an offset or Z is taken as it is."""
-    raw = (text or "").strip()
-    if re.search(r"(Z|[+-]\d{2}:?\d{2})$", raw) and "T" in raw:
-        try:
-            return datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-    match = _WHEN.fullmatch(raw)
-    if not match:
-        raise InputError(f"{option} {text!r}: use a date and a time like 2026-12-05T10:00 or \"05/12/2026 10h00\"")
-    y, m, d = (match.group(1), match.group(2), match.group(3)) if match.group(1) else \
-        (match.group(6), match.group(5), match.group(4))
-    if match.group(7) is None:
-        raise InputError(f"{option} {text!r}: add the time (2026-12-05T10:00)")
-    try:
-        return datetime(int(y), int(m), int(d), int(match.group(7)), int(match.group(8) or 0),
-                        tzinfo=ZoneInfo(tz_name))
-    except ValueError as exc:
-        raise InputError(f"{option} {text!r}: {exc}") from None
+    """'2026-12-05T10:00', '2026-12-05 10h', '05/12/2026 10:00' (local time) -> aware datetime:
+    the one parser of dates (dbox.clock), as send --at and post --at."""
+    from dbox.clock import parse_when
+
+    return parse_when(text, tz_name, option=option)
 
 
 def parse_end(text: str, start: datetime, tz_name: str) -> datetime:
@@ -393,7 +377,7 @@ def _values(store: Store, data: ActionInput, current: Action | None) -> dict:
     if data.title is not None:
         values["title"] = check_title(data.title)
         values["title_key"] = fold(values["title"])
-    tz_name = check_timezone(data.timezone) if data.timezone else (current.timezone if current else "Europe/Paris")
+    tz_name = check_timezone(data.timezone) if data.timezone else (current.timezone if current else configured_timezone())
     if data.timezone:
         values["timezone"] = tz_name
     if data.type is not None:

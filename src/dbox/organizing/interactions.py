@@ -116,7 +116,7 @@ def parse_amount(text: str | None) -> int | None:
     return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
 
 
-def parse_at(text: str | None, tz_name: str = "Europe/Paris", option: str = "--at") -> str | None:
+def parse_at(text: str | None, tz_name: str | None = None, option: str = "--at") -> str | None:
     """A moment: '2026-12-05 10:30', '05/12/2026', '2026-12-05' (noon, local) -> ISO UTC."""
     if text is None or not str(text).strip():
         return None
@@ -158,7 +158,7 @@ def build(store: Store, contact_id: int, data: InteractionInput, *, source: str)
     if amount is not None and type_ not in ("donation", "membership"):
         raise InputError("--amount is for a donation or a membership")
     action_id = None
-    tz_name = "Europe/Paris"
+    tz_name = None                         # the configured zone (dbox.clock), or the action's
     if data.action:
         action = find(store, data.action)
         action_id, tz_name = action.id, action.timezone

@@ -178,95 +178,108 @@ def read(store: Store, action: Action, path: Path, *, wording: str | None = None
             fail("contact", f"contact {contact_id} is also on row {seen[contact_id]}")
             continue
         seen[contact_id] = row_number
-        line = Line(row_number, contact_id)
-        if cell("volunteer"):
-            ref = cell("volunteer")
-            try:
-                line.volunteer_id = volunteers.get(ref) or find_contact(store, ref)
-                volunteers[ref] = line.volunteer_id
-            except InputError as exc:
-                fail("volunteer", str(exc))
-        for name in ("came", "wants_call"):
-            if cell(name):
-                try:
-                    value = parse_yes_no(cell(name))
-                except ValueRejected as exc:
-                    fail(name, str(exc))
-                    continue
-                if name == "came":
-                    line.came = value
-                else:
-                    line.wants_call = value
-        try:
-            line.support = parse_support(cell("support"))
-        except InputError as exc:
-            fail("support", str(exc))
-        for raw in _split(cell("email")):
-            try:
-                line.emails.append(normalize_field("email", raw))
-            except ValueRejected as exc:
-                fail("email", str(exc))
-        for raw in _split(cell("phone")):
-            try:
-                phone = normalize_field("phone", raw)
-                line.phones.append((phone.kind, phone.e164))
-            except ValueRejected as exc:
-                fail("phone", str(exc))
-        for raw in _split(cell("consent")):
-            channel = _channel(raw)
-            if channel is None:
-                fail("consent", f"unknown channel {raw!r} (channels: {', '.join(CHANNELS)})")
-            elif channel not in line.consents:
-                line.consents.append(channel)
-        for channel in ("sms", "email", "phone"):
-            text = cell(f"consent_{channel}")
-            if not text:
-                continue
-            try:
-                if parse_yes_no(text) and channel not in line.consents:
-                    line.consents.append(channel)
-            except ValueRejected as exc:
-                fail(f"consent_{channel}", str(exc))
-        line.note = " ".join(cell("note").split()) or None
-        if cell("at"):
-            try:
-                line.at = parse_at(cell("at"), action.timezone, "date")
-            except InputError as exc:
-                fail("at", str(exc))
-        outcome_text = cell("outcome")
-        data = bool(line.support or line.wants_call or line.emails or line.phones or line.consents)
-        try:
-            if outcome_text:
-                line.outcome, line.reached = parse_outcome(outcome_text, action.result_type)
-            elif data:
-                line.outcome, line.reached = "answered", True
-            else:
-                line.outcome, line.reached = None, False
-        except InputError as exc:
-            fail("outcome", str(exc))
+        line = check_line(store, action, Line(row_number, contact_id), cell, fail, has=lambda name: name in mapping,
+                          default_wording=default_wording, volunteers=volunteers)
+        if line is None:
             continue
-        if data and not line.reached:
-            given = "a support level" if line.support else "a call-back" if line.wants_call else \
-                "a new address" if (line.emails or line.phones) else "a consent"
-            fail("outcome", f"{given} is given but the person was not reached ({line.outcome})")
-        if line.consents:
-            line.wording = cell("wording") or default_wording
-            first = line.consents[0]
-            where = "consent" if "consent" in mapping and first in _split_channels(cell("consent")) \
-                else f"consent_{first}"
-            if not line.wording:
-                fail(where, "consent given without the wording the person agreed to")
-            missing = _consent_without_address(store, line)
-            if missing:
-                channel, message = missing
-                fail("consent" if "consent" in mapping and channel in _split_channels(cell("consent"))
-                     else f"consent_{channel}", message)
-        if line.came is False and line.has_result and action.sheet == "list":
-            fail("came", "results are given for someone who did not come")
         lines.append(line)
     if len(problems) > MAX_PROBLEMS:
         problems = problems[:MAX_PROBLEMS] + [f"... and {len(problems) - MAX_PROBLEMS} more"]
     return lines, problems, warnings
+
+
+def check_line(store: Store, action: Action, line: Line, cell, fail, *, has, default_wording: str | None,
+               volunteers: dict[str, int] | None = None) -> Line | None:
+    """Read and check one line's values into ``line``: the checks of a results sheet, shared by
+    ``import-results`` and a volunteer's page (dbox.serve.volunteers). ``cell(name)`` gives a
+    column's text ('' when absent), ``fail(name, message)`` records a problem, ``has(name)`` says
+    whether the column exists. Returns None when the line cannot be kept at all."""
+    volunteers = {} if volunteers is None else volunteers
+    if cell("volunteer"):
+        ref = cell("volunteer")
+        try:
+            line.volunteer_id = volunteers.get(ref) or find_contact(store, ref)
+            volunteers[ref] = line.volunteer_id
+        except InputError as exc:
+            fail("volunteer", str(exc))
+    for name in ("came", "wants_call"):
+        if cell(name):
+            try:
+                value = parse_yes_no(cell(name))
+            except ValueRejected as exc:
+                fail(name, str(exc))
+                continue
+            if name == "came":
+                line.came = value
+            else:
+                line.wants_call = value
+    try:
+        line.support = parse_support(cell("support"))
+    except InputError as exc:
+        fail("support", str(exc))
+    for raw in _split(cell("email")):
+        try:
+            line.emails.append(normalize_field("email", raw))
+        except ValueRejected as exc:
+            fail("email", str(exc))
+    for raw in _split(cell("phone")):
+        try:
+            phone = normalize_field("phone", raw)
+            line.phones.append((phone.kind, phone.e164))
+        except ValueRejected as exc:
+            fail("phone", str(exc))
+    for raw in _split(cell("consent")):
+        channel = _channel(raw)
+        if channel is None:
+            fail("consent", f"unknown channel {raw!r} (channels: {', '.join(CHANNELS)})")
+        elif channel not in line.consents:
+            line.consents.append(channel)
+    for channel in ("sms", "email", "phone"):
+        text = cell(f"consent_{channel}")
+        if not text:
+            continue
+        try:
+            if parse_yes_no(text) and channel not in line.consents:
+                line.consents.append(channel)
+        except ValueRejected as exc:
+            fail(f"consent_{channel}", str(exc))
+    line.note = " ".join(cell("note").split()) or None
+    if cell("at"):
+        try:
+            line.at = parse_at(cell("at"), action.timezone, "date")
+        except InputError as exc:
+            fail("at", str(exc))
+    outcome_text = cell("outcome")
+    data = bool(line.support or line.wants_call or line.emails or line.phones or line.consents)
+    try:
+        if outcome_text:
+            line.outcome, line.reached = parse_outcome(outcome_text, action.result_type)
+        elif data:
+            line.outcome, line.reached = "answered", True
+        else:
+            line.outcome, line.reached = None, False
+    except InputError as exc:
+        fail("outcome", str(exc))
+        return None
+    if data and not line.reached:
+        given = "a support level" if line.support else "a call-back" if line.wants_call else \
+            "a new address" if (line.emails or line.phones) else "a consent"
+        fail("outcome", f"{given} is given but the person was not reached ({line.outcome})")
+    if line.consents:
+        line.wording = cell("wording") or default_wording
+        first = line.consents[0]
+        where = "consent" if has("consent") and first in _split_channels(cell("consent")) \
+            else f"consent_{first}"
+        if not line.wording:
+            fail(where, "consent given without the wording the person agreed to")
+        missing = _consent_without_address(store, line)
+        if missing:
+            channel, message = missing
+            fail("consent" if has("consent") and channel in _split_channels(cell("consent"))
+                 else f"consent_{channel}", message)
+    if line.came is False and line.has_result and action.sheet == "list":
+        fail("came", "results are given for someone who did not come")
+    return line
 
 
 def _map(header: list[str], path: Path) -> tuple[dict[str, list[int]], list[str]]:
@@ -320,16 +333,26 @@ def import_results(store: Store, action: Action, path: Path, *, wording: str | N
         error.problems = problems
         raise error
     report = ResultsReport(path, action.id, dry_run=dry_run, warnings=warnings)
-    report.rows = len(lines)
     if not lines:
         raise InputError(f"{path}: no line names a person")
+    return write_lines(store, action, lines, report, name=path.name, digest=sha256_of(path))
+
+
+def write_lines(store: Store, action: Action, lines: list[Line], report: ResultsReport, *, name: str,
+                digest: str) -> ResultsReport:
+    """Record checked lines (``check_line``) in one transaction: attendance, one result per person
+    and action (updated when recorded again), new addresses, consents given on the spot. ``name``
+    says where they came from (a file's name, a volunteer's page) in consent details and the
+    audit log; ``report.dry_run`` rolls everything back."""
+    report.rows = len(lines)
+    dry_run = report.dry_run
     now = utcnow()
     source = "phone-call" if action.sheet == "call" else "meeting"
-    where = f"action {action.id} « {action.title} », {path.name}"
+    where = f"action {action.id} « {action.title} », {name}"
     try:
         with store.transaction(immediate=True):
             hasher = Hasher(store)
-            import_id = start_import(store, path.name, sha256_of(path), {"action": action.id}, kind="action-results")
+            import_id = start_import(store, name, digest, {"action": action.id}, kind="action-results")
             attendance, events, present = [], [], set()
             for line in lines:
                 at = line.at or action.starts_at
@@ -394,7 +417,7 @@ def import_results(store: Store, action: Action, path: Path, *, wording: str | N
             from dbox.privacy import audit
 
             audit.record(store, "action import-results", report.rows,
-                         {"action": action.id, "file": path.name, "results": report.results_new + report.results_updated,
+                         {"action": action.id, "file": name, "results": report.results_new + report.results_updated,
                           "consents": sum(report.consents.values())})
             if dry_run:
                 raise _Rollback

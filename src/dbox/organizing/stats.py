@@ -43,7 +43,9 @@ def parse_day(text: str | None, option: str) -> str | None:
     """'2026-11-01' or '01/11/2026' (local midnight) -> ISO UTC."""
     if not text:
         return None
-    return iso(parse_local(f"{text.strip()} 00:00", "Europe/Paris", option))
+    from dbox.clock import configured_timezone, parse_day as read_day
+
+    return iso(parse_local(f"{read_day(text, option):%Y-%m-%d} 00:00", configured_timezone(), option))
 
 
 def period(store: Store, since: str | None, until: str | None, top: int = 10) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dbox.errors import InputError
 from dbox.organizing.actions import Action
+from dbox.store import forms as sf
 from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
 from dbox.organizing.sheets import parse_territory
@@ -29,6 +30,9 @@ def assign(store: Store, action: Action, contact_id: int, *, streets: str | None
 
 
 def unassign(store: Store, action: Action, contact_id: int) -> None:
+    """Take the volunteer off the action; their private link (``/v/...``) stops working at once."""
     with store.transaction(immediate=True):
         if not so.remove_assignment(store, action.id, contact_id):
             raise InputError(f"contact {contact_id} is not assigned to action {action.id}")
+        sf.revoke_links(store, action.id, contact_id, utcnow())
+        audit.record(store, "action unassign", 1, {"action": action.id})

@@ -120,8 +120,7 @@ def grant(store: Store, contact_id: int, channels, *, source: str, wording: str,
         if current and current[0] == "granted":
             change.counts["unchanged"] += 1
             continue
-        opted_out = sp.suppressed_hashes(
-            store, [h for h, *_ in opposition_hashes(store, [contact_id], [channel], "", at)], channel)
+        opted_out = _opted_out(store, contact_id, channel, at)
         if current and current[0] == "withdrawn" and not renewed:
             raise InputError(
                 f"contact {contact_id} withdrew {channel} consent on {current[1]} ({current[2]}); "
@@ -146,6 +145,22 @@ def grant(store: Store, contact_id: int, channels, *, source: str, wording: str,
                      {"contact_id": contact_id, "channels": list(channels), "source": source,
                       "renewed": bool(renewed and events)})
     return change
+
+
+def _opted_out(store: Store, contact_id: int, channel: str, at: str):
+    return sp.suppressed_hashes(
+        store, [h for h, *_ in opposition_hashes(store, [contact_id], [channel], "", at)], channel)
+
+
+def blocked(store: Store, contact_id: int, channel: str) -> str | None:
+    """Why a grant on ``channel`` would be refused without ``renewed``: 'withdrawn' (the contact
+    withdrew or refused it), 'opted-out' (an address of theirs opted out: unsubscribe, STOP), or
+    None. A sign-up form asks this before mailing a confirmation link: nobody who opted out of
+    e-mail gets one."""
+    current = sp.current_consent(store, contact_id, channel)
+    if current and current[0] == "withdrawn":
+        return "withdrawn"
+    return "opted-out" if _opted_out(store, contact_id, channel, utcnow()) else None
 
 
 def withdraw(store: Store, contact_id: int, channels, *, source: str = "manual", detail: str | None = None,

@@ -55,6 +55,7 @@ class OptoutReport:
     counts: Counter = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     dry_run: bool = False
+    origin: str | None = None      # the consent events' detail, instead of "FILE row N"
 
 
 def _looks_like_value(text: str) -> str | None:
@@ -145,6 +146,22 @@ def import_optouts(store: Store, path: Path, *, channel: str | None = None, colu
     return report
 
 
+def unsubscribe_one_click(store: Store, token: str) -> bool:
+    """A one-click unsubscribe received by ``dbox serve`` (``POST /u/<token>``), applied at once by
+    the rule a queued token follows in ``import_optouts``: e-mail consent withdrawn for the
+    token's contact, its addresses suppressed for e-mail, other holders of them withdrawn too.
+    False when the token is forged, mistyped or its contact erased: nothing changes then.
+    Doing it twice is harmless (an already withdrawn consent stays as it is)."""
+    report = OptoutReport(Path("one-click"), kind="token", channel="email",
+                          origin="one-click unsubscribe (dbox serve)")
+    applier = _Applier(store, report, False)
+    with store.transaction(immediate=True):
+        applier.apply([(1, [token])], 0)
+        if report.counts["tokens"] and applier.contacts_touched:
+            audit.record(store, "optouts one-click", applier.contacts_touched, {"channel": "email"})
+    return bool(report.counts["tokens"])
+
+
 class _DryRun(Exception):
     pass
 
@@ -232,7 +249,8 @@ class _Applier:
             if current and current[0] == "withdrawn":
                 report.counts["already_withdrawn"] += 1
                 continue
-            events.append((contact_id, channel, "withdraw", self.now, source, f"{report.path.name} row {row}"))
+            events.append((contact_id, channel, "withdraw", self.now, source,
+                           report.origin or f"{report.path.name} row {row}"))
         if events:
             record_consent_events(self.store, events)
             report.counts["withdrawn"] += len(events)

@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from dbox.errors import InputError
 from dbox.privacy import audit
+from dbox.store import inbox
 from dbox.store import privacy as sp
 from dbox.store import suppressions
 from dbox.store.db import Store, utcnow
@@ -144,6 +145,8 @@ class RetentionPlan:
     rules: list[Rule] = field(default_factory=list)
     oppositions_due: int = 0
     opposition_cutoff: str | None = None
+    inbox_due: int = 0                   # SMS received from numbers no contact holds (dbox serve)
+    inbox_cutoff: str | None = None
 
     @property
     def total(self) -> int:
@@ -202,6 +205,10 @@ def plan(store: Store, rules: Rules, as_of: date | None = None) -> RetentionPlan
     add("inactive", f"no exchange coming from the person for {rules.inactive_years} years", cutoff,
         f"{sp.last_exchange_sql()} < ?", [cutoff])
 
+    # 4. SMS from numbers no contact holds: kept as long as a third-party prospect.
+    result.inbox_cutoff = _stamp(_months_before(as_of, rules.single_message_months))
+    result.inbox_due = inbox.count_unmatched_before(store, result.inbox_cutoff)
+
     if rules.opposition_years:
         result.opposition_cutoff = _stamp(_years_before(as_of, rules.opposition_years))
         result.oppositions_due = sp.count_suppressions_before(store, result.opposition_cutoff)
@@ -222,6 +229,7 @@ class PurgeReport:
     removed: Counter = field(default_factory=Counter)      # table -> rows
     oppositions_kept: int = 0
     oppositions_purged: int = 0
+    inbox_purged: int = 0
 
 
 def purge(store: Store, plan_: RetentionPlan) -> PurgeReport:
@@ -245,12 +253,15 @@ def purge(store: Store, plan_: RetentionPlan) -> PurgeReport:
                     for table, n in sp.erase_contacts(store, ids).items():
                         report.removed[table] += n
                     report.contacts[rule.name] += len(ids)
+            if plan_.inbox_cutoff and plan_.inbox_due:
+                report.inbox_purged = inbox.delete_unmatched_before(store, plan_.inbox_cutoff)
             if plan_.opposition_cutoff and plan_.oppositions_due:
                 report.oppositions_purged = sp.delete_suppressions_before(store, plan_.opposition_cutoff)
             audit.record(store, "privacy retention purge", sum(report.contacts.values()),
                          {"as_of": plan_.as_of.isoformat(), "by_rule": dict(report.contacts),
                           "oppositions_kept": report.oppositions_kept,
-                          "oppositions_purged": report.oppositions_purged})
+                          "oppositions_purged": report.oppositions_purged,
+                          "inbox_unknown_senders": report.inbox_purged})
         sp.scrub_freed_pages(store)
     finally:
         sp.set_secure_delete(store, False)

@@ -61,15 +61,37 @@ def append_token(queue: Path, token: str, received_at: str | None = None) -> Non
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def page(title: str, body: str) -> bytes:
+    """The HTML of one of the unsubscribe pages (shared with ``dbox serve``'s ``/u/...``)."""
+    return _PAGE.format(title=html.escape(title), body=body).encode("utf-8")
+
+
+def confirm_form(token: str, sender: str = "") -> str:
+    """The confirmation button a GET shows (a GET never unsubscribes: mail scanners fetch links)."""
+    who = f" de {html.escape(sender)}" if sender else ""
+    return (f'<p>Ne plus recevoir les e-mails{who} ?</p><form method="post" action="/u/{quote(token)}">'
+            f'<input type="hidden" name="List-Unsubscribe" value="One-Click">'
+            f'<button type="submit">Me désinscrire</button></form>')
+
+
+PAGE_HEADERS = (("Cache-Control", "no-store"), ("X-Robots-Tag", "noindex"))
+INVALID = ("Lien inconnu", "<p>Ce lien de désinscription n'est pas valide.</p>")
+INCOMPLETE = ("Requête incomplète", "<p>Il manque <code>List-Unsubscribe=One-Click</code>.</p>")
+
+
+def done(sender: str = "") -> tuple[str, str]:
+    who = f" de {html.escape(sender)}" if sender else ""
+    return "Désinscription enregistrée", f"<p>Vous ne recevrez plus d'e-mails{who}.</p>"
+
+
 def make_app(queue: Path | str, *, sender: str = ""):
     """The WSGI application writing to ``queue``; ``sender`` names who sends the e-mails."""
     queue = Path(queue)
-    who = f" de {html.escape(sender)}" if sender else ""
 
     def respond(start_response, status: str, title: str, body: str, extra=()):
-        payload = _PAGE.format(title=html.escape(title), body=body).encode("utf-8")
+        payload = page(title, body)
         start_response(status, [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(payload))),
-                                ("Cache-Control", "no-store"), ("X-Robots-Tag", "noindex"), *extra])
+                                *PAGE_HEADERS, *extra])
         return [payload]
 
     def app(environ, start_response):
@@ -82,13 +104,9 @@ def make_app(queue: Path | str, *, sender: str = ""):
         if path == "/u":
             token = (parse_qs(environ.get("QUERY_STRING", "")).get("token") or [""])[0]
         if not well_formed(token):
-            return respond(start_response, "404 Not Found", "Lien inconnu",
-                           "<p>Ce lien de désinscription n'est pas valide.</p>")
+            return respond(start_response, "404 Not Found", *INVALID)
         if method == "GET" or method == "HEAD":
-            form = (f'<p>Ne plus recevoir les e-mails{who} ?</p><form method="post" action="/u/{quote(token)}">'
-                    f'<input type="hidden" name="List-Unsubscribe" value="One-Click">'
-                    f'<button type="submit">Me désinscrire</button></form>')
-            return respond(start_response, "200 OK", "Désinscription", form)
+            return respond(start_response, "200 OK", "Désinscription", confirm_form(token, sender))
         if method != "POST":
             return respond(start_response, "405 Method Not Allowed", "Méthode non permise", "",
                            extra=[("Allow", "GET, POST")])
@@ -101,15 +119,13 @@ def make_app(queue: Path | str, *, sender: str = ""):
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         fields = parse_qs(body.decode("utf-8", "replace"))
         if fields.get("List-Unsubscribe") != ["One-Click"]:
-            return respond(start_response, "400 Bad Request", "Requête incomplète",
-                           "<p>Il manque <code>List-Unsubscribe=One-Click</code>.</p>")
+            return respond(start_response, "400 Bad Request", *INCOMPLETE)
         try:
             append_token(queue, token)
         except OSError:
             return respond(start_response, "503 Service Unavailable", "Réessayez plus tard",
                            "<p>La désinscription n'a pas pu être enregistrée. Réessayez dans un instant.</p>")
-        return respond(start_response, "200 OK", "Désinscription enregistrée",
-                       f"<p>Vous ne recevrez plus d'e-mails{who}.</p>")
+        return respond(start_response, "200 OK", *done(sender))
 
     return app
 

@@ -274,15 +274,7 @@ class _Run:
             self.log(self.campaign.id, "deferred", f"to={mask(address)} {result.error or ''}")
 
     def _effect(self, result, address: str) -> None:
-        if result.effect == "bounced":
-            ledger.suppress(self.store, "email" if self.reach.address_kind == "email" else "phone", address,
-                            "bounced", self.reach.consent_channel)
-        elif result.effect == "invalid-address":
-            ledger.invalidate_address(self.store, self.reach.address_kind, address)
-        elif result.effect == "opted-out":
-            ledger.record_optout(self.store, self.reach, address, source="stop-reply",
-                                 detail=f"provider error {result.code} during campaign {self.campaign.id}",
-                                 reason="stop-reply")
+        apply_effect(self.store, self.reach, address, result.effect, result.code, self.campaign.id)
 
     def _count(self, what: str) -> None:
         with self.counts:
@@ -412,3 +404,16 @@ def _run_campaign(store, campaign, channel, settings, composer, window, options:
         ledger.set_status(store, campaign.id, "stopped", error=error, detail=summary)
         log(campaign.id, "stopped", f"reason={reason} {summary}" + (f" error={error}" if error else ""))
     return report
+
+
+def apply_effect(store, reach, address: str, effect: str | None, code: str | None, campaign_id: int) -> None:
+    """What a provider's answer means for the address, whether it came with the send or later by
+    status callback (``dbox.sending.service.take_status``): bounced, invalid (21211), opted out (21610)."""
+    if effect == "bounced":
+        ledger.suppress(store, "email" if reach.address_kind == "email" else "phone", address,
+                        "bounced", reach.consent_channel)
+    elif effect == "invalid-address":
+        ledger.invalidate_address(store, reach.address_kind, address)
+    elif effect == "opted-out":
+        ledger.record_optout(store, reach, address, source="stop-reply",
+                             detail=f"provider error {code} during campaign {campaign_id}", reason="stop-reply")

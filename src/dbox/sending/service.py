@@ -559,12 +559,95 @@ def optout_keyword(body: str) -> str | None:
     return words[0] if words and words[0] in OPTOUT_KEYWORDS else None
 
 
-def sync_optouts(store, channel_id: str = "sms", *, log=_noop_log) -> dict[str, int]:
-    """Read inbound replies; a reply starting with an opt-out keyword withdraws the channel's
-    consent of every contact holding that number and suppresses the number for the channel."""
+@dataclass
+class TakenReply:
+    """What :func:`take_reply` did with one inbound message."""
+
+    new: bool                          # False: this provider id was taken before (a replay, a retry)
+    keyword: str | None = None         # the opt-out keyword it starts with
+    withdrawn: int = 0                 # contacts whose consent it withdrew
+    message_id: int | None = None      # its row in the inbox
+    contact_id: int | None = None
+    campaign_id: int | None = None     # the campaign it answers
+    action_id: int | None = None       # the action that campaign invited to
+    number: str = ""
+
+
+def take_reply(store, channel, reply, *, recipient: str | None = None, log=_noop_log) -> TakenReply:
+    """One inbound reply, however it came (``dbox serve``'s webhook or ``dbox optouts sync``): the
+    one rule for replies. Idempotent on the provider's id. A reply starting with an opt-out keyword
+    (STOP, ARRET, STOP SMS, ...: :func:`optout_keyword`) withdraws the channel's consent of every
+    contact holding the number and suppresses the number for the channel, at once. Every reply is
+    kept whole in the inbox, linked to its contact and to the campaign (and action) it answers;
+    a reply from a contact counts as an exchange coming from the person (retention)."""
     from dbox.normalize import ValueRejected, normalize_phone
+    from dbox.privacy.retention import record_exchange
+    from dbox.store import inbox
+    from dbox.store.db import utcnow
     from dbox.store.suppressions import Hasher
 
+    if ledger.replies_seen(store, [reply.provider_id]):
+        return TakenReply(False)
+    try:
+        number = normalize_phone(reply.sender).e164
+    except ValueRejected:
+        number = reply.sender
+    keyword = optout_keyword(reply.body)
+    received_at = reply.received_at or utcnow()
+    taken = TakenReply(True, keyword, number=number)
+    if keyword:    # first: a crash before the reply is recorded leaves it to be taken again, never lost
+        taken.withdrawn = ledger.record_optout(
+            store, channel.reach, number, source="stop-reply",
+            detail=f"reply {keyword.upper()} received {received_at}", reason="stop-reply")
+        log(None, "opt-out", f"channel={channel.id} from={mask(number)} keyword={keyword}")
+    with store.transaction(immediate=True):
+        if not ledger.record_reply(store, reply.provider_id, channel.id, Hasher(store)(number), received_at, keyword):
+            return TakenReply(False)
+        link = inbox.answered(store, number, channel.id, received_at)
+        if link:
+            taken.campaign_id, taken.contact_id, taken.action_id = link
+        else:
+            holders = inbox.contacts_with_mobile(store, number)
+            taken.contact_id = holders[0] if len(holders) == 1 else None
+        taken.message_id = inbox.add_message(
+            store, provider_id=reply.provider_id, channel=channel.id, sender=number, recipient=recipient,
+            body=reply.body, received_at=received_at, contact_id=taken.contact_id, campaign_id=taken.campaign_id,
+            action_id=taken.action_id, kind="optout" if keyword else "message")
+        if keyword and taken.message_id:
+            inbox.set_outcome(store, taken.message_id, "optout", read=True)
+        if taken.contact_id and not keyword:
+            record_exchange(store, taken.contact_id, "reply", f"SMS reply received {received_at}", received_at)
+    return taken
+
+
+def take_status(store, provider_id: str, status: str, code: str | None) -> str:
+    """A delivery status pushed by the provider (Twilio's StatusCallback): the ledger row holding
+    ``provider_id`` moves to delivered / undelivered / failed as ``dbox campaigns sync`` would move
+    it, and an error code acts on the address as at send time (21211: invalid, 21610: opted out).
+    Idempotent on (message, status). Returns what happened: ``unknown`` (no such message),
+    ``repeat``, ``pending`` (not final yet) or the new state."""
+    from dbox.sending.engine import apply_effect
+    from dbox.store import inbox
+
+    row = inbox.recipient_of(store, provider_id)
+    if row is None:
+        return "unknown"
+    campaign_id, channel_id, address, _state = row
+    channel = get_channel(channel_id)
+    delivery, effect = channel.pushed_status(provider_id, status, code)
+    with store.transaction(immediate=True):
+        if not inbox.record_status(store, provider_id, status, delivery.code):
+            return "repeat"
+    if effect and address:
+        apply_effect(store, channel.reach, address, effect, delivery.code, campaign_id)
+    if not delivery.state:
+        return "pending"
+    ledger.update_delivery(store, [(delivery.provider_id, delivery.state, delivery.status, delivery.code)])
+    return delivery.state
+
+
+def sync_optouts(store, channel_id: str = "sms", *, log=_noop_log) -> dict[str, int]:
+    """Read inbound replies (for stores without ``dbox serve``), each taken by :func:`take_reply`."""
     channel = get_channel(channel_id)
     if not channel.supports_inbound:
         raise InputError(f"channel {channel_id} cannot read replies")
@@ -573,26 +656,16 @@ def sync_optouts(store, channel_id: str = "sms", *, log=_noop_log) -> dict[str, 
     key = f"optouts.{channel_id}.synced_until"
     since = ledger.get_meta(store, key)
     started = iso(utc_now())
-    hasher = Hasher(store)
     result = {"replies": 0, "optouts": 0, "contacts": 0, "already": 0}
     for reply in channel.inbound(settings, since):
-        if ledger.replies_seen(store, [reply.provider_id]):
+        taken = take_reply(store, channel, reply, recipient=settings.get("reply_number"), log=log)
+        if not taken.new:
             result["already"] += 1
             continue
         result["replies"] += 1
-        keyword = optout_keyword(reply.body)
-        try:
-            number = normalize_phone(reply.sender).e164
-        except ValueRejected:
-            number = reply.sender
-        with store.transaction(immediate=True):
-            ledger.record_reply(store, reply.provider_id, channel_id, hasher(number), reply.received_at, keyword)
-        if keyword:
+        if taken.keyword:
             result["optouts"] += 1
-            result["contacts"] += ledger.record_optout(
-                store, channel.reach, number, source="stop-reply",
-                detail=f"reply {keyword.upper()} received {reply.received_at or ''}".strip(), reason="stop-reply")
-            log(None, "opt-out", f"channel={channel_id} from={mask(number)} keyword={keyword}")
+            result["contacts"] += taken.withdrawn
     ledger.set_meta(store, key, started)
     audit(store, "optouts sync", result["contacts"], {"channel": channel_id, "replies": result["replies"],
                                                        "optouts": result["optouts"]})

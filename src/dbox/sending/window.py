@@ -23,6 +23,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
+from dbox import clock
 from dbox.errors import InputError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -154,49 +155,15 @@ def _describe_days(days: frozenset[int]) -> str:
     return ",".join(DAYS[d].title() for d in ordered)
 
 
-def configured_timezone() -> str:
-    """The timezone dates are typed and shown in: config ``[dbox] timezone``, default Europe/Paris
-    (never the server's own zone: a server in UTC must not shift a Paris campaign by an hour)."""
-    from dbox.config import section
-
-    return str(section("dbox").get("timezone") or "Europe/Paris")
-
-
 def parse_when(text: str, tz_name: str | None = None, now: datetime | None = None) -> datetime:
-    """The one parser of ``--at``: '2026-12-01 18:00', '2026-12-01T18:00', or '18:00' (today, in
-    the configured timezone), or ISO with an offset/Z. UTC out."""
-    import re
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(tz_name or configured_timezone())
-    raw = text.strip()
-    if re.fullmatch(r"\d{1,2}[:h]\d{2}", raw):            # a time alone: today, local
-        hour, minute = (int(x) for x in re.split(r"[:h]", raw))
-        today = (now or datetime.now(timezone.utc)).astimezone(tz).date()
-        try:
-            return datetime.combine(today, time(hour, minute), tz).astimezone(timezone.utc)
-        except ValueError:
-            raise InputError(f"--at {text!r}: not a time of day") from None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"--at {text!r}: use a date and time like \"2026-12-01 18:00\", or a time like 18:00 "
-                         f"(this is not a date and time)") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
-    return value.astimezone(timezone.utc)
+    """``--at``: the one parser (dbox.clock), in the configured timezone unless ``tz_name``."""
+    return clock.parse_when(text, tz_name, now, option="--at")
 
 
-def iso(at: datetime) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+iso = clock.iso
+from_iso = clock.from_iso
+configured_timezone = clock.configured_timezone
 
 
-def from_iso(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-
-
-def local_text(at: datetime, tz_name: str = "Europe/Paris") -> str:
-    from zoneinfo import ZoneInfo
-
-    local = at.astimezone(ZoneInfo(tz_name))
-    return f"{DAYS[local.weekday()].title()} {local:%Y-%m-%d %H:%M} {tz_name}"
+def local_text(at: datetime, tz_name: str | None = None) -> str:
+    return clock.local_text(at, tz_name)

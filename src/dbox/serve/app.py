@@ -26,7 +26,7 @@ from typing import Any, Callable
 class ServeContext:
     """What every request of one server shares (``request.app.state.dbox``)."""
 
-    store_path: Path
+    store_path: Path | str            # a SQLite file or a postgresql:// URL (dbox.store.db.open_store)
     public_url: str | None = None       # https://dbox.example.fr, as the public reaches it
     extra: dict[str, Any] = field(default_factory=dict)   # route modules keep their own state here
 
@@ -40,7 +40,7 @@ def create_app(store_path: Path | str, *, public_url: str | None = None):
     from dbox.serve.routes import collect
 
     app = Starlette(routes=collect(), middleware=[Middleware(AccessLog)])
-    app.state.dbox = ServeContext(Path(store_path), public_url.rstrip("/") if public_url else None)
+    app.state.dbox = ServeContext(store_path, public_url.rstrip("/") if public_url else None)
     return app
 
 

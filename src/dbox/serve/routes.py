@@ -16,6 +16,11 @@ import importlib
 
 BUILTIN = (
     "dbox.serve.health",
+    "dbox.serve.unsubscribe",
+    "dbox.serve.twilio",
+    "dbox.serve.forms",
+    "dbox.serve.events",
+    "dbox.serve.volunteers",
 )
 
 

@@ -78,7 +78,7 @@ class ServerThread:
         self.port = self.sock.getsockname()[1]
         self.url = f"http://{host}:{self.port}"
         self.app = create_app(store_path, public_url=public_url or self.url)
-        self.server = uvicorn.Server(_config(self.app, host, self.port, grace=0))
+        self.server = uvicorn.Server(_config(self.app, host, self.port, grace=1))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
                                        name="dbox-serve", daemon=True)
 

@@ -31,7 +31,7 @@ def latest_recipient(store: Store, address: str) -> tuple[int, int] | None:
     address only)."""
     row = store.execute(
         "SELECT r.campaign_id, r.contact_id FROM campaign_recipients r JOIN campaigns k ON k.id = r.campaign_id "
-        "WHERE k.channel = 'email' AND r.address = ? COLLATE NOCASE "
+        "WHERE k.channel = 'email' AND lower(r.address) = lower(?) "
         "AND r.state IN ('accepted', 'delivered', 'undelivered', 'in-doubt') ORDER BY r.campaign_id DESC LIMIT 1",
         (address,)).fetchone()
     return (row[0], row[1]) if row else None
@@ -92,7 +92,8 @@ def apply_report(store: Store, *, report_id: str, kind: str, status: str | None,
         conn.execute(
             "INSERT INTO soft_bounces (value_hash, count, last_campaign, last_at) VALUES (?,?,?,?) "
             "ON CONFLICT (value_hash) DO UPDATE SET count = excluded.count, "
-            "last_campaign = max(coalesce(soft_bounces.last_campaign, 0), excluded.last_campaign), "
+            "last_campaign = CASE WHEN soft_bounces.last_campaign > excluded.last_campaign "
+            "THEN soft_bounces.last_campaign ELSE excluded.last_campaign END, "
             "last_at = excluded.last_at", (value_hash, count, campaign_id, now))
         if count >= soft_limit:
             suppress(store, "email", address, "bounced", "email")

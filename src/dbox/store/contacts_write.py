@@ -22,12 +22,12 @@ _KEY_COLUMNS = ("first_name_key", "last_name_key", "address_key", "commune_key")
 _BATCH = 500  # SQLite's default limit is 32766 variables; stay well below, keep plans simple
 
 
-@dataclass
+@dataclass(slots=True)
 class ContactState:
     """A contact as the import sees it: its fields and what this import adds to it."""
 
     id: int
-    fields: dict[str, str | None]
+    fields: dict[str, str | None] | None      # None: a new contact's are its ``fresh`` row's
     points: set[tuple[str, str]] = field(default_factory=set)      # (kind, value)
     tag_keys: set[str] = field(default_factory=set)
     custom: dict[str, str] = field(default_factory=dict)
@@ -39,6 +39,9 @@ class ContactState:
     new_custom: dict[str, str] = field(default_factory=dict)
     new_consents: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)  # channel, action, detail, wording
     sources: list[int] = field(default_factory=list)
+    # A new contact whose fields are still those of the row that created it: that row (with
+    # ``values``, ``keys`` and ``name_key`` computed by the import's workers), else None.
+    fresh: object = None
 
 
 def previous_import(store: Store, sha256: str):
@@ -193,30 +196,43 @@ class TagCache:
 
 
 def write_states(store: Store, states: Iterable[ContactState], import_id: int, tags: TagCache,
-                 consent_detail: str, replace_custom: bool = False) -> None:
-    """Insert new contacts and apply what this import adds to matched ones."""
+                 consent_detail: str, replace_custom: bool = False, source: str = "import",
+                 hashes: dict[str, str] | None = None) -> None:
+    """Insert new contacts and apply what this import adds to matched ones. ``source``: the source
+    of the consent events written (``form`` for a sign-up form's submission). ``hashes``: the salted
+    hashes of addresses already computed (by the import's workers); the others are computed here."""
     from dbox.filters.keys import contact_keys, text_key
     from dbox.store.suppressions import Hasher
 
     hasher = Hasher(store)
+    hashes = hashes or {}
     now = utcnow()
     inserts, updates, points, tag_rows, custom_rows, sources, events = [], [], [], [], [], [], []
     for s in states:
-        f = s.fields
-        # The folded search keys and address hashes the filter language reads (docs/filters.md)
-        # are written with the values, so that the first segment after an import is fast.
-        keys = contact_keys(f.get("first_name"), f.get("last_name"), f.get("address"), f.get("commune_name"))
-        values = [f.get(name) for name in SCALAR_FIELDS]
-        if s.is_new:
-            inserts.append((s.id, *values, *keys, _name_key(f), now, now))
-        elif s.dirty:
-            updates.append((*values, *keys, _name_key(f), now, s.id))
-        points.extend((s.id, kind, value, hasher(value)) for kind, value in s.new_points)
-        tag_rows.extend((s.id, tags.id_for(name)) for name in s.new_tags)
-        custom_rows.extend((s.id, name, value, text_key(value)) for name, value in s.new_custom.items())
-        sources.extend((s.id, import_id, row) for row in s.sources)
-        events.extend((s.id, channel, action, now, "import", detail, wording)
-                      for channel, action, detail, wording in s.new_consents)
+        fresh = s.fresh
+        if fresh is not None and s.is_new:
+            inserts.append((s.id, *fresh.values, *fresh.keys, fresh.name_key, now, now))
+        elif s.is_new or s.dirty:
+            f = s.fields
+            # The folded search keys and address hashes the filter language reads (docs/filters.md)
+            # are written with the values, so that the first segment after an import is fast.
+            keys = contact_keys(f.get("first_name"), f.get("last_name"), f.get("address"), f.get("commune_name"))
+            values = [f.get(name) for name in SCALAR_FIELDS]
+            if s.is_new:
+                inserts.append((s.id, *values, *keys, _name_key(f), now, now))
+            else:
+                updates.append((*values, *keys, _name_key(f), now, s.id))
+        cid = s.id
+        for kind, value in s.new_points:
+            points.append((cid, kind, value, hashes.get(value) or hasher(value)))
+        for name in s.new_tags:
+            tag_rows.append((cid, tags.id_for(name)))
+        if s.new_custom:
+            custom_rows.extend((cid, name, value, text_key(value)) for name, value in s.new_custom.items())
+        for row in s.sources:
+            sources.append((cid, import_id, row))
+        for channel, action, detail, wording in s.new_consents:
+            events.append((cid, channel, action, now, source, detail, wording))
     # COPY on PostgreSQL (store.insert_rows); the ids given here move its id sequence on.
     store.insert_rows("contacts", ("id", *SCALAR_FIELDS, *_KEY_COLUMNS, "name_key", "created_at", "updated_at"),
                       inserts)
@@ -253,7 +269,15 @@ def record_consent_events(store: Store, events: list[tuple]) -> None:
         rows.append((cid, channel, action, at, source, detail))
         wordings.append(wording)
     insert = "INSERT INTO consent_events (contact_id, channel, action, at, source, detail) VALUES (?,?,?,?,?,?)"
-    if any(wordings):
+    if any(wordings) and store.engine == "sqlite" and store.in_transaction:
+        # The ids are given here (the transaction holds the write lock): one executemany, not
+        # one statement per event to learn its id.
+        first = (store.execute("SELECT max(id) FROM consent_events").fetchone()[0] or 0) + 1
+        store.executemany("INSERT INTO consent_events (id, contact_id, channel, action, at, source, detail) "
+                          "VALUES (?,?,?,?,?,?,?)", [(first + i, *row) for i, row in enumerate(rows)])
+        store.executemany("INSERT INTO consent_wordings (event_id, wording) VALUES (?, ?)",
+                          [(first + i, wording) for i, wording in enumerate(wordings) if wording])
+    elif any(wordings):
         # One statement per event, in order, to know each id (executemany returns none).
         kept = []
         for row, wording in zip(rows, wordings):

@@ -400,7 +400,8 @@ def migrate(store: Store) -> int:
     migrations = _migrations(engine)
     newest = migrations[-1][0]
     known = {name for _, name, _ in migrations}
-    store.execute(MIGRATIONS_TABLE)
+    if engine != "postgresql" or store.execute("SELECT to_regclass('schema_migrations')").fetchone()[0] is None:
+        store.execute(MIGRATIONS_TABLE)     # on PostgreSQL only when missing: a team member may not create tables
     applied = {name for (name,) in store.execute("SELECT name FROM schema_migrations")}
     current = store.execute("PRAGMA user_version").fetchone()[0] if engine == "sqlite" else 0
     if engine == "sqlite" and current and not applied:

@@ -9,9 +9,9 @@ The rules (docs/sending.md):
   (for every channel or for this one). This is checked here, whatever filter built the selection.
 - The same address gets one message per campaign: the first reachable contact holding it is
   ``planned``, the others ``skipped (duplicate-address)``; a partial unique index enforces it.
-- A message is *claimed* in its own ``BEGIN IMMEDIATE`` transaction, committed before the provider
-  is called; reachability is checked again in that transaction, so an opt-out recorded meanwhile is
-  honoured. The outcome is committed after the call.
+- A message is *claimed* by one UPDATE statement (its own transaction), committed before the
+  provider is called; reachability is checked again in that statement, so an opt-out recorded
+  meanwhile is honoured. The outcome is committed after the call.
 - A claim whose process died (no one holds the campaign's lock) becomes ``in-doubt``: it is never
   claimed again unless the user asks (``--retry-in-doubt``).
 """
@@ -235,8 +235,10 @@ def create_campaign(store: Store, *, uid: str, channel: str, reach: Reach, finge
     register_functions(store)
     now = utcnow()
     with store.transaction(immediate=True) as conn:
-        if store.engine == "postgresql":    # campaigns created on two machines at once take turns
-            conn.execute("SELECT pg_advisory_xact_lock(7216350116)")
+        if store.engine == "postgresql":
+            # BEGIN IMMEDIATE serialises this on SQLite; on a shared server two machines creating a
+            # campaign at once take turns here (the lock goes with the transaction)
+            conn.execute("SELECT pg_advisory_xact_lock(?, ?)", (0x64620005, 0))
         campaign_id = (conn.execute("SELECT max(id) FROM campaigns").fetchone()[0] or 0) + 1
         if on_id is not None:
             on_id(campaign_id)
@@ -417,25 +419,26 @@ def claim(store: Store, recipient_id: int, reach: Reach) -> str | None:
     committed), else the reason it was not: the row was no longer planned (``'gone'``), or the
     contact is no longer reachable (the row is then ``skipped`` with that reason).
 
-    One ``BEGIN IMMEDIATE`` transaction: a single UPDATE claims the row only if it is still planned
-    and its contact still reachable; only when it does not is the reason looked up."""
+    One UPDATE statement, atomic and committed on its own (autocommit: no BEGIN/COMMIT round
+    trips on the hot path), claims the row only if it is still planned and its contact still
+    reachable; only when it does not is the reason looked up, in a transaction of its own."""
     register_functions(store)
     table = "campaign_recipients"
     reason_sql, reason_params = _unreachable_reason(reach, f"{table}.address", f"{table}.contact_id", store.engine)
     now = utcnow()
+    claimed = store.execute(
+        f"UPDATE {table} SET state = 'claimed', claimed_at = ?, attempts = attempts + 1, updated_at = ? "
+        f"WHERE id = ? AND state = 'planned' AND ({reason_sql}) IS NULL",
+        [now, now, recipient_id, *reason_params]).rowcount
+    if claimed:
+        return None
     with store.transaction(immediate=True) as conn:
-        claimed = conn.execute(
-            f"UPDATE {table} SET state = 'claimed', claimed_at = ?, attempts = attempts + 1, updated_at = ? "
-            f"WHERE id = ? AND state = 'planned' AND ({reason_sql}) IS NULL",
-            [now, now, recipient_id, *reason_params]).rowcount
-        if claimed:
-            return None
         row = conn.execute(f"SELECT state, {reason_sql} FROM {table} WHERE id = ?",
                            [*reason_params, recipient_id]).fetchone()
         if row is None or row[0] != "planned":
             return "gone"
-        conn.execute(f"UPDATE {table} SET state = 'skipped', reason = ?, updated_at = ? WHERE id = ?",
-                     (row[1], now, recipient_id))
+        conn.execute(f"UPDATE {table} SET state = 'skipped', reason = ?, updated_at = ? WHERE id = ? "
+                     f"AND state = 'planned'", (row[1], now, recipient_id))
         return row[1]
 
 
@@ -578,10 +581,11 @@ def replies_seen(store: Store, provider_ids: Iterable[str]) -> set[str]:
 
 
 def record_reply(store: Store, provider_id: str, channel: str, from_hash: str, received_at: str | None,
-                 keyword: str | None) -> None:
-    store.execute("INSERT OR IGNORE INTO inbound_replies (provider_id, channel, from_hash, received_at, keyword, "
-                  "processed_at) VALUES (?,?,?,?,?,?)",
-                  (provider_id, channel, from_hash, received_at, keyword, utcnow()))
+                 keyword: str | None) -> bool:
+    """True when the reply is new (False: this provider id was already recorded)."""
+    return store.execute("INSERT OR IGNORE INTO inbound_replies (provider_id, channel, from_hash, received_at, keyword, "
+                         "processed_at) VALUES (?,?,?,?,?,?)",
+                         (provider_id, channel, from_hash, received_at, keyword, utcnow())).rowcount == 1
 
 
 def get_meta(store: Store, key: str) -> str | None:

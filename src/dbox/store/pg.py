@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from dbox.errors import StoreError
+from dbox.errors import NotAllowedError, StoreError
 from dbox.store.db import EngineFault, Store, migrate
 from dbox.store.dialect import to_postgres, translate
 
@@ -93,6 +93,11 @@ class PostgresStore(Store):
             return cursor.execute(sql, params)
         except self._psycopg.OperationalError as exc:
             raise EngineFault(f"{self.location}: {str(exc).strip()}") from exc
+        except self._psycopg.errors.InsufficientPrivilege as exc:
+            # the server enforces team roles (dbox.store.team): one clear line, said by the CLI
+            refused = NotAllowedError(str(exc).strip().splitlines()[0])
+            refused.url = self.url          # whose role it was: dbox.privacy.team.refusal looks it up
+            raise refused from None
 
     def execute(self, sql: str, params=()):
         params = tuple(params) if params else None

@@ -50,6 +50,7 @@ class _State:
     invalid_numbers: set[str] = field(default_factory=set)
     unsubscribed: set[str] = field(default_factory=set)
     undeliverable: set[str] = field(default_factory=set)
+    fail_on_delivery: dict[str, int] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
 
 
@@ -64,6 +65,7 @@ class TwilioServer:
         self.auth_token = auth_token
         self.delivery_delay = delivery_delay
         self.state = _State()
+        self.inbound_url: str | None = None     # where add_inbound posts (dbox serve's /twilio/inbound)
         self.lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"server_state": self})
         self.httpd = _QuietServer((host, port), handler)
@@ -139,11 +141,68 @@ class TwilioServer:
         with self.lock:
             self.state.undeliverable.update(numbers)
 
+    def mark_failing_on_delivery(self, number: str, code: int) -> None:
+        """Messages to ``number`` are accepted, then fail with ``code`` (21610, 21211, 30003...) in
+        their status callback, as a Messaging Service does."""
+        with self.lock:
+            self.state.fail_on_delivery[number] = code
+
     def add_inbound(self, from_: str, body: str, to: str = "+33700000000", at: datetime | None = None) -> dict:
-        """A reply received from ``from_`` (STOP, ARRET, ...), visible in the list of messages."""
+        """A reply received from ``from_`` (STOP, ARRET, ...), visible in the list of messages, and
+        posted to ``inbound_url`` when set (as Twilio calls a number's webhook, signed); the
+        webhook's HTTP status is in ``msg["_webhook_status"]``."""
         now = at or datetime.now(timezone.utc)
         msg = self._record(to=to, from_=from_, body=body, direction="inbound", status="received", at=now)
+        if self.inbound_url:
+            msg["_webhook_status"] = self.post_signed(self.inbound_url, {
+                "MessageSid": msg["sid"], "SmsSid": msg["sid"], "SmsMessageSid": msg["sid"],
+                "AccountSid": self.account_sid, "From": from_, "To": to, "Body": body, "NumMedia": "0",
+                "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01"})
         return msg
+
+    def push_statuses(self) -> list[tuple[str, str, int]]:
+        """Deliver every outbound message that has a StatusCallback and post its statuses there as
+        Twilio does (``sent``, then ``delivered``/``undelivered``/``failed`` with ErrorCode), signed.
+        Returns (sid, status, HTTP status of the callback) for each post."""
+        posted = []
+        for msg in self.outbound():
+            url = msg.get("_status_callback")
+            if not url or msg.get("_pushed"):
+                continue
+            with self.lock:
+                code = self.state.fail_on_delivery.get(msg["to"])
+            if code is not None:
+                msg["status"], msg["error_code"] = ("failed" if code in (21610, 21211, 21614) else "undelivered"), code
+            else:
+                self._progress(msg, force=True)
+            msg["_pushed"] = True
+            steps = ["sent", msg["status"]] if msg["status"] in ("delivered", "undelivered") else [msg["status"]]
+            for status in steps:
+                params = {"MessageSid": msg["sid"], "SmsSid": msg["sid"], "AccountSid": self.account_sid,
+                          "From": msg["from"] or "", "To": msg["to"], "MessageStatus": status,
+                          "SmsStatus": status, "ApiVersion": "2010-04-01"}
+                if status in ("undelivered", "failed") and msg["error_code"]:
+                    params["ErrorCode"] = str(msg["error_code"])
+                posted.append((msg["sid"], status, self.post_signed(url, params)))
+        return posted
+
+    def post_signed(self, url: str, params: dict[str, str]) -> int:
+        """POST ``params`` to ``url`` with the X-Twilio-Signature Twilio would compute (the twilio
+        library's RequestValidator, keyed by this account's auth token); the HTTP status."""
+        import urllib.error
+        import urllib.request
+
+        from twilio.request_validator import RequestValidator
+
+        signature = RequestValidator(self.auth_token).compute_signature(url, params)
+        request = urllib.request.Request(url, data=urlencode(params).encode(), method="POST", headers={
+            "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded",
+            "User-Agent": "TwilioProxy/1.1"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
 
     # -- reading what happened ---------------------------------------------------------------
     def outbound(self) -> list[dict]:
@@ -196,12 +255,12 @@ class TwilioServer:
                 return fault
         return None
 
-    def _progress(self, msg: dict) -> dict:
+    def _progress(self, msg: dict, force: bool = False) -> dict:
         """Outbound messages move from queued to delivered (or undelivered) after delivery_delay."""
         if msg["direction"] != "outbound-api" or msg["status"] not in ("queued", "sent"):
             return msg
         now = datetime.now(timezone.utc)
-        if now - msg["_created"] >= timedelta(seconds=self.delivery_delay):
+        if force or now - msg["_created"] >= timedelta(seconds=self.delivery_delay):
             with self.lock:
                 if msg["to"] in self.state.undeliverable:
                     msg["status"], msg["error_code"], msg["error_message"] = "undelivered", 30003, "Unreachable handset"
@@ -318,6 +377,7 @@ class _Handler(BaseHTTPRequestHandler):
         if create:
             msg = state._record(to=to, from_=from_, body=body, direction="outbound-api", status="queued",
                                 at=datetime.now(timezone.utc), service=service, validity=validity)
+            msg["_status_callback"] = form.get("StatusCallback")
         if fault is not None and fault.kind == "slow":
             if fault.release is not None:
                 fault.release.wait(fault.seconds)
