@@ -50,6 +50,24 @@ def inbox(
     """
     if ctx.invoked_subcommand is not None:
         return
+    _list(ctx, contact, campaign, unread, limit, fmt, output)
+
+
+@inbox_app.command("list")
+def list_(
+    ctx: typer.Context,
+    contact: Optional[str] = typer.Option(None, "--contact", help="Only this contact's messages (id, e-mail or phone)."),
+    campaign: Optional[int] = typer.Option(None, "--campaign", help="Only the replies to this campaign."),
+    unread: bool = typer.Option(False, "--unread", help="Only the messages nobody has read."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many messages."),
+    fmt: str = FormatOption,
+    output: Optional[Path] = OutputOption,
+):
+    """List SMS replies, unread first (the same as dbox inbox with no command)."""
+    _list(ctx, contact, campaign, unread, limit, fmt, output)
+
+
+def _list(ctx, contact, campaign, unread, limit, fmt, output) -> None:
     from dbox.output import emit
     from dbox.serve.inbox import messages
 
