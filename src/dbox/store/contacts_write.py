@@ -52,9 +52,9 @@ def previous_import(store: Store, sha256: str):
 
 def start_import(store: Store, filename: str, sha256: str, options: dict, kind: str = "contacts") -> int:
     cur = store.execute(
-        "INSERT INTO imports (filename, sha256, kind, started_at, options) VALUES (?,?,?,?,?)",
+        "INSERT INTO imports (filename, sha256, kind, started_at, options) VALUES (?,?,?,?,?) RETURNING id",
         (filename, sha256, kind, utcnow(), json.dumps(options, ensure_ascii=False, sort_keys=True)))
-    return cur.lastrowid
+    return cur.fetchone()[0]
 
 
 def finish_import(store: Store, import_id: int, counts: dict[str, int]) -> None:
@@ -184,7 +184,8 @@ class TagCache:
         key = fold(name)
         tag_id = self.ids.get(key)
         if tag_id is None:
-            tag_id = self.store.execute("INSERT INTO tags (name, key) VALUES (?, ?)", (name, key)).lastrowid
+            tag_id = self.store.execute("INSERT INTO tags (name, key) VALUES (?, ?) RETURNING id",
+                                        (name, key)).fetchone()[0]
             self.ids[key] = tag_id
         return tag_id
 

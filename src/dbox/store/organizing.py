@@ -49,8 +49,8 @@ def insert_action(store: Store, values: dict, at: str) -> int:
     names = [n for n in EDITABLE if n in values]
     cur = store.execute(
         f"INSERT INTO actions ({', '.join(names)}, status, created_at, updated_at) "
-        f"VALUES ({_marks(names)}, 'planned', ?, ?)", [values[n] for n in names] + [at, at])
-    return cur.lastrowid
+        f"VALUES ({_marks(names)}, 'planned', ?, ?) RETURNING id", [values[n] for n in names] + [at, at])
+    return cur.fetchone()[0]
 
 
 def update_action(store: Store, action_id: int, values: dict, at: str) -> None:
