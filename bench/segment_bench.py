@@ -267,11 +267,12 @@ def compare(store, expression: str | None, shortcuts: dict | None, hand_sql: str
     limit = 0.3 if store.engine == "postgresql" else 0.2      # issue 14: under 0.3 s on PostgreSQL
     ok = total < limit and (ratio <= 1.5 or tiny) and n_ours == n_theirs
     basis = "wall" if store.engine == "postgresql" else "CPU"
-    print(f"      compiled SQL {sql_time * 1000:8.1f} ms (CPU {ours_cpu * 1000:7.1f})   "
-          f"hand-written SQL {theirs * 1000:8.1f} ms (CPU {hand_cpu * 1000:7.1f})   {basis} ratio {ratio:4.2f}   "
+    cpu = (lambda t: "") if store.engine == "postgresql" else (lambda t: f" (CPU {t * 1000:7.1f})")
+    print(f"      compiled SQL {sql_time * 1000:8.1f} ms{cpu(ours_cpu)}   "
+          f"hand-written SQL {theirs * 1000:8.1f} ms{cpu(hand_cpu)}   {basis} ratio {ratio:4.2f}   "
           f"count {n_ours:,}{'' if n_ours == n_theirs else f' != {n_theirs:,}'}"
           f"{'   (both under 1 ms: no ratio target)' if tiny else ''}")
-    print(f"      select + count (parse, check values, compile, run): {total * 1000:.1f} ms (CPU {total_cpu * 1000:.1f})"
+    print(f"      select + count (parse, check values, compile, run): {total * 1000:.1f} ms{cpu(total_cpu)}"
           f"   {'OK' if ok else 'MISSED'}")
     return ok
 
