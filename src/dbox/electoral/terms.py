@@ -81,7 +81,7 @@ def parse_result(parser, prefix: str) -> Node:
 
 @hookimpl
 def register_filter_terms(register):
-    register(FilterTerm("electoral", {"sqlite": compile_term}, prefixes=("turnout", "share"), parse=parse_result,
+    register(FilterTerm("electoral", {"sqlite": compile_term, "postgresql": compile_term}, prefixes=("turnout", "share"), parse=parse_result,
                         fields=FIELDS, aliases=ALIASES, flags=FLAGS, nodes=(ResultTerm,)))
 
 

@@ -38,6 +38,6 @@ def parse_action_ref(parser, prefix: str) -> Node:
 
 @hookimpl
 def register_filter_terms(register):
-    register(FilterTerm("organizing", {"sqlite": compile_term}, prefixes=("attended", "invited"),
+    register(FilterTerm("organizing", {"sqlite": compile_term, "postgresql": compile_term}, prefixes=("attended", "invited"),
                         parse=parse_action_ref, fields=FIELDS, aliases=ALIASES, flags=FLAGS,
                         nodes=(ActionRef, Flag)))

@@ -201,7 +201,7 @@ def plan(store: Store, rules: Rules, as_of: date | None = None) -> RetentionPlan
                 tagged, tag_params)
         else:
             result.rules.append(Rule("election", f"prospects of the election of {rules.election_date.isoformat()}: "
-                                                 f"due after the vote", rules.election_date.isoformat(), "0", []))
+                                                 f"due after the vote", rules.election_date.isoformat(), "FALSE", []))
 
     # 3. No exchange coming from the person for years.
     cutoff = _stamp(_years_before(as_of, rules.inactive_years))

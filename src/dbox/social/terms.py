@@ -26,5 +26,5 @@ def parse_network(parser, prefix: str) -> Node:
 
 @hookimpl
 def register_filter_terms(register):
-    register(FilterTerm("social", {"sqlite": compile_term}, prefixes=("network", "follower"),
+    register(FilterTerm("social", {"sqlite": compile_term, "postgresql": compile_term}, prefixes=("network", "follower"),
                         parse=parse_network, nodes=(Social,)))

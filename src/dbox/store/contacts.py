@@ -56,7 +56,7 @@ def _select(columns: list[str]) -> tuple[str, list]:
     return ", ".join(parts), params
 
 
-def iter_contacts(store: Store, columns: list[str], where: str = "1", where_params=(),
+def iter_contacts(store: Store, columns: list[str], where: str = "TRUE", where_params=(),
                   limit: int | None = None, batch: int = 2000) -> Iterator[tuple]:
     """Stream rows of ``columns`` for the contacts matching ``where`` (SQL built by dbox, never by
     the user: see dbox.store.filters), in id order, a batch at a time."""
@@ -71,7 +71,7 @@ def iter_contacts(store: Store, columns: list[str], where: str = "1", where_para
         yield from rows
 
 
-def count_contacts(store: Store, where: str = "1", where_params=()) -> int:
+def count_contacts(store: Store, where: str = "TRUE", where_params=()) -> int:
     return store.execute(f"SELECT count(*) FROM contacts c WHERE {where}", list(where_params)).fetchone()[0]
 
 
