@@ -16,6 +16,7 @@ import re
 from datetime import date, datetime, time, timezone
 
 from dbox.errors import InputError
+from dbox.i18n import _
 
 DEFAULT_TIMEZONE = "Europe/Paris"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -40,7 +41,7 @@ def zone(tz_name: str | None = None):
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"timezone {name!r}: unknown time zone", hint="e.g. Europe/Paris, America/Cayenne") from None
+        raise InputError(_("timezone {name!r}: unknown time zone").format(name=name), hint=_("e.g. Europe/Paris, America/Cayenne")) from None
 
 
 def parse_when(text: str, tz_name: str | None = None, now: datetime | None = None, *,
@@ -60,9 +61,10 @@ def parse_when(text: str, tz_name: str | None = None, now: datetime | None = Non
         return _local(today, clock_only.group(1), clock_only.group(2), None, tz, text, option)
     match = _WHEN.fullmatch(raw)
     if not match:
-        raise InputError(f"{option} {text!r}: use a date and a time like {FORMATS}; this is not a date and time")
+        raise InputError(_("{option} {text!r}: use a date and a time like {FORMATS}; this is not a date and time").format(
+                             option=option, text=text, FORMATS=FORMATS))
     if match.group(7) is None:
-        raise InputError(f"{option} {text!r}: add the time (2026-12-05T10:00)")
+        raise InputError(_("{option} {text!r}: add the time (2026-12-05T10:00)").format(option=option, text=text))
     return _local(_day(match, text, option), match.group(7), match.group(8), match.group(9), tz, text, option)
 
 
@@ -73,7 +75,8 @@ def parse_day(text, option: str) -> date:
     raw = str(text or "").strip()
     match = re.fullmatch(_DAY, raw)
     if not match:
-        raise InputError(f"{option}: expected a date like 2027-06-20, got {text!r} (or 20/06/2027)")
+        raise InputError(_("{option}: expected a date like 2027-06-20, got {text!r} (or 20/06/2027)").format(
+                             option=option, text=text))
     return _day(match, text, option)
 
 
@@ -90,7 +93,7 @@ def _local(day: date, hour, minute, second, tz, text, option: str) -> datetime:
     try:
         moment = time(int(hour), int(minute or 0), int(second or 0))
     except ValueError:
-        raise InputError(f"{option} {text!r}: not a time of day") from None
+        raise InputError(_("{option} {text!r}: not a time of day").format(option=option, text=text)) from None
     return datetime.combine(day, moment, tz).astimezone(timezone.utc)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from dbox.config import active_profile, check_profile_name, profiles
 from dbox.errors import InputError
 from dbox.paths import config_file, default_data_dir
+from dbox.i18n import _
 
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/@]*):[^@]*@", re.IGNORECASE)
@@ -45,13 +46,14 @@ def store_location(name: str) -> Path | str:
     check_profile_name(name)
     table = profiles().get(name)
     if table is None:
-        raise InputError(f"no profile {name!r} in {config_file()}",
-                         hint="see: dbox profiles list (a profile is a [profiles.NAME] table)")
+        raise InputError(_("no profile {name!r} in {config_file}").format(name=name, config_file=config_file()),
+                         hint=_("see: dbox profiles list (a profile is a [profiles.NAME] table)"))
     db = table.get("db")
     if db is None:
         return default_data_dir() / "profiles" / f"{name}.sqlite3"
     if not isinstance(db, str) or not db.strip():
-        raise InputError(f"{config_file()}: [profiles.{name}] db must be a file path or a postgresql:// URL")
+        raise InputError(_("{config_file}: [profiles.{name}] db must be a file path or a postgresql:// URL").format(
+                             config_file=config_file(), name=name))
     return db if is_url(db) else Path(db).expanduser()
 
 

@@ -30,7 +30,7 @@ from dbox.channels.base import Channel, ComposeRules, OutgoingMessage, Sender, S
 from dbox.channels.hookspecs import hookimpl
 from dbox.errors import InputError, NotConfiguredError
 from dbox.masking import scrub
-from dbox.i18n import _
+from dbox.i18n import N_, _
 
 SECURITY = ("starttls", "ssl", "none")
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -93,33 +93,33 @@ class SmtpEmail(Channel):
     quiet_hours = False
     setup_command = "dbox channels setup email"
     fields = (
-        SettingField("host", "SMTP server host name", env="DBOX_SMTP_HOST", required=True),
-        SettingField("port", "SMTP port", env="DBOX_SMTP_PORT", default=587, validate=_port),
-        SettingField("security", "Security: starttls, ssl or none (none only on this machine)",
+        SettingField("host", N_("SMTP server host name"), env="DBOX_SMTP_HOST", required=True),
+        SettingField("port", N_("SMTP port"), env="DBOX_SMTP_PORT", default=587, validate=_port),
+        SettingField("security", N_("Security: starttls, ssl or none (none only on this machine)"),
                      env="DBOX_SMTP_SECURITY", default="starttls", validate=_security),
-        SettingField("username", "SMTP user name (empty: no login)", env="DBOX_SMTP_USERNAME"),
-        SettingField("password", "SMTP password", secret=True, env="DBOX_SMTP_PASSWORD"),
-        SettingField("from_address", "From address", env="DBOX_SMTP_FROM", required=True, validate=_address),
-        SettingField("from_name", "From name (e.g. the campaign's name)"),
-        SettingField("reply_to", "Reply-To address (optional)", validate=_address),
-        SettingField("unsubscribe_mailto", "Address that receives unsubscribe e-mails", required=True,
+        SettingField("username", N_("SMTP user name (empty: no login)"), env="DBOX_SMTP_USERNAME"),
+        SettingField("password", N_("SMTP password"), secret=True, env="DBOX_SMTP_PASSWORD"),
+        SettingField("from_address", N_("From address"), env="DBOX_SMTP_FROM", required=True, validate=_address),
+        SettingField("from_name", N_("From name (e.g. the campaign's name)")),
+        SettingField("reply_to", N_("Reply-To address (optional)"), validate=_address),
+        SettingField("unsubscribe_mailto", N_("Address that receives unsubscribe e-mails"), required=True,
                      validate=_mailto),
-        SettingField("unsubscribe_url", "One-click unsubscribe URL (https; {token} is replaced by the "
-                                        "contact's token, else ?token=... is added)", required=True,
+        SettingField("unsubscribe_url", N_("One-click unsubscribe URL (https; {token} is replaced by the "
+                                        "contact's token, else ?token=... is added)"), required=True,
                      validate=_https),
-        SettingField("timeout", "Seconds to wait for the server", default=30),
-        SettingField("max_per_connection", "Reconnect after this many messages (0: never)", default=0),
+        SettingField("timeout", N_("Seconds to wait for the server"), default=30),
+        SettingField("max_per_connection", N_("Reconnect after this many messages (0: never)"), default=0),
         # Bounces (dbox bounces sync, docs/sending.md): optional, set with --set / --secret-stdin.
-        SettingField("bounce_address", "Return path for bounces; each message gets its own "
-                                       "(bounces+<campaign>.<contact>@...: VERP)", env="DBOX_SMTP_BOUNCE_ADDRESS",
+        SettingField("bounce_address", N_("Return path for bounces; each message gets its own "
+                                       "(bounces+<campaign>.<contact>@...: VERP)"), env="DBOX_SMTP_BOUNCE_ADDRESS",
                      validate=_address, ask=False),
-        SettingField("imap_host", "IMAP server of the bounce mailbox", env="DBOX_IMAP_HOST", ask=False),
-        SettingField("imap_port", "IMAP port", env="DBOX_IMAP_PORT", validate=_port, ask=False),
-        SettingField("imap_security", "IMAP security: ssl, starttls or none (none only on this machine)",
+        SettingField("imap_host", N_("IMAP server of the bounce mailbox"), env="DBOX_IMAP_HOST", ask=False),
+        SettingField("imap_port", N_("IMAP port"), env="DBOX_IMAP_PORT", validate=_port, ask=False),
+        SettingField("imap_security", N_("IMAP security: ssl, starttls or none (none only on this machine)"),
                      env="DBOX_IMAP_SECURITY", default="ssl", validate=_security_imap, ask=False),
-        SettingField("imap_username", "IMAP user name", env="DBOX_IMAP_USERNAME", ask=False),
-        SettingField("imap_password", "IMAP password", secret=True, env="DBOX_IMAP_PASSWORD", ask=False),
-        SettingField("imap_folder", "IMAP folder the reports arrive in", env="DBOX_IMAP_FOLDER", default="INBOX",
+        SettingField("imap_username", N_("IMAP user name"), env="DBOX_IMAP_USERNAME", ask=False),
+        SettingField("imap_password", N_("IMAP password"), secret=True, env="DBOX_IMAP_PASSWORD", ask=False),
+        SettingField("imap_folder", N_("IMAP folder the reports arrive in"), env="DBOX_IMAP_FOLDER", default="INBOX",
                      ask=False),
     )
 

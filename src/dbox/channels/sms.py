@@ -20,7 +20,7 @@ from dbox.channels.base import Channel, ComposeRules, Delivery, InboundMessage, 
 from dbox.channels.hookspecs import hookimpl
 from dbox.errors import InputError, NotConfiguredError, ProviderError
 from dbox.masking import scrub
-from dbox.i18n import _
+from dbox.i18n import N_, _
 
 _SID = re.compile(r"^(AC|MG)[0-9a-fA-F]{32}$")
 _ALPHA_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
@@ -104,21 +104,21 @@ class TwilioSms(Channel):
     setup_command = "dbox channels setup sms"
     supports_lookup = supports_status = supports_inbound = True
     fields = (
-        SettingField("account_sid", "Twilio Account SID", env="DBOX_TWILIO_ACCOUNT_SID", required=True,
+        SettingField("account_sid", N_("Twilio Account SID"), env="DBOX_TWILIO_ACCOUNT_SID", required=True,
                      validate=_account_sid),
-        SettingField("auth_token", "Twilio Auth Token", secret=True, env="DBOX_TWILIO_AUTH_TOKEN", required=True),
-        SettingField("sender", "Sender: alphanumeric sender ID (up to 11 characters), number (+33...) "
-                               "or Messaging Service SID (MG...)", env="DBOX_TWILIO_SENDER", required=True,
+        SettingField("auth_token", N_("Twilio Auth Token"), secret=True, env="DBOX_TWILIO_AUTH_TOKEN", required=True),
+        SettingField("sender", N_("Sender: alphanumeric sender ID (up to 11 characters), number (+33...) "
+                               "or Messaging Service SID (MG...)"), env="DBOX_TWILIO_SENDER", required=True,
                      validate=_sender),
-        SettingField("sender_name", "Name every SMS is signed with (required unless the sender is an "
-                                    "alphanumeric sender ID)"),
-        SettingField("optout_mention", "Opt-out mention appended to every SMS, e.g. \"STOP au 36173\"",
+        SettingField("sender_name", N_("Name every SMS is signed with (required unless the sender is an "
+                                    "alphanumeric sender ID)")),
+        SettingField("optout_mention", N_("Opt-out mention appended to every SMS, e.g. \"STOP au 36173\""),
                      required=True, validate=_optout),
-        SettingField("reply_number", "Number or short code that receives replies (for dbox optouts sync; "
-                                     "optional)", validate=_number),
-        SettingField("price_per_segment", "Estimated price per SMS segment (EUR)", default=0.08, validate=_price),
-        SettingField("timeout", "Seconds to wait for Twilio's answer", default=15),
-        SettingField("base_url", "API base URL: only to rehearse against dbox.testing.twilio_server",
+        SettingField("reply_number", N_("Number or short code that receives replies (for dbox optouts sync; "
+                                     "optional)"), validate=_number),
+        SettingField("price_per_segment", N_("Estimated price per SMS segment (EUR)"), default=0.08, validate=_price),
+        SettingField("timeout", N_("Seconds to wait for Twilio's answer"), default=15),
+        SettingField("base_url", N_("API base URL: only to rehearse against dbox.testing.twilio_server"),
                       env="DBOX_TWILIO_BASE_URL", validate=_base_url),
     )
 

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from dbox.commands.common import FormatOption, TextFormatOption, store_from
+from dbox.i18n import _
 
 app = typer.Typer(no_args_is_help=True, help="Sign-up forms for the campaign's website (served by dbox serve).")
 
@@ -48,12 +49,12 @@ def create(
     form = fd.create(store, slug, title=title, fields=fields, consents=consent, wording=wording, tags=tag,
                      required=required, intro=intro)
     out = _out()
-    out.print(f"Form {form.slug} created: {fd.page_url(public_base(), form)}", markup=False)
+    out.print(_("Form {slug} created: {page_url}").format(slug=form.slug, page_url=fd.page_url(public_base(), form)), markup=False)
     if form.consents:
         for channel, text in form.consents.items():
             note = " (double opt-in: recorded once the address is confirmed)" if channel == "email" else ""
-            out.print(f"  consent {channel}{note}: « {text} »", markup=False)
-    out.print(f"Embed it in the campaign's website: dbox forms show {form.slug} --embed", markup=False)
+            out.print(_("  consent {channel}{note}: « {text} »").format(channel=channel, note=note, text=text), markup=False)
+    out.print(_("Embed it in the campaign's website: dbox forms show {slug} --embed").format(slug=form.slug), markup=False)
 
 
 @app.command("list")
@@ -86,8 +87,7 @@ def show(ctx: typer.Context, slug: str = typer.Argument(..., help="The form's na
         if not base:
             from dbox.console import print_warning
 
-            print_warning("public_url is not set: the snippet has a relative address "
-                          "(set DBOX_PUBLIC_URL or public_url in the [serve] table of the config)")
+            print_warning(_("public_url is not set: the snippet has a relative address (set DBOX_PUBLIC_URL or public_url in the [serve] table of the config)"))
         out.print(fd.embed_snippet(base, form), markup=False, soft_wrap=True)
         return
     counts = fd.confirmations(store, form)

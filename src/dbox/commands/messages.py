@@ -15,6 +15,7 @@ from typing import Optional
 import typer
 
 from dbox.commands.common import YesOption, confirm_or_abort, replace_parameter, typer_parameter
+from dbox.i18n import _
 
 DRY_RUN_SHOWN = 20          # messages printed by a dry run (--output FILE writes them all)
 
@@ -68,7 +69,7 @@ def message_options(func):
     injected = [typer_parameter(name, annotation, default) for name, annotation, default in _MESSAGE_OPTIONS]
 
     def build(kwargs) -> MessageArgs:
-        return MessageArgs(*(kwargs.pop(name) for name, _, _ in _MESSAGE_OPTIONS))
+        return MessageArgs(*(kwargs.pop(name) for name, _unused, _unused in _MESSAGE_OPTIONS))
 
     return replace_parameter(func, "msg", injected, build)
 
@@ -99,15 +100,17 @@ def deliver(store, request, *, yes: bool, start: Callable, noun: str, header: Op
     if plan.existing is not None and plan.due_at is not None:
         from dbox.sending.window import local_text
 
-        out.print(f"Campaign {plan.existing.id} is already scheduled for {local_text(plan.due_at)}; nothing to do "
-                  f"now (add --now to send it now).", markup=False)
+        out.print(_("Campaign {id} is already scheduled for {local_text}; nothing to do now (add --now to send it now).").format(
+                      id=plan.existing.id, local_text=local_text(plan.due_at)), markup=False)
         return
     if plan.existing is not None:
-        confirm_or_abort(f"Resume campaign {plan.existing.id}: send the {n(plan.planned)} {noun} left?", yes)
+        confirm_or_abort(_("Resume campaign {id}: send the {n} {noun} left?").format(
+                             id=plan.existing.id, n=n(plan.planned), noun=noun), yes)
     else:
         if plan.planned == 0:
-            raise nobody() if nobody else InputError("nothing to send: no reachable contact in this selection")
-        confirm_or_abort(f"Send {n(plan.planned)} {noun}{' now' if not plan.due_at else ''}?", yes)
+            raise nobody() if nobody else InputError(_("nothing to send: no reachable contact in this selection"))
+        confirm_or_abort(_("Send {n} {noun}{value}?").format(
+                             n=n(plan.planned), noun=noun, value=' now' if not plan.due_at else ''), yes)
     with progress(plan.planned) as advance:
         campaign_id, report = start(plan, advance)
     print_outcome(campaign_id, plan, report)
@@ -130,22 +133,31 @@ def dry_run(store, request, output: Optional[Path]) -> None:
                 head += f", {rendered.segments} segment(s) {rendered.encoding}"
             out.print(head, markup=False)
             if rendered.subject:
-                out.print(f"Subject: {rendered.subject}", markup=False)
+                out.print(_("Subject: {subject}").format(subject=rendered.subject), markup=False)
             out.print(rendered.body, markup=False)
 
     if output is None:
         plan = service.plan_send(store, request, dry_run_rows=show)
         if shown[0] > DRY_RUN_SHOWN:
-            out.print(f"... and {n(shown[0] - DRY_RUN_SHOWN)} more (use --output FILE to write them all).")
+            out.print(_("... and {n} more (use --output FILE to write them all).").format(
+                          n=n(shown[0] - DRY_RUN_SHOWN)))
     else:
         plan, written = service.write_dry_run(store, request, output)
-        out.print(f"Wrote {n(written)} message(s) to {output}.")
+        out.print(_("Wrote {n} message(s) to {output}.").format(n=n(written), output=output))
     print_plan(plan, sample=False)
-    out.print("This was a dry run: nothing was sent and no campaign was created. To send, run the same "
-              "command without --dry-run.")
+    out.print(_("This was a dry run: nothing was sent and no campaign was created. To send, run the same command without --dry-run."))
 
 
 # --- printing -----------------------------------------------------------------------------------------
+
+def _money(amount, currency) -> str:
+    """An estimated cost: '6,00 €' in French, '€6.00' in English (dbox.i18n.format_euros)."""
+    if currency == "EUR":
+        from dbox.i18n import format_euros
+
+        return format_euros(amount)
+    return f"{amount:.2f} {currency}"
+
 
 def print_plan(plan, sample: bool = True) -> None:
     """Recipients, exclusions by reason, SMS segments and cost, the first message, when it goes;
@@ -156,50 +168,54 @@ def print_plan(plan, sample: bool = True) -> None:
     from dbox.sending.window import local_text
 
     req = plan.request
-    who = f"segment {req.selection.segment}" if req.selection.segment else (req.selection.expression or "everyone")
+    who = _("segment {name}").format(name=req.selection.segment) if req.selection.segment \
+        else (req.selection.expression or _("everyone"))
     if plan.existing is not None:
         c = plan.existing
-        when = "they are sent now, nothing twice" if plan.due_at is None else "nothing is sent twice"
-        out.print(f"Campaign {c.id} ({c.status}, created {c.created_at}) already has this message for {who}: "
-                  f"{n(plan.planned)} message(s) left; {when}.", markup=False)
+        when = _("they are sent now, nothing twice") if plan.due_at is None else _("nothing is sent twice")
+        out.print(_("Campaign {id} ({status}, created {created_at}) already has this message for {who}: {n} message(s) left; {when}.").format(
+                      id=c.id, status=c.status, created_at=c.created_at, who=who, n=n(plan.planned), when=when), markup=False)
         return
-    out.print(f"{ {'sms': 'SMS', 'email': 'E-mail'}.get(req.channel, req.channel)} to {who}", markup=False)
-    out.print(f"  recipients: {n(plan.planned)}")
+    out.print(_("{value} to {who}").format(
+                  value={'sms': _('SMS'), 'email': _('E-mail')}.get(req.channel, req.channel), who=who), markup=False)
+    out.print(_("  recipients: {n}").format(n=n(plan.planned)))
     excluded = plan.excluded
     if excluded:
-        out.print(f"  excluded:   {n(sum(excluded.values()))}")
+        out.print(_("  excluded:   {n}").format(n=n(sum(excluded.values()))))
         for reason, count in sorted(excluded.items(), key=lambda kv: -kv[1]):
-            out.print(f"    {REASONS.get(reason, reason):<40} {n(count):>10}", markup=False)
+            out.print(f"    {_(REASONS.get(reason, reason)):<40} {n(count):>10}", markup=False)
     if plan.segments:
         enc = ", ".join(f"{k}: {n(v)}" for k, v in sorted(plan.encodings.items()))
-        line = f"  SMS segments: {n(plan.segments)} ({enc})"
+        line = _("  SMS segments: {n} ({encodings})").format(n=n(plan.segments), encodings=enc)
         if plan.cost is not None:
-            line += f"; estimated cost {plan.cost:.2f} {plan.composer.rules.currency}"
+            line += _("; estimated cost {cost}").format(cost=_money(plan.cost, plan.composer.rules.currency))
         out.print(line, markup=False)
     if plan.ucs2_chars:
-        chars = ", ".join(f"{ch if ch.strip() else repr(ch)} ({n(k)} message(s))"
+        chars = ", ".join(_("{char} ({n} message(s))").format(char=ch if ch.strip() else repr(ch), n=n(k))
                           for ch, k in sorted(plan.ucs2_chars.items(), key=lambda kv: -kv[1]))
-        line = f"  UCS-2 because of: {chars}; in GSM-7 without them: {n(plan.gsm_segments)} segments"
+        line = _("  UCS-2 because of: {chars}; in GSM-7 without them: {n} segments").format(
+            chars=chars, n=n(plan.gsm_segments))
         cost = plan.price(plan.gsm_segments)
         if cost is not None:
-            line += f", {cost:.2f} {plan.composer.rules.currency}"
-        out.print(line + " — add --gsm to replace them (ê → e, « » → \")", markup=False)
+            line += ", " + _money(cost, plan.composer.rules.currency)
+        out.print(line + _(" — add --gsm to replace them (ê → e, « » → \")"), markup=False)
     if getattr(plan, "missing", None):
-        out.print(f"  channel {plan.channel.id} not configured yet ({', '.join(plan.missing)} missing): the preview "
-                  f"lacks what they add; before sending: {plan.channel.setup_command or 'dbox channels setup'}",
+        out.print(_("  channel {id} not configured yet ({items} missing): the preview lacks what they add; before sending: {value}").format(
+                      id=plan.channel.id, items=', '.join(plan.missing), value=plan.channel.setup_command or 'dbox channels setup'),
                   markup=False)
     if sample and plan.sample is not None:
-        out.print(f"  first message, to {mask(plan.sample_to)}:", markup=False)
+        out.print(_("  first message, to {mask}:").format(mask=mask(plan.sample_to)), markup=False)
         if plan.sample.subject:
-            out.print(f"    Subject: {plan.sample.subject}", markup=False)
+            out.print(_("    Subject: {subject}").format(subject=plan.sample.subject), markup=False)
         for line in plan.sample.body.splitlines()[:12]:
             out.print(f"    | {line}", markup=False)
     if plan.window is not None and not req.now:
-        out.print(f"  quiet hours: sent only {plan.window.describe()}")
+        out.print(_("  quiet hours: sent only {describe}").format(describe=plan.window.describe()))
     if plan.due_at is not None:
         tz = plan.window.tz_name if plan.window else None      # None: the configured zone
-        note = " — add --now to send now anyway" if plan.due_reason == "quiet hours" else ""
-        out.print(f"  scheduled for {local_text(plan.due_at, tz)} ({plan.due_reason}){note}", markup=False)
+        note = _(" — add --now to send now anyway") if plan.due_reason == "quiet hours" else ""
+        out.print(_("  scheduled for {local_text} ({due_reason}){note}").format(
+                      local_text=local_text(plan.due_at, tz), due_reason=plan.due_reason, note=note), markup=False)
     if plan.notice:
         print_warning(plan.notice)
 
@@ -212,26 +228,26 @@ def print_outcome(campaign_id: int, plan, report) -> None:
     from dbox.sending.window import local_text
 
     if report is None:
-        out.print(f"Campaign {campaign_id} scheduled for {local_text(plan.due_at)} ({plan.due_reason}). "
-                  f"`dbox run-due` sends it when due (run it from cron, see README), or "
-                  f"`dbox send --resume {campaign_id} --now`.", markup=False)
+        out.print(_("Campaign {campaign_id} scheduled for {local_text} ({due_reason}). `dbox run-due` sends it when due (run it from cron, see README), or `dbox send --resume {campaign_id} --now`.").format(
+                      campaign_id=campaign_id, local_text=local_text(plan.due_at), due_reason=plan.due_reason), markup=False)
         return
-    out.print(f"Campaign {campaign_id}: {n(report.accepted)} sent, {n(report.failed)} failed, "
-              f"{n(report.skipped)} skipped at send time, {n(report.in_doubt_total)} in doubt, {n(report.left)} left "
-              f"({report.status}).", markup=False)
+    out.print(_("Campaign {campaign_id}: {n} sent, {n2} failed, {n3} skipped at send time, {n4} in doubt, {n5} left ({status}).").format(
+                  campaign_id=campaign_id, n=n(report.accepted), n2=n(report.failed), n3=n(report.skipped), n4=n(report.in_doubt_total), n5=n(report.left), status=report.status), markup=False)
     if report.skipped_reasons:
         out.print("  skipped: " + ", ".join(f"{k} {v}" for k, v in report.skipped_reasons.items()), markup=False)
     if report.in_doubt_total:
-        print_warning(f"{report.in_doubt_total} message(s) in doubt (the provider may have them): never resent "
-                      f"automatically; look them up with: dbox campaigns reconcile {campaign_id}")
+        print_warning(_("{in_doubt_total} message(s) in doubt (the provider may have them): never resent automatically; look them up with: dbox campaigns reconcile {campaign_id}").format(
+                          in_doubt_total=report.in_doubt_total, campaign_id=campaign_id))
     if report.status == "waiting":
-        out.print(f"Quiet hours: the rest goes at {local_text(report.due_at)} with `dbox run-due` (cron) or "
-                  f"`dbox send --resume {campaign_id}`.", markup=False)
+        out.print(_("Quiet hours: the rest goes at {local_text} with `dbox run-due` (cron) or `dbox send --resume {campaign_id}`.").format(
+                      local_text=local_text(report.due_at), campaign_id=campaign_id), markup=False)
     elif report.stop_reason == "limit":
-        out.print(f"--limit reached: send the rest with `dbox send --resume {campaign_id}` (or the same command).",
+        out.print(_("--limit reached: send the rest with `dbox send --resume {campaign_id}` (or the same command).").format(
+                      campaign_id=campaign_id),
                   markup=False)
     elif report.stop_reason == "interrupted":
-        out.print(f"Interrupted: send the rest with `dbox send --resume {campaign_id}`.", markup=False)
+        out.print(_("Interrupted: send the rest with `dbox send --resume {campaign_id}`.").format(
+                      campaign_id=campaign_id), markup=False)
     error = provider_failure(campaign_id, report)
     if error is not None:
         raise error

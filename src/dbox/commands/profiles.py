@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from dbox.commands.common import FormatOption
+from dbox.i18n import _
 
 app = typer.Typer(no_args_is_help=True,
                   help="Clients' profiles in config.toml: each its own store, channels and settings.")
@@ -23,7 +24,8 @@ def list_(fmt: str = FormatOption):
 
     found = list_profiles()
     if not found and fmt == "table":
-        typer.echo(f"No profiles in {config_file()}: add a [profiles.NAME] table with db = \"...\" (docs/team.md)")
+        typer.echo(_('No profiles in {config_file}: add a [profiles.NAME] table with db = "..." (docs/team.md)').format(
+                       config_file=config_file()))
         return
     rows = [[("* " if p.active else "") + p.name if fmt == "table" else p.name, p.store,
              ", ".join(p.channels), p.active] for p in found]

@@ -11,6 +11,7 @@ import typer
 from dbox.commands.common import (ExcelOption, FormatOption, OutputOption, SelectionArgs, YesOption,
                                  confirm_or_abort, selection_options, store_from)
 from dbox.commands.messages import MessageArgs, deliver, message_options, n, print_outcome, progress
+from dbox.i18n import _
 
 channels_app = typer.Typer(no_args_is_help=True, help="Sending channels (plugins): list them, set them up.")
 campaigns_app = typer.Typer(no_args_is_help=True, help="Campaigns sent or scheduled: counts, reconciling, delivery.")
@@ -61,18 +62,18 @@ def send(
     steps = _log(log)
     if resume is not None:
         if msg.given or channel_id or selection.given:
-            raise InputError("--resume takes a campaign id only (its channel, audience and text are stored)")
+            raise InputError(_("--resume takes a campaign id only (its channel, audience and text are stored)"))
         return _resume(store, resume, msg.yes, msg.limit, rate, workers, msg.now, retry_in_doubt, steps)
     channel = msg.channel(channel_id)
     if output is not None and not msg.dry_run:
-        raise InputError("--output is for --dry-run")
+        raise InputError(_("--output is for --dry-run"))
     from dbox.channels import get_channel
     from dbox.sending.audience import resolve
     from dbox.sending.compose import load_template
 
     kind = get_channel(channel).compose_rules({}).kind
     if gsm and kind != "text":
-        raise InputError("--gsm is for SMS (text channels)")
+        raise InputError(_("--gsm is for SMS (text channels)"))
     template = load_template(kind, msg.message, msg.template, msg.subject, msg.html)
     template.gsm = gsm
     request = service.SendRequest(
@@ -94,8 +95,8 @@ def _resume(store, campaign_id, yes, limit, rate, workers, now, retry_in_doubt, 
     left = counts["planned"] + (counts["in-doubt"] if retry_in_doubt else 0)
     from dbox.console import out
 
-    out.print(f"Campaign {campaign_id} ({campaign.channel}, {campaign.shown_status}): {n(counts['planned'])} planned, "
-              f"{n(counts['in-doubt'])} in doubt.")
+    out.print(_("Campaign {campaign_id} ({channel}, {shown_status}): {n} planned, {n2} in doubt.").format(
+                  campaign_id=campaign_id, channel=campaign.channel, shown_status=campaign.shown_status, n=n(counts['planned']), n2=n(counts['in-doubt'])))
     if campaign.control is not None:
         service.resume(store, campaign_id)             # refuses, saying what to do
     if not now and campaign.status in ("scheduled", "waiting") and campaign.due_at:
@@ -105,10 +106,11 @@ def _resume(store, campaign_id, yes, limit, rate, workers, now, retry_in_doubt, 
 
         due = from_iso(campaign.due_at)
         if due > datetime.now(timezone.utc):
-            out.print(f"Campaign {campaign_id} is scheduled for {local_text(due)}: nothing sent now "
-                      f"(`dbox run-due` sends it then; add --now to send it now).", markup=False)
+            out.print(_("Campaign {campaign_id} is scheduled for {local_text}: nothing sent now (`dbox run-due` sends it then; add --now to send it now).").format(
+                          campaign_id=campaign_id, local_text=local_text(due)), markup=False)
             return
-    confirm_or_abort(f"Resume campaign {campaign_id}: send up to {n(left)} message(s)?", yes)
+    confirm_or_abort(_("Resume campaign {campaign_id}: send up to {n} message(s)?").format(
+                         campaign_id=campaign_id, n=n(left)), yes)
     with progress(left) as advance:
         report = service.resume(store, campaign_id, rate=rate, workers=workers, limit=limit, now=now,
                                 retry_in_doubt=retry_in_doubt, log=steps, progress=advance)
@@ -130,14 +132,14 @@ def run_due(ctx: typer.Context, log: Optional[Path] = LogOption):
     results = service.run_due(store, log=_log(log))
     for campaign_id, report in results:
         if campaign_id is None:          # what run-due schedules besides campaigns: bounces sync
-            out.print(f"bounces: {report if isinstance(report, Exception) else report.line()}", markup=False)
+            out.print(_("bounces: {value}").format(value=report if isinstance(report, Exception) else report.line()), markup=False)
         elif isinstance(report, str):
-            out.print(f"campaign {campaign_id}: {report}", markup=False)
+            out.print(_("campaign {campaign_id}: {report}").format(campaign_id=campaign_id, report=report), markup=False)
         elif isinstance(report, Exception):
-            out.print(f"campaign {campaign_id}: error: {report}", markup=False)
+            out.print(_("campaign {campaign_id}: error: {report}").format(campaign_id=campaign_id, report=report), markup=False)
         else:
-            out.print(f"campaign {campaign_id}: {report.accepted} sent, {report.failed} failed, "
-                      f"{report.in_doubt_total} in doubt, {report.left} left ({report.status})", markup=False)
+            out.print(_("campaign {campaign_id}: {accepted} sent, {failed} failed, {in_doubt_total} in doubt, {left} left ({status})").format(
+                          campaign_id=campaign_id, accepted=report.accepted, failed=report.failed, in_doubt_total=report.in_doubt_total, left=report.left, status=report.status), markup=False)
     error = service.run_due_failure(results)
     if error is not None:
         raise error
@@ -181,8 +183,8 @@ def channels_setup(
     def ask(field, current):
         if field.secret:
             shown = " (leave empty to keep the current one)" if current else ""
-            return typer.prompt(f"{field.prompt}{shown}", default="", hide_input=True, show_default=False)
-        return typer.prompt(field.prompt, default="" if current is None else str(current), show_default=True)
+            return typer.prompt(f"{_(field.prompt)}{shown}", default="", hide_input=True, show_default=False)
+        return typer.prompt(_(field.prompt), default="" if current is None else str(current), show_default=True)
 
     from dbox.console import print_warning
 
@@ -254,18 +256,20 @@ def _control(ctx, campaign_id: int, action: str, posts: bool, yes: bool = True) 
         from dbox.store import ledger
 
         left = ledger.count_state(store, campaign_id, "planned")
-        confirm_or_abort(f"Cancel campaign {campaign_id} ({n(left)} message(s) not sent yet)? This cannot be undone.",
+        confirm_or_abort(_("Cancel campaign {campaign_id} ({n} message(s) not sent yet)? This cannot be undone.").format(
+                             campaign_id=campaign_id, n=n(left)),
                          yes)
     campaign, cancelled = service.control(store, campaign_id, action, posts=posts)
     what = "post" if posts else "campaign"
     if action == "cancel":
-        out.print(f"Cancelled {what} {campaign_id}: {n(cancelled)} planned message(s) will not be sent.", markup=False)
+        out.print(_("Cancelled {what} {campaign_id}: {n} planned message(s) will not be sent.").format(
+                      what=what, campaign_id=campaign_id, n=n(cancelled)), markup=False)
     elif action == "pause":
-        out.print(f"Paused {what} {campaign_id}: `dbox run-due` leaves it alone until "
-                  f"`dbox campaigns resume {campaign_id}`.", markup=False)
+        out.print(_("Paused {what} {campaign_id}: `dbox run-due` leaves it alone until `dbox campaigns resume {campaign_id}`.").format(
+                      what=what, campaign_id=campaign_id), markup=False)
     else:
-        out.print(f"Resumed {what} {campaign_id} ({campaign.status}): `dbox run-due` sends it when due, or "
-                  f"`dbox send --resume {campaign_id}`.", markup=False)
+        out.print(_("Resumed {what} {campaign_id} ({status}): `dbox run-due` sends it when due, or `dbox send --resume {campaign_id}`.").format(
+                      what=what, campaign_id=campaign_id, status=campaign.status), markup=False)
 
 
 @campaigns_app.command("cancel")
@@ -299,13 +303,14 @@ def campaigns_reconcile(ctx: typer.Context, campaign_id: int = typer.Argument(..
 
     r = service.reconcile(store_from(ctx), campaign_id, log=_log(log))
     if r["unsupported"]:
-        out.print(f"{r['in_doubt']} in doubt; this channel cannot look messages up (e-mails carry a deterministic "
-                  f"Message-ID, so a duplicate can be spotted). Resend with --retry-in-doubt if you accept the risk.")
+        out.print(_("{in_doubt} in doubt; this channel cannot look messages up (e-mails carry a deterministic Message-ID, so a duplicate can be spotted). Resend with --retry-in-doubt if you accept the risk.").format(
+                      in_doubt=r['in_doubt']))
         return
-    out.print(f"{r['in_doubt']} in doubt: {r['found']} found at the provider (now counted as sent), "
-              f"{r['not_found']} not found.")
+    out.print(_("{in_doubt} in doubt: {found} found at the provider (now counted as sent), {not_found} not found.").format(
+                  in_doubt=r['in_doubt'], found=r['found'], not_found=r['not_found']))
     if r["not_found"]:
-        out.print(f"Resend those with: dbox send --resume {campaign_id} --retry-in-doubt")
+        out.print(_("Resend those with: dbox send --resume {campaign_id} --retry-in-doubt").format(
+                      campaign_id=campaign_id))
 
 
 @campaigns_app.command("sync")
@@ -322,10 +327,10 @@ def campaigns_sync(ctx: typer.Context,
     ids = [campaign_id] if campaign_id is not None else ledger.campaigns_with_pending_delivery(store)
     for cid in ids:
         r = service.sync_statuses(store, cid, log=_log(log))
-        out.print(f"campaign {cid}: {r['checked']} checked, {r['delivered']} delivered, {r['undelivered']} "
-                  f"undelivered, {r['failed']} failed, {r['pending']} pending", markup=False)
+        out.print(_("campaign {cid}: {checked} checked, {delivered} delivered, {undelivered} undelivered, {failed} failed, {pending} pending").format(
+                      cid=cid, checked=r['checked'], delivered=r['delivered'], undelivered=r['undelivered'], failed=r['failed'], pending=r['pending']), markup=False)
     if not ids:
-        out.print("No campaign waits for delivery statuses.")
+        out.print(_("No campaign waits for delivery statuses."))
 
 
 @optouts_app.command("sync")
@@ -336,8 +341,8 @@ def optouts_sync(ctx: typer.Context, channel: str = typer.Option("sms", "--chann
     from dbox.sending import service
 
     r = service.sync_optouts(store_from(ctx), channel, log=_log(log))
-    out.print(f"{r['replies']} new repl{'y' if r['replies'] == 1 else 'ies'}, {r['optouts']} opt-out(s): consent "
-              f"withdrawn for {r['contacts']} contact(s).")
+    out.print(_("{replies} new repl{value}, {optouts} opt-out(s): consent withdrawn for {contacts} contact(s).").format(
+                  replies=r['replies'], value='y' if r['replies'] == 1 else 'ies', optouts=r['optouts'], contacts=r['contacts']))
 
 
 @bounces_app.command("sync")

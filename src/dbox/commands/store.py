@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from dbox.commands.common import store_from
+from dbox.i18n import _, grouped
 
 
 def init(ctx: typer.Context):
@@ -18,7 +19,8 @@ def init(ctx: typer.Context):
     existed = store_exists(ctx.obj.store_path)
     store = store_from(ctx)
     out.print(f"{'Store' if existed else 'Created store'}: {store.location}")
-    out.print(f"Schema version {schema_version()}, {reference_size(store):,} communes in the geography table.")
+    out.print(_("Schema version {schema_version}, {reference_size} communes in the geography table.").format(
+                  schema_version=schema_version(), reference_size=grouped(reference_size(store))))
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from dbox.commands.common import FormatOption, store_from
+from dbox.i18n import _
 
 app = typer.Typer(no_args_is_help=True,
                   help="Team members of a PostgreSQL store and their roles (admin, staff, organizer, volunteer).")
@@ -31,18 +32,18 @@ def add(
     from dbox.privacy import team
 
     if role not in team.ROLES:
-        raise InputError(f"--role {role}: choose one of {', '.join(team.ROLES)}")
+        raise InputError(_("--role {role}: choose one of {items}").format(role=role, items=', '.join(team.ROLES)))
     password = sys.stdin.readline().rstrip("\n") if password_stdin else team.new_password()
     if password_stdin and len(password) < 12:
-        raise InputError("--password-stdin: the password needs at least 12 characters")
+        raise InputError(_("--password-stdin: the password needs at least 12 characters"))
     created = team.add(store_from(ctx), name, role, password)
     if created:
-        out.print(f"Added {name} as {role}.", markup=False)
+        out.print(_("Added {name} as {role}.").format(name=name, role=role), markup=False)
         if not password_stdin:
-            out.print(f"Password (shown once, give it to {name} privately; it goes in ~/.pgpass or "
-                      f"PGPASSWORD, never on a command line): {password}", markup=False)
+            out.print(_("Password (shown once, give it to {name} privately; it goes in ~/.pgpass or PGPASSWORD, never on a command line): {password}").format(
+                          name=name, password=password), markup=False)
     else:
-        out.print(f"{name} is now {role} (login kept, password unchanged).", markup=False)
+        out.print(_("{name} is now {role} (login kept, password unchanged).").format(name=name, role=role), markup=False)
 
 
 @app.command("list")

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from dbox.errors import InputError
-from dbox.i18n import N_
+from dbox.i18n import _, N_
 from dbox.importing.pipeline import parse_consent_wording
 from dbox.privacy import audit
 from dbox.store import forms as sf
@@ -78,13 +78,14 @@ def parse_fields(text) -> list[str]:
     for name in _split(text):
         key = name.lower().replace("-", "_")
         if key not in FIELDS:
-            raise InputError(f"--fields: unknown field {name!r} (fields: {', '.join(FIELDS)})")
+            raise InputError(_("--fields: unknown field {name!r} (fields: {items})").format(
+                                 name=name, items=', '.join(FIELDS)))
         if key not in fields:
             fields.append(key)
     if not fields:
-        raise InputError("--fields: a form asks at least one field", hint="e.g. --fields first_name,last_name,email")
+        raise InputError(_("--fields: a form asks at least one field"), hint=_("e.g. --fields first_name,last_name,email"))
     if "email" not in fields and "mobile" not in fields:
-        raise InputError("--fields: a form needs email or mobile (how else would the team reach the person?)")
+        raise InputError(_("--fields: a form needs email or mobile (how else would the team reach the person?)"))
     return fields
 
 
@@ -103,38 +104,44 @@ def create(store: Store, slug: str, *, title: str, fields, consents=None, wordin
     slug = check_slug(slug)
     title = " ".join((title or "").split())
     if not title:
-        raise InputError("a form needs a title (--title)")
+        raise InputError(_("a form needs a title (--title)"))
     if len(title) > MAX_TITLE:
-        raise InputError(f"--title is {len(title)} characters long (at most {MAX_TITLE})")
+        raise InputError(_("--title is {n} characters long (at most {MAX_TITLE})").format(
+                             n=len(title), MAX_TITLE=MAX_TITLE))
     fields = parse_fields(fields)
     channels = []
     for channel in _split(consents):
         key = channel.lower()
         if key not in CONSENT_NEEDS:
-            raise InputError(f"--consent: unknown channel {channel!r} (channels: {', '.join(CONSENT_NEEDS)})")
+            raise InputError(_("--consent: unknown channel {channel!r} (channels: {items})").format(
+                                 channel=channel, items=', '.join(CONSENT_NEEDS)))
         if CONSENT_NEEDS[key] not in fields:
-            raise InputError(f"--consent {key}: the form does not ask for {CONSENT_NEEDS[key]}",
-                             hint=f"add {CONSENT_NEEDS[key]} to --fields")
+            raise InputError(_("--consent {key}: the form does not ask for {CONSENT_NEEDS}").format(
+                                 key=key, CONSENT_NEEDS=CONSENT_NEEDS[key]),
+                             hint=_("add {CONSENT_NEEDS} to --fields").format(CONSENT_NEEDS=CONSENT_NEEDS[key]))
         if key not in channels:
             channels.append(key)
     given = parse_consent_wording(wording or [])
     unknown = [k for k in given if k != "*" and k not in channels]
     if unknown:
-        raise InputError(f"--wording {unknown[0]}=...: the form does not ask consent for {unknown[0]}")
+        raise InputError(_("--wording {unknown}=...: the form does not ask consent for {unknown}").format(
+                             unknown=unknown[0]))
     texts = {}
     for channel in channels:
         text = given.get(channel) or given.get("*")
         if not text:
-            raise InputError(f"--consent {channel}: no wording for it: a consent is recorded with the exact words "
-                             f"shown beside its box", hint=f'add --wording "{channel}=J\'accepte de recevoir ..."')
+            raise InputError(_("--consent {channel}: no wording for it: a consent is recorded with the exact words shown beside its box").format(
+                                 channel=channel), hint=_('add --wording "{channel}=J\'accepte de recevoir ..."').format(
+                                                               channel=channel))
         texts[channel] = " ".join(text.split())
     required_fields = [f.lower() for f in _split(required)]
     for name in required_fields:
         if name not in fields:
-            raise InputError(f"--required: {name!r} is not one of the form's fields ({', '.join(fields)})")
+            raise InputError(_("--required: {name!r} is not one of the form's fields ({items})").format(
+                                 name=name, items=', '.join(fields)))
     tags = _split(tags)
     if sf.form_by_slug(store, slug) is not None:
-        raise InputError(f"a form named {slug!r} exists already", hint="dbox forms list")
+        raise InputError(_("a form named {slug!r} exists already").format(slug=slug), hint=_("dbox forms list"))
     with store.transaction(immediate=True):
         sf.insert_form(store, {"slug": slug, "title": title, "intro": (intro or "").strip() or None,
                                "fields": fields, "required": required_fields, "consents": texts, "tags": tags}, utcnow())
@@ -145,7 +152,7 @@ def create(store: Store, slug: str, *, title: str, fields, consents=None, wordin
 def get(store: Store, slug: str) -> SignupForm:
     row = sf.form_by_slug(store, (slug or "").strip().lower())
     if row is None:
-        raise InputError(f"no form named {slug!r}", hint="dbox forms list")
+        raise InputError(_("no form named {slug!r}").format(slug=slug), hint=_("dbox forms list"))
     return SignupForm(**row)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from dbox.errors import DboxError, InputError
-from dbox.i18n import N_, _
+from dbox.i18n import _, N_
 from dbox.forms.definitions import CONSENT_NEEDS, FIELDS, SignupForm
 from dbox.importing.pipeline import ImportOptions, import_rows
 from dbox.masking import mask
@@ -109,7 +109,7 @@ def submit(store: Store, form: SignupForm, values: dict[str, str], ticked, *, in
     """Record one submission (one transaction); the confirmation mail, if any, is sent by the
     caller after it returns (``send_confirmation``)."""
     if not form.active:
-        raise InputError(f"form {form.slug} is disabled")
+        raise InputError(_("form {slug} is disabled").format(slug=form.slug))
     ticked = [c for c in dict.fromkeys(ticked or ()) if c in form.consents]
     clean, errors = check(form, values, ticked)
     if errors:

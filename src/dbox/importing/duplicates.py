@@ -20,6 +20,7 @@ from dbox.errors import InputError
 from dbox.store import contacts_merge as sm
 from dbox.store.contacts_write import SCALAR_FIELDS
 from dbox.store.db import Store, utcnow
+from dbox.i18n import _
 
 _PLACE = ("postal_code", "commune_name", "commune_insee", "departement", "canton_code", "circonscription",
           "geo_status", "phone_region")
@@ -69,13 +70,13 @@ def merge(store: Store, keep: int, other: int) -> MergeResult:
     from dbox.text import name_key
 
     if keep == other:
-        raise InputError(f"contacts merge: {keep} and {other} are the same contact")
+        raise InputError(_("contacts merge: {keep} and {other} are the same contact").format(keep=keep, other=other))
     columns = ("id", *SCALAR_FIELDS)
     with store.transaction(immediate=True):
         kept, gone = sm.contact_row(store, keep, columns), sm.contact_row(store, other, columns)
         for cid, row in ((keep, kept), (other, gone)):
             if row is None:
-                raise InputError(f"contacts merge: no contact with id {cid}")
+                raise InputError(_("contacts merge: no contact with id {cid}").format(cid=cid))
         result = MergeResult(keep, other)
         values = {}
         if not kept["postal_code"] and not kept["commune_name"] and (gone["postal_code"] or gone["commune_name"]):

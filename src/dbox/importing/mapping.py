@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from dbox.errors import InputError
 from dbox.text import custom_field_name, fold
+from dbox.i18n import _
 
 FIELDS = {
     "civility": "Civility (M. / Mme)",
@@ -97,10 +98,11 @@ def parse_overrides(specs: list[str]) -> dict[str, str]:
         header, sep, target = spec.rpartition("=")
         header, target = header.strip(), target.strip()
         if not sep or not header or not target:
-            raise InputError(f"--map {spec!r}: expected HEADER=FIELD, e.g. --map \"Portable=mobile\"")
+            raise InputError(_('--map {spec!r}: expected HEADER=FIELD, e.g. --map "Portable=mobile"').format(
+                                 spec=spec))
         if target not in FIELDS and not target.startswith("field."):
             raise InputError(
-                f"--map {spec!r}: unknown field {target!r}",
+                _("--map {spec!r}: unknown field {target!r}").format(spec=spec, target=target),
                 hint="fields: " + ", ".join(FIELDS) + ", or field.<name> for a custom field",
             )
         overrides[fold(header)] = target
@@ -113,7 +115,7 @@ def map_columns(header: list[str], overrides: dict[str, str] | None = None) -> C
     unknown = set(overrides) - set(folded)
     if unknown:
         raise InputError(
-            f"--map names no column of the file: {', '.join(sorted(unknown))}",
+            _("--map names no column of the file: {items}").format(items=', '.join(sorted(unknown))),
             hint="columns: " + ", ".join(header),
         )
     targets, how = [], []
@@ -145,7 +147,7 @@ def map_columns(header: list[str], overrides: dict[str, str] | None = None) -> C
     if not any(t in ("first_name", "last_name", "full_name", "email", "mobile", "fixed", "phone")
                for t in targets):
         raise InputError(
-            f"no column holds a name, an e-mail or a phone (columns: {', '.join(header)})",
-            hint='map one with --map "Header=last_name"',
+            _("no column holds a name, an e-mail or a phone (columns: {items})").format(items=', '.join(header)),
+            hint=_('map one with --map "Header=last_name"'),
         )
     return ColumnMapping(header, targets, how)

@@ -31,6 +31,7 @@ from dbox.store import geo as store_geo
 from dbox.store import suppressions
 from dbox.store.db import Store
 from dbox.text import fold
+from dbox.i18n import _
 
 CHUNK_ROWS = 5000
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024   # below this, worker start-up costs more than it saves
@@ -95,7 +96,7 @@ def parse_consent_wording(values: list[str]) -> dict[str, str]:
         else:
             key, text = "*", value.strip()
         if not text:
-            raise InputError(f"--consent-wording {value!r}: the wording is empty")
+            raise InputError(_("--consent-wording {value!r}: the wording is empty").format(value=value))
         wording[key] = text
     return wording
 
@@ -103,11 +104,12 @@ def parse_consent_wording(values: list[str]) -> dict[str, str]:
 def validate_consent_options(options: ImportOptions) -> None:
     unknown = [c for c in options.consent if c not in CONSENT_CHANNELS]
     if unknown:
-        raise InputError(f"--consent: unknown channel {', '.join(unknown)} (channels: {', '.join(CONSENT_CHANNELS)})")
+        raise InputError(_("--consent: unknown channel {items} (channels: {items2})").format(
+                             items=', '.join(unknown), items2=', '.join(CONSENT_CHANNELS)))
     if options.consent and not (options.consent_source or "").strip():
         raise InputError(
-            "--consent needs --consent-source: say how the consent was collected",
-            hint='e.g. --consent-source "formulaire réunion publique du 12/10/2026"')
+            _("--consent needs --consent-source: say how the consent was collected"),
+            hint=_('e.g. --consent-source "formulaire réunion publique du 12/10/2026"'))
 
 
 # -- worker side ---------------------------------------------------------------------------------
@@ -166,7 +168,7 @@ def import_file(store: Store, path: Path, options: ImportOptions | None = None,
     report.warnings.extend(reader.warnings)
     if options.strict and reader.warnings:
         reader.close()
-        raise InputError(reader.warnings[0], hint="rename one of the columns (or import without --strict)")
+        raise InputError(reader.warnings[0], hint=_("rename one of the columns (or import without --strict)"))
     try:
         report.mapping = map_columns(reader.header, parse_overrides(options.map_specs))
     except InputError as exc:
@@ -500,9 +502,9 @@ class _Merger:
                   + [("fixed", f) for f in rec.fixeds])
         # Its fields are the row's (``fresh``) until a later row of the file merges into it. A new
         # contact's custom fields are all new: one dict is both (the row's own, used once).
-        state = cw.ContactState(self.next_id, None, points=set(points), tag_keys={key for _, key in rec.tags},
+        state = cw.ContactState(self.next_id, None, points=set(points), tag_keys={key for _unused, key in rec.tags},
                                 custom=rec.custom, is_new=True, new_points=points,
-                                new_tags=[name for name, _ in rec.tags], new_custom=rec.custom,
+                                new_tags=[name for name, _unused in rec.tags], new_custom=rec.custom,
                                 sources=[rec.row], fresh=rec)
         self.next_id += 1
         self.new_ids.add(state.id)

@@ -22,6 +22,7 @@ from dbox.masking import mask
 from dbox.sending.dsn import Report, parse
 from dbox.store import bounces as store_bounces
 from dbox.store import ledger
+from dbox.i18n import _
 
 DEFAULT_SOFT_LIMIT = 3
 
@@ -57,9 +58,9 @@ def soft_limit() -> int:
     try:
         limit = int(value)
     except (TypeError, ValueError):
-        raise InputError(f"config [bounces] soft_limit = {value!r}: use a whole number") from None
+        raise InputError(_("config [bounces] soft_limit = {value!r}: use a whole number").format(value=value)) from None
     if limit < 1:
-        raise InputError(f"config [bounces] soft_limit = {value!r}: use 1 or more")
+        raise InputError(_("config [bounces] soft_limit = {value!r}: use 1 or more").format(value=value))
     return limit
 
 
@@ -131,7 +132,7 @@ def sync_imap(store, settings: dict, *, log=_noop_log) -> BounceSummary:
     source.open()
     try:
         mark = ledger.get_meta(store, source.key) or ""
-        validity, _, last = mark.partition(":")
+        validity, _unused, last = mark.partition(":")
         last_uid = int(last) if validity == source.uidvalidity and last.isdigit() else 0
         uids = source.uids_after(last_uid)
         done = last_uid
@@ -162,7 +163,7 @@ def sync(store, *, maildir: Path | None = None, mbox: Path | None = None, log=_n
     from dbox.sending.mailbox import read_maildir, read_mbox
 
     if maildir is not None and mbox is not None:
-        raise InputError("give --maildir or --mbox, not both")
+        raise InputError(_("give --maildir or --mbox, not both"))
     if maildir is not None:
         summary = sync_messages(store, read_maildir(maildir), log=log, summary=BounceSummary(source=str(maildir)))
     elif mbox is not None:

@@ -25,6 +25,7 @@ import traceback
 
 from dbox import placenames
 from dbox.errors import InputError
+from dbox.i18n import _, grouped
 
 MAX_CHARS = 1_000_000          # any value while rendering, and each rendered part
 MAX_EXPONENT = 64
@@ -65,12 +66,14 @@ def check_template(part: str, ast) -> None:
         what = _REFUSED.get(type(node).__name__)
         if what:
             hint = "use a filter: {{ first_name|upper }}" if what.startswith("function") else None
-            raise InputError(f"{part}, line {node.lineno}: {what}: not allowed in a message template",
+            raise InputError(_("{part}, line {lineno}: {what}: not allowed in a message template").format(
+                                 part=part, lineno=node.lineno, what=what),
                              hint=hint)
         if isinstance(node, (nodes.Filter, nodes.FilterBlock)):
             name = node.name if isinstance(node, nodes.Filter) else node.filter.name
             if name not in ALLOWED_FILTERS:
-                raise InputError(f"{part}, line {node.lineno}: filter {name!r} is not allowed in a message template",
+                raise InputError(_("{part}, line {lineno}: filter {name!r} is not allowed in a message template").format(
+                                     part=part, lineno=node.lineno, name=name),
                                  hint="filters: " + ", ".join(sorted(ALLOWED_FILTERS)))
 
 
@@ -173,20 +176,23 @@ def render(part: str, template, context: dict, contact_id: int) -> str:
     try:
         text = template.render(context)
     except TooLarge as exc:
-        raise InputError(f"{part}, line {_line(exc)}: template too large for contact {contact_id}: {exc}",
-                         hint="a message is a few thousand characters at most") from None
+        raise InputError(_("{part}, line {line}: template too large for contact {contact_id}: {exc}").format(
+                             part=part, line=_line(exc), contact_id=contact_id, exc=exc),
+                         hint=_("a message is a few thousand characters at most")) from None
     except RecursionError:
-        raise InputError(f"{part}, line ?: template error for contact {contact_id}: too deeply nested") from None
+        raise InputError(_("{part}, line ?: template error for contact {contact_id}: too deeply nested").format(
+                             part=part, contact_id=contact_id)) from None
     except Exception as exc:  # noqa: BLE001 - a template may fail in any way; it must not be a traceback
         from jinja2.exceptions import SecurityError
 
         if isinstance(exc, SecurityError):
-            raise InputError(f"{part}, line {_line(exc)}: template refused by the sandbox: {_one_line(exc)}") from None
-        raise InputError(f"{part}, line {_line(exc)}: template error for contact {contact_id}: "
-                         f"{_one_line(exc)}") from None
+            raise InputError(_("{part}, line {line}: template refused by the sandbox: {one_line}").format(
+                                 part=part, line=_line(exc), one_line=_one_line(exc))) from None
+        raise InputError(_("{part}, line {line}: template error for contact {contact_id}: {one_line}").format(
+                             part=part, line=_line(exc), contact_id=contact_id, one_line=_one_line(exc))) from None
     if len(text) > MAX_CHARS:
-        raise InputError(f"{part}: template too large for contact {contact_id}: longer than {MAX_CHARS:,} "
-                         f"characters")
+        raise InputError(_("{part}: template too large for contact {contact_id}: longer than {MAX_CHARS} characters").format(
+                             part=part, contact_id=contact_id, MAX_CHARS=grouped(MAX_CHARS)))
     return text
 
 

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from dbox.errors import InputError
 from dbox.store.ledger import CONTACT_FIELDS, UNSUBSCRIBE_FIELD
+from dbox.i18n import _
 
 _MENTION = re.compile(r"\bSTOP\s+(?:SMS\s+)?(?:au|AU|Au|:)\s*\d{5}\b")
 
@@ -44,12 +45,14 @@ def _read(path: Path, what: str) -> str:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the {what}: {exc.strerror}") from None
+        raise InputError(_("{path}: cannot read the {what}: {strerror}").format(
+                             path=path, what=what, strerror=exc.strerror)) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: the {what} is not UTF-8 (byte {exc.start})",
-                         hint="save it as UTF-8") from None
+        raise InputError(_("{path}: the {what} is not UTF-8 (byte {start})").format(
+                             path=path, what=what, start=exc.start),
+                         hint=_("save it as UTF-8")) from None
 
 
 def load_template(kind: str, message: str | None, template: Path | None, subject: str | None = None,
@@ -57,7 +60,7 @@ def load_template(kind: str, message: str | None, template: Path | None, subject
     """From ``--message`` or ``--template FILE``; for e-mail a first line ``Subject: ...`` followed
     by a blank line sets the subject (unless ``--subject``), and ``--html FILE`` adds an HTML part."""
     if (message is None) == (template is None):
-        raise InputError("give the text with --message TEXT or --template FILE (one of them)")
+        raise InputError(_("give the text with --message TEXT or --template FILE (one of them)"))
     body = message if message is not None else _read(template, "template")
     if kind == "email":
         m = re.match(r"\s*Subject:[ \t]*(.*?)\r?\n(?:\r?\n)?", body, re.IGNORECASE)
@@ -65,12 +68,11 @@ def load_template(kind: str, message: str | None, template: Path | None, subject
             subject = subject or m.group(1).strip()
             body = body[m.end():]
         if not subject:
-            raise InputError("an e-mail needs a subject: --subject TEXT, or a first line \"Subject: ...\" "
-                             "in the template")
+            raise InputError(_('an e-mail needs a subject: --subject TEXT, or a first line "Subject: ..." in the template'))
         html_text = _read(html, "HTML part") if html else None
         return Template(body, subject, html_text)
     if html or subject:
-        raise InputError("--subject and --html are for e-mail only")
+        raise InputError(_("--subject and --html are for e-mail only"))
     return Template(body)
 
 
@@ -118,7 +120,8 @@ class Composer:
             try:
                 ast = env.parse(text)
             except TemplateSyntaxError as exc:
-                raise InputError(f"{part}, line {exc.lineno}: template error: {exc.message}") from None
+                raise InputError(_("{part}, line {lineno}: template error: {message}").format(
+                                     part=part, lineno=exc.lineno, message=exc.message)) from None
             check_template(part, ast)          # bounded: no loops, calls, includes (dbox.sending.bounded)
             self._check(part, ast, allowed, custom_fields)
             self.compiled[part] = env.from_string(text)
@@ -132,7 +135,8 @@ class Composer:
         if unknown:
             name = unknown[0]
             line = next((n.lineno for n in ast.find_all(nodes.Name) if n.name == name), "?")
-            raise InputError(f"{part}, line {line}: unknown field {{{{ {name} }}}}",
+            raise InputError(_("{part}, line {line}: unknown field {{{{ {name} }}}}").format(
+                                 part=part, line=line, name=name),
                              hint="fields: " + ", ".join(sorted(allowed - {"fields"})) + ", fields.<custom field>")
         for node in ast.find_all(nodes.Name):
             if node.name in CONTACT_FIELDS:
@@ -146,8 +150,9 @@ class Composer:
                     continue
                 if key not in custom_fields:
                     known = ", ".join(sorted(custom_fields)) or "none in this store"
-                    raise InputError(f"{part}, line {node.lineno}: unknown custom field fields.{key}",
-                                     hint=f"custom fields: {known}")
+                    raise InputError(_("{part}, line {lineno}: unknown custom field fields.{key}").format(
+                                         part=part, lineno=node.lineno, key=key),
+                                     hint=_("custom fields: {known}").format(known=known))
                 self.custom_needed.add(key)
 
     # -- per contact -----------------------------------------------------------------------------
@@ -175,7 +180,8 @@ class Composer:
         if self.rules.kind == "email":
             uid = values.get(UNSUBSCRIBE_FIELD)
             if not uid:
-                raise InputError(f"contact {contact_id} has no unsubscribe identifier")
+                raise InputError(_("contact {contact_id} has no unsubscribe identifier").format(
+                                     contact_id=contact_id))
             token = self.token(uid)
             context["unsubscribe_url"] = self.unsubscribe_url(token)
         out = {part: render(part, tpl, context, contact_id) for part, tpl in self.compiled.items()}
@@ -194,10 +200,10 @@ class Composer:
         if mention and not has_optout_mention(body, mention):
             body = f"{body}\n{mention}"
         if not body.strip():
-            raise InputError(f"the message is empty for contact {contact_id}")
+            raise InputError(_("the message is empty for contact {contact_id}").format(contact_id=contact_id))
         if self.max_length and len(body) > self.max_length:
-            raise InputError(f"the message for contact {contact_id} is {len(body)} characters long; "
-                             f"the channel accepts {self.max_length}")
+            raise InputError(_("the message for contact {contact_id} is {n} characters long; the channel accepts {max_length}").format(
+                                 contact_id=contact_id, n=len(body), max_length=self.max_length))
         if self.template.gsm:
             body = to_gsm(body)
         parts = count(body)
@@ -212,7 +218,7 @@ class Composer:
         html = out.get("HTML part")
         subject = " ".join((out.get("subject") or "").split())
         if not subject:
-            raise InputError(f"the subject is empty for contact {contact_id}")
+            raise InputError(_("the subject is empty for contact {contact_id}").format(contact_id=contact_id))
         if url and not self.uses_unsubscribe:
             body = body.rstrip() + f"\n\n--\nPour ne plus recevoir nos messages : {url}\n"
             if html is not None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dbox.errors import InputError, NotConfiguredError, ProviderError
+from dbox.i18n import _
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 BATCH = 50
@@ -24,7 +25,7 @@ BATCH = 50
 def read_maildir(path: Path) -> Iterator[tuple[str, bytes]]:
     folder = Path(path)
     if not (folder / "cur").is_dir() and not (folder / "new").is_dir():
-        raise InputError(f"{folder}: not a Maildir folder (no cur/ or new/ inside)")
+        raise InputError(_("{folder}: not a Maildir folder (no cur/ or new/ inside)").format(folder=folder))
     box = mailbox.Maildir(folder, factory=None, create=False)
     for key in sorted(box.iterkeys()):
         yield key, box.get_bytes(key)
@@ -33,7 +34,7 @@ def read_maildir(path: Path) -> Iterator[tuple[str, bytes]]:
 def read_mbox(path: Path) -> Iterator[tuple[str, bytes]]:
     file = Path(path)
     if not file.is_file():
-        raise InputError(f"{file}: no such mbox file")
+        raise InputError(_("{file}: no such mbox file").format(file=file))
     box = mailbox.mbox(file, factory=None, create=False)
     try:
         for key in box.iterkeys():
@@ -48,22 +49,23 @@ class ImapSource:
     def __init__(self, settings: dict[str, Any]):
         self.host = settings.get("imap_host")
         if not self.host:
-            raise NotConfiguredError("no bounce mailbox: imap_host is not set",
-                                     hint="dbox channels setup email --set imap_host=... --set imap_username=... "
-                                          "(or DBOX_IMAP_HOST), or read a folder: --maildir DIR / --mbox FILE")
+            raise NotConfiguredError(_("no bounce mailbox: imap_host is not set"),
+                                     hint=_("dbox channels setup email --set imap_host=... --set imap_username=... (or DBOX_IMAP_HOST), or read a folder: --maildir DIR / --mbox FILE"))
         self.security = str(settings.get("imap_security") or "ssl").lower()
         if self.security not in ("ssl", "starttls", "none"):
-            raise NotConfiguredError(f"imap_security {self.security!r}: use ssl, starttls or none")
+            raise NotConfiguredError(_("imap_security {security!r}: use ssl, starttls or none").format(
+                                         security=self.security))
         if self.security == "none" and self.host not in _LOOPBACK:
-            raise NotConfiguredError(f"imap_security 'none' is only allowed for a server on this machine, "
-                                     f"not {self.host}", hint="use ssl or starttls")
+            raise NotConfiguredError(_("imap_security 'none' is only allowed for a server on this machine, not {host}").format(
+                                         host=self.host), hint=_("use ssl or starttls"))
         self.port = int(settings.get("imap_port") or (993 if self.security == "ssl" else 143))
         self.username = settings.get("imap_username")
         self.password = settings.get("imap_password")
         missing = [env for env, value in (("DBOX_IMAP_USERNAME", self.username), ("DBOX_IMAP_PASSWORD",
                                                                                   self.password)) if not value]
         if missing:
-            raise NotConfiguredError(f"bounce mailbox {self.host}: {', '.join(missing)} not set",
+            raise NotConfiguredError(_("bounce mailbox {host}: {items} not set").format(
+                                         host=self.host, items=', '.join(missing)),
                                      hint="set " + " and ".join(missing) + " in the environment, or: dbox channels "
                                           "setup email --set imap_username=... --secret-stdin imap_password")
         self.folder = str(settings.get("imap_folder") or "INBOX")
@@ -88,25 +90,28 @@ class ImapSource:
                 if self.security == "starttls":
                     conn.starttls(ssl_context=ssl.create_default_context())
         except (OSError, imaplib.IMAP4.error) as exc:
-            raise ProviderError(f"bounce mailbox {self.host}:{self.port}: could not connect ({type(exc).__name__})",
-                                hint="check imap_host, imap_port and imap_security") from None
+            raise ProviderError(_("bounce mailbox {host}:{port}: could not connect ({name__})").format(
+                                    host=self.host, port=self.port, name__=type(exc).__name__),
+                                hint=_("check imap_host, imap_port and imap_security")) from None
         try:
             conn.login(self.username, self.password)
         except imaplib.IMAP4.error:
             conn.shutdown()
-            raise ProviderError(f"bounce mailbox {self.host}: login refused for {self.username}",
-                                hint="check imap_username and the password (DBOX_IMAP_PASSWORD)") from None
+            raise ProviderError(_("bounce mailbox {host}: login refused for {username}").format(
+                                    host=self.host, username=self.username),
+                                hint=_("check imap_username and the password (DBOX_IMAP_PASSWORD)")) from None
         status, data = conn.select(_quote(self.folder), readonly=True)
         if status != "OK":
             conn.logout()
-            raise ProviderError(f"bounce mailbox {self.host}: no folder {self.folder!r}")
+            raise ProviderError(_("bounce mailbox {host}: no folder {folder!r}").format(
+                                    host=self.host, folder=self.folder))
         self.uidvalidity = _response(conn, "UIDVALIDITY")
         self.conn = conn
 
     def uids_after(self, last_uid: int) -> list[int]:
         status, data = self.conn.uid("SEARCH", None, f"UID {last_uid + 1}:*")
         if status != "OK":
-            raise ProviderError(f"bounce mailbox {self.host}: SEARCH failed")
+            raise ProviderError(_("bounce mailbox {host}: SEARCH failed").format(host=self.host))
         # "n:*" always matches the last message, even when its UID is below n: filter
         return sorted(u for u in (int(x) for x in (data[0] or b"").split()) if u > last_uid)
 
@@ -115,7 +120,7 @@ class ImapSource:
             part = uids[i:i + BATCH]
             status, data = self.conn.uid("FETCH", ",".join(map(str, part)), "(UID BODY.PEEK[])")
             if status != "OK":
-                raise ProviderError(f"bounce mailbox {self.host}: FETCH failed")
+                raise ProviderError(_("bounce mailbox {host}: FETCH failed").format(host=self.host))
             found: dict[int, bytes] = {}
             for item in data:
                 if isinstance(item, tuple) and len(item) == 2:

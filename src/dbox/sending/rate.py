@@ -7,6 +7,7 @@ import threading
 import time
 
 from dbox.errors import InputError
+from dbox.i18n import _
 
 _UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 
@@ -18,10 +19,11 @@ def parse_rate(text: str | float | int) -> float:
     else:
         m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(?:/\s*([a-z]+))?\s*", str(text).lower())
         if not m or (m.group(2) and m.group(2) not in _UNITS):
-            raise InputError(f"--rate {text!r}: use a number of messages per second or minute, like 10/s or 300/min")
+            raise InputError(_("--rate {text!r}: use a number of messages per second or minute, like 10/s or 300/min").format(
+                                 text=text))
         value = float(m.group(1)) / _UNITS[m.group(2) or "s"]
     if value <= 0:
-        raise InputError(f"--rate {text!r}: the rate must be above zero")
+        raise InputError(_("--rate {text!r}: the rate must be above zero").format(text=text))
     return value
 
 

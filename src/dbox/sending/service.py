@@ -24,16 +24,18 @@ from dbox.sending.locks import campaign_lock, is_free, run_due_lock
 from dbox.masking import mask
 from dbox.sending.window import SendWindow, iso, parse_when
 from dbox.store import ledger
+from dbox.i18n import N_, _
 
+# Why a contact is left out; shown with _() (dbox.i18n), stored by key.
 REASONS = {
-    "no-address": "no address for this channel",
-    "invalid-address": "address marked invalid",
-    "no-consent": "no consent recorded",
-    "consent-refused": "consent refused (a 'non' in an imported file)",
-    "consent-withdrawn": "consent withdrawn",
-    "opted-out": "opted out / suppressed",
-    "bounced": "bounced (address refused by its server)",
-    "duplicate-address": "address shared with another recipient",
+    "no-address": N_("no address for this channel"),
+    "invalid-address": N_("address marked invalid"),
+    "no-consent": N_("no consent recorded"),
+    "consent-refused": N_("consent refused (a 'non' in an imported file)"),
+    "consent-withdrawn": N_("consent withdrawn"),
+    "opted-out": N_("opted out / suppressed"),
+    "bounced": N_("bounced (address refused by its server)"),
+    "duplicate-address": N_("address shared with another recipient"),
 }
 
 
@@ -146,9 +148,9 @@ def plan_send(store, request: SendRequest, *, clock: Callable[[], datetime] = ut
                 if request.dry_run:
                     return plan
                 raise DboxError(
-                    f"campaign {existing.id} already sent this message to this audience ({existing.created_at}); "
-                    f"nothing left to send",
-                    hint="to send it again as a new campaign, add --new-campaign")
+                    _("campaign {id} already sent this message to this audience ({created_at}); nothing left to send").format(
+                        id=existing.id, created_at=existing.created_at),
+                    hint=_("to send it again as a new campaign, add --new-campaign"))
             _schedule(plan, clock)
             if existing.status in ("scheduled", "waiting") and existing.due_at and not request.now:
                 from dbox.sending.window import from_iso
@@ -249,9 +251,9 @@ def run_options(channel, settings, rate: str | None, workers: int | None, limit:
     rate_text = rate or stored.get("rate") or settings.get("rate") or channel.default_rate
     workers = workers or stored.get("workers") or int(settings.get("workers") or channel.default_workers)
     if workers < 1 or workers > 32:
-        raise InputError(f"--workers {workers}: use 1 to 32")
+        raise InputError(_("--workers {workers}: use 1 to 32").format(workers=workers))
     if limit is not None and limit < 1:
-        raise InputError(f"--limit {limit}: use a number above zero")
+        raise InputError(_("--limit {limit}: use a number above zero").format(limit=limit))
     options = RunOptions(rate=parse_rate(rate_text), workers=workers, limit=limit, clock=clock, progress=progress,
                          sleep=sleep)
     tuning = section("sending")           # [sending] soft_attempts, soft_retry_minutes, soft_days
@@ -260,9 +262,11 @@ def run_options(channel, settings, rate: str | None, workers: int | None, limit:
             try:
                 value = float(tuning[name])
             except (TypeError, ValueError):
-                raise InputError(f"config [sending] {name} = {tuning[name]!r}: use a number") from None
+                raise InputError(_("config [sending] {name} = {tuning!r}: use a number").format(
+                                     name=name, tuning=tuning[name])) from None
             if value <= 0:
-                raise InputError(f"config [sending] {name} = {tuning[name]!r}: use a number above zero")
+                raise InputError(_("config [sending] {name} = {tuning!r}: use a number above zero").format(
+                                     name=name, tuning=tuning[name]))
             setattr(options, name, int(value) if name == "soft_attempts" else value)
     return options
 
@@ -318,9 +322,10 @@ def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now:
     """Send what is left of a campaign (its in-doubt messages only with ``retry_in_doubt``)."""
     campaign = ledger.get_campaign(store, campaign_id)
     if campaign.control == "paused":
-        raise InputError(f"campaign {campaign_id} is paused", hint=f"first: dbox campaigns resume {campaign_id}")
+        raise InputError(_("campaign {campaign_id} is paused").format(campaign_id=campaign_id), hint=_("first: dbox campaigns resume {campaign_id}").format(
+                                                                       campaign_id=campaign_id))
     if campaign.control == "cancelled":
-        raise InputError(f"campaign {campaign_id} was cancelled; nothing is sent")
+        raise InputError(_("campaign {campaign_id} was cancelled; nothing is sent").format(campaign_id=campaign_id))
     if (not now and campaign.status in ("scheduled", "waiting") and campaign.due_at
             and campaign.due_at > iso(clock())):     # --resume waits for its time; --now does not
         from dbox.sending.window import from_iso
@@ -420,8 +425,8 @@ def run_due_failure(results) -> DboxError | None:
         cids = ", ".join(str(cid) for cid, _r in not_configured if cid is not None)
         first = not_configured[0][1]
         if not cids:
-            return NotConfiguredError(f"bounces not read: {first}", hint=first.hint)
-        return NotConfiguredError(f"campaign(s) {cids} not sent: {first}", hint=first.hint)
+            return NotConfiguredError(_("bounces not read: {first}").format(first=first), hint=first.hint)
+        return NotConfiguredError(_("campaign(s) {cids} not sent: {first}").format(cids=cids, first=first), hint=first.hint)
     stopped = [cid for cid, r in results
                if isinstance(r, DboxError) or (isinstance(r, str) and r.startswith("error"))
                or (isinstance(r, RunReport) and provider_failure(cid, r))]
@@ -431,8 +436,9 @@ def run_due_failure(results) -> DboxError | None:
             return bounce_error
         stopped.remove(None)
     if stopped:
-        return ProviderError(f"campaign(s) {', '.join(map(str, stopped))} stopped on provider errors",
-                             hint="see: dbox campaigns show ID")
+        return ProviderError(_("campaign(s) {items} stopped on provider errors").format(
+                                 items=', '.join(map(str, stopped))),
+                             hint=_("see: dbox campaigns show ID"))
     return None
 
 
@@ -448,18 +454,23 @@ def control(store, campaign_id: int, action: str, *, posts: bool | None = None) 
     campaign = ledger.get_campaign(store, campaign_id)
     is_post = campaign.channel.startswith("social:")
     if posts is True and not is_post:
-        raise InputError(f"campaign {campaign_id} is not a post ({campaign.channel})",
-                         hint=f"use: dbox campaigns {action} {campaign_id}")
+        raise InputError(_("campaign {campaign_id} is not a post ({channel})").format(
+                             campaign_id=campaign_id, channel=campaign.channel),
+                         hint=_("use: dbox campaigns {action} {campaign_id}").format(
+                                  action=action, campaign_id=campaign_id))
     if posts is False and is_post:
-        raise InputError(f"campaign {campaign_id} is a post", hint=f"use: dbox posts {action} {campaign_id}")
+        raise InputError(_("campaign {campaign_id} is a post").format(campaign_id=campaign_id), hint=_("use: dbox posts {action} {campaign_id}").format(
+                                                                       action=action, campaign_id=campaign_id))
     if campaign.control == "cancelled":
-        raise InputError(f"campaign {campaign_id} was cancelled; nothing to {action}")
+        raise InputError(_("campaign {campaign_id} was cancelled; nothing to {action}").format(
+                             campaign_id=campaign_id, action=action))
     if campaign.status == "done" and action != "resume":
-        raise InputError(f"campaign {campaign_id} is done; nothing to {action}")
+        raise InputError(_("campaign {campaign_id} is done; nothing to {action}").format(
+                             campaign_id=campaign_id, action=action))
     wanted = CONTROLS[action]
     if action == "resume" and campaign.control is None:
-        raise InputError(f"campaign {campaign_id} is not paused", hint="to send what is left now: "
-                                                                       f"dbox send --resume {campaign_id}")
+        raise InputError(_("campaign {campaign_id} is not paused").format(campaign_id=campaign_id), hint=_("to send what is left now: dbox send --resume {campaign_id}").format(
+                                                                           campaign_id=campaign_id))
     with campaign_lock(store, campaign_id):
         n = ledger.set_control(store, campaign_id, wanted, f"by {_user()}")
     audit(store, f"campaigns {action}", n, {"campaign": campaign_id, "channel": campaign.channel})
@@ -650,7 +661,7 @@ def sync_optouts(store, channel_id: str = "sms", *, log=_noop_log) -> dict[str, 
     """Read inbound replies (for stores without ``dbox serve``), each taken by :func:`take_reply`."""
     channel = get_channel(channel_id)
     if not channel.supports_inbound:
-        raise InputError(f"channel {channel_id} cannot read replies")
+        raise InputError(_("channel {channel_id} cannot read replies").format(channel_id=channel_id))
     settings = channel.settings()
     channel.check(settings)
     key = f"optouts.{channel_id}.synced_until"
@@ -686,4 +697,5 @@ def provider_failure(campaign_id: int, report: RunReport) -> ProviderError | Non
     hint = f"resume with: dbox send --resume {campaign_id}"
     if report.stop_reason == "fatal":
         hint = "check the channel's credentials (dbox channels setup), then " + hint
-    return ProviderError(f"campaign {campaign_id} stopped: {report.error}; {report.left} message(s) left", hint=hint)
+    return ProviderError(_("campaign {campaign_id} stopped: {error}; {left} message(s) left").format(
+                             campaign_id=campaign_id, error=report.error, left=report.left), hint=hint)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dbox.errors import InputError
+from dbox.i18n import _
 
 # Settings every channel accepts besides its own fields (quiet hours, speed).
 COMMON = ("rate", "workers", "quiet_hours", "send_days", "send_from", "send_until", "timezone", "holidays",
@@ -22,7 +23,7 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise InputError(f"--set {item!r}: use name=value")
+            raise InputError(_("--set {item!r}: use name=value").format(item=item))
         values[name.strip()] = value.strip()
     return values
 
@@ -36,11 +37,11 @@ def _common(name: str, value: str):
         return value
     if name == "workers":
         if not value.isdigit() or not 1 <= int(value) <= 32:
-            raise InputError(f"workers {value!r}: use 1 to 32")
+            raise InputError(_("workers {value!r}: use 1 to 32").format(value=value))
         return int(value)
     if name == "quiet_hours":
         if value.lower() not in ("true", "false", "yes", "no", "1", "0"):
-            raise InputError(f"quiet_hours {value!r}: use true or false")
+            raise InputError(_("quiet_hours {value!r}: use true or false").format(value=value))
         return value.lower() in ("true", "yes", "1")
     SendWindow.from_settings({name: value, "quiet_hours": True}, True)   # validates days, times, zone, country
     return value
@@ -57,20 +58,22 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
     secrets_in = {k: v for k, v in (secrets_in or {}).items() if k}
     for name in [*given, *secrets_in]:
         if name not in fields and name not in COMMON:
-            raise InputError(f"unknown setting {name!r} for channel {channel_id}",
+            raise InputError(_("unknown setting {name!r} for channel {channel_id}").format(
+                                 name=name, channel_id=channel_id),
                              hint="settings: " + ", ".join([*fields, *COMMON]))
     for name in given:
         if name in fields and fields[name].secret:
-            raise InputError(f"{name} is a secret: type it at the prompt or pass it with --secret-stdin {name}, "
-                             f"never on the command line")
+            raise InputError(_("{name} is a secret: type it at the prompt or pass it with --secret-stdin {name}, never on the command line").format(
+                                 name=name))
     for name in secrets_in:
         if name not in fields or not fields[name].secret:
-            raise InputError(f"--secret-stdin {name}: not a secret of channel {channel_id}")
+            raise InputError(_("--secret-stdin {name}: not a secret of channel {channel_id}").format(
+                                 name=name, channel_id=channel_id))
     stored = section(f"channels.{channel_id}")
     problem = keyring_problem()       # before asking anything: no secret is typed in vain
     if problem and warn is not None and any(f.secret for f in fields.values()):
-        warn(f"no usable system keyring ({problem}): secrets are not asked for; set them in the environment "
-             f"(the lines are printed at the end)")
+        warn(_("no usable system keyring ({problem}): secrets are not asked for; set them in the environment (the lines are printed at the end)").format(
+                 problem=problem))
     plain: dict = {}
     secret_values: dict[str, str] = {}
     for name, f in fields.items():
@@ -124,12 +127,12 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
     if unstored:
         from dbox.errors import NotConfiguredError
 
-        env_lines = "\n".join(f"{f.env}=...   # {f.prompt}" for f in unstored)
+        env_lines = "\n".join(f"{f.env}=...   # {_(f.prompt)}" for f in unstored)
         raise NotConfiguredError(
             "\n".join(lines) + f"\nno usable system keyring: {problem}; "
             f"{', '.join(f.name for f in unstored)} not stored (the other settings were saved). "
             f"Put these lines in the environment (for cron: at the top of the crontab):\n{env_lines}",
-            hint="or install and unlock a keyring backend (e.g. Secret Service), then run this again")
+            hint=_("or install and unlock a keyring backend (e.g. Secret Service), then run this again"))
     if missing and ask is None:
         from dbox.errors import NotConfiguredError
 

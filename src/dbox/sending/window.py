@@ -25,6 +25,7 @@ from typing import Any
 
 from dbox import clock
 from dbox.errors import InputError
+from dbox.i18n import _
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULTS = {"send_days": "mon-sat", "send_from": "10:00", "send_until": "20:00", "timezone": "Europe/Paris",
@@ -40,15 +41,17 @@ def _days(text: str) -> frozenset[int]:
         if "-" in part:
             a, b = part.split("-", 1)
             if a not in DAYS or b not in DAYS:
-                raise InputError(f"send_days {text!r}: days are {', '.join(DAYS)} (e.g. mon-sat)")
+                raise InputError(_("send_days {text!r}: days are {items} (e.g. mon-sat)").format(
+                                     text=text, items=', '.join(DAYS)))
             i, j = DAYS.index(a), DAYS.index(b)
             found.update(range(i, j + 1) if i <= j else [*range(i, 7), *range(0, j + 1)])
         elif part in DAYS:
             found.add(DAYS.index(part))
         else:
-            raise InputError(f"send_days {text!r}: days are {', '.join(DAYS)} (e.g. mon-sat)")
+            raise InputError(_("send_days {text!r}: days are {items} (e.g. mon-sat)").format(
+                                 text=text, items=', '.join(DAYS)))
     if not found:
-        raise InputError(f"send_days {text!r}: no day left to send on")
+        raise InputError(_("send_days {text!r}: no day left to send on").format(text=text))
     return frozenset(found)
 
 
@@ -56,7 +59,7 @@ def _time(text: str, name: str) -> time:
     try:
         return time.fromisoformat(str(text))
     except ValueError:
-        raise InputError(f"{name} {text!r}: use HH:MM, e.g. 10:00") from None
+        raise InputError(_("{name} {text!r}: use HH:MM, e.g. 10:00").format(name=name, text=text)) from None
 
 
 @lru_cache(maxsize=32)
@@ -66,7 +69,7 @@ def _holiday_calendar(country: str, subdiv: str | None, year: int):
     try:
         return holidays.country_holidays(country, subdiv=subdiv or None, years=year)
     except NotImplementedError:
-        raise InputError(f"holidays {country!r}: unknown country code") from None
+        raise InputError(_("holidays {country!r}: unknown country code").format(country=country)) from None
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ class SendWindow:
                      _time(values["send_until"], "send_until"), str(values["timezone"]),
                      str(values["holidays"]).upper() or None, str(values["holidays_subdiv"]) or None)
         if window.start >= window.end:
-            raise InputError(f"quiet hours: send_from {window.start:%H:%M} must be before send_until {window.end:%H:%M}")
+            raise InputError(_("quiet hours: send_from {start:%H:%M} must be before send_until {end:%H:%M}").format(
+                                 start=window.start, end=window.end))
         window.tz  # validate the zone now
         return window
 
@@ -98,7 +102,7 @@ class SendWindow:
         try:
             return ZoneInfo(self.tz_name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise InputError(f"timezone {self.tz_name!r}: unknown time zone") from None
+            raise InputError(_("timezone {tz_name!r}: unknown time zone").format(tz_name=self.tz_name)) from None
 
     def describe(self) -> str:
         days = _describe_days(self.days)
@@ -145,7 +149,7 @@ class SendWindow:
             if offset == 0 and local.time() >= self.start:
                 continue
             return opening.astimezone(timezone.utc)
-        raise InputError("quiet hours: no day to send on within a year")  # pragma: no cover
+        raise InputError(_("quiet hours: no day to send on within a year"))  # pragma: no cover
 
 
 def _describe_days(days: frozenset[int]) -> str:

@@ -14,20 +14,21 @@ from pathlib import Path
 
 from dbox.errors import NotConfiguredError, StoreError
 from dbox.store.db import Store, open_connection
+from dbox.i18n import _
 
 
 def _module():
     try:
         from sqlcipher3 import dbapi2
     except ImportError:
-        raise NotConfiguredError("encryption at rest needs SQLCipher, which is not installed",
-                                 hint="pip install 'dbox[encryption]' (the sqlcipher3-binary wheel)") from None
+        raise NotConfiguredError(_("encryption at rest needs SQLCipher, which is not installed"),
+                                 hint=_("pip install 'dbox[encryption]' (the sqlcipher3-binary wheel)")) from None
     return dbapi2
 
 
 def _quote(key: str) -> str:
     if not key:
-        raise NotConfiguredError("the store encryption key is empty")
+        raise NotConfiguredError(_("the store encryption key is empty"))
     return "'" + key.replace("'", "''") + "'"
 
 
@@ -66,7 +67,7 @@ def export_copy(source: Path, source_key: str | None, target: Path, target_key: 
     """Copy a store file to a new file with another key (``None``: plain), with ``sqlcipher_export``."""
     target = Path(target)
     if target.exists():
-        raise StoreError(f"{target}: already exists")
+        raise StoreError(_("{target}: already exists").format(target=target))
     old_umask = os.umask(0o077)
     try:
         os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -80,7 +81,7 @@ def export_copy(source: Path, source_key: str | None, target: Path, target_key: 
             conn.execute("DETACH DATABASE target")
         except dbapi2.DatabaseError as exc:
             target.unlink(missing_ok=True)
-            raise StoreError(f"{source}: cannot copy the store ({exc})") from None
+            raise StoreError(_("{source}: cannot copy the store ({exc})").format(source=source, exc=exc)) from None
         finally:
             conn.close()
     finally:

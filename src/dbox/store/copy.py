@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from dbox.errors import InputError, StoreError
 from dbox.store.db import Store
+from dbox.i18n import _
 
 # Bookkeeping of each engine, never copied: what migrations were applied is the destination's own.
 _SKIP = ("schema_migrations",)
@@ -79,7 +80,7 @@ def _in_dependency_order(store: Store, names: list[str]) -> list[str]:
     while refs:
         ready = sorted(t for t, r in refs.items() if not r - set(ordered))
         if not ready:
-            raise StoreError(f"foreign keys form a cycle between {', '.join(sorted(refs))}")
+            raise StoreError(_("foreign keys form a cycle between {items}").format(items=', '.join(sorted(refs))))
         ordered += ready
         for t in ready:
             del refs[t]
@@ -159,18 +160,18 @@ def copy_store(src: Store, dst: Store, *, replace: bool = False, batch: int = 50
     runs inside it (the caller's audit row). Raises InputError for a destination holding data
     (unless ``replace``) and StoreError when the schemas differ or a row is refused."""
     if getattr(src, "location", None) == getattr(dst, "location", object()):
-        raise InputError("the source and the destination are the same store")
+        raise InputError(_("the source and the destination are the same store"))
     names = tables(src)
     missing = sorted(set(names) - set(tables(dst)))
     if missing:
-        raise StoreError(f"{dst.location} has no table {', '.join(missing)}: its schema differs from the source's",
-                         hint="open both stores with this dbox first (they migrate), then copy again")
+        raise StoreError(_("{location} has no table {items}: its schema differs from the source's").format(
+                             location=dst.location, items=', '.join(missing)),
+                         hint=_("open both stores with this dbox first (they migrate), then copy again"))
     held = data_tables(dst)
     if held and not replace:
         shown = ", ".join(f"{t} ({n:,})" for t, n in sorted(held.items())[:4])
-        raise InputError(f"{dst.location} already holds data: {shown}",
-                         hint="copy into a new store, or add --replace to delete everything it holds first "
-                              "(its audit log included)")
+        raise InputError(_("{location} already holds data: {shown}").format(location=dst.location, shown=shown),
+                         hint=_("copy into a new store, or add --replace to delete everything it holds first (its audit log included)"))
     order = _in_dependency_order(src, names)
     report = CopyReport(tables=len(order), replaced=held)
     with dst.transaction(immediate=True):
@@ -183,8 +184,9 @@ def copy_store(src: Store, dst: Store, *, replace: bool = False, batch: int = 50
             wanted = set(columns(dst, table))
             lost = [c for c in cols if c not in wanted]
             if lost:
-                raise StoreError(f"{dst.location}: table {table} has no column {', '.join(lost)}",
-                                 hint="open both stores with this dbox first (they migrate), then copy again")
+                raise StoreError(_("{location}: table {table} has no column {items}").format(
+                                     location=dst.location, table=table, items=', '.join(lost)),
+                                 hint=_("open both stores with this dbox first (they migrate), then copy again"))
             if table.startswith(_REFERENCE_PREFIX) and count(dst, table) == count(src, table):
                 report.rows[table] = 0      # the same reference data, loaded by the same migrations
                 continue
@@ -207,8 +209,9 @@ def copy_store(src: Store, dst: Store, *, replace: bool = False, batch: int = 50
             try:
                 dst.copy_rows(f'"{table}"', tuple(f'"{c}"' for c in cols), counted())
             except dst.DatabaseError as exc:
-                raise StoreError(f"{dst.location}: table {table}, row {n}: {str(exc).strip().splitlines()[0]}",
-                                 hint="nothing was written to the destination") from None
+                raise StoreError(_("{location}: table {table}, row {n}: {splitlines}").format(
+                                     location=dst.location, table=table, n=n, splitlines=str(exc).strip().splitlines()[0]),
+                                 hint=_("nothing was written to the destination")) from None
             report.rows[table] = n
             if progress is not None:
                 progress(table, n)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from dbox.errors import StoreError
 from dbox.paths import default_data_dir
+from dbox.i18n import _
 
 BUSY_TIMEOUT_MS = int(os.environ.get("DBOX_BUSY_TIMEOUT_MS") or 30_000)
 
@@ -264,7 +265,8 @@ def _tighten(path: Path, wanted: int) -> None:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & ~wanted:
         os.chmod(path, wanted)
-        warnings.warn(f"{path} had mode {mode:o}; tightened to {wanted:o}", StoreModeWarning, stacklevel=3)
+        warnings.warn(_("{path} had mode {mode:o}; tightened to {wanted:o}").format(
+                          path=path, mode=mode, wanted=wanted), StoreModeWarning, stacklevel=3)
 
 
 def check_file_modes(path: Path, *, new: bool = False) -> None:
@@ -277,7 +279,8 @@ def check_file_modes(path: Path, *, new: bool = False) -> None:
     if folder.resolve() == default_data_dir().resolve():
         _tighten(folder, 0o700)
     elif new and stat.S_IMODE(folder.stat().st_mode) & 0o077:
-        warnings.warn(f"folder {folder} is open to other users; the store file itself is 0600",
+        warnings.warn(_("folder {folder} is open to other users; the store file itself is 0600").format(
+                          folder=folder),
                       StoreModeWarning, stacklevel=3)
     for suffix in ("", "-wal", "-shm", "-journal"):
         _tighten(Path(str(path) + suffix), 0o600)
@@ -322,7 +325,7 @@ def open_connection(path: Path | str, connect, *, create: bool, errors: tuple, f
     is_new = not path.exists()
     if is_new:
         if not create:
-            raise StoreError(f"no store at {path}", hint="run: dbox init")
+            raise StoreError(_("no store at {path}").format(path=path), hint=_("run: dbox init"))
         # The folder is only ours when we create it: tighten it then, never someone else's.
         if not path.parent.exists():
             path.parent.mkdir(parents=True, mode=0o700)
@@ -362,7 +365,8 @@ def configure(conn, path: Path, errors: tuple = (sqlite3.DatabaseError,),
             raise store_fault(exc, path) from None
         raise StoreError(failure.format(path=path, exc=exc)) from None
     if mode.lower() != "wal":
-        raise StoreError(f"{path}: could not switch the store to WAL mode (got {mode})")
+        raise StoreError(_("{path}: could not switch the store to WAL mode (got {mode})").format(
+                             path=path, mode=mode))
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
     # A larger page cache and memory-mapped reads: compound segment counts on millions of
@@ -399,20 +403,21 @@ def migrate(store: Store) -> int:
     engine = store.engine
     migrations = _migrations(engine)
     newest = migrations[-1][0]
-    known = {name for _, name, _ in migrations}
+    known = {name for _unused, name, _unused in migrations}
     if engine != "postgresql" or store.execute("SELECT to_regclass('schema_migrations')").fetchone()[0] is None:
         store.execute(MIGRATIONS_TABLE)     # on PostgreSQL only when missing: a team member may not create tables
     applied = {name for (name,) in store.execute("SELECT name FROM schema_migrations")}
     current = store.execute("PRAGMA user_version").fetchone()[0] if engine == "sqlite" else 0
     if engine == "sqlite" and current and not applied:
-        applied = {name for number, name, _ in migrations if number <= current}
+        applied = {name for number, name, _unused in migrations if number <= current}
         store.executemany("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                           [(name, utcnow()) for name in sorted(applied)])
     unknown = sorted(applied - known)
     if current > newest or unknown:
         what = f"migration {unknown[0]}" if unknown else f"schema {current}"
-        raise StoreError(f"{store.location}: store {what} is newer than this dbox knows ({newest})",
-                         hint="upgrade dbox")
+        raise StoreError(_("{location}: store {what} is newer than this dbox knows ({newest})").format(
+                             location=store.location, what=what, newest=newest),
+                         hint=_("upgrade dbox"))
     for number, name, sql in migrations:
         if name in applied:
             continue

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 
 from dbox.store.db import Store
+from dbox.i18n import _
 
 _PAGE = 900
 
@@ -481,9 +482,9 @@ def compile_term(compiler, node) -> tuple[str, list]:
         return _result_term(compiler, node)
     name = node.field
     if name in REFUSED_FIELDS:
-        raise compiler.error(f"{name} may not be used to select people: the CNIL forbids selecting voters by "
-                             f"origin (délibération 2012-020); dbox does not keep it", node, at_field=True,
-                             hint="allowed on roll data: bureau, age, sex, registered")
+        raise compiler.error(_("{name} may not be used to select people: the CNIL forbids selecting voters by origin (délibération 2012-020); dbox does not keep it").format(
+                                 name=name), node, at_field=True,
+                             hint=_("allowed on roll data: bureau, age, sex, registered"))
     if isinstance(node, IsEmpty):
         sql = "c.id IN (SELECT contact_id FROM contact_bureaux)" if name == "bureau" else "FALSE"
         return (sql, []) if node.negated else (f"({sql}) IS NOT 1", [])
@@ -515,16 +516,15 @@ def _value(compiler, name: str, value) -> str | int:
 
         sex = _SEX.get(fold(text))
         if sex is None:
-            raise compiler.error(f'"{text}" is not a sex on the roll (F or M)', value)
+            raise compiler.error(_('"{text}" is not a sex on the roll (F or M)').format(text=text), value)
         return sex
     if name == "age":
         return int(float(text))
     code = text.upper()
     if not bureau_exists(compiler.store, code):
         known = known_bureaux(compiler.store, code.split("-")[0])
-        raise compiler.error(f'unknown bureau "{text}"', value, suggestion=suggest(code, known),
-                             hint="a bureau is written INSEE code, dash, number: 38185-0012 (dbox stats --by bureau "
-                                  "lists them)")
+        raise compiler.error(_('unknown bureau "{text}"').format(text=text), value, suggestion=suggest(code, known),
+                             hint=_("a bureau is written INSEE code, dash, number: 38185-0012 (dbox stats --by bureau lists them)"))
     return code
 
 
@@ -535,7 +535,7 @@ def _in(name: str, values: list, compiler) -> tuple[str, list]:
         return ("c.id IN (SELECT contact_id FROM voters WHERE contact_id IS NOT NULL AND sex IN "
                 "(SELECT value FROM json_each(?)))", [json.dumps(values)])
     parts = [_age(compiler, "=", v) for v in values]
-    return "(" + " OR ".join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
+    return "(" + " OR ".join(p for p, _unused in parts) + ")", [x for _unused, ps in parts for x in ps]
 
 
 def _age_cond(compiler, op: str, years: int) -> tuple[str, list]:
@@ -575,8 +575,8 @@ def _result_term(compiler, node) -> tuple[str, list]:
     from dbox.filters.parser import suggest
 
     if not has_results(compiler.store, node.election):
-        known = [e for e, _, _ in result_elections(compiler.store)]
-        raise compiler.error(f'no results loaded for "{node.election}"', node, suggestion=suggest(node.election, known),
+        known = [e for e, _unused, _unused in result_elections(compiler.store)]
+        raise compiler.error(_('no results loaded for "{election}"').format(election=node.election), node, suggestion=suggest(node.election, known),
                              hint="dbox electoral results import FILE --election " + node.election)
     op, negate = (node.op, False) if node.op != "!=" else ("=", True)
     percent = float(node.percent)
@@ -585,7 +585,8 @@ def _result_term(compiler, node) -> tuple[str, list]:
     else:
         known = nuances(compiler.store, node.election)
         if node.nuance not in known:
-            raise compiler.error(f'no nuance "{node.nuance}" in the results of {node.election}', node,
+            raise compiler.error(_('no nuance "{nuance}" in the results of {election}').format(
+                                     nuance=node.nuance, election=node.election), node,
                                  suggestion=suggest(node.nuance, known), hint="nuances: " + ", ".join(known))
         sql, params = share_sql(node.election, node.nuance, op, percent)
     return (f"({sql}) IS NOT 1", params) if negate else (sql, params)
@@ -619,7 +620,7 @@ def compile_voters(store: Store, tree, now) -> tuple[str, list]:
         if isinstance(node, (And, Or)):
             parts = [walk(i) for i in node.items]
             joiner = " AND " if isinstance(node, And) else " OR "
-            return "(" + joiner.join(p for p, _ in parts) + ")", [x for _, ps in parts for x in ps]
+            return "(" + joiner.join(p for p, _unused in parts) + ")", [x for _unused, ps in parts for x in ps]
         if isinstance(node, Not):
             sql, params = walk(node.item)
             return f"(({sql}) IS NOT 1)", params
@@ -627,11 +628,10 @@ def compile_voters(store: Store, tree, now) -> tuple[str, list]:
             return "v.contact_id IS NOT NULL", []
         field_name = getattr(node, "field", None)
         if field_name in REFUSED_FIELDS:
-            raise compiler.error(f"{field_name} may not be used to select voters: the CNIL forbids selecting voters "
-                                 f"by origin (délibération 2012-020); dbox does not keep it", node, at_field=True)
+            raise compiler.error(_("{field_name} may not be used to select voters: the CNIL forbids selecting voters by origin (délibération 2012-020); dbox does not keep it").format(
+                                     field_name=field_name), node, at_field=True)
         if field_name not in VOTER_FIELDS or not isinstance(node, (Compare, InList, IsEmpty)):
-            raise compiler.error("on the electoral roll only bureau, age, sex and registered may be used "
-                                 "(CNIL délibération 2012-020)", node)
+            raise compiler.error(_("on the electoral roll only bureau, age, sex and registered may be used (CNIL délibération 2012-020)"), node)
         return _voter_condition(compiler, node), _voter_params(compiler, node)
 
     return walk(tree)
@@ -646,7 +646,7 @@ def _voter_condition(compiler, node) -> str:
     if isinstance(node, InList):
         column = {"bureau": "v.bureau", "sex": "v.sex"}.get(name)
         if column is None:     # ages
-            sql = "(" + " OR ".join(_age_cond(compiler, "=", 0)[0] for _ in node.values) + ")"
+            sql = "(" + " OR ".join(_age_cond(compiler, "=", 0)[0] for _unused in node.values) + ")"
         else:
             sql = f"{column} IN (SELECT value FROM json_each(?))"
         return f"(({sql}) IS NOT 1)" if node.negated else sql

@@ -36,6 +36,7 @@ from dbox.geo import _ARRONDISSEMENT, commune_key as commune_words
 from dbox.normalize import ValueRejected, normalize_phone, normalize_civility
 from dbox.store import segments as saved
 from dbox.store.suppressions import Hasher
+from dbox.i18n import _, grouped
 
 _PREFIX_END = "\U0010ffff"       # every string that starts with p sorts before p + this
 _INSEE = re.compile(r"\d[\dAB]\d{3}")
@@ -177,16 +178,16 @@ class _Compiler:
         if self.conditions > MAX_CONDITIONS:
             where = self.outer_ref or node
             through = f" (reached through in:{where.name})" if isinstance(where, SegmentRef) else ""
-            raise self.error(f"too many conditions: more than {MAX_CONDITIONS:,} once saved segments are "
-                             f"replaced by their definitions{through}", where,
-                             hint="segments that use another one twice double at each level; simplify them")
+            raise self.error(_("too many conditions: more than {MAX_CONDITIONS} once saved segments are replaced by their definitions{through}").format(
+                                 MAX_CONDITIONS=grouped(MAX_CONDITIONS), through=through), where,
+                             hint=_("segments that use another one twice double at each level; simplify them"))
         return node
 
     def segment(self, node: SegmentRef) -> Node:
         key = saved.segment_key(node.name)
         if key in self.stack:
             chain = " -> ".join(f"in:{name}" for name in [*self.stack[self.stack.index(key):], key])
-            raise self.error(f'segment "{node.name}" refers to itself ({chain})', node)
+            raise self.error(_('segment "{name}" refers to itself ({chain})').format(name=node.name, chain=chain), node)
         if key in self.overrides:
             tree = self.overrides[key]
         elif key in self._trees:        # a segment used twice (or at every level) is read and parsed once
@@ -195,8 +196,8 @@ class _Compiler:
             row = saved.get(self.store, key)
             if row is None:
                 names = [r.name for r in saved.list_all(self.store)]
-                raise self.error(f'unknown segment "{node.name}"', node,
-                                 suggestion=suggest(node.name, names), hint="dbox segment list shows them")
+                raise self.error(_('unknown segment "{name}"').format(name=node.name), node,
+                                 suggestion=suggest(node.name, names), hint=_("dbox segment list shows them"))
             tree = self._trees[key] = parse(Source(row.expression, kind="segment", name=row.name))
         if key not in self.segments:
             self.segments.append(key)
@@ -334,8 +335,8 @@ class _Compiler:
             names = [n for (n,) in self.store.execute("SELECT name FROM tags ORDER BY name")]
             keys = {fold(n): n for n in names}
             close = suggest(key, keys)
-            raise self.error(f'unknown tag "{node.name}"', node, suggestion=keys.get(close),
-                             hint="dbox tag list shows the tags")
+            raise self.error(_('unknown tag "{name}"').format(name=node.name), node, suggestion=keys.get(close),
+                             hint=_("dbox tag list shows the tags"))
         self._tag_ids[key] = row[0]
         return row[0]
 
@@ -424,8 +425,8 @@ class _Compiler:
     def nonempty_key(self, key: str, node: Node) -> str:
         if not key:
             value = getattr(node, "value", None)
-            raise self.error("this value has no letter or digit to look for", value or node,
-                             hint="~ and ^= ignore case, accents, spaces and punctuation")
+            raise self.error(_("this value has no letter or digit to look for"), value or node,
+                             hint=_("~ and ^= ignore case, accents, spaces and punctuation"))
         return key
 
     # -- plain columns: e-mail, phones, codes ------------------------------------------------------
@@ -441,7 +442,7 @@ class _Compiler:
         if spec.kind == "departement":
             if self.has_geo() and self.store.execute(
                     "SELECT 1 FROM geo_communes WHERE departement = ? LIMIT 1", (text,)).fetchone() is None:
-                raise self.error(f'unknown département "{text}"', value)
+                raise self.error(_('unknown département "{text}"').format(text=text), value)
             return text
         if spec.kind == "circonscription":
             return self.circonscription(value)
@@ -464,18 +465,19 @@ class _Compiler:
         elif name in ("commune_insee", "circonscription", "phone_region"):
             text = text.upper()
         if not text:
-            raise self.error("this value is empty: there is nothing to look for", value)
+            raise self.error(_("this value is empty: there is nothing to look for"), value)
         return text
 
     def phone(self, name: str, value: Value) -> str:
         try:
             phone = normalize_phone(value.text)
         except ValueRejected:
-            raise self.error(f'"{value.text}" is not a phone number', value,
-                             hint="use ^= or ~ to look for part of a number") from None
+            raise self.error(_('"{text}" is not a phone number').format(text=value.text), value,
+                             hint=_("use ^= or ~ to look for part of a number")) from None
         if phone.kind != name:
             other = "fixed" if name == "mobile" else "mobile"
-            raise self.error(f'"{value.text}" is a {phone.kind} number: it is never in {name}', value,
+            raise self.error(_('"{text}" is a {kind} number: it is never in {name}').format(
+                                 text=value.text, kind=phone.kind, name=name), value,
                              hint=f"{other} = {value.text}")
         return phone.e164
 
@@ -519,7 +521,7 @@ class _Compiler:
         if self.store.execute("SELECT 1 FROM contact_fields WHERE name = ? LIMIT 1", (name,)).fetchone() is None:
             known = custom_field_names(self.store)
             close = suggest(name, known)
-            raise self.error(f'unknown custom field "{node.field}"', node, at_field=True,
+            raise self.error(_('unknown custom field "{field}"').format(field=node.field), node, at_field=True,
                              suggestion=F.CUSTOM_PREFIX + close if close else None,
                              hint="custom fields: " + (", ".join(F.CUSTOM_PREFIX + k for k in known[:20])
                                                        or "none yet (they come from imports)"))
@@ -567,22 +569,23 @@ class _Compiler:
                 return codes
         cantons = self.cantons()
         if not cantons:
-            raise self.error(f'unknown canton "{text}"', value,
-                             hint="the geography reference is not loaded in this store (docs/geography.md)")
+            raise self.error(_('unknown canton "{text}"').format(text=text), value,
+                             hint=_("the geography reference is not loaded in this store (docs/geography.md)"))
         key = text_key(text)
         if op == "=":
-            codes = [code for code, _, k in cantons if code == text.upper() or k == key]
+            codes = [code for code, _unused, k in cantons if code == text.upper() or k == key]
         elif op == "^=":
-            codes = [code for code, _, k in cantons if k.startswith(self.nonempty_key(key, value))]
+            codes = [code for code, _unused, k in cantons if k.startswith(self.nonempty_key(key, value))]
         else:
-            codes = [code for code, _, k in cantons if self.nonempty_key(key, value) in k]
+            codes = [code for code, _unused, k in cantons if self.nonempty_key(key, value) in k]
         if not codes:
             if op == "=":
-                close = suggest(key, {k: n for _, n, k in cantons})
-                name = next((n for _, n, k in cantons if k == close), None)
-                raise self.error(f'unknown canton "{text}"', value, suggestion=name,
-                                 hint="a canton is written as INSEE names it (Grenoble-1) or by its code")
-            raise self.error(f'no canton name {"starts with" if op == "^=" else "contains"} "{text}"', value)
+                close = suggest(key, {k: n for _unused, n, k in cantons})
+                name = next((n for _unused, n, k in cantons if k == close), None)
+                raise self.error(_('unknown canton "{text}"').format(text=text), value, suggestion=name,
+                                 hint=_("a canton is written as INSEE names it (Grenoble-1) or by its code"))
+            raise self.error(_('no canton name {value} "{text}"').format(
+                                 value='starts with' if op == '^=' else 'contains', text=text), value)
         return codes
 
     def split_in(self, kind: str, node: Node, codes: list[str], negated: bool) -> Fragment:
@@ -606,13 +609,13 @@ class _Compiler:
             if self.store.execute("SELECT 1 FROM geo_communes WHERE insee = ?", (code,)).fetchone() is None:
                 if self.store.execute("SELECT 1 FROM contacts WHERE commune_insee = ? LIMIT 1",
                                       (code,)).fetchone() is None:
-                    raise self.error(f'unknown commune code "{text}"', value)
+                    raise self.error(_('unknown commune code "{text}"').format(text=text), value)
             return self.with_arrondissements([code]), []
 
         words = commune_words(text)
         key = words.replace(" ", "")
         if not key:
-            raise self.error("this value has no letter or digit to look for", value)
+            raise self.error(_("this value has no letter or digit to look for"), value)
         codes = [c for (c,) in self.store.execute("SELECT insee FROM geo_communes WHERE name_key = ?", (words,))]
         match = _ARRONDISSEMENT.match(words)
         if not codes and match:
@@ -631,8 +634,8 @@ class _Compiler:
                 names = {k.replace(" ", ""): n for n, k in self.store.execute(
                     "SELECT name, name_key FROM geo_communes WHERE substr(name_key, 1, 1) = ?", (words[:1],))}
                 close = suggest(key, names)
-                raise self.error(f'unknown commune "{text}"', value, suggestion=names.get(close),
-                                 hint="a commune is written as INSEE names it (Saint-Égrève) or by its INSEE code")
+                raise self.error(_('unknown commune "{text}"').format(text=text), value, suggestion=names.get(close),
+                                 hint=_("a commune is written as INSEE names it (Saint-Égrève) or by its INSEE code"))
         return self.with_arrondissements(codes), [key]
 
     def with_arrondissements(self, codes: list[str]) -> list[str]:
@@ -660,7 +663,7 @@ class _Compiler:
             hint = (f"{code[:code.index('-')]} has {', '.join(known)}" if known else
                     "the geography reference is not loaded in this store (docs/geography.md)"
                     if not self.has_geo() else None)
-            raise self.error(f'unknown circonscription "{code}"', value, hint=hint)
+            raise self.error(_('unknown circonscription "{code}"').format(code=code), value, hint=hint)
         return code
 
 
@@ -798,10 +801,10 @@ def _chain(op: str, parts: list[Fragment]) -> Fragment:
     """``(a OP b OP ...)``; past _FLAT_CHAIN items, nested groups of _FLAT_CHAIN, so the tree SQLite
     parses stays shallow (1,000 terms: 3 levels of 32) whatever the chain's length. Same order,
     same parameters: only parentheses are added, and AND and OR are associative."""
-    sqls = [sql for sql, _ in parts]
+    sqls = [sql for sql, _unused in parts]
     while len(sqls) > _FLAT_CHAIN:
         sqls = ["(" + f" {op} ".join(sqls[i:i + _FLAT_CHAIN]) + ")" for i in range(0, len(sqls), _FLAT_CHAIN)]
-    return "(" + f" {op} ".join(sqls) + ")", [x for _, params in parts for x in params]
+    return "(" + f" {op} ".join(sqls) + ")", [x for _unused, params in parts for x in params]
 
 
 def _key_match(column: str, op: str, key: str) -> Fragment:

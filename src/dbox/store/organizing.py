@@ -16,6 +16,7 @@ from dbox.store.db import Store
 from dbox.filters.nodes import ActionRef, Compare, Flag, InList, IsEmpty
 from dbox.filters.parser import suggest
 from dbox.text import fold
+from dbox.i18n import _
 
 _BATCH = 500
 
@@ -633,10 +634,11 @@ def _compare(compiler, node, op: str, values: list) -> tuple[str, list]:
     for value in values:
         number = float(value.text)
         if node.field == "support" and (number != int(number) or not 1 <= number <= 5):
-            raise compiler.error(f"support is a level from 1 to 5, found {value.text}", value,
-                                 hint="1 opposed, 2 rather against, 3 undecided, 4 rather for, 5 strong supporter")
+            raise compiler.error(_("support is a level from 1 to 5, found {text}").format(text=value.text), value,
+                                 hint=_("1 opposed, 2 rather against, 3 undecided, 4 rather for, 5 strong supporter"))
         if node.field == "attended.count" and (number != int(number) or number < 0):
-            raise compiler.error(f"attended.count is a whole number of actions, found {value.text}", value)
+            raise compiler.error(_("attended.count is a whole number of actions, found {text}").format(
+                                     text=value.text), value)
         numbers.append(int(number))
     if node.field == "support":
         return support_clause(op, numbers)
@@ -647,12 +649,12 @@ def _action_ids(compiler, node) -> list[int]:
     text = node.name.strip()
     if text.isdigit():
         if compiler.store.execute("SELECT 1 FROM actions WHERE id = ?", (int(text),)).fetchone() is None:
-            raise compiler.error(f"no action with id {text}", node, hint="dbox action list --all shows them")
+            raise compiler.error(_("no action with id {text}").format(text=text), node, hint=_("dbox action list --all shows them"))
         return [int(text)]
     ids = [r[0] for r in actions_with_key(compiler.store, fold(text))]
     if not ids:
-        titles = {key: title for _, title, key in action_titles(compiler.store)}
+        titles = {key: title for _unused, title, key in action_titles(compiler.store)}
         close = suggest(fold(text), titles)
-        raise compiler.error(f'unknown action "{text}"', node, suggestion=titles[close] if close else None,
-                             hint="an action is named by its id or its title: dbox action list --all")
+        raise compiler.error(_('unknown action "{text}"').format(text=text), node, suggestion=titles[close] if close else None,
+                             hint=_("an action is named by its id or its title: dbox action list --all"))
     return ids

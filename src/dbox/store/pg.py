@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 from dbox.errors import NotAllowedError, StoreError
 from dbox.store.db import EngineFault, Store, migrate
 from dbox.store.dialect import to_postgres, translate
+from dbox.i18n import _
 
 
 def mask_url(url: str) -> str:
@@ -33,14 +34,13 @@ def mask_url(url: str) -> str:
 def _parts(url: str) -> dict:
     split = urlsplit(url)
     if split.password is not None:
-        raise StoreError(f"{mask_url(url)}: a password in the store URL would end up in shell histories, "
-                         "crontabs and the process list",
-                         hint="remove it from the URL; put it in PGPASSWORD, ~/.pgpass or the keyring "
-                              "(docs/team.md)")
+        raise StoreError(_("{mask_url}: a password in the store URL would end up in shell histories, crontabs and the process list").format(
+                             mask_url=mask_url(url)),
+                         hint=_("remove it from the URL; put it in PGPASSWORD, ~/.pgpass or the keyring (docs/team.md)"))
     dbname = unquote(split.path.lstrip("/"))
     if not dbname:
-        raise StoreError(f"{mask_url(url)}: the URL names no database",
-                         hint="postgresql://USER@HOST:PORT/DBNAME")
+        raise StoreError(_("{mask_url}: the URL names no database").format(mask_url=mask_url(url)),
+                         hint=_("postgresql://USER@HOST:PORT/DBNAME"))
     return {"user": unquote(split.username or ""), "host": split.hostname or "", "port": split.port or 5432,
             "dbname": dbname}
 
@@ -154,8 +154,9 @@ class PostgresStore(Store):
         return False
 
     def _sqlite_only(self, what: str):
-        raise StoreError(f"{self.location}: {what} works on a SQLite store only",
-                         hint="on PostgreSQL use pg_dump / pg_restore (docs/team.md)")
+        raise StoreError(_("{location}: {what} works on a SQLite store only").format(
+                             location=self.location, what=what),
+                         hint=_("on PostgreSQL use pg_dump / pg_restore (docs/team.md)"))
 
     def backup_into(self, target, pages: int = 1024) -> None:
         self._sqlite_only("a page-by-page backup")
@@ -227,9 +228,9 @@ def connect(url: str):
                                **({"password": password} if password else {}))
     except psycopg.OperationalError as exc:
         words = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise StoreError(f"{mask_url(url)}: cannot connect to PostgreSQL ({mask_url(words)})",
-                         hint="check the server is running and the URL, user and password "
-                              "(PGPASSWORD, ~/.pgpass or the keyring: docs/team.md)") from None
+        raise StoreError(_("{mask_url}: cannot connect to PostgreSQL ({mask_url2})").format(
+                             mask_url=mask_url(url), mask_url2=mask_url(words)),
+                         hint=_("check the server is running and the URL, user and password (PGPASSWORD, ~/.pgpass or the keyring: docs/team.md)")) from None
 
 
 def open_postgres(url: str, *, create: bool = True) -> PostgresStore:
@@ -237,7 +238,7 @@ def open_postgres(url: str, *, create: bool = True) -> PostgresStore:
     store = PostgresStore(connect(url), url)
     try:
         if not create and store.execute("SELECT to_regclass('schema_migrations')").fetchone()[0] is None:
-            raise StoreError(f"no store in {store.location}", hint="run: dbox init")
+            raise StoreError(_("no store in {location}").format(location=store.location), hint=_("run: dbox init"))
         migrate(store)
     except BaseException:
         store.close()

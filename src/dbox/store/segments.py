@@ -12,6 +12,7 @@ from dbox.errors import ConflictError
 from dbox.store.db import Store, utcnow
 from dbox.text import fold
 from dbox.store.contacts_write import TagCache
+from dbox.i18n import _
 
 
 @dataclass
@@ -49,7 +50,7 @@ def insert(store: Store, name: str, expression: str, description: str | None) ->
                 "INSERT INTO segments (name, key, expression, description, created_at, updated_at) VALUES (?,?,?,?,?,?)",
                 (name, segment_key(name), expression, description, now, now))
     except store.IntegrityError:   # the connection's own class: sqlite3, sqlcipher3 or psycopg
-        raise ConflictError(f'segment "{name}" already exists') from None
+        raise ConflictError(_('segment "{name}" already exists').format(name=name)) from None
     return get(store, segment_key(name)) if cur.rowcount else None
 
 
@@ -66,7 +67,7 @@ def update(store: Store, segment_id: int, *, name: str | None = None, expression
                  current.description if keep_description and description is None else description,
                  utcnow(), segment_id))
     except store.IntegrityError:   # the connection's own class: sqlite3, sqlcipher3 or psycopg
-        raise ConflictError(f'segment "{new_name}" already exists') from None
+        raise ConflictError(_('segment "{new_name}" already exists').format(new_name=new_name)) from None
 
 
 def delete(store: Store, segment_id: int) -> None:

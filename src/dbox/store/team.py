@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from dbox.errors import InputError, StoreError
 from dbox.store.db import Store
+from dbox.i18n import _
 
 ROLES = ("volunteer", "organizer", "staff", "admin")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -46,16 +47,16 @@ def _quote(name: str) -> str:
 
 def check_name(name: str) -> str:
     if not _NAME.match(name or ""):
-        raise InputError(f"member name {name!r}: lowercase letters, digits and _ (a PostgreSQL login), "
-                         f"at most 63, not starting with a digit")
+        raise InputError(_("member name {name!r}: lowercase letters, digits and _ (a PostgreSQL login), at most 63, not starting with a digit").format(
+                             name=name))
     return name
 
 
 def _require_postgres(store: Store) -> None:
     if store.engine != "postgresql":
-        raise StoreError(f"{store.location}: dbox team needs a PostgreSQL store (a SQLite file has no "
-                         f"users: whoever can read the file can do everything)",
-                         hint="move the store to a PostgreSQL server: dbox store copy (docs/team.md)")
+        raise StoreError(_("{location}: dbox team needs a PostgreSQL store (a SQLite file has no users: whoever can read the file can do everything)").format(
+                             location=store.location),
+                         hint=_("move the store to a PostgreSQL server: dbox store copy (docs/team.md)"))
 
 
 def group_name(store: Store, role: str) -> str:
@@ -157,12 +158,12 @@ def add_member(store: Store, name: str, role: str, password: str) -> bool:
     role it had here. Returns True when the login was created."""
     check_name(name)
     if role not in ROLES:
-        raise InputError(f"--role {role}: choose one of {', '.join(ROLES)}")
+        raise InputError(_("--role {role}: choose one of {items}").format(role=role, items=', '.join(ROLES)))
     groups = ensure_roles(store)
     with store.transaction():
         exists = store.execute("SELECT 1 FROM pg_roles WHERE rolname = ?", (name,)).fetchone() is not None
         if name in groups.values():
-            raise InputError(f"{name} is one of dbox's group roles; choose another name")
+            raise InputError(_("{name} is one of dbox's group roles; choose another name").format(name=name))
         if not exists:
             store.execute(f"CREATE ROLE {_quote(name)} LOGIN PASSWORD '{scram_verifier(password)}'")
         for other in ROLES:
@@ -179,7 +180,7 @@ def remove_member(store: Store, name: str) -> bool:
     check_name(name)
     groups = ensure_roles(store)
     if name not in [m.name for m in members(store)]:
-        raise InputError(f"{name} is not a member of this store's team", hint="see: dbox team list")
+        raise InputError(_("{name} is not a member of this store's team").format(name=name), hint=_("see: dbox team list"))
     with store.transaction():
         for group in groups.values():
             store.execute(f"REVOKE {_quote(group)} FROM {_quote(name)}")

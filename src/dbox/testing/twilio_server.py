@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
+from dbox.i18n import _
 
 API = "/2010-04-01/Accounts/"
 DEFAULT_SID = "AC" + "0" * 32
@@ -323,7 +324,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not auth.startswith("Basic "):
             return False
         try:
-            user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+            user, _unused, password = base64.b64decode(auth[6:]).decode().partition(":")
         except ValueError:
             return False
         return user == state.account_sid == account and password == state.auth_token
@@ -491,10 +492,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     server = TwilioServer(port=args.port, account_sid=args.account_sid, auth_token=args.token,
                           delivery_delay=args.delivery_delay)
-    print(f"Rehearsal Twilio API on {server.base_url} (account {args.account_sid}). Point dbox at it:")
-    print(f"  export DBOX_TWILIO_BASE_URL={server.base_url} DBOX_TWILIO_ACCOUNT_SID={args.account_sid} "
-          f"DBOX_TWILIO_AUTH_TOKEN={args.token}")
-    print("Ctrl-C to stop.", flush=True)
+    print(_("Rehearsal Twilio API on {base_url} (account {account_sid}). Point dbox at it:").format(
+              base_url=server.base_url, account_sid=args.account_sid))
+    print(_("  export DBOX_TWILIO_BASE_URL={base_url} DBOX_TWILIO_ACCOUNT_SID={account_sid} DBOX_TWILIO_AUTH_TOKEN={token}").format(
+              base_url=server.base_url, account_sid=args.account_sid, token=args.token))
+    print(_("Ctrl-C to stop."), flush=True)
     try:
         server.httpd.serve_forever()
     except KeyboardInterrupt:
