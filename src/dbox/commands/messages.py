@@ -151,10 +151,10 @@ def dry_run(store, request, output: Optional[Path]) -> None:
 # --- printing -----------------------------------------------------------------------------------------
 
 def _money(amount, currency) -> str:
-    """An estimated cost: '6,00 €' in French, '€6.00' in English (dbox.i18n.format_euros)."""
-    if currency == "EUR":
-        from dbox.i18n import format_euros
+    """An estimated cost: '6,00 €' in French (dbox.i18n.format_euros), '6.00 EUR' otherwise."""
+    from dbox.i18n import current_language, format_euros
 
+    if currency == "EUR" and current_language() == "fr":
         return format_euros(amount)
     return f"{amount:.2f} {currency}"
 
