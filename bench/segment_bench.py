@@ -3,6 +3,9 @@
     .venv/bin/python bench/segment_bench.py                     # 3,000,000 contacts (a few minutes)
     .venv/bin/python bench/segment_bench.py --contacts 300000   # quicker
     .venv/bin/python bench/segment_bench.py --db /tmp/seg.sqlite3   # keep the store; reuse it next time
+    .venv/bin/python bench/segment_bench.py --db postgresql://USER@HOST/DBNAME --contacts 300000
+        # both engines: the SQLite store is built (or --sqlite PATH reused), copied into the
+        # PostgreSQL database with dbox.store.copy (when it holds no contacts yet), and measured on each
 
 The store is created by ``open_store`` (so it has dbox's schema, indexes and the geography
 reference) and filled with raw sqlite3 ``executemany``: contacts spread over French communes in
@@ -14,7 +17,8 @@ It then times, in the same process and on the same database, each query the way 
 (``dbox.segments.select`` + ``count_contacts``; also the command in-process) and the equivalent
 hand-written SQL, best of several runs, in wall time and in CPU time. The targets: select + count
 under 0.2 s, and the compiled SQL within 1.5x of the hand-written SQL — compared in CPU time, which
-is the query's own cost (SQLite runs in this process) whatever else the machine is doing:
+is the query's own cost (SQLite runs in this process) whatever else the machine is doing. On
+PostgreSQL the query runs in the server, so its ratio is taken in wall time (best of the runs):
 
   1. ``dbox segment --canton X --count``
   2. ``tag:militant and consent:sms and commune.population < 3500``
@@ -61,7 +65,7 @@ def build(path: Path, n: int, seed: int = 7) -> None:
     from dbox.text import fold
 
     store = open_store(path)
-    conn = store.conn
+    conn = store._conn            # the raw sqlite3 connection: the build is SQLite's own bulk SQL
     rng = random.Random(seed)
     hasher = Hasher(store)
     conn.create_function("bench_hash", 1, hasher, deterministic=True)
@@ -238,24 +242,37 @@ def compare(store, expression: str | None, shortcuts: dict | None, hand_sql: str
     from dbox import segments
     from dbox.store.contacts import count_contacts
 
-    selection = segments.select(store, expression, shortcuts=shortcuts)
+    try:
+        selection = segments.select(store, expression, shortcuts=shortcuts)
+        count_contacts(store, selection.where, selection.params)
+    except Exception as exc:          # the filter compiler not (yet) for this engine: say so, go on
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        theirs, n_theirs = best_of(lambda: store.execute(hand_sql, hand_params).fetchone()[0], runs)
+        print(f"      compiled SQL: FAILED on {store.engine} ({type(exc).__name__}: {first[:120]})   "
+              f"hand-written SQL {theirs * 1000:8.1f} ms   count {n_theirs:,}")
+        return False
     ours_fn = lambda: count_contacts(store, selection.where, selection.params)  # noqa: E731
     total_fn = lambda: count_contacts(store, *_wp(segments.select(store, expression, shortcuts=shortcuts)))  # noqa: E731
-    hand_fn = lambda: store.conn.execute(hand_sql, hand_params).fetchone()[0]  # noqa: E731
+    hand_fn = lambda: store.execute(hand_sql, hand_params).fetchone()[0]  # noqa: E731
     sql_time, n_ours = best_of(ours_fn, runs)
     total, _ = best_of(total_fn, runs)
     theirs, n_theirs = best_of(hand_fn, runs)
     ours_cpu, hand_cpu, total_cpu = CPU_TIMES[id(ours_fn)], CPU_TIMES[id(hand_fn)], CPU_TIMES[id(total_fn)]
     # SQLite runs in this process, so CPU time is the query's own cost; on a shared machine the wall
     # time also holds the time other processes had the CPU, and its ratios swing from run to run.
+    if store.engine == "postgresql":      # the server does the work: wall time is the query's cost
+        ours_cpu, hand_cpu, total_cpu = sql_time, theirs, total
     ratio = ours_cpu / hand_cpu if hand_cpu else float("inf")
     tiny = theirs < 0.001 and sql_time < 0.001   # under a millisecond, a ratio measures noise
-    ok = total < 0.2 and (ratio <= 1.5 or tiny) and n_ours == n_theirs
-    print(f"      compiled SQL {sql_time * 1000:8.1f} ms (CPU {ours_cpu * 1000:7.1f})   "
-          f"hand-written SQL {theirs * 1000:8.1f} ms (CPU {hand_cpu * 1000:7.1f})   CPU ratio {ratio:4.2f}   "
+    limit = 0.3 if store.engine == "postgresql" else 0.2      # issue 14: under 0.3 s on PostgreSQL
+    ok = total < limit and (ratio <= 1.5 or tiny) and n_ours == n_theirs
+    basis = "wall" if store.engine == "postgresql" else "CPU"
+    cpu = (lambda t: "") if store.engine == "postgresql" else (lambda t: f" (CPU {t * 1000:7.1f})")
+    print(f"      compiled SQL {sql_time * 1000:8.1f} ms{cpu(ours_cpu)}   "
+          f"hand-written SQL {theirs * 1000:8.1f} ms{cpu(hand_cpu)}   {basis} ratio {ratio:4.2f}   "
           f"count {n_ours:,}{'' if n_ours == n_theirs else f' != {n_theirs:,}'}"
           f"{'   (both under 1 ms: no ratio target)' if tiny else ''}")
-    print(f"      select + count (parse, check values, compile, run): {total * 1000:.1f} ms (CPU {total_cpu * 1000:.1f})"
+    print(f"      select + count (parse, check values, compile, run): {total * 1000:.1f} ms{cpu(total_cpu)}"
           f"   {'OK' if ok else 'MISSED'}")
     return ok
 
@@ -263,7 +280,9 @@ def compare(store, expression: str | None, shortcuts: dict | None, hand_sql: str
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contacts", type=int, default=3_000_000)
-    parser.add_argument("--db", type=Path, help="store to build (or reuse when it exists)")
+    parser.add_argument("--db", help="store to build (or reuse when it exists); a postgresql:// URL measures "
+                                     "both engines (the SQLite store copied into it)")
+    parser.add_argument("--sqlite", type=Path, help="with a postgresql:// --db: the SQLite store to build or reuse")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
@@ -272,7 +291,8 @@ def main() -> int:
     from dbox.store.db import open_store
 
     tmp = None
-    path = args.db
+    pg_url = args.db if args.db and args.db.startswith(("postgresql://", "postgres://")) else None
+    path = args.sqlite if pg_url else (Path(args.db) if args.db else None)
     if path is None:
         tmp = tempfile.TemporaryDirectory(prefix="dbox-segbench-")
         os.chmod(tmp.name, 0o700)
@@ -282,17 +302,55 @@ def main() -> int:
         start = time.perf_counter()
         build(path, args.contacts)
         print(f"  built in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    store = open_store(path)
-    conn = store.conn
-    n = count_contacts(store)
-    size = path.stat().st_size / 1e9
-    print(f"\nStore: {n:,} contacts, {size:.2f} GB, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    targets = [str(path)]
+    if pg_url:
+        with open_store(path) as src, open_store(pg_url) as dst:
+            if dst.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0:
+                from dbox.store.copy import copy_store
+
+                print(f"Copying it into {dst.location} (dbox.store.copy: COPY) ...", file=sys.stderr)
+                start = time.perf_counter()
+                report = copy_store(src, dst, batch=20_000)
+                dst.execute("ANALYZE")
+                print(f"  {report.total:,} rows copied in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+        targets.append(pg_url)
+    ok = True
+    for target in targets:
+        ok &= measure(target, args.runs)
+    if tmp is not None:
+        tmp.cleanup()
+    return 0 if ok else 1
+
+
+def measure(target: str, runs: int) -> bool:
+    """Every measurement on one store (a SQLite file or a PostgreSQL URL); True when the targets hold."""
+    from dbox import segments
+    from dbox.store.contacts import count_contacts, iter_contacts
+    from dbox.store.db import open_store
+
+    class Args:
+        pass
+
+    args = Args()
+    args.runs = runs
+    path = target
+    store = open_store(target)
+    conn = store
+    n = store.execute("SELECT count(*) FROM contacts").fetchone()[0]
+    if store.engine == "postgresql":
+        version = store.execute("SHOW server_version").fetchone()[0]
+        size = store.execute("SELECT pg_database_size(current_database())").fetchone()[0] / 1e9
+        print(f"\n=== PostgreSQL {version}: {n:,} contacts, {size:.2f} GB, {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f}   (ratios in wall time: the server does the work)")
+    else:
+        size = Path(target).stat().st_size / 1e9
+        print(f"\n=== SQLite {sqlite3.sqlite_version}: {n:,} contacts, {size:.2f} GB, {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f}")
 
     # The canton with the most contacts of its own (communes wholly inside it).
     code, canton, _ = conn.execute(
         "SELECT c.canton_code, g.name, count(*) FROM contacts c JOIN geo_cantons g ON g.code = c.canton_code "
-        "WHERE c.canton_code IS NOT NULL GROUP BY c.canton_code ORDER BY 3 DESC LIMIT 1").fetchone()
+        "WHERE c.canton_code IS NOT NULL GROUP BY c.canton_code, g.name ORDER BY 3 DESC, 1 LIMIT 1").fetchone()
     militant = conn.execute("SELECT id FROM tags WHERE key = 'militant'").fetchone()[0]
     ok = True
 
@@ -300,7 +358,8 @@ def main() -> int:
     ok &= compare(store, None, {"canton": canton}, "SELECT count(*) FROM contacts WHERE canton_code = ?", (code,),
                   args.runs)
     cli_time = cli_count(path, ["--canton", canton], args.runs)
-    print(f"      the command in-process (options, store opened, select, count, print): {cli_time * 1000:.1f} ms")
+    if cli_time is not None:
+        print(f"      the command in-process (options, store opened, select, count, print): {cli_time * 1000:.1f} ms")
 
     expr = "tag:militant and consent:sms and commune.population < 3500"
     print(f"\n2. dbox segment '{expr}' --count")
@@ -311,7 +370,8 @@ def main() -> int:
                   "JOIN geo_communes g ON g.insee = c.commune_insee "
                   "WHERE ct.tag_id = ? AND g.population < 3500", (militant,), args.runs)
     cli_time = cli_count(path, [expr], args.runs)
-    print(f"      the command in-process: {cli_time * 1000:.1f} ms")
+    if cli_time is not None:
+        print(f"      the command in-process: {cli_time * 1000:.1f} ms")
 
     print("\n3. For information (no target):")
     for expr, sql, params in [
@@ -335,21 +395,23 @@ def main() -> int:
     from dbox.store.contacts import DEFAULT_COLUMNS
 
     columns = list(DEFAULT_COLUMNS)
-    everyone = segments.select(store)
-    for limit in (10_000, None):
-        with open(os.devnull, "w", encoding="utf-8") as sink, PeakRSS() as mem:
-            start = time.perf_counter()
-            written = write_csv(iter_contacts(store, columns, everyone.where, everyone.params, limit=limit),
-                                columns, sink, excel=True)
-            took = time.perf_counter() - start
-        print(f"  {written:>10,} rows in {took:6.1f} s   peak memory growth {mem.growth_mb:6.1f} MB")
+    try:
+        everyone = segments.select(store)
+        for limit in (10_000, None):
+            with open(os.devnull, "w", encoding="utf-8") as sink, PeakRSS() as mem:
+                start = time.perf_counter()
+                written = write_csv(iter_contacts(store, columns, everyone.where, everyone.params, limit=limit),
+                                    columns, sink, excel=True)
+                took = time.perf_counter() - start
+            print(f"  {written:>10,} rows in {took:6.1f} s   peak memory growth {mem.growth_mb:6.1f} MB")
+    except Exception as exc:
+        print(f"  FAILED on {store.engine}: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:120]}")
 
-    print("\nTargets (counts under 0.2 s and within 1.5x of hand-written SQL):", "met" if ok else "MISSED",
+    print(f"\nTargets on {store.engine} (counts under 0.2 s{' (0.3 s on PostgreSQL)' if store.engine != 'sqlite' else ''}"
+          f" and within 1.5x of hand-written SQL):", "met" if ok else "MISSED",
           f"(load average now {os.getloadavg()[0]:.1f})")
     store.close()
-    if tmp is not None:
-        tmp.cleanup()
-    return 0 if ok else 1
+    return ok
 
 
 def _wp(selection):
@@ -373,7 +435,11 @@ def cli_count(path: Path, args: list[str], runs: int) -> float:
             raise RuntimeError(result.output)
         return result.output
 
-    return best_of(run, runs)[0]
+    try:
+        return best_of(run, runs)[0]
+    except Exception as exc:
+        print(f"      the command in-process: FAILED ({str(exc).strip().splitlines()[-1][:120] if str(exc).strip() else exc})")
+        return None
 
 
 if __name__ == "__main__":

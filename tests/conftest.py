@@ -165,17 +165,59 @@ _pg_databases = iter(range(1, 10**9))
 
 
 @pytest.fixture
-def pg_database(pg_server, pg_template, monkeypatch) -> str:
-    """A fresh PostgreSQL store (a copy of the template) at $DBOX_DB; dropped after the test."""
-    name = f"dbox_test_{_WORKER}_{next(_pg_databases)}"
+def pg_clone(pg_server, monkeypatch):
+    """``pg_clone(template)``: a fresh PostgreSQL database copied from ``template`` (a migrated
+    store), its URL set as $DBOX_DB; dropped after the test."""
+    made = []
+
+    def clone(template: str) -> str:
+        name = f"dbox_test_{_WORKER}_{next(_pg_databases)}"
+        with _pg_admin(pg_server) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            admin.execute(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
+        made.append(name)
+        url = pg_url(pg_server, name)
+        monkeypatch.setenv("DBOX_DB", url)
+        return url
+
+    yield clone
+    if made:
+        with _pg_admin(pg_server) as admin:
+            for name in made:
+                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def pg_template_of(pg_server: str, name: str, build) -> str:
+    """A template database ``name`` (per worker) built once by ``build(url)``: for module fixtures
+    that fill a store (a sample of contacts) and copy it per test."""
+    name = f"{name}_{_WORKER}"
     with _pg_admin(pg_server) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template} STRATEGY FILE_COPY")
-    url = pg_url(pg_server, name)
-    monkeypatch.setenv("DBOX_DB", url)
-    yield url
-    with _pg_admin(pg_server) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    build(pg_url(pg_server, name))
+    return name
+
+
+@pytest.fixture
+def pg_database(pg_template, pg_clone) -> str:
+    """A fresh, empty PostgreSQL store (a copy of the template) at $DBOX_DB; dropped after the test."""
+    return pg_clone(pg_template)
+
+
+@pytest.fixture(scope="session")
+def pg_sample_template(pg_server, tmp_path_factory) -> str:
+    """The sample of tests/test_segments_support.py on PostgreSQL, built once per worker."""
+    from test_segments_support import build_sample_store
+
+    folder = tmp_path_factory.mktemp("pg-sample")
+    return pg_template_of(pg_server, "dbox_sample", lambda url: build_sample_store(url, folder))
+
+
+@pytest.fixture
+def pg_sample(engine):
+    """Requested by a fixture that brings its own store (the sample): the engine fixture then
+    makes no empty one."""
+    return engine
 
 
 @pytest.fixture
@@ -183,7 +225,7 @@ def engine(request) -> str:
     """The store engine of this test: "sqlite" unless the test is marked ``engines`` or
     ``engine(...)``; on "postgresql", $DBOX_DB is a fresh PostgreSQL store (``pg_database``)."""
     name = getattr(request, "param", "sqlite")
-    if name == "postgresql":
+    if name == "postgresql" and "pg_sample" not in request.fixturenames:
         request.getfixturevalue("pg_database")
     return name
 

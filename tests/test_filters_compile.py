@@ -7,6 +7,8 @@ import sqlite3
 
 import pytest
 
+pytestmark = pytest.mark.engines
+
 from dbox import segments
 from dbox.filters import FilterSyntaxError, parse
 from dbox.store import filters as store_filters
@@ -116,7 +118,7 @@ def test_reachable_agrees_with_the_sending_ledger(sample):
     from dbox.store import ledger
 
     for channel, kind in (("sms", "mobile"), ("email", "email")):
-        counts = ledger.audience_counts(sample, ledger.Reach(channel, kind), "1")
+        counts = ledger.audience_counts(sample, ledger.Reach(channel, kind), "TRUE")
         ours = segments.count(sample, segments.select(sample, f"reachable:{channel}"))
         assert ours == counts.get("planned", 0) + counts.get("duplicate-address", 0)
 
@@ -168,14 +170,14 @@ def test_nothing_but_placeholders_in_the_sql(sample):
     ("mobile ^= ''", "this value is empty: there is nothing to look for", 11, None),
 ])
 def test_value_errors(sample, expression, message, column, suggestion):
-    before = sample.execute("SELECT total_changes()").fetchone()
+    before = sample.execute("SELECT count(*), max(updated_at) FROM contacts").fetchone()
     with pytest.raises(FilterSyntaxError) as info:
         segments.select(sample, expression)
     exc = info.value
     assert (exc.message, exc.column, exc.suggestion) == (message, column, suggestion)
     assert str(exc).split("\n")[1] == "  " + expression
     assert sample.execute("SELECT count(*) FROM segments").fetchone()[0] == 0
-    assert before is not None
+    assert sample.execute("SELECT count(*), max(updated_at) FROM contacts").fetchone() == before
 
 
 def test_unknown_geography_says_the_reference_is_missing(tmp_path):
@@ -217,11 +219,12 @@ def test_values_never_change_the_sql(sample):
 def test_explain_shows_tree_sql_params_and_plan(sample):
     info = segments.explain(sample, segments.select(sample, "tag:militant and canton = Annonay-2"))
     assert info["tree"] == ["and", "  tag:militant", "  canton = Annonay-2"]
-    assert info["params"][1] == '["0702"]'
+    assert info["params"][1] == ('["0702"]' if sample.engine == "sqlite" else ["0702"])
     assert "?" in info["where"] and "Annonay" not in info["where"]
-    assert any("contacts_canton" in line for line in info["plan"])
+    assert any("contacts_canton" in line for line in info["plan"]) or sample.engine == "postgresql"
 
 
+@pytest.mark.engine("sqlite")
 def test_counts_use_indexes(sample):
     """The plans the bench relies on: a canton is an index search; tags and consents are read by
     their primary keys, not scanned."""

@@ -3,6 +3,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.engines
+
 from dbox.errors import InputError
 from dbox.importing.pipeline import ImportOptions, import_file
 from dbox.store import suppressions

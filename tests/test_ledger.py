@@ -1,9 +1,10 @@
 """The ledger's SQL on its own: reachability at freeze and claim time, the state machine, the
 constraints that make a double send impossible, opt-outs and invalid numbers."""
 
-import sqlite3
 
 import pytest
+
+pytestmark = pytest.mark.engines
 from test_send_support import contact_id, import_contacts, mobile, people, share_number  # noqa: F401
 
 from dbox.store import ledger
@@ -14,7 +15,7 @@ SMS = ledger.Reach("sms", "mobile")
 EMAIL = ledger.Reach("email", "email")
 
 
-def _campaign(store, reach=SMS, where="1", params=()):
+def _campaign(store, reach=SMS, where="TRUE", params=()):
     return ledger.create_campaign(
         store, uid="u1", channel=reach.consent_channel, reach=reach, fingerprint="f", expression="", segment=None,
         where=where, params=list(params), template={"body": "x"}, status="running", due_at=None,
@@ -38,7 +39,7 @@ def test_freeze_keeps_only_reachable_contacts_with_reasons(store, tmp_path):
     suppress(store, "phone", mobile(6), "stop-reply", channel="sms")     # SMS only
     store.execute("UPDATE contact_points SET status = 'invalid' WHERE value = ?", (mobile(7),))
     share_number(store, mobile(0))
-    counts = ledger.audience_counts(store, SMS, "1", [])
+    counts = ledger.audience_counts(store, SMS, "TRUE", [])
     # rows[1] said "non": a refusal since issue 12, not "no consent recorded"
     assert counts == {"planned": 1, "consent-refused": 1, "no-address": 2, "consent-withdrawn": 1, "opted-out": 2,
                       "invalid-address": 1, "duplicate-address": 1}
@@ -48,8 +49,8 @@ def test_freeze_keeps_only_reachable_contacts_with_reasons(store, tmp_path):
     assert planned == [mobile(0)]
     # an e-mail-only suppression or consent does not matter for SMS, and the reverse
     suppress(store, "email", "p0@example.org", "unsubscribe", channel="email")
-    assert ledger.audience_counts(store, SMS, "1", [])["planned"] == 1
-    assert ledger.audience_counts(store, EMAIL, "1", [])["opted-out"] == 1
+    assert ledger.audience_counts(store, SMS, "TRUE", [])["planned"] == 1
+    assert ledger.audience_counts(store, EMAIL, "TRUE", [])["opted-out"] == 1
 
 
 def test_selection_where_and_params_are_applied(store, tmp_path):
@@ -101,13 +102,13 @@ def test_the_schema_forbids_two_rows_per_contact_or_per_address(store, tmp_path)
     cid, _ = _campaign(store)
     c0 = contact_id(store, mobile(0))
     other = share_number(store, mobile(0))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(store.IntegrityError):
         store.execute("INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, updated_at) "
                       "VALUES (?, ?, ?, 'planned', 'now')", (cid, c0, mobile(0)))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(store.IntegrityError):
         store.execute("INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, updated_at) "
                       "VALUES (?, ?, ?, 'planned', 'now')", (cid, other, mobile(0)))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(store.IntegrityError):
         store.execute("UPDATE campaign_recipients SET state = 'sent'")
 
 
@@ -131,7 +132,7 @@ def test_record_optout_reaches_every_contact_holding_the_number(store, tmp_path)
 def test_invalidate_address(store, tmp_path):
     import_contacts(store, tmp_path, people(2))
     assert ledger.invalidate_address(store, "mobile", mobile(1)) == 1
-    assert ledger.audience_counts(store, SMS, "1", []) == {"planned": 1, "invalid-address": 1}
+    assert ledger.audience_counts(store, SMS, "TRUE", []) == {"planned": 1, "invalid-address": 1}
 
 
 def test_due_campaigns(store, tmp_path):
@@ -156,6 +157,6 @@ def test_a_second_channel_widens_a_suppression_never_loses_it(store, tmp_path):
     ledger.suppress(store, "phone", mobile(0), "stop-reply", "sms")         # then STOP to an SMS
     row = store.execute("SELECT channel FROM suppressions WHERE value_hash = ?", (Hasher(store)(mobile(0)),)).fetchone()
     assert row == (None,)
-    assert ledger.audience_counts(store, SMS, "1", []) == {"opted-out": 1}
+    assert ledger.audience_counts(store, SMS, "TRUE", []) == {"opted-out": 1}
     ledger.suppress(store, "phone", mobile(0), "stop-reply", "sms")         # idempotent
     assert store.execute("SELECT count(*) FROM suppressions").fetchone()[0] == 1

@@ -170,3 +170,20 @@ def test_a_password_in_a_profiles_url_is_never_shown():
 
     assert mask_url("postgresql://agence:s3cret@db.example:5432/dupont") == "postgresql://agence:•••@db.example:5432/dupont"
     assert mask_url("postgresql://agence@db.example/dupont") == "postgresql://agence@db.example/dupont"
+
+
+def test_a_profile_can_name_a_postgresql_store(agency, cli, pg_server, pg_database, monkeypatch):
+    """An agency's client on the shared server: the profile's db is a URL; the other stays a file."""
+    from dbox.config import load_file
+
+    monkeypatch.delenv("DBOX_DB")              # pg_database set it; the profile names the store instead
+    whole = load_file()
+    whole["profiles"]["alpha"]["db"] = pg_database
+    (agency / "config" / "config.toml").write_bytes(tomli_w.dumps(whole).encode())
+    init = cli("--profile", "alpha", "init")
+    assert init.exit_code == 0, init.output
+    assert pg_database in init.output
+    assert cli("--profile", "alpha", "tag", "list", "--format", "json").exit_code == 0
+    listed = json.loads(cli("profiles", "list", "--format", "json").stdout)
+    assert [r["store"] for r in listed] == [pg_database, str(agency / "bravo.sqlite3")]
+    assert not (agency / "alpha.sqlite3").exists()

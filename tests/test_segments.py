@@ -8,6 +8,8 @@ import stat
 
 import pytest
 
+pytestmark = pytest.mark.engines
+
 from dbox import segments
 from dbox.errors import InputError
 from dbox.filters import FilterSyntaxError, parse
@@ -24,7 +26,7 @@ def count(store, expression=None, **kw):
 def test_nothing_selects_everyone(sample):
     for selection in (segments.select(sample), segments.select(sample, ""), segments.select(sample, "  "),
                       segments.select(sample, None, segment=None, shortcuts={})):
-        assert (selection.where, selection.params, selection.expression) == ("1", [], "")
+        assert (selection.where, selection.params, selection.expression) == ("TRUE", [], "")
         assert count_contacts(sample, selection.where, selection.params) == count_contacts(sample) > 90
 
 
@@ -273,7 +275,7 @@ def test_export_excel_and_json(sample, tmp_path):
     assert len(data) == n and set(data[0]) == {"id", "field.profession"}
 
 
-def test_a_failed_export_leaves_no_file(sample, tmp_path, monkeypatch):
+def test_a_failed_export_leaves_no_file(sample, tmp_path, monkeypatch, engine):
     target = tmp_path / "out.csv"
     target.write_text("previous export\n")
 
@@ -285,8 +287,8 @@ def test_a_failed_export_leaves_no_file(sample, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         segments.export(sample, segments.select(sample), ["id", "last_name"], output=target)
     assert target.read_text() == "previous export\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.csv", "store"] or sorted(os.listdir(tmp_path)) == [
-        "out.csv", "store"]
+    store_folder = ["store"] if engine == "sqlite" else []     # a PostgreSQL store is no file here
+    assert sorted(os.listdir(tmp_path)) == ["out.csv", *store_folder]
 
 
 def test_export_refuses_bad_arguments_before_writing(sample, tmp_path):

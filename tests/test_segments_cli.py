@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.engines
+
 from dbox import segments
 from test_segments_support import NOW, geo, sample, sample_template  # noqa: F401
 

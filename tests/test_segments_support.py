@@ -170,13 +170,21 @@ def sample_template(tmp_path_factory):
 
 
 @pytest.fixture
-def sample(sample_template, tmp_path):
-    """An open store (at $DBOX_DB, so the CLI sees it too) holding the sample contacts."""
+def sample(request, engine, tmp_path, pg_sample):
+    """An open store (at $DBOX_DB, so the CLI sees it too) holding the sample contacts, on the
+    test's engine."""
     import os
     import shutil
 
     from dbox.store.db import open_store
 
+    if engine == "postgresql":
+        url = request.getfixturevalue("pg_clone")(request.getfixturevalue("pg_sample_template"))
+        store = open_store(url)
+        yield store
+        store.close()
+        return
+    sample_template = request.getfixturevalue("sample_template")
     target = tmp_path / "store" / "dbox.sqlite3"
     target.parent.mkdir(mode=0o700, exist_ok=True)
     shutil.copy(sample_template, target)

@@ -1,14 +1,17 @@
 """dbox send: SMS through the real twilio client to the local Twilio server, end to end."""
 
+import pytest
 from test_send_support import contact_id, import_contacts, mobile, people, share_number, smtp, twilio  # noqa: F401
 
 from dbox.sending import service
 from dbox.sending.compose import Template
 from dbox.store import ledger
 
+pytestmark = pytest.mark.engines
+
 
 def _request(message="Bonjour {{ first_name }}, réunion jeudi.", **kw):
-    return service.SendRequest(channel="sms", selection=service.Selection("1", [], ""),
+    return service.SendRequest(channel="sms", selection=service.Selection("TRUE", [], ""),
                                template=Template(message), **kw)
 
 

@@ -3,9 +3,12 @@
 import subprocess
 import sys
 
+import pytest
 from test_send_support import import_contacts, mobile, people, twilio  # noqa: F401
 
 from dbox.store import ledger
+
+pytestmark = pytest.mark.engines
 
 
 def test_dbox_help_does_not_import_provider_libraries():

@@ -39,7 +39,7 @@ def share_number(store, number: str, first: str = "Autre", last: str = "Personne
     this state is made directly."""
     now = "2026-01-01T00:00:00Z"
     cid = store.execute("INSERT INTO contacts (first_name, last_name, mobile, phone_region, created_at, updated_at) "
-                        "VALUES (?,?,?,?,?,?)", (first, last, number, "FR", now, now)).lastrowid
+                        "VALUES (?,?,?,?,?,?) RETURNING id", (first, last, number, "FR", now, now)).fetchone()[0]
     store.execute("INSERT INTO contact_points (contact_id, kind, value) VALUES (?, 'mobile', ?)", (cid, number))
     from dbox.store.contacts_write import record_consent_events
 

@@ -208,6 +208,7 @@ def test_inbox_commands(store, tmp_path, server, twilio, cli):
     assert [m["body"] for m in listed] == ["Bonjour", "Qui êtes-vous ?", "Super, on sera 3 avec les enfants"]
     assert listed[2]["contact_id"] == cid and listed[2]["name"] == "Prénom0 Nom0" and listed[2]["campaign"] == 1
     assert listed[0]["contact_id"] is None and listed[0]["campaign"] is None
+    assert json.loads(cli("inbox", "list", "--format", "json").output) == listed
     mine = json.loads(cli("inbox", "--contact", str(cid), "-f", "json").output)
     assert [m["body"] for m in mine] == ["Super, on sera 3 avec les enfants"]
     assert len(json.loads(cli("inbox", "--campaign", "1", "-f", "json").output)) == 2

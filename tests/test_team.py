@@ -7,7 +7,6 @@ import pytest
 
 from dbox.errors import NotAllowedError
 from dbox.store.db import open_store
-from tests.conftest import pg_url
 
 
 def as_member(url: str, name: str) -> str:
@@ -17,13 +16,24 @@ def as_member(url: str, name: str) -> str:
 
 @pytest.fixture
 def team_db(pg_database):
+    """The test's database; afterwards its group roles and the members it made are dropped (roles
+    are cluster-wide, and CI's workers share one server: only this database's are touched)."""
     yield pg_database
-    # logins are cluster-wide: drop the ones this test made
     import psycopg
 
-    with psycopg.connect(pg_url(pg_database, "postgres"), autocommit=True) as admin:
-        for (name,) in admin.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'tm\\_%'").fetchall():
-            admin.execute(f'DROP ROLE IF EXISTS "{name}"')
+    dbname = pg_database.rsplit("/", 1)[1]
+    with psycopg.connect(pg_database, autocommit=True) as admin:
+        groups = [f"{dbname}_{role}"[:63] for role in ("volunteer", "organizer", "staff", "admin")]
+        members = [m for (m,) in admin.execute(
+            "SELECT m.rolname FROM pg_auth_members am JOIN pg_roles g ON g.oid = am.roleid "
+            "JOIN pg_roles m ON m.oid = am.member WHERE g.rolname = ANY(%s)", (groups,)).fetchall()]
+        made = [r for (r,) in admin.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
+                                            (groups + members,)).fetchall()]
+        if made:
+            names = ", ".join(f'"{r}"' for r in made)
+            admin.execute(f"DROP OWNED BY {names}")           # their grants in this database
+            for role in made:
+                admin.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
 @pytest.mark.engine("postgresql")

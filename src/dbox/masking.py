@@ -36,11 +36,24 @@ def mask(value: str | None) -> str:
     return mask_phone(value)
 
 
+# A phone number has at least 8 digits (a French national number 10, E.164 with its country code
+# more); shorter runs are codes worth keeping, such as an SMTP reply's "550 5.1.1".
+_PHONE_DIGITS = 8
+
+
+def _mask_phone_run(match: re.Match) -> str:
+    run = match.group(0)
+    digits = re.sub(r"[ .\-]", "", run)
+    if sum(c.isdigit() for c in digits) < _PHONE_DIGITS:
+        return run
+    return mask_phone(digits)
+
+
 def scrub(text: str | None) -> str | None:
     if text is None:
         return None
     text = _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
-    return _PHONE.sub(lambda m: mask_phone(re.sub(r"[ .\-]", "", m.group(0))), text)
+    return _PHONE.sub(_mask_phone_run, text)
 
 
 def scrub_emails(text: str | None) -> str | None:

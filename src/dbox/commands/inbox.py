@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from dbox.i18n import _
 from dbox.commands.common import FormatOption, OutputOption, YesOption, confirm_or_abort, store_from
 
 inbox_app = typer.Typer(no_args_is_help=False, invoke_without_command=True,
@@ -49,6 +50,24 @@ def inbox(
     """
     if ctx.invoked_subcommand is not None:
         return
+    _list(ctx, contact, campaign, unread, limit, fmt, output)
+
+
+@inbox_app.command("list")
+def list_(
+    ctx: typer.Context,
+    contact: Optional[str] = typer.Option(None, "--contact", help="Only this contact's messages (id, e-mail or phone)."),
+    campaign: Optional[int] = typer.Option(None, "--campaign", help="Only the replies to this campaign."),
+    unread: bool = typer.Option(False, "--unread", help="Only the messages nobody has read."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many messages."),
+    fmt: str = FormatOption,
+    output: Optional[Path] = OutputOption,
+):
+    """List SMS replies, unread first (the same as dbox inbox with no command)."""
+    _list(ctx, contact, campaign, unread, limit, fmt, output)
+
+
+def _list(ctx, contact, campaign, unread, limit, fmt, output) -> None:
     from dbox.output import emit
     from dbox.serve.inbox import messages
 
@@ -56,7 +75,7 @@ def inbox(
     contact_id = _contact(store, contact) if contact else None
     found = messages(store, contact_id=contact_id, campaign_id=campaign, unread_only=unread, limit=limit)
     if not found and fmt == "table" and output is None:
-        typer.echo("No message." if not (contact or campaign or unread) else "No message matches.")
+        typer.echo(_("No message.") if not (contact or campaign or unread) else _("No message matches."))
         return
     emit(_rows(found), COLUMNS, fmt=fmt, output=output, title="Inbox")
 
@@ -70,14 +89,17 @@ def read(ctx: typer.Context, contact: str = typer.Argument(..., help="Contact id
     contact_id = _contact(store, contact)
     found, unread = read_messages(store, contact_id)
     if not found:
-        typer.echo(f"No message from contact {contact_id}.")
+        typer.echo(_("No message from contact {id}.").format(id=contact_id))
         return
     for m in sorted(found, key=lambda m: (m.received_at, m.id)):
-        about = f" (campaign {m.campaign_id}" + (f", action {m.action_id}" if m.action_id else "") + ")" \
-            if m.campaign_id else ""
-        note = {"optout": " [STOP: consent withdrawn]", "rsvp": f" [RSVP: {m.answer}]"}.get(m.kind, "")
+        about = ""
+        if m.campaign_id:
+            about = " (" + (_("campaign {campaign}, action {action}") if m.action_id else _("campaign {campaign}")
+                            ).format(campaign=m.campaign_id, action=m.action_id) + ")"
+        note = {"optout": " [" + _("STOP: consent withdrawn") + "]",
+                "rsvp": " [" + _("RSVP: {answer}").format(answer=m.answer) + "]"}.get(m.kind, "")
         typer.echo(f"{m.received_at}{about}{note}\n  {m.body}")
-    typer.echo(f"{unread} message(s) marked read.")
+    typer.echo(_("{n} message(s) marked read.").format(n=unread))
 
 
 @inbox_app.command("reply")
@@ -96,9 +118,10 @@ def reply(
 
     store = store_from(ctx)
     contact_id = _contact(store, contact)
-    confirm_or_abort(f"Send this SMS to contact {contact_id}?", yes)
+    confirm_or_abort(_("Send this SMS to contact {id}?").format(id=contact_id), yes)
     campaign_id = send_reply(store, contact_id, message, again=again)
-    typer.echo(f"Reply to contact {contact_id}: campaign {campaign_id} (dbox campaigns show {campaign_id}).")
+    typer.echo(_("Reply to contact {id}: campaign {campaign} (dbox campaigns show {campaign}).").format(
+        id=contact_id, campaign=campaign_id))
 
 
 @inbox_app.command("ack")
@@ -115,6 +138,6 @@ def ack(
 
     action_id = set_ack(store_from(ctx), action, yes_text, no_text)
     if yes_text or no_text:
-        typer.echo(f"Action {action_id}: answers read from replies are acknowledged.")
+        typer.echo(_("Action {id}: answers read from replies are acknowledged.").format(id=action_id))
     else:
-        typer.echo(f"Action {action_id}: no acknowledgement.")
+        typer.echo(_("Action {id}: no acknowledgement.").format(id=action_id))

@@ -22,6 +22,7 @@ def serve(
     """
     from dbox.config import public_url
     from dbox.console import print_warning
+    from dbox.i18n import _
     from dbox.serve.server import run
 
     url = public_url()
@@ -29,7 +30,8 @@ def serve(
     state.store()                    # opens (and migrates) it now: a bad store fails here, not per request
     state.close()
     if not url:
-        print_warning("no public_url: Twilio's webhooks will be checked against the address requests arrive at; "
-                      "set DBOX_PUBLIC_URL or public_url in the [serve] table (docs/serve.md)")
-    typer.echo(f"dbox serve: listening on http://{host}:{port} (store: {state.store_path})", err=True)
+        print_warning(_("no public_url: Twilio's webhooks will be checked against the address requests arrive at; "
+                        "set DBOX_PUBLIC_URL or public_url in the [serve] table (docs/serve.md)"))
+    typer.echo(_("dbox serve: listening on http://{host}:{port} (store: {store})").format(
+        host=host, port=port, store=state.store_path), err=True)
     run(state.store_path, host=host, port=port, public_url=url)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from dbox.channels import get_channel
 from dbox.channels.base import InboundMessage
 from dbox.errors import DboxError, InputError
+from dbox.i18n import _
 from dbox.organizing import actions as org_actions
 from dbox.organizing import people
 from dbox.privacy import audit
@@ -89,13 +90,14 @@ def reply(store: Store, contact_id: int, text: str, *, channel_id: str = "sms", 
     Returns the campaign id."""
     text = (text or "").strip()
     if not text:
-        raise InputError("-m: the reply is empty")
+        raise InputError(_("-m: the reply is empty"))
     request = service.SendRequest(channel=channel_id, selection=resolve(store, f"id = {int(contact_id)}"),
                                   template=Template(text), new_campaign=again)
     plan = service.plan_send(store, request)
     if plan.existing is None and not plan.counts.get("planned"):
-        reasons = ", ".join(f"{k} {v}" for k, v in plan.counts.items() if k != "planned" and v) or "no such contact"
-        raise InputError(f"contact {contact_id} cannot be messaged by {channel_id}: {reasons}")
+        reasons = ", ".join(f"{k} {v}" for k, v in plan.counts.items() if k != "planned" and v) or _("no such contact")
+        raise InputError(_("contact {id} cannot be messaged by {channel}: {reasons}").format(
+            id=contact_id, channel=channel_id, reasons=reasons))
     campaign_id, _report = service.start(store, plan, log=log)
     audit.record(store, "inbox reply", 1, {"campaign": campaign_id, "channel": channel_id})
     return campaign_id

@@ -59,14 +59,26 @@ def set_consent(store: Store, contact_id: int, channel: str, status: str, at: st
 def _references(store: Store) -> list[tuple[str, str]]:
     """(table, column) of every foreign key to contacts(id), found from the schema itself so that a
     table added later is moved too."""
-    tables = [name for (name,) in store.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
     found = []
-    for table in tables:
-        for row in store.execute(f'PRAGMA foreign_key_list("{table}")'):
-            if row[2] == "contacts" and (row[4] in (None, "id")):
-                found.append((table, row[3]))
+    for table in store.table_names():
+        for column, target, target_column in store.foreign_keys(table):
+            if target == "contacts" and target_column in (None, "id"):
+                found.append((table, column))
     return found
+
+
+def _move(store: Store, table: str, column: str, keep: int, other: int) -> int:
+    """UPDATE OR IGNORE: rows that would break a unique key stay as they are."""
+    if store.engine == "sqlite":
+        return store.execute(f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?', (keep, other)).rowcount
+    count = 0
+    for (row,) in store.execute(f'SELECT ctid::text FROM "{table}" WHERE "{column}" = ?', (other,)).fetchall():
+        try:
+            with store.savepoint():
+                count += store.execute(f'UPDATE "{table}" SET "{column}" = ? WHERE ctid = ?::tid', (keep, row)).rowcount
+        except store.IntegrityError:
+            continue
+    return count
 
 
 def move_references(store: Store, keep: int, other: int) -> tuple[Counter, Counter]:
@@ -75,9 +87,9 @@ def move_references(store: Store, keep: int, other: int) -> tuple[Counter, Count
     ``other``. Returns (moved, left behind) per table."""
     moved, left = Counter(), Counter()
     for table, column in _references(store):
-        cur = store.execute(f'UPDATE OR IGNORE "{table}" SET "{column}" = ? WHERE "{column}" = ?', (keep, other))
-        if cur.rowcount:
-            moved[table] += cur.rowcount
+        count = _move(store, table, column, keep, other)
+        if count:
+            moved[table] += count
         rest = store.execute(f'SELECT count(*) FROM "{table}" WHERE "{column}" = ?', (other,)).fetchone()[0]
         if rest:
             left[table] += rest

@@ -52,9 +52,9 @@ def previous_import(store: Store, sha256: str):
 
 def start_import(store: Store, filename: str, sha256: str, options: dict, kind: str = "contacts") -> int:
     cur = store.execute(
-        "INSERT INTO imports (filename, sha256, kind, started_at, options) VALUES (?,?,?,?,?)",
+        "INSERT INTO imports (filename, sha256, kind, started_at, options) VALUES (?,?,?,?,?) RETURNING id",
         (filename, sha256, kind, utcnow(), json.dumps(options, ensure_ascii=False, sort_keys=True)))
-    return cur.lastrowid
+    return cur.fetchone()[0]
 
 
 def finish_import(store: Store, import_id: int, counts: dict[str, int]) -> None:
@@ -86,10 +86,7 @@ def drop_deferrable_indexes(store: Store) -> list[str]:
     store whole if anything fails. SQLite only for now (PostgreSQL keeps its indexes)."""
     if store.engine != "sqlite":
         return []
-    marks = ",".join("?" * len(_DEFERRABLE_TABLES))
-    rows = store.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-        f"AND tbl_name IN ({marks})", _DEFERRABLE_TABLES).fetchall()
+    rows = store.secondary_indexes(_DEFERRABLE_TABLES)
     rebuild = []
     for name, sql in rows:
         if name in _NEEDED_DURING_IMPORT:
@@ -115,6 +112,14 @@ def rebuild_indexes(store: Store, statements: list[str], first_new_id: int | Non
 
 
 def next_contact_id(store: Store) -> int:
+    """The id of the import's first new contact. On PostgreSQL, imports into one store take turns
+    (a lock held until the import's transaction ends) and start past the id sequence too, so that
+    two team members' imports never give two contacts one id."""
+    if store.engine == "postgresql":
+        store.execute("SELECT pg_advisory_xact_lock(7216350115)")
+        return store.execute(
+            "SELECT greatest(coalesce(max(id), 0), "
+            "(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM contacts_id_seq)) + 1 FROM contacts").fetchone()[0]
     return (store.execute("SELECT max(id) FROM contacts").fetchone()[0] or 0) + 1
 
 
@@ -184,7 +189,8 @@ class TagCache:
         key = fold(name)
         tag_id = self.ids.get(key)
         if tag_id is None:
-            tag_id = self.store.execute("INSERT INTO tags (name, key) VALUES (?, ?)", (name, key)).lastrowid
+            tag_id = self.store.execute("INSERT INTO tags (name, key) VALUES (?, ?) RETURNING id",
+                                        (name, key)).fetchone()[0]
             self.ids[key] = tag_id
         return tag_id
 
@@ -227,21 +233,22 @@ def write_states(store: Store, states: Iterable[ContactState], import_id: int, t
             sources.append((cid, import_id, row))
         for channel, action, detail, wording in s.new_consents:
             events.append((cid, channel, action, now, source, detail, wording))
-    columns = ", ".join((*SCALAR_FIELDS, *_KEY_COLUMNS))
-    marks = ",".join("?" * (len(SCALAR_FIELDS) + len(_KEY_COLUMNS) + 4))
-    store.executemany(
-        f"INSERT INTO contacts (id, {columns}, name_key, created_at, updated_at) VALUES ({marks})", inserts)
+    # COPY on PostgreSQL (store.insert_rows); the ids given here move its id sequence on.
+    store.insert_rows("contacts", ("id", *SCALAR_FIELDS, *_KEY_COLUMNS, "name_key", "created_at", "updated_at"),
+                      inserts)
+    if inserts:
+        store.ids_written("contacts")
     assignments = ", ".join(f"{f} = ?" for f in (*SCALAR_FIELDS, *_KEY_COLUMNS))
     store.executemany(
         f"UPDATE contacts SET {assignments}, name_key = ?, updated_at = ? WHERE id = ?", updates)
-    store.executemany(
-        "INSERT OR IGNORE INTO contact_points (contact_id, kind, value, value_hash) VALUES (?,?,?,?)", points)
-    store.executemany("INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) VALUES (?,?)", tag_rows)
-    verb = "INSERT OR REPLACE" if replace_custom else "INSERT OR IGNORE"
-    store.executemany(
-        f"{verb} INTO contact_fields (contact_id, name, value, value_key) VALUES (?,?,?,?)", custom_rows)
-    store.executemany(
-        "INSERT OR IGNORE INTO contact_sources (contact_id, import_id, row_number) VALUES (?,?,?)", sources)
+    store.insert_rows("contact_points", ("contact_id", "kind", "value", "value_hash"), points, ignore=True)
+    store.insert_rows("contact_tags", ("contact_id", "tag_id"), tag_rows, ignore=True)
+    if replace_custom:
+        store.executemany(
+            "INSERT OR REPLACE INTO contact_fields (contact_id, name, value, value_key) VALUES (?,?,?,?)", custom_rows)
+    else:
+        store.insert_rows("contact_fields", ("contact_id", "name", "value", "value_key"), custom_rows, ignore=True)
+    store.insert_rows("contact_sources", ("contact_id", "import_id", "row_number"), sources, ignore=True)
     if events:
         record_consent_events(store, events)
 
@@ -279,7 +286,7 @@ def record_consent_events(store: Store, events: list[tuple]) -> None:
                 kept.append((event_id, wording))
         store.executemany("INSERT INTO consent_wordings (event_id, wording) VALUES (?, ?)", kept)
     else:
-        store.executemany(insert, rows)
+        store.insert_rows("consent_events", ("contact_id", "channel", "action", "at", "source", "detail"), rows)
     store.executemany(
         "INSERT INTO consents (contact_id, channel, status, at, source) VALUES (?,?,?,?,?) "
         "ON CONFLICT (channel, contact_id) DO UPDATE SET status = excluded.status, at = excluded.at, "

@@ -107,6 +107,17 @@ class Store:
         marks = ",".join("?" * len(columns))
         self._conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
+    def insert_rows(self, table: str, columns: tuple[str, ...], rows, *, ignore: bool = False) -> None:
+        """INSERT [OR IGNORE] many rows: ``executemany`` on SQLite; on PostgreSQL ``COPY`` (through
+        a temporary staging table merged with ON CONFLICT DO NOTHING when ``ignore``)."""
+        marks = ",".join("?" * len(columns))
+        verb = "INSERT OR IGNORE" if ignore else "INSERT"
+        self._conn.executemany(f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def ids_written(self, table: str) -> None:
+        """Rows were inserted into ``table`` with their ids given: on PostgreSQL, move the id
+        sequence past them (SQLite takes max(id) + 1 by itself)."""
+
     def values_in(self, column: str, values) -> tuple[str, list]:
         """``column`` is one of ``values``, as a condition and its parameters: one JSON parameter
         read with ``json_each`` on SQLite (the statement's text does not depend on how many),
@@ -131,6 +142,31 @@ class Store:
     def dump_lines(self):
         """The store as SQL text (SQLite's ``iterdump``)."""
         return self._conn.iterdump()
+
+    # -- the schema, read from the store itself (tables other areas add later included) --
+
+    def table_names(self) -> list[str]:
+        return [n for (n,) in self.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+
+    def has_table(self, name: str) -> bool:
+        return self.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                            (name,)).fetchone() is not None
+
+    def table_columns(self, table: str) -> list[tuple[str, bool]]:
+        """(column, NOT NULL) of a table, in order."""
+        return [(row[1], bool(row[3])) for row in self.execute(f'PRAGMA table_info("{table}")')]
+
+    def foreign_keys(self, table: str) -> list[tuple[str, str, str | None]]:
+        """(column, referenced table, referenced column or None for its key) of a table."""
+        return [(row[3], row[2], row[4]) for row in self.execute(f'PRAGMA foreign_key_list("{table}")')]
+
+    def secondary_indexes(self, tables) -> list[tuple[str, str]]:
+        """(name, CREATE statement) of the indexes of ``tables`` that may be dropped and rebuilt
+        (not those behind a primary key or a UNIQUE constraint)."""
+        marks = ",".join("?" * len(tables))
+        return self.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                            f"AND tbl_name IN ({marks})", tuple(tables)).fetchall()
 
 
 class _Transaction:
@@ -158,10 +194,14 @@ class _Savepoint:
         self.name = name
 
     def __enter__(self):
-        self.store.execute(f"SAVEPOINT {self.name}")
+        self.active = self.store.in_transaction     # outside a transaction a statement stands alone
+        if self.active:
+            self.store.execute(f"SAVEPOINT {self.name}")
         return self.store
 
     def __exit__(self, exc_type, exc, tb):
+        if not self.active:
+            return False
         if exc_type is None:
             self.store.execute(f"RELEASE SAVEPOINT {self.name}")
         else:

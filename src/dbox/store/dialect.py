@@ -8,7 +8,10 @@ these rewrites (docs/store.md):
 - ``INSERT OR IGNORE INTO t ...`` becomes ``INSERT INTO t ... ON CONFLICT DO NOTHING``;
 - ``INSERT OR REPLACE INTO t (cols) ...`` becomes an upsert on the table's primary key
   (``REPLACE_KEYS`` names it; a table missing there is a programming error, said at once);
-- ``temp.NAME`` becomes ``pg_temp.NAME``.
+- ``temp.NAME`` becomes ``pg_temp.NAME``;
+- ``(x IS NOT 1)`` (the filter language's "not", NULL being false) becomes ``(x IS NOT TRUE)``;
+- ``x IN (SELECT value FROM json_each(?))`` becomes ``x = ANY(?)``, its JSON parameter a list
+  (``translate`` gives the parameters' positions; prefer ``store.values_in`` in new code).
 
 ``group_concat``, ``instr`` and ``sum(boolean)`` exist on PostgreSQL too: the first migration's
 PostgreSQL form defines them. What really differs (``json_each``, date arithmetic, ``rowid``,
@@ -42,10 +45,16 @@ _TABLE_COLUMNS = re.compile(r'^([\w."]+)\s*(?:\(([^)]*)\))?', re.S)
 _RETURNING = re.compile(r"\sRETURNING\s", re.I)
 
 
-def _placeholders(sql: str, has_params: bool) -> str:
-    """``?`` -> ``%s`` outside quotes; every ``%`` doubled when psycopg will read placeholders."""
-    out = []
+_JSON_LIST = re.compile(r"\bIN\s*\(\s*SELECT\s+value\s+FROM\s+json_each\(\?\)\s*\)", re.I)
+_LIST_MARK = "\x00"
+
+
+def _placeholders(sql: str, has_params: bool) -> tuple[str, tuple[int, ...]]:
+    """``?`` -> ``%s`` outside quotes; every ``%`` doubled when psycopg will read placeholders.
+    Also the positions of the parameters that are JSON lists now compared with ``= ANY``."""
+    out, lists = [], []
     quote = None
+    index = 0
     for ch in sql:
         if quote:
             if ch == quote:
@@ -55,13 +64,16 @@ def _placeholders(sql: str, has_params: bool) -> str:
         if ch in ("'", '"'):
             quote = ch
             out.append(ch)
-        elif ch == "?":
+        elif ch == "?" or ch == _LIST_MARK:
+            if ch == _LIST_MARK:
+                lists.append(index)
+            index += 1
             out.append("%s")
         elif ch == "%" and has_params:
             out.append("%%")
         else:
             out.append(ch)
-    return "".join(out)
+    return "".join(out), tuple(lists)
 
 
 def _conflict_clause(sql: str, clause: str) -> str:
@@ -92,13 +104,20 @@ def _insert_or(sql: str) -> str:
     return _conflict_clause(sql, f"ON CONFLICT ({', '.join(keys)}) {action}")
 
 
-@lru_cache(maxsize=4096)
 def to_postgres(sql: str, has_params: bool = True) -> str:
     """The PostgreSQL form of one statement written in SQLite's words (module docstring)."""
+    return translate(sql, has_params)[0]
+
+
+@lru_cache(maxsize=4096)
+def translate(sql: str, has_params: bool = True) -> tuple[str, tuple[int, ...]]:
+    """``to_postgres``, and the positions of the parameters to turn from JSON text into lists."""
     stripped = sql.strip()
     upper = stripped.upper()
     if upper in ("BEGIN IMMEDIATE", "BEGIN DEFERRED", "BEGIN EXCLUSIVE"):
-        return "BEGIN"
+        return "BEGIN", ()
     sql = _insert_or(sql)
+    sql = _JSON_LIST.sub("= ANY(" + _LIST_MARK + ")", sql)
     sql = re.sub(r"\btemp\.(\w)", r"pg_temp.\1", sql)
+    sql = re.sub(r"\bIS NOT 1(?![\w.])", "IS NOT TRUE", sql)    # the filters' "not": NULL counts as false
     return _placeholders(sql, has_params)

@@ -19,9 +19,9 @@ _PAGE = 900
 
 def add_election(store: Store, name: str, area_kind: str, areas: list[str], rounds: list[tuple[str, str, str]],
                  at: str) -> int:
-    cursor = store.execute("INSERT INTO elections (name, area_kind, areas, created_at) VALUES (?, ?, ?, ?)",
-                           (name, area_kind, json.dumps(areas), at))
-    election_id = cursor.lastrowid
+    election_id = store.execute(
+        "INSERT INTO elections (name, area_kind, areas, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        (name, area_kind, json.dumps(areas), at)).fetchone()[0]
     store.executemany("INSERT INTO election_rounds (election_id, day, quiet_from, quiet_until) VALUES (?,?,?,?)",
                            [(election_id, *r) for r in rounds])
     return election_id
@@ -60,7 +60,7 @@ def delete_election(store: Store, name: str) -> int:
 def area_clause(area_kind: str, areas: list[str]) -> tuple[str, list]:
     """Contacts (``c``) who live in an election's area, or whose place is unknown (they may)."""
     if area_kind == "france":
-        return "1", []
+        return "TRUE", []
     column = {"departement": "c.departement", "commune": "c.commune_insee", "canton": "c.canton_code",
               "circonscription": "c.circonscription"}[area_kind]
     unknown = "c.departement IS NULL" if area_kind == "departement" else f"({column} IS NULL)"
@@ -85,8 +85,8 @@ def add_roll(store: Store, commune: str, filename: str, sha256: str, source: str
              purge_after: str, at: str, voters: int) -> int:
     return store.execute(
         "INSERT INTO electoral_rolls (commune_insee, filename, sha256, source, election, purge_after, imported_at, "
-        "voters) VALUES (?,?,?,?,?,?,?,?)",
-        (commune, filename, sha256, source, election, purge_after, at, voters)).lastrowid
+        "voters) VALUES (?,?,?,?,?,?,?,?) RETURNING id",
+        (commune, filename, sha256, source, election, purge_after, at, voters)).fetchone()[0]
 
 
 def replace_commune_rolls(store: Store, commune: str, keep_roll: int) -> int:
@@ -485,7 +485,7 @@ def compile_term(compiler, node) -> tuple[str, list]:
                              f"origin (délibération 2012-020); dbox does not keep it", node, at_field=True,
                              hint="allowed on roll data: bureau, age, sex, registered")
     if isinstance(node, IsEmpty):
-        sql = "c.id IN (SELECT contact_id FROM contact_bureaux)" if name == "bureau" else "0"
+        sql = "c.id IN (SELECT contact_id FROM contact_bureaux)" if name == "bureau" else "FALSE"
         return (sql, []) if node.negated else (f"({sql}) IS NOT 1", [])
     if isinstance(node, InList):
         values = [_value(compiler, name, v) for v in node.values]
@@ -615,7 +615,7 @@ def compile_voters(store: Store, tree, now) -> tuple[str, list]:
 
     def walk(node) -> tuple[str, list]:
         if node is None:
-            return "1", []
+            return "TRUE", []
         if isinstance(node, (And, Or)):
             parts = [walk(i) for i in node.items]
             joiner = " AND " if isinstance(node, And) else " OR "
@@ -642,7 +642,7 @@ def _voter_condition(compiler, node) -> str:
 
     name = node.field
     if isinstance(node, IsEmpty):
-        return "0" if not node.negated else "1"            # every voter has a bureau, an age and a sex
+        return "FALSE" if not node.negated else "TRUE"            # every voter has a bureau, an age and a sex
     if isinstance(node, InList):
         column = {"bureau": "v.bureau", "sex": "v.sex"}.get(name)
         if column is None:     # ages

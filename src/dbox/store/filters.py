@@ -1,12 +1,13 @@
 """Compiling a filter's syntax tree into a parameterized SQL ``WHERE`` clause over ``contacts c``.
 
 No text from the user is ever put into the SQL: every value becomes a ``?`` parameter (a list of
-values becomes one JSON parameter read with ``json_each``), so the SQL depends only on the shape of
-the expression, never on its values. Values that cannot match anything (an unknown canton, commune,
+values becomes one parameter: JSON read with ``json_each`` on SQLite, an array compared with
+``= ANY`` on PostgreSQL: ``store.values_in``), so the SQL depends only on the shape of the
+expression, never on its values. Values that cannot match anything (an unknown canton, commune,
 tag, custom field or saved segment) are reported with their position, like syntax errors.
 
 Logic: every condition is true or false, never unknown. SQL's NULL is treated as false, and ``not``
-compiles to ``(x) IS NOT 1``, so ``not canton = X`` includes contacts without a canton, exactly as
+compiles to ``(x) IS NOT 1`` (``IS NOT TRUE`` on PostgreSQL), so ``not canton = X`` includes contacts without a canton, exactly as
 ``canton != X`` does.
 
 The rules for each field are in docs/filters.md; this module is their implementation.
@@ -15,7 +16,6 @@ The rules for each field are in docs/filters.md; this module is their implementa
 from __future__ import annotations
 
 import calendar
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -62,10 +62,10 @@ _PLAIN_COLUMNS = {"email": "c.email", "mobile": "c.mobile", "fixed": "c.fixed", 
                   "updated_at": "c.updated_at", "id": "c.id"}
 _NEGATED = {"!=": "=", "!~": "~"}
 # (The unary + keeps SQLite from reading the canton index for "IS NULL": the commune index is the one.)
-_SPLIT_CANTON = ("(+c.canton_code IS NULL AND c.commune_insee IN (SELECT insee FROM geo_commune_cantons "
-                 "WHERE canton_code IN (SELECT value FROM json_each(?))))")
-_SPLIT_CIRCO = ("(+c.circonscription IS NULL AND c.commune_insee IN (SELECT insee FROM "
-                "geo_commune_circonscriptions WHERE circonscription IN (SELECT value FROM json_each(?))))")
+_SPLIT_CANTON = ("({plus}c.canton_code IS NULL AND c.commune_insee IN (SELECT insee FROM geo_commune_cantons "
+                 "WHERE {codes}))")
+_SPLIT_CIRCO = ("({plus}c.circonscription IS NULL AND c.commune_insee IN (SELECT insee FROM "
+                "geo_commune_circonscriptions WHERE {codes}))")
 
 
 @dataclass
@@ -100,7 +100,7 @@ def compile_filter(store: Store, tree: Node | None, *, now: datetime | None = No
     trees, for checking a definition before it is saved.
     """
     if tree is None:
-        return Compiled("1", [], None)
+        return Compiled("TRUE", [], None)
     compiler = _Compiler(store, now or datetime.now(timezone.utc), split_at, segment_override or {})
     compiler.stack = list(segment_override or {})   # a definition being saved must not reach itself
     expanded = compiler.expand(tree)
@@ -277,7 +277,7 @@ class _Compiler:
         return f"EXISTS (SELECT 1 FROM {m.table} t WHERE {m.where.format(t='t')} AND t.contact_id = c.id)", m.params
 
     def tag_size(self, tag_id: int, cap: int = 100_000) -> int:
-        return self.store.execute("SELECT count(*) FROM (SELECT 1 FROM contact_tags WHERE tag_id = ? LIMIT ?)",
+        return self.store.execute("SELECT count(*) FROM (SELECT 1 FROM contact_tags WHERE tag_id = ? LIMIT ?) AS s",
                                   (tag_id, cap)).fetchone()[0]
 
     def member(self, node: Node) -> _Member | None:
@@ -291,9 +291,8 @@ class _Compiler:
         if isinstance(node, (Compare, InList)) and node.field.startswith(F.CUSTOM_PREFIX):
             if isinstance(node, InList) and not node.negated:
                 name = self.custom_name(node)
-                keys = [text_key(v.text) for v in node.values]
-                return _Member("contact_fields", "{t}.name = ? AND {t}.value_key IN (SELECT value FROM json_each(?))",
-                               [name, json.dumps(keys, ensure_ascii=False)])
+                keys, keys_params = self.store.values_in("{t}.value_key", [text_key(v.text) for v in node.values])
+                return _Member("contact_fields", "{t}.name = ? AND " + keys, [name, *keys_params])
             if isinstance(node, Compare) and node.op not in _NEGATED:
                 where, params = self.custom_condition(node, node.op)
                 return _Member("contact_fields", where, params)
@@ -308,7 +307,7 @@ class _Compiler:
                 f"AND (s.channel IS NULL OR s.channel = ?))))"), [kind, node.channel]
 
     def leaf(self, node: Node, negated: bool) -> Fragment:
-        registered = terms.compile_node("sqlite", self, node)   # an area's term (organizing, social, ...)
+        registered = terms.compile_node(self.store.engine, self, node)   # an area's term (organizing, social, ...)
         if registered is not None:
             return registered
         if isinstance(node, IsEmpty):
@@ -376,19 +375,18 @@ class _Compiler:
             return self.split_in("circonscription", node, codes, negated)
         if spec.kind == "custom":
             name = self.custom_name(node)
-            keys = [text_key(v.text) for v in node.values]
+            keys, params = self.store.values_in("f.value_key", [text_key(v.text) for v in node.values])
             return ("EXISTS (SELECT 1 FROM contact_fields f WHERE f.contact_id = c.id AND f.name = ? "
-                    "AND f.value_key IN (SELECT value FROM json_each(?)))"), [name, json.dumps(keys, ensure_ascii=False)]
+                    f"AND {keys})"), [name, *params]
         if name == "commune.population":
-            numbers = [_number(v.text) for v in node.values]
-            return ("c.commune_insee IN (SELECT insee FROM geo_communes WHERE population IN "
-                    "(SELECT value FROM json_each(?)))"), [json.dumps(numbers)]
+            numbers, params = self.store.values_in("population", [_number(v.text) for v in node.values])
+            return f"c.commune_insee IN (SELECT insee FROM geo_communes WHERE {numbers})", params
         if spec.kind == "name":
             self.needs_keys = True
-            return _json_in(_NAME_COLUMNS[name][1], [text_key(v.text) for v in node.values])
+            return self.store.values_in(_NAME_COLUMNS[name][1], [text_key(v.text) for v in node.values])
         if spec.kind == "number":
-            return _json_in(_PLAIN_COLUMNS[name], [_number(v.text) for v in node.values])
-        return _json_in(_PLAIN_COLUMNS[name], [self.plain_value(name, spec, v, "=") for v in node.values])
+            return self.store.values_in(_PLAIN_COLUMNS[name], [_number(v.text) for v in node.values])
+        return self.store.values_in(_PLAIN_COLUMNS[name], [self.plain_value(name, spec, v, "=") for v in node.values])
 
     def compare(self, node: Compare, op: str, negated: bool) -> Fragment:
         """``node`` with operator ``op`` (``!=`` and ``!~`` arrive here as ``=`` and ``~``)."""
@@ -532,6 +530,10 @@ class _Compiler:
         name = self.custom_name(node)
         value = node.value
         if op in F.ORDER and value.kind == "number":
+            if self.store.engine == "postgresql":    # the leading number, as SQLite's CAST reads it
+                return ("{t}.name = ? AND {t}.value ~ '^-?[0-9]' AND CAST(substring(replace({t}.value, ',', '.') "
+                        "FROM '^-?[0-9]+(?:[.][0-9]*)?(?:[eE][-+]?[0-9]+)?') AS DOUBLE PRECISION) "
+                        f"{op} ?"), [name, _number(value.text)]
             return ("{t}.name = ? AND ({t}.value GLOB '[0-9]*' OR {t}.value GLOB '-[0-9]*') "
                     f"AND CAST(replace({{t}}.value, ',', '.') AS REAL) {op} ?"), [name, _number(value.text)]
         key = text_key(value.text)
@@ -589,11 +591,11 @@ class _Compiler:
         index = len(self.splits)
         label = ", ".join(v.text for v in node.values) if isinstance(node, InList) else node.value.text
         self.splits.append(Split(kind, label, codes, positive=not negated))
-        params = [json.dumps(codes)]
         if index == self.split_at:
-            return (_SPLIT_CANTON if kind == "canton" else _SPLIT_CIRCO), params
-        column = "c.canton_code" if kind == "canton" else "c.circonscription"
-        return f"{column} IN (SELECT value FROM json_each(?))", params
+            sql, params = self.store.values_in("canton_code" if kind == "canton" else "circonscription", codes)
+            template = _SPLIT_CANTON if kind == "canton" else _SPLIT_CIRCO
+            return template.format(plus="+" if self.store.engine == "sqlite" else "", codes=sql), params
+        return self.store.values_in("c.canton_code" if kind == "canton" else "c.circonscription", codes)
 
     def commune_codes(self, value: Value) -> tuple[list[str], list[str]]:
         """The INSEE codes a commune value names, and the name keys that match contacts whose commune
@@ -644,9 +646,9 @@ class _Compiler:
         return sorted(set(codes) | set(extra))
 
     def commune_sql(self, codes: list[str], keys: list[str]) -> Fragment:
-        return ("(c.commune_insee IN (SELECT value FROM json_each(?)) OR "
-                "(c.commune_insee IS NULL AND c.commune_key IN (SELECT value FROM json_each(?))))"), [
-            json.dumps(codes), json.dumps(keys, ensure_ascii=False)]
+        codes_sql, codes_params = self.store.values_in("c.commune_insee", codes)
+        keys_sql, keys_params = self.store.values_in("c.commune_key", keys)
+        return f"({codes_sql} OR (c.commune_insee IS NULL AND {keys_sql}))", [*codes_params, *keys_params]
 
     def circonscription(self, value: Value) -> str:
         code = value.text
@@ -764,14 +766,16 @@ def split_commune_names(store: Store, split: Split) -> list[str]:
     """The communes partly in the split's cantons (circonscriptions) and in no single one."""
     table, column = (("geo_commune_cantons", "canton_code") if split.kind == "canton"
                      else ("geo_commune_circonscriptions", "circonscription"))
+    codes, params = store.values_in(column, split.codes)
     return [n for (n,) in store.execute(
-        f"SELECT g.name FROM geo_communes g WHERE g.insee IN (SELECT insee FROM {table} WHERE {column} IN "
-        f"(SELECT value FROM json_each(?))) AND (SELECT count(*) FROM {table} t WHERE t.insee = g.insee) > 1 "
-        f"ORDER BY g.name", (json.dumps(split.codes),))]
+        f"SELECT g.name FROM geo_communes g WHERE g.insee IN (SELECT insee FROM {table} WHERE {codes}) "
+        f"AND (SELECT count(*) FROM {table} t WHERE t.insee = g.insee) > 1 ORDER BY g.name", params)]
 
 
 def explain_plan(store: Store, where: str, params: list) -> list[str]:
-    """SQLite's query plan for counting the selection."""
+    """The engine's query plan for counting the selection."""
+    if store.engine == "postgresql":
+        return [row[0] for row in store.execute(f"EXPLAIN SELECT count(*) FROM contacts c WHERE {where}", params)]
     return [row[3] for row in store.execute(f"EXPLAIN QUERY PLAN SELECT count(*) FROM contacts c WHERE {where}",
                                             params)]
 
@@ -798,10 +802,6 @@ def _chain(op: str, parts: list[Fragment]) -> Fragment:
     while len(sqls) > _FLAT_CHAIN:
         sqls = ["(" + f" {op} ".join(sqls[i:i + _FLAT_CHAIN]) + ")" for i in range(0, len(sqls), _FLAT_CHAIN)]
     return "(" + f" {op} ".join(sqls) + ")", [x for _, params in parts for x in params]
-
-
-def _json_in(column: str, values: list) -> Fragment:
-    return f"{column} IN (SELECT value FROM json_each(?))", [json.dumps(values, ensure_ascii=False)]
 
 
 def _key_match(column: str, op: str, key: str) -> Fragment:

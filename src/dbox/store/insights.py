@@ -304,8 +304,7 @@ def campaign_outcomes(store: Store, where: str, params: list, since: str | None,
 
 
 def has_table(store: Store, name: str) -> bool:
-    return store.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() \
-        is not None
+    return store.has_table(name)
 
 
 # -- dbox browse: what Datasette runs -------------------------------------------------------------

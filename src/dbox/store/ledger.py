@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from dbox.errors import InputError
 from dbox.store.db import Store, utcnow
+from dbox.i18n import _
 
 STATES = ("planned", "claimed", "accepted", "delivered", "undelivered", "failed", "skipped", "in-doubt")
 FINAL_STATES = ("accepted", "delivered", "undelivered", "failed", "skipped")
@@ -101,17 +102,32 @@ def _campaign(row) -> Campaign:
 
 
 def register_functions(store: Store) -> None:
-    """``dbox_hash(value)``: the store's salted suppression hash, usable inside SQL."""
+    """``dbox_hash(value)``: the store's salted suppression hash, usable inside SQL. An engine
+    without Python functions (PostgreSQL) reads the hash its contact point holds instead: the
+    missing ones are computed first."""
     if getattr(store, "_ledger_functions", False):
         return
     from dbox.store.suppressions import Hasher
 
     hasher = Hasher(store)
-    store.create_function("dbox_hash", 1, lambda v: None if v is None else hasher(v))
+    if not store.create_function("dbox_hash", 1, lambda v: None if v is None else hasher(v)):
+        from dbox.store.filters import refresh_hashes
+
+        refresh_hashes(store)
+        return
     store._ledger_functions = True
 
 
-def _unreachable_reason(reach: Reach, address: str, contact: str) -> tuple[str, list]:
+def _hash_sql(engine: str, kind: str, address: str, contact: str) -> str:
+    """The salted hash of ``address`` as SQL: SQLite computes it (``dbox_hash``); PostgreSQL reads
+    it from the contact point it belongs to (the reason's checks before found that point valid)."""
+    if engine == "sqlite":
+        return f"dbox_hash({address})"
+    return (f"(SELECT p.value_hash FROM contact_points p WHERE p.contact_id = {contact} AND p.kind = '{kind}' "
+            f"AND p.value = {address})")
+
+
+def _unreachable_reason(reach: Reach, address: str, contact: str, engine: str = "sqlite") -> tuple[str, list]:
     """A SQL expression: NULL when ``address`` of ``contact`` is reachable on the channel, else why not."""
     kind = reach.address_kind
     sql = (
@@ -125,19 +141,19 @@ def _unreachable_reason(reach: Reach, address: str, contact: str) -> tuple[str, 
         f"WHEN (SELECT k.status FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?) <> 'granted' "
         f"  THEN 'consent-withdrawn' "
         f"ELSE (SELECT CASE s.reason WHEN 'bounced' THEN 'bounced' ELSE 'opted-out' END FROM suppressions s "
-        f"  WHERE s.value_hash = dbox_hash({address}) AND (s.channel IS NULL OR s.channel = ?)) "
+        f"  WHERE s.value_hash = {_hash_sql(engine, kind, address, contact)} AND (s.channel IS NULL OR s.channel = ?)) "
         f"END")
     return sql, [reach.consent_channel] * 4
 
 
-def _audience_sql(reach: Reach, where: str, params: list) -> tuple[str, list]:
+def _audience_sql(reach: Reach, where: str, params: list, engine: str = "sqlite") -> tuple[str, list]:
     """Every contact of the selection with its address and the reason it is excluded (NULL: planned)."""
-    register_reason, reason_params = _unreachable_reason(reach, f"c.{reach.address_kind}", "c.id")
+    register_reason, reason_params = _unreachable_reason(reach, f"c.{reach.address_kind}", "c.id", engine)
     inner = (f"SELECT c.id AS contact_id, c.{reach.address_kind} AS address, {register_reason} AS reason "
              f"FROM contacts c WHERE {where}")
     sql = (f"SELECT contact_id, address, CASE WHEN reason IS NULL AND row_number() OVER "
            f"(PARTITION BY address, reason IS NULL ORDER BY contact_id) > 1 THEN 'duplicate-address' "
-           f"ELSE reason END AS reason FROM ({inner})")
+           f"ELSE reason END AS reason FROM ({inner}) AS audience")
     return sql, [*reason_params, *params]
 
 
@@ -145,9 +161,9 @@ def audience_counts(store: Store, reach: Reach, where: str, params: Iterable = (
     """How many contacts of the selection would be planned (key ``'planned'``) and how many are
     excluded, by reason. Nothing is written."""
     register_functions(store)
-    sql, all_params = _audience_sql(reach, where, list(params))
+    sql, all_params = _audience_sql(reach, where, list(params), store.engine)
     counts = {}
-    for reason, n in store.execute(f"SELECT reason, count(*) FROM ({sql}) GROUP BY reason", all_params):
+    for reason, n in store.execute(f"SELECT reason, count(*) FROM ({sql}) AS a GROUP BY reason", all_params):
         counts[reason or "planned"] = n
     return counts
 
@@ -158,8 +174,8 @@ def iter_audience(store: Store, reach: Reach, where: str, params: Iterable = (),
     """Stream the reachable contacts of a selection (one per address) as
     ``(contact_id, address, *fields, custom_json)``, in contact id order. Nothing is written."""
     register_functions(store)
-    sql, all_params = _audience_sql(reach, where, list(params))
-    select, select_params = _field_sql(fields, custom)
+    sql, all_params = _audience_sql(reach, where, list(params), store.engine)
+    select, select_params = _field_sql(fields, custom, store.engine)
     query = (f"SELECT a.contact_id, a.address{select} FROM ({sql}) a JOIN contacts c ON c.id = a.contact_id "
              f"WHERE a.reason IS NULL ORDER BY a.contact_id")
     values = [*select_params, *all_params]
@@ -171,7 +187,7 @@ def iter_audience(store: Store, reach: Reach, where: str, params: Iterable = (),
         yield from rows
 
 
-def _field_sql(fields: Iterable[str], custom: Iterable[str]) -> tuple[str, list]:
+def _field_sql(fields: Iterable[str], custom: Iterable[str], engine: str = "sqlite") -> tuple[str, list]:
     parts, params = [], []
     for name in fields:
         if name == UNSUBSCRIBE_FIELD:
@@ -183,8 +199,8 @@ def _field_sql(fields: Iterable[str], custom: Iterable[str]) -> tuple[str, list]
     custom = sorted(set(custom))
     if custom:
         marks = ",".join("?" * len(custom))
-        parts.append(f"(SELECT json_group_object(name, value) FROM contact_fields WHERE contact_id = c.id "
-                     f"AND name IN ({marks}))")
+        group = "json_group_object(name, value)" if engine == "sqlite" else "CAST(json_object_agg(name, value) AS TEXT)"
+        parts.append(f"(SELECT {group} FROM contact_fields WHERE contact_id = c.id AND name IN ({marks}))")
         params.extend(custom)
     else:
         parts.append("NULL")
@@ -206,7 +222,7 @@ def find_by_fingerprint(store: Store, fingerprint: str) -> Campaign | None:
 def get_campaign(store: Store, campaign_id: int) -> Campaign:
     row = store.execute(f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
     if row is None:
-        raise InputError(f"no campaign with id {campaign_id}", hint="see: dbox campaigns list")
+        raise InputError(_("no campaign with id {campaign_id}").format(campaign_id=campaign_id), hint=_("see: dbox campaigns list"))
     return _campaign(row)
 
 
@@ -232,11 +248,12 @@ def create_campaign(store: Store, *, uid: str, channel: str, reach: Reach, finge
             (campaign_id, uid, channel, fingerprint, expression, segment, where, json.dumps(params),
              json.dumps(template, ensure_ascii=False), status, due_at, int(ignore_window),
              json.dumps(settings), created_by, now, None, None, None, None))
-        sql, all_params = _audience_sql(reach, where, list(params))
+        store.ids_written("campaigns")
+        sql, all_params = _audience_sql(reach, where, list(params), store.engine)
         conn.execute(
             f"INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, reason, updated_at) "
             f"SELECT ?, contact_id, address, CASE WHEN reason IS NULL THEN 'planned' ELSE 'skipped' END, "
-            f"reason, ? FROM ({sql}) ORDER BY contact_id", [campaign_id, now, *all_params])
+            f"reason, ? FROM ({sql}) AS a ORDER BY contact_id", [campaign_id, now, *all_params])
         _event(conn, campaign_id, "created", f"status={status}")
     counts = {}
     for state, reason, n in store.execute(
@@ -352,7 +369,7 @@ def planned_page(store: Store, campaign_id: int, after_id: int, size: int, field
                  custom: Iterable[str] = (), now: str | None = None) -> list[tuple]:
     """The next ``planned`` rows after ``after_id`` that are not waiting to be tried again after
     ``now``: (recipient id, contact id, address, attempts, *fields, custom_json)."""
-    select, select_params = _field_sql(fields, custom)
+    select, select_params = _field_sql(fields, custom, store.engine)
     return store.execute(
         f"SELECT r.id, r.contact_id, r.address, r.attempts{select} FROM campaign_recipients r "
         f"JOIN contacts c ON c.id = r.contact_id WHERE r.campaign_id = ? AND r.state = 'planned' AND r.id > ? "
@@ -408,7 +425,7 @@ def claim(store: Store, recipient_id: int, reach: Reach) -> str | None:
     reachable; only when it does not is the reason looked up, in a transaction of its own."""
     register_functions(store)
     table = "campaign_recipients"
-    reason_sql, reason_params = _unreachable_reason(reach, f"{table}.address", f"{table}.contact_id")
+    reason_sql, reason_params = _unreachable_reason(reach, f"{table}.address", f"{table}.contact_id", store.engine)
     now = utcnow()
     claimed = store.execute(
         f"UPDATE {table} SET state = 'claimed', claimed_at = ?, attempts = attempts + 1, updated_at = ? "
@@ -551,7 +568,7 @@ def suppress(store: Store, kind: str, value: str, reason: str, channel: str | No
 
     add(store, kind, value, reason, channel=channel)
     store.execute("UPDATE suppressions SET channel = NULL WHERE value_hash = ? AND channel IS NOT NULL "
-                  "AND channel IS NOT ?", (Hasher(store)(value), channel))
+                  "AND channel IS DISTINCT FROM ?", (Hasher(store)(value), channel))
 
 
 def replies_seen(store: Store, provider_ids: Iterable[str]) -> set[str]:
@@ -595,7 +612,7 @@ def contact_values(store: Store, contact_id: int, fields: Iterable[str], custom:
     select, params = _field_sql(list(fields), custom)
     row = store.execute(f"SELECT 1{select} FROM contacts c WHERE c.id = ?", [*params, contact_id]).fetchone()
     if row is None:
-        raise InputError(f"no contact with id {contact_id}")
+        raise InputError(_("no contact with id {contact_id}").format(contact_id=contact_id))
     values = list(row[1:])
     custom_json = values.pop()
     return values, custom_json

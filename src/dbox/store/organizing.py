@@ -49,8 +49,8 @@ def insert_action(store: Store, values: dict, at: str) -> int:
     names = [n for n in EDITABLE if n in values]
     cur = store.execute(
         f"INSERT INTO actions ({', '.join(names)}, status, created_at, updated_at) "
-        f"VALUES ({_marks(names)}, 'planned', ?, ?)", [values[n] for n in names] + [at, at])
-    return cur.lastrowid
+        f"VALUES ({_marks(names)}, 'planned', ?, ?) RETURNING id", [values[n] for n in names] + [at, at])
+    return cur.fetchone()[0]
 
 
 def update_action(store: Store, action_id: int, values: dict, at: str) -> None:
@@ -93,7 +93,7 @@ def existing_action_ids(store: Store, ids: Iterable[int]) -> set[int]:
 def list_actions(store: Store, *, since: str | None = None, until: str | None = None,
                  include_cancelled: bool = True, type_: str | None = None) -> list[dict]:
     """Actions in date order with their counts: invited (by message), yes/no/maybe, came, volunteers."""
-    where, params = ["1"], []
+    where, params = ["TRUE"], []
     if since:
         where.append("a.starts_at >= ?")
         params.append(since)
@@ -335,7 +335,7 @@ def latest_support(store: Store, contact_id: int) -> tuple[int, str] | None:
 
 
 def last_interaction(store: Store, contact_id: int) -> str | None:
-    return store.execute(f"SELECT max(at) FROM ({_REACHED_SQL}) WHERE contact_id = ?", (contact_id,)).fetchone()[0]
+    return store.execute(f"SELECT max(at) FROM ({_REACHED_SQL}) AS r WHERE contact_id = ?", (contact_id,)).fetchone()[0]
 
 
 # -- sheets -------------------------------------------------------------------------------------------------
@@ -525,7 +525,7 @@ _REACHED_SQL = ("SELECT contact_id, at FROM interactions WHERE reached = 1 UNION
                 "WHERE p.attended = 1")
 _LATEST_SUPPORT = ("SELECT contact_id, support FROM (SELECT contact_id, support, row_number() OVER "
                    "(PARTITION BY contact_id ORDER BY at DESC, id DESC) AS n FROM interactions "
-                   "WHERE support IS NOT NULL) WHERE n = 1")
+                   "WHERE support IS NOT NULL) AS ranked WHERE n = 1")
 
 
 def attended_clause(action_ids: list[int]) -> tuple[str, list]:
@@ -559,9 +559,9 @@ def attended_count_clause(op: str, values: list[float]) -> tuple[str, list]:
 
 def support_clause(op: str, values: list[int]) -> tuple[str, list]:
     if len(values) > 1:
-        return (f"c.id IN (SELECT contact_id FROM ({_LATEST_SUPPORT}) WHERE support IN "
+        return (f"c.id IN (SELECT contact_id FROM ({_LATEST_SUPPORT}) AS s WHERE support IN "
                 f"(SELECT value FROM json_each(?)))"), [json.dumps(values)]
-    return f"c.id IN (SELECT contact_id FROM ({_LATEST_SUPPORT}) WHERE support {op} ?)", [values[0]]
+    return f"c.id IN (SELECT contact_id FROM ({_LATEST_SUPPORT}) AS s WHERE support {op} ?)", [values[0]]
 
 
 def support_empty_clause() -> tuple[str, list]:
@@ -570,12 +570,12 @@ def support_empty_clause() -> tuple[str, list]:
 
 def last_interaction_clause(condition: str, params: list) -> tuple[str, list]:
     """``condition`` is over the column ``t.last`` (the latest moment the person was reached)."""
-    return (f"c.id IN (SELECT t.contact_id FROM (SELECT contact_id, max(at) AS last FROM ({_REACHED_SQL}) "
+    return (f"c.id IN (SELECT t.contact_id FROM (SELECT contact_id, max(at) AS last FROM ({_REACHED_SQL}) AS r "
             f"GROUP BY contact_id) t WHERE {condition})"), list(params)
 
 
 def last_interaction_empty_clause() -> tuple[str, list]:
-    return f"c.id NOT IN (SELECT contact_id FROM ({_REACHED_SQL}))", []
+    return f"c.id NOT IN (SELECT contact_id FROM ({_REACHED_SQL}) AS r)", []
 
 
 def _holds(x: float, op: str, values: list[float]) -> bool:

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from dbox.errors import NotAllowedError, StoreError
 from dbox.store.db import EngineFault, Store, migrate
-from dbox.store.dialect import to_postgres
+from dbox.store.dialect import to_postgres, translate
 
 
 def mask_url(url: str) -> str:
@@ -101,12 +101,18 @@ class PostgresStore(Store):
 
     def execute(self, sql: str, params=()):
         params = tuple(params) if params else None
-        return self._run(self._conn.cursor(), to_postgres(sql, params is not None), params)
+        text, lists = translate(sql, params is not None)
+        if lists:
+            params = _lists(params, lists)
+        return self._run(self._conn.cursor(), text, params)
 
     def executemany(self, sql: str, rows) -> None:
+        text, lists = translate(sql, True)
+        if lists:
+            rows = (_lists(row, lists) for row in rows)
         try:
             with self._conn.cursor() as cursor:
-                cursor.executemany(to_postgres(sql, True), rows)
+                cursor.executemany(text, rows)
         except self._psycopg.OperationalError as exc:
             raise EngineFault(f"{self.location}: {str(exc).strip()}") from exc
 
@@ -122,6 +128,24 @@ class PostgresStore(Store):
             with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+
+    def insert_rows(self, table: str, columns: tuple[str, ...], rows, *, ignore: bool = False) -> None:
+        rows = rows if isinstance(rows, list) else list(rows)
+        if not rows:
+            return
+        if not ignore:
+            self.copy_rows(table, columns, rows)
+            return
+        stage = f"dbox_stage_{table}"
+        cols = ", ".join(columns)
+        self.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {cols} FROM {table} WITH NO DATA")
+        self.execute(f"TRUNCATE {stage}")
+        self.copy_rows(f"pg_temp.{stage}", columns, rows)
+        self.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM pg_temp.{stage} ON CONFLICT DO NOTHING")
+
+    def ids_written(self, table: str) -> None:
+        self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                     f"greatest((SELECT max(id) FROM {table}), 1))")
 
     def values_in(self, column: str, values) -> tuple[str, list]:
         return f"{column} = ANY(?)", [list(values)]
@@ -142,6 +166,35 @@ class PostgresStore(Store):
     def dump_lines(self):
         self._sqlite_only("an SQL dump")
 
+    def table_names(self) -> list[str]:
+        return [n for (n,) in self.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name")]
+
+    def has_table(self, name: str) -> bool:
+        return self.execute("SELECT to_regclass(?)", (name,)).fetchone()[0] is not None
+
+    def table_columns(self, table: str) -> list[tuple[str, bool]]:
+        return [(c, n == "NO") for c, n in self.execute(
+            "SELECT column_name, is_nullable FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ? ORDER BY ordinal_position", (table,))]
+
+    def foreign_keys(self, table: str) -> list[tuple[str, str, str | None]]:
+        return [tuple(row) for row in self.execute(
+            "SELECT a.attname, r.relname, ra.attname FROM pg_constraint k "
+            "JOIN pg_class t ON t.oid = k.conrelid JOIN pg_class r ON r.oid = k.confrelid "
+            "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] "
+            "JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = k.confkey[1] "
+            "WHERE k.contype = 'f' AND t.relname = ? AND t.relnamespace = current_schema()::regnamespace",
+            (table,))]
+
+    def secondary_indexes(self, tables) -> list[tuple[str, str]]:
+        return self.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+            "AND i.tablename = ANY(?) AND NOT EXISTS (SELECT 1 FROM pg_constraint k "
+            "WHERE k.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)",
+            (list(tables),)).fetchall()
+
     def stream(self, sql: str, params=(), size: int = 2000):
         """Rows of a large SELECT through a server-side cursor: memory stays flat (exports)."""
         params = tuple(params) if params else None
@@ -150,6 +203,16 @@ class PostgresStore(Store):
                 cursor.itersize = size
                 cursor.execute(to_postgres(sql, params is not None), params)
                 yield from cursor
+
+
+def _lists(params, positions) -> tuple:
+    import json
+
+    params = list(params)
+    for i in positions:
+        if isinstance(params[i], str):
+            params[i] = json.loads(params[i])
+    return tuple(params)
 
 
 def connect(url: str):

@@ -48,18 +48,16 @@ def _q(name: str) -> str:
 # -- schema discovery -----------------------------------------------------------------------------
 
 def table_exists(store: Store, name: str) -> bool:
-    return store.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() \
-        is not None
+    return store.has_table(name)
 
 
 def columns_of(store: Store, table: str) -> list[str]:
-    return [row[1] for row in store.execute(f"PRAGMA table_info({_q(table)})")]
+    return [name for name, _ in store.table_columns(_q(table).strip('"'))]
 
 
 def tables_with_contact_id(store: Store) -> list[str]:
     """Every table with a ``contact_id`` column (other areas' tables included), in name order."""
-    names = [n for (n,) in store.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    names = store.table_names()
     return [n for n in names if "contact_id" in columns_of(store, n) and n not in _NOT_PERSONAL]
 
 
@@ -233,14 +231,14 @@ def tombstone_ledger(store: Store, contact_ids: list[int], at: str) -> int:
     table = ledger_recipient_table(store)
     if table is None or not contact_ids:
         return 0
-    info = {row[1]: row for row in store.execute(f"PRAGMA table_info({_q(table)})")}
-    columns = list(info)
+    notnull = dict(store.table_columns(_q(table).strip('"')))
+    columns = list(notnull)
     done = 0
     for part in _chunks(contact_ids):
         marks = ",".join("?" * len(part))
-        if not info["contact_id"][3]:      # notnull flag: 0 -> the row can stay, unlinked
+        if not notnull["contact_id"]:      # NULL allowed: the row can stay, unlinked
             blank = ["contact_id = NULL"] + [f"{_q(c)} = NULL" for c in columns
-                                             if c in _LEDGER_IDENTIFYING and c != "contact_id" and not info[c][3]]
+                                             if c in _LEDGER_IDENTIFYING and c != "contact_id" and not notnull[c]]
             done += store.execute(f"UPDATE {_q(table)} SET {', '.join(blank)} WHERE contact_id IN ({marks})",
                                   part).rowcount
             continue
@@ -295,12 +293,15 @@ def erase_contacts(store: Store, contact_ids: list[int]) -> dict[str, int]:
 
 def scrub_freed_pages(store: Store) -> None:
     """After an erasure: copy the WAL into the main file and truncate it, so erased rows do not
-    linger in the -wal file (``secure_delete`` has zeroed them in the pages themselves)."""
-    store.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    linger in the -wal file (``secure_delete`` has zeroed them in the pages themselves).
+    On PostgreSQL, dead rows are reclaimed by the server's VACUUM (docs/team.md): nothing to do here."""
+    if store.engine == "sqlite":
+        store.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
 
 def set_secure_delete(store: Store, on: bool = True) -> None:
-    store.execute(f"PRAGMA secure_delete = {'ON' if on else 'OFF'}").fetchone()
+    if store.engine == "sqlite":
+        store.execute(f"PRAGMA secure_delete = {'ON' if on else 'OFF'}").fetchone()
 
 
 # -- rectification ---------------------------------------------------------------------------------
@@ -432,7 +433,7 @@ def third_party_clause(kinds: tuple[str, ...], tags: tuple[str, ...]) -> tuple[s
 def tagged_clause(tags: Iterable[str]) -> tuple[str, list]:
     keys = [fold(t) for t in tags]
     if not keys:
-        return "0", []
+        return "FALSE", []
     marks = ",".join("?" * len(keys))
     return (f"EXISTS (SELECT 1 FROM contact_tags ctk JOIN tags tk ON tk.id = ctk.tag_id "
             f"WHERE ctk.contact_id = c.id AND tk.key IN ({marks}))", keys)
@@ -441,7 +442,7 @@ def tagged_clause(tags: Iterable[str]) -> tuple[str, list]:
 def id_clause(ids: Iterable[int]) -> tuple[str, list]:
     ids = sorted(set(int(i) for i in ids))
     if not ids:
-        return "0", []
+        return "FALSE", []
     return f"c.id IN ({','.join('?' * len(ids))})", ids
 
 
@@ -473,7 +474,8 @@ def ledger_messages(store: Store, contact_id: int) -> list[dict]:
                 select.append(f"k.{_q(c)}")
                 names.append(f"campaign_{c}")
         join = " LEFT JOIN campaigns k ON k.id = r.campaign_id"
-    order = "r.campaign_id, r.rowid" if "campaign_id" in columns else "r.rowid"
+    row = "r.rowid" if store.engine == "sqlite" else ("r.id" if "id" in columns else "r.ctid")
+    order = f"r.campaign_id, {row}" if "campaign_id" in columns else row
     rows = store.execute(f"SELECT {', '.join(select)} FROM {_q(table)} r{join} WHERE r.contact_id = ? "
                          f"ORDER BY {order}", (contact_id,)).fetchall()
     return [dict(zip(names, row)) for row in rows]

@@ -44,12 +44,13 @@ def list_all(store: Store) -> list[SavedSegment]:
 def insert(store: Store, name: str, expression: str, description: str | None) -> SavedSegment:
     now = utcnow()
     try:
-        cur = store.execute(
-            "INSERT INTO segments (name, key, expression, description, created_at, updated_at) VALUES (?,?,?,?,?,?)",
-            (name, segment_key(name), expression, description, now, now))
+        with store.savepoint():
+            cur = store.execute(
+                "INSERT INTO segments (name, key, expression, description, created_at, updated_at) VALUES (?,?,?,?,?,?)",
+                (name, segment_key(name), expression, description, now, now))
     except store.IntegrityError:   # the connection's own class: sqlite3, sqlcipher3 or psycopg
         raise ConflictError(f'segment "{name}" already exists') from None
-    return get(store, segment_key(name)) if cur.lastrowid else None
+    return get(store, segment_key(name)) if cur.rowcount else None
 
 
 def update(store: Store, segment_id: int, *, name: str | None = None, expression: str | None = None,
@@ -58,11 +59,12 @@ def update(store: Store, segment_id: int, *, name: str | None = None, expression
     current = SavedSegment(*row)
     new_name = name if name is not None else current.name
     try:
-        store.execute(
-            "UPDATE segments SET name = ?, key = ?, expression = ?, description = ?, updated_at = ? WHERE id = ?",
-            (new_name, segment_key(new_name), expression if expression is not None else current.expression,
-             current.description if keep_description and description is None else description,
-             utcnow(), segment_id))
+        with store.savepoint():
+            store.execute(
+                "UPDATE segments SET name = ?, key = ?, expression = ?, description = ?, updated_at = ? WHERE id = ?",
+                (new_name, segment_key(new_name), expression if expression is not None else current.expression,
+                 current.description if keep_description and description is None else description,
+                 utcnow(), segment_id))
     except store.IntegrityError:   # the connection's own class: sqlite3, sqlcipher3 or psycopg
         raise ConflictError(f'segment "{new_name}" already exists') from None
 
@@ -102,8 +104,8 @@ def add_tag(store: Store, name: str, where: str, params: list) -> tuple[int, int
     store.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, had INTEGER NOT NULL)")
     try:
         store.execute(
-            f"INSERT INTO {table} (id, had) SELECT c.id, c.id IN (SELECT contact_id FROM contact_tags "
-            f"WHERE tag_id = ?) FROM contacts c WHERE {where}", [tid, *params])
+            f"INSERT INTO {table} (id, had) SELECT c.id, CAST(c.id IN (SELECT contact_id FROM contact_tags "
+            f"WHERE tag_id = ?) AS INTEGER) FROM contacts c WHERE {where}", [tid, *params])
         store.execute(f"INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) SELECT id, ? FROM {table} "
                       f"WHERE had = 0", (tid,))
         added = store.execute(f"UPDATE contacts SET updated_at = ? WHERE id IN (SELECT id FROM {table} "

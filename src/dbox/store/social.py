@@ -245,8 +245,8 @@ def previous_followers_import(store: Store, sha256: str):
 
 def start_import(store: Store, filename: str, sha256: str, options: dict) -> int:
     return store.execute(
-        "INSERT INTO imports (filename, sha256, kind, started_at, options) VALUES (?,?,?,?,?)",
-        (filename, sha256, "followers", utcnow(), json.dumps(options, sort_keys=True))).lastrowid
+        "INSERT INTO imports (filename, sha256, kind, started_at, options) VALUES (?,?,?,?,?) RETURNING id",
+        (filename, sha256, "followers", utcnow(), json.dumps(options, sort_keys=True))).fetchone()[0]
 
 
 def finish_import(store: Store, import_id: int, read: int, added: int, merged: int, unchanged: int,
@@ -285,7 +285,7 @@ def iter_identities(store: Store, network: str | None = None, relation: str | No
         params.append(relation)
     if linked is not None:
         clauses.append("i.contact_id IS NOT NULL" if linked else "i.contact_id IS NULL")
-    where = " AND ".join(clauses) or "1"
+    where = " AND ".join(clauses) or "TRUE"
     cursor = store.execute(
         "SELECT i.id, i.network, (SELECT group_concat(relation, ',') FROM identity_relations r "
         "WHERE r.identity_id = i.id), i.account_id, i.handle, i.display_name, i.profile_url, i.email, "
