@@ -5,7 +5,7 @@
     .venv/bin/python scripts/i18n.py check      # what tests/test_i18n_catalog.py checks, as a report
 
 The messages are every ``_("...")``, ``ngettext("...", "...", n)`` and ``N_("...")`` of src/dbox
-(Babel's Python extractor) plus the help text of every command and option, taken from the built
+(Babel's Python extractor, and Jinja's for the ``*.j2`` templates) plus the help text of every command and option, taken from the built
 command tree (``dbox.commands.framework.english_help_texts``): help is written in English in the
 code, unmarked, and translated when the tree is built. Rules: docs/i18n.md.
 """
@@ -35,6 +35,12 @@ def extract():
         relative = path.relative_to(ROOT).as_posix()
         for lineno, message, comments, context in extract_from_file(
                 "python", path, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
+            catalog.add(message, locations=[(relative, lineno)], auto_comments=comments, context=context)
+    for path in sorted(PACKAGE.rglob("*.j2")):      # Jinja templates: {{ _("...") }}, {{ ngettext(...) }}
+        relative = path.relative_to(ROOT).as_posix()
+        for lineno, message, comments, context in extract_from_file(
+                "jinja2.ext:babel_extract", path, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",),
+                strip_comment_tags=True, options={"trim_blocks": "true", "lstrip_blocks": "true"}):
             catalog.add(message, locations=[(relative, lineno)], auto_comments=comments, context=context)
     for text in help_texts():
         if text not in catalog:

@@ -16,8 +16,7 @@ HEAVY = ("twilio", "jinja2", "openpyxl", "phonenumbers", "email_validator", "req
          "platformdirs", "babel", "plotly", "matplotlib", "datasette", "sqlcipher3", "urllib3", "shapely")
 # The only dbox modules a help screen may need.
 # dbox.i18n chooses the language before any help is drawn, from the config file too (docs/i18n.md).
-ALLOWED_DBOX = ("dbox", "dbox.__main__", "dbox.cli", "dbox.errors", "dbox.commands", "dbox.i18n", "dbox.config",
-                "dbox.paths")
+ALLOWED_DBOX = ("dbox", "dbox.__main__", "dbox.cli", "dbox.errors", "dbox.commands", "dbox.i18n", "dbox.paths")
 
 PROBE = """
 import json, sys

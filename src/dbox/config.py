@@ -15,6 +15,7 @@ from typing import Any
 
 from dbox.errors import InputError
 from dbox.paths import config_file
+from dbox.i18n import _
 
 PROFILE_ENV = "DBOX_PROFILE"
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
@@ -48,7 +49,7 @@ def active_profile() -> str | None:
 
 def check_profile_name(name: str) -> str:
     if not _PROFILE_NAME.match(name):
-        raise InputError(f"profile name {name!r}: use letters, digits, '-' and '_' (at most 63)")
+        raise InputError(_("profile name {name!r}: use letters, digits, '-' and '_' (at most 63)").format(name=name))
     return name
 
 
@@ -61,7 +62,7 @@ def load_file(path: Path | None = None) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: invalid TOML: {exc}") from None
+        raise InputError(_("{path}: invalid TOML: {exc}").format(path=path, exc=exc)) from None
 
 
 def profiles(path: Path | None = None) -> dict[str, dict[str, Any]]:
@@ -79,8 +80,8 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
         return config
     found = config.get("profiles", {}).get(name) if isinstance(config.get("profiles"), dict) else None
     if not isinstance(found, dict):
-        raise InputError(f"no profile {name!r} in {path or config_file()}",
-                         hint="see: dbox profiles list (a profile is a [profiles.NAME] table)")
+        raise InputError(_("no profile {name!r} in {value}").format(name=name, value=path or config_file()),
+                         hint=_("see: dbox profiles list (a profile is a [profiles.NAME] table)"))
     return dict(found)
 
 
@@ -137,6 +138,7 @@ def public_url(path: Path | None = None) -> str | None:
 
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise InputError(f"public_url: {value!r} is not a base URL like https://dbox.example.fr",
-                         hint="set DBOX_PUBLIC_URL or public_url in the [serve] table of the config")
+        raise InputError(_("public_url: {value!r} is not a base URL like https://dbox.example.fr").format(
+                             value=value),
+                         hint=_("set DBOX_PUBLIC_URL or public_url in the [serve] table of the config"))
     return value

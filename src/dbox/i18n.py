@@ -71,16 +71,25 @@ def language_from_environment(environ: Mapping[str, str] = os.environ) -> str:
     return DEFAULT_LANGUAGE
 
 
-def configured_language() -> Optional[str]:
-    """``lang`` of the ``[dbox]`` table of config.toml, if it names a language dbox speaks. A
-    config file that cannot be read is left to the command that needs it to report."""
-    from dbox.config import section
-    from dbox.errors import DboxError
+def _dbox_setting(key: str):
+    """``key`` of the ``[dbox]`` table of config.toml, read here rather than through dbox.config
+    (whose messages are translated: the language comes first). A config file that cannot be read
+    gives None: the command that needs it reports it."""
+    import tomllib
+
+    from dbox.paths import config_file
 
     try:
-        value = section("dbox").get("lang")
-    except (DboxError, OSError):
+        with config_file().open("rb") as fh:
+            table = tomllib.load(fh).get("dbox", {})
+    except (OSError, tomllib.TOMLDecodeError):
         return None
+    return table.get(key) if isinstance(table, dict) else None
+
+
+def configured_language() -> Optional[str]:
+    """``lang`` of the ``[dbox]`` table of config.toml, if it names a language dbox speaks."""
+    value = _dbox_setting("lang")
     return language_of_locale(value) if isinstance(value, str) else None
 
 
@@ -115,6 +124,7 @@ def reset() -> None:
 
 def current_language() -> str:
     if _language is None:
+        use(DEFAULT_LANGUAGE)        # while choosing, a message (a broken config's error) is in English
         use(choose_language())
     return _language
 
@@ -144,6 +154,26 @@ def N_(message: str) -> str:
 
 def _locale() -> str:
     return "fr_FR" if current_language() == "fr" else "en_GB"
+
+
+def grouped(value, digits: Optional[int] = None) -> str:
+    """A count or an amount in running text, without loading Babel: 12345 -> '12 345' in French
+    (narrow no-break space, decimal comma), '12,345' in English; ``digits`` after the point."""
+    if value is None:
+        return "–"
+    text = f"{value:,}" if digits is None else f"{value:,.{digits}f}"
+    if current_language() == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def percent(ratio, digits: int = 1) -> str:
+    """0.125 -> '12,5 %' in French (no-break space), '12.5%' in English."""
+    if ratio is None:
+        return "–"
+    if current_language() == "fr":
+        return f"{ratio * 100:.{digits}f}".replace(".", ",") + "\u00a0%"
+    return f"{ratio:.{digits}%}"
 
 
 def format_decimal(value, digits: Optional[int] = None) -> str:
@@ -188,9 +218,7 @@ def format_local_time(moment, zone: Optional[str] = None) -> str:
     from zoneinfo import ZoneInfo
 
     if zone is None:
-        from dbox.config import section
-
-        zone = str(section("dbox").get("timezone") or "Europe/Paris")
+        zone = str(_dbox_setting("timezone") or "Europe/Paris")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     local = moment.astimezone(ZoneInfo(zone))

@@ -21,6 +21,7 @@ from typing import IO
 from dbox.console import out
 from dbox.errors import InputError
 from dbox.files import open_private
+from dbox.i18n import _
 
 FORMATS = ("table", "csv", "json")
 _FORMULA_START = ("=", "@", "\t", "\r")
@@ -55,7 +56,8 @@ def phone_style(phone_format: str | None, excel: bool) -> str:
     if phone_format not in PHONE_FORMATS:
         from dbox.errors import InputError
 
-        raise InputError(f"--phone-format {phone_format}: choose {' or '.join(PHONE_FORMATS)}")
+        raise InputError(_("--phone-format {phone_format}: choose {items}").format(
+                             phone_format=phone_format, items=' or '.join(PHONE_FORMATS)))
     return phone_format
 
 
@@ -130,7 +132,8 @@ def emit(rows: Iterable[Sequence], columns: Sequence[str], *, fmt: str = "table"
     columns follow ``phone_format`` (default: national with ``excel``, else E.164)."""
     rows = with_phone_format(rows, columns, phone_style(phone_format, excel))
     if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+        raise InputError(_("unknown format {fmt!r}: choose one of {items}").format(
+                             fmt=fmt, items=', '.join(FORMATS)))
     if fmt == "table" and output is None:
         return render_table(rows, columns, title=title)
     if fmt == "json":

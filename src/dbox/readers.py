@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dbox.errors import InputError
 from dbox.text import fold_key
+from dbox.i18n import _, grouped
 
 SAMPLE_BYTES = 256 * 1024
 DELIMITERS = (";", ",", "\t", "|")
@@ -133,8 +134,9 @@ def _bounded_lines(fh, path: Path, limit: int = MAX_FIELD_CHARS) -> Iterator[str
             return
         line_number += 1
         if len(line) > limit and not line.endswith(("\n", "\r")):
-            raise InputError(f"{path}: line {line_number}: longer than {limit:,} characters",
-                             hint="a field this long is not contact data; check the separator and the quotes")
+            raise InputError(_("{path}: line {line_number}: longer than {limit} characters").format(
+                                 path=path, line_number=line_number, limit=grouped(limit)),
+                             hint=_("a field this long is not contact data; check the separator and the quotes"))
         yield line
 
 
@@ -149,15 +151,15 @@ class CsvReader:
         with path.open("rb") as fh:
             sample = fh.read(SAMPLE_BYTES)
         if not sample.strip():
-            raise InputError(f"{path}: the file is empty")
-        self.encoding, _, fallback = (encoding or detect_encoding(sample, path)).partition(",")
+            raise InputError(_("{path}: the file is empty").format(path=path))
+        self.encoding, _unused, fallback = (encoding or detect_encoding(sample, path)).partition(",")
         self.encoding = self.encoding.strip()
         self.fallback = fallback.strip() or None
         for name in filter(None, (self.encoding, self.fallback)):
             try:
                 codecs.lookup(name)
             except LookupError:
-                raise InputError(f"{path}: unknown encoding {name!r}") from None
+                raise InputError(_("{path}: unknown encoding {name!r}").format(path=path, name=name)) from None
         text_sample = sample.decode(self.encoding, errors="ignore")
         self.delimiter = delimiter or detect_delimiter(text_sample, truncated=len(sample) == SAMPLE_BYTES)
         # surrogateescape: a byte the encoding cannot decode is caught on its own row (see rows()),
@@ -168,7 +170,7 @@ class CsvReader:
             header = next(self._reader)
         except (StopIteration, csv.Error) as exc:
             self._fh.close()
-            raise InputError(f"{path}: cannot read the header row ({exc})") from None
+            raise InputError(_("{path}: cannot read the header row ({exc})").format(path=path, exc=exc)) from None
         except InputError:
             self._fh.close()
             raise
@@ -197,14 +199,16 @@ class CsvReader:
         byte = next(ord(ch) - 0xDC00 for c in cells for ch in c if 0xDC80 <= ord(ch) <= 0xDCFF)
         if self.encoding.startswith("utf") and not self.fallback:
             raise InputError(
-                f"{self.path}: row {row_number}: bytes that are not {self.encoding} (0x{byte:02X})",
-                hint=f"if the other rows read well, --encoding {self.encoding},cp1252 reads only the rows that are "
-                     f"not {self.encoding} as cp1252 (the report lists them); else fix row {row_number}")
+                _("{path}: row {row_number}: bytes that are not {encoding} (0x{byte:02X})").format(
+                    path=self.path, row_number=row_number, encoding=self.encoding, byte=byte),
+                hint=_("if the other rows read well, --encoding {encoding},cp1252 reads only the rows that are not {encoding} as cp1252 (the report lists them); else fix row {row_number}").format(
+                         encoding=self.encoding, row_number=row_number))
         encodings = self.encoding + (f" nor {self.fallback}" if self.fallback else "")
         raise InputError(
-            f"{self.path}: row {row_number}: byte 0x{byte:02X} is not {encodings}",
-            hint=f"if the whole file is in another code page, name it (--encoding cp850 for DOS, mac_roman); "
-                 f"else fix row {row_number}")
+            _("{path}: row {row_number}: byte 0x{byte:02X} is not {encodings}").format(
+                path=self.path, row_number=row_number, byte=byte, encodings=encodings),
+            hint=_("if the whole file is in another code page, name it (--encoding cp850 for DOS, mac_roman); else fix row {row_number}").format(
+                     row_number=row_number))
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         row_number = 1
@@ -232,7 +236,7 @@ class CsvReader:
             if open_at_end:
                 self._unclosed(*open_at_end)
         except csv.Error as exc:
-            raise InputError(f"{self.path}: row {row_number + 1}: {exc}") from None
+            raise InputError(_("{path}: row {value}: {exc}").format(path=self.path, value=row_number + 1, exc=exc)) from None
         finally:
             self._fh.close()
 
@@ -247,9 +251,9 @@ class CsvReader:
         name = self.header[column] if column < len(self.header) else f"column {column + 1}"
         lines = len(cell.splitlines())
         raise InputError(
-            f"{self.path}: row {row_number}: a quote opened in column {name!r} is not closed: "
-            f"it would take in the {lines - 1} line{'s' if lines > 2 else ''} after it as one value",
-            hint=f"close or remove the quote (\") on row {row_number}")
+            _("{path}: row {row_number}: a quote opened in column {name!r} is not closed: it would take in the {value} line{value2} after it as one value").format(
+                path=self.path, row_number=row_number, name=name, value=lines - 1, value2='s' if lines > 2 else ''),
+            hint=_('close or remove the quote (") on row {row_number}').format(row_number=row_number))
 
     def close(self) -> None:
         self._fh.close()
@@ -277,15 +281,16 @@ class XlsxReader:
             self._wb = load_workbook(self._fh, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
             self._fh.close()
-            raise InputError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+            raise InputError(_("{path}: not a readable .xlsx workbook ({exc})").format(path=path, exc=exc)) from None
         try:
             self._ws = self._wb[sheet] if sheet else self._wb.worksheets[0]
         except KeyError:
-            raise InputError(f"{path}: no sheet named {sheet!r} (sheets: {', '.join(self._wb.sheetnames)})") from None
+            raise InputError(_("{path}: no sheet named {sheet!r} (sheets: {items})").format(
+                                 path=path, sheet=sheet, items=', '.join(self._wb.sheetnames))) from None
         self._rows = self._ws.iter_rows(values_only=True)
         header = next(self._rows, None)
         if header is None:
-            raise InputError(f"{path}: the sheet is empty")
+            raise InputError(_("{path}: the sheet is empty").format(path=path))
         while header and header[-1] is None:
             header = header[:-1]
         self.warnings: list[str] = []
@@ -321,15 +326,15 @@ def open_reader(path: Path, *, encoding: str | None = None, delimiter: str | Non
                 sheet: str | None = None):
     """A reader for ``path`` chosen by content (a zip with a workbook is .xlsx), not by name."""
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(_("{path}: no such file").format(path=path))
     if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a file")
+        raise InputError(_("{path}: is a folder, not a file").format(path=path))
     with path.open("rb") as fh:
         magic = fh.read(4)
     if magic == b"PK\x03\x04":
         return XlsxReader(path, sheet)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputError(f"{path}: old binary Excel (.xls) is not supported", hint="save it as .xlsx or CSV")
+        raise InputError(_("{path}: old binary Excel (.xls) is not supported").format(path=path), hint=_("save it as .xlsx or CSV"))
     return CsvReader(path, encoding, delimiter)
 
 
@@ -349,7 +354,8 @@ def map_header(header: list[str], columns: dict[str, tuple[str, ...]], path: Pat
             ignored.append(title)
             continue
         if name in found and name not in repeatable:
-            raise InputError(f"{path}: columns {header[found[name][0]]!r} and {title!r} both give the {name}",
-                             hint="keep one of them")
+            raise InputError(_("{path}: columns {header!r} and {title!r} both give the {name}").format(
+                                 path=path, header=header[found[name][0]], title=title, name=name),
+                             hint=_("keep one of them"))
         found.setdefault(name, []).append(i)
     return found, ignored

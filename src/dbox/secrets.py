@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 
 from dbox.errors import NotConfiguredError
+from dbox.i18n import _
 
 SERVICE = "dbox"
 _PLAINTEXT_BACKENDS = ("PlaintextKeyring",)
@@ -48,7 +49,7 @@ class _FileStore:
     def _check(self) -> None:
         problem = self.problem()
         if problem:
-            raise NotConfiguredError(f"secrets file refused: {problem}")
+            raise NotConfiguredError(_("secrets file refused: {problem}").format(problem=problem))
 
     def read(self) -> dict:
         import json
@@ -59,7 +60,8 @@ class _FileStore:
         try:
             return json.loads(self.path.read_text(encoding="utf-8") or "{}")
         except ValueError:
-            raise NotConfiguredError(f"secrets file {self.path} ({FILE_ENV}) is not valid JSON") from None
+            raise NotConfiguredError(_("secrets file {path} ({FILE_ENV}) is not valid JSON").format(
+                                         path=self.path, FILE_ENV=FILE_ENV)) from None
 
     def get_password(self, _service: str, name: str) -> str | None:
         return self.read().get(name)
@@ -108,8 +110,9 @@ def _keyring():
 
 def _no_keyring(why: str, env: str | None = None) -> NotConfiguredError:
     where = f"set {env} in the environment" if env else "set the DBOX_* environment variables"
-    return NotConfiguredError(f"no usable system keyring: {why}",
-                              hint=f"{where} (for cron: in the crontab or a file only you can read)")
+    return NotConfiguredError(_("no usable system keyring: {why}").format(why=why),
+                              hint=_("{where} (for cron: in the crontab or a file only you can read)").format(
+                                       where=where))
 
 
 def keyring_name(name: str) -> str:
@@ -154,7 +157,7 @@ def require_secret(name: str, env: str | None, what: str, setup_command: str) ->
     reason = keyring_problem()
     if reason:
         raise _no_keyring(f"{reason}; {what} not found", env)
-    raise NotConfiguredError(f"{what} is not set", hint=f"run: {setup_command}" + (f" (or set {env})" if env else ""))
+    raise NotConfiguredError(_("{what} is not set").format(what=what), hint=f"run: {setup_command}" + (f" (or set {env})" if env else ""))
 
 
 def keyring_problem() -> str | None:
@@ -218,7 +221,7 @@ def require_writable(env: str | None = None) -> None:
     problem = keyring_problem()
     if problem:
         raise NotConfiguredError(
-            f"no usable system keyring ({problem}): the tokens would have nowhere to go",
+            _("no usable system keyring ({problem}): the tokens would have nowhere to go").format(problem=problem),
             hint=f"name a secrets file dbox creates 0600: export {FILE_ENV}=~/.dbox-secrets (and in the crontab)"
                  + (f"; or, for a token that never changes, set {env}" if env else ""))
 

@@ -34,6 +34,7 @@ from dbox.filters import tree_lines
 from dbox.filters.nodes import And, Not, Or, quote, Tag
 from dbox.output import FORMATS, emit, phone_style, with_phone_format, write_csv, write_json
 from dbox.store.contacts import count_contacts, iter_contacts, check_columns
+from dbox.i18n import _
 
 # Shortcut flags and the field each stands for (``--canton X`` is ``canton = X``).
 SHORTCUTS = {"canton": "canton", "commune": "commune", "departement": "departement",
@@ -71,7 +72,8 @@ def build_tree(store: Store | None, expression: str | None = None, *, segment: s
         parts.append(parse(expression, custom_fields=custom))
     for name, value in (shortcuts or {}).items():
         if name not in SHORTCUTS:
-            raise InputError(f"unknown shortcut {name!r} (shortcuts: {', '.join(SHORTCUTS)})")
+            raise InputError(_("unknown shortcut {name!r} (shortcuts: {items})").format(
+                                 name=name, items=', '.join(SHORTCUTS)))
     for name in SHORTCUTS:  # a fixed order, so the canonical text does not depend on the caller's
         value = (shortcuts or {}).get(name)
         if value is not None:
@@ -119,9 +121,10 @@ def export(store: Store, selection: Selection, columns: list[str], *, fmt: str =
 
     check_columns(list(columns))
     if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+        raise InputError(_("unknown format {fmt!r}: choose one of {items}").format(
+                             fmt=fmt, items=', '.join(FORMATS)))
     if excel and fmt == "json":
-        raise InputError("--excel is for CSV files, not JSON")
+        raise InputError(_("--excel is for CSV files, not JSON"))
     if fmt == "table":
         fmt = "csv"
     style = phone_style(phone_format, excel)
@@ -130,9 +133,9 @@ def export(store: Store, selection: Selection, columns: list[str], *, fmt: str =
     else:
         output = Path(output)
         if output.is_dir():
-            raise InputError(f"{output} is a folder: give a file name")
+            raise InputError(_("{output} is a folder: give a file name").format(output=output))
         if not output.parent.exists():
-            raise InputError(f"{output.parent}: no such folder")
+            raise InputError(_("{parent}: no such folder").format(parent=output.parent))
 
         with atomic_private(output, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as fh:
             source = with_phone_format(rows(store, selection, columns, limit), columns, style)
@@ -233,10 +236,10 @@ class SegmentInfo:
 def check_segment_name(name: str) -> str:
     name = name.strip()
     if not _SEGMENT_NAME.fullmatch(name) or not any(ch.isalnum() for ch in name):
-        raise InputError(f'"{name}" is not a segment name: use letters, digits, "-", "_" or "." '
-                         f"(at most 64, starting with a letter or digit)", hint="e.g. rural, elus-38, militants_2026")
+        raise InputError(_('"{name}" is not a segment name: use letters, digits, "-", "_" or "." (at most 64, starting with a letter or digit)').format(
+                             name=name), hint=_("e.g. rural, elus-38, militants_2026"))
     if name.lower() in F.KEYWORDS:
-        raise InputError(f'"{name}" is a keyword of the filter language, not a segment name')
+        raise InputError(_('"{name}" is a keyword of the filter language, not a segment name').format(name=name))
     return name
 
 
@@ -245,8 +248,10 @@ def _get(store: Store, name: str) -> store_segments.SavedSegment:
     if found is None:
         names = [s.name for s in store_segments.list_all(store)]
         close = suggest(name, names)
-        raise InputError(f'no saved segment "{name}"' + (f' — did you mean "{close}"?' if close else ""),
-                         hint="dbox segment list shows them")
+        message = _('no saved segment "{name}"').format(name=name)
+        if close:
+            message += _(' — did you mean "{close}"?').format(close=close)
+        raise InputError(message, hint=_("dbox segment list shows them"))
     return found
 
 
@@ -262,13 +267,14 @@ def save_segment(store: Store, name: str, expression: str | None = None, *, segm
     name = check_segment_name(name)
     tree = build_tree(store, expression, segment=segment, shortcuts=shortcuts)
     if tree is None:
-        raise InputError("a saved segment needs an expression or a shortcut flag",
-                         hint="dbox segment save rural 'commune.population < 3500'")
+        raise InputError(_("a saved segment needs an expression or a shortcut flag"),
+                         hint=_("dbox segment save rural 'commune.population < 3500'"))
     key = store_segments.segment_key(name)
     existing = store_segments.get(store, key)
     if existing is not None and not replace:
-        raise InputError(f'segment "{existing.name}" already exists: {existing.expression}',
-                         hint="add --replace to change it, or choose another name")
+        raise InputError(_('segment "{name}" already exists: {expression}').format(
+                             name=existing.name, expression=existing.expression),
+                         hint=_("add --replace to change it, or choose another name"))
     store_filters.compile_filter(store, tree, segment_override={key: tree})
     text = to_text(tree)
     try:
@@ -278,7 +284,7 @@ def save_segment(store: Store, name: str, expression: str | None = None, *, segm
             else:
                 store_segments.update(store, existing.id, name=name, expression=text, description=description)
     except ConflictError:   # saved by another process meanwhile
-        raise InputError(f'segment "{name}" already exists', hint="add --replace to change it") from None
+        raise InputError(_('segment "{name}" already exists').format(name=name), hint=_("add --replace to change it")) from None
     return segment_info(store, name, with_count=True)
 
 
@@ -324,8 +330,8 @@ def delete_segment(store: Store, name: str) -> store_segments.SavedSegment:
     row = _get(store, name)
     users = users_of(store, row.name)
     if users:
-        raise InputError(f'segment "{row.name}" is used by {", ".join(users)}',
-                         hint="change or delete those segments first")
+        raise InputError(_('segment "{name}" is used by {items}').format(name=row.name, items=', '.join(users)),
+                         hint=_("change or delete those segments first"))
     with store.transaction(immediate=True):
         store_segments.delete(store, row.id)
     return row
@@ -338,7 +344,7 @@ def rename_segment(store: Store, old: str, new: str) -> list[str]:
     new_key = store_segments.segment_key(new)
     other = store_segments.get(store, new_key)
     if other is not None and other.id != row.id:
-        raise InputError(f'segment "{other.name}" already exists', hint="choose another name")
+        raise InputError(_('segment "{name}" already exists').format(name=other.name), hint=_("choose another name"))
     old_key = row.key
     rewrites = []
     for saved in store_segments.list_all(store):
@@ -353,8 +359,8 @@ def rename_segment(store: Store, old: str, new: str) -> list[str]:
             for saved, text in rewrites:
                 store_segments.update(store, saved.id, expression=text)
     except ConflictError:   # taken by another process meanwhile
-        raise InputError(f'segment "{new}" already exists', hint="choose another name") from None
-    return [saved.name for saved, _ in rewrites]
+        raise InputError(_('segment "{new}" already exists').format(new=new), hint=_("choose another name")) from None
+    return [saved.name for saved, _unused in rewrites]
 
 
 def _rename_refs(node: Node, old_key: str, new: str) -> Node:
@@ -372,12 +378,13 @@ def _rename_refs(node: Node, old_key: str, new: str) -> Node:
 def check_tag_name(name: str) -> str:
     name = " ".join(name.split())
     if not name:
-        raise InputError("a tag needs a name")
+        raise InputError(_("a tag needs a name"))
     if _TAG_FORBIDDEN.search(name):
-        raise InputError(f'"{name}" is not a tag name: "," ";" and "|" separate tags in imported files',
-                         hint="use one tag per command")
+        raise InputError(_('"{name}" is not a tag name: "," ";" and "|" separate tags in imported files').format(
+                             name=name),
+                         hint=_("use one tag per command"))
     if len(name) > 100:
-        raise InputError("a tag name has at most 100 characters")
+        raise InputError(_("a tag name has at most 100 characters"))
     return name
 
 
@@ -397,7 +404,7 @@ def require_tag(store: Store, tag: str) -> int:
     if tid is None:
         close = suggest(tag, store_segments.tag_names(store))
         raise InputError(f'unknown tag "{tag}"' + (f' — did you mean "{close}"?' if close else ""),
-                         hint="dbox tag list shows the tags")
+                         hint=_("dbox tag list shows the tags"))
     return tid
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from dbox.errors import InputError, NotConfiguredError
 from dbox.store.ledger import Reach
+from dbox.i18n import _
 
 
 @dataclass(frozen=True)
@@ -171,12 +172,14 @@ class Channel:
             problem = keyring_problem()
             if problem:
                 raise NotConfiguredError(
-                    f"channel {self.id}: {', '.join(missing)} not set, and no usable keyring: {problem}",
+                    _("channel {id}: {items} not set, and no usable keyring: {problem}").format(
+                        id=self.id, items=', '.join(missing), problem=problem),
                     hint="set " + ", ".join(envs) + " in the environment")
         hint = f"run: {self.setup_command or 'dbox channels setup ' + self.id}"
         if envs:
             hint += " (or set " + ", ".join(envs) + ")"
-        raise NotConfiguredError(f"channel {self.id} is not configured: {', '.join(missing)} missing", hint=hint)
+        raise NotConfiguredError(_("channel {id} is not configured: {items} missing").format(
+                                     id=self.id, items=', '.join(missing)), hint=hint)
 
     def validate_settings(self, settings: dict[str, Any]) -> None:
         """Cross-field checks after setup (override)."""

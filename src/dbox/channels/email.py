@@ -30,6 +30,7 @@ from dbox.channels.base import Channel, ComposeRules, OutgoingMessage, Sender, S
 from dbox.channels.hookspecs import hookimpl
 from dbox.errors import InputError, NotConfiguredError
 from dbox.masking import scrub
+from dbox.i18n import _
 
 SECURITY = ("starttls", "ssl", "none")
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -39,23 +40,24 @@ def _port(value) -> int:
     try:
         port = int(value)
     except (TypeError, ValueError):
-        raise InputError(f"{value!r} is not a port number") from None
+        raise InputError(_("{value!r} is not a port number").format(value=value)) from None
     if not 0 < port < 65536:
-        raise InputError(f"{port} is not a port number")
+        raise InputError(_("{port} is not a port number").format(port=port))
     return port
 
 
 def _security(value: str) -> str:
     value = str(value).strip().lower()
     if value not in SECURITY:
-        raise InputError(f"{value!r}: security must be one of {', '.join(SECURITY)}")
+        raise InputError(_("{value!r}: security must be one of {items}").format(
+                             value=value, items=', '.join(SECURITY)))
     return value
 
 
 def _security_imap(value: str) -> str:
     value = str(value).strip().lower()
     if value not in ("ssl", "starttls", "none"):
-        raise InputError(f"{value!r}: IMAP security must be one of ssl, starttls, none")
+        raise InputError(_("{value!r}: IMAP security must be one of ssl, starttls, none").format(value=value))
     return value
 
 
@@ -75,7 +77,8 @@ def _mailto(value: str) -> str:
 def _https(value: str) -> str:
     value = str(value).strip()
     if not re.match(r"^https://[^/\s]+\S*$", value):
-        raise InputError(f"{value!r}: the unsubscribe link must be an https:// URL (one-click unsubscribe)")
+        raise InputError(_("{value!r}: the unsubscribe link must be an https:// URL (one-click unsubscribe)").format(
+                             value=value))
     return value
 
 
@@ -130,8 +133,9 @@ class SmtpEmail(Channel):
         super().check(settings, secrets=secrets)
         if settings.get("security", "starttls") == "none" and settings.get("host") not in _LOOPBACK:
             raise NotConfiguredError(
-                f"security 'none' is only allowed for an SMTP server on this machine, not {settings.get('host')}",
-                hint="use starttls or ssl: dbox channels setup email")
+                _("security 'none' is only allowed for an SMTP server on this machine, not {settings}").format(
+                    settings=settings.get('host')),
+                hint=_("use starttls or ssl: dbox channels setup email"))
 
     def compose_rules(self, settings: dict[str, Any]) -> ComposeRules:
         return ComposeRules(kind="email", unsubscribe_mailto=settings.get("unsubscribe_mailto"),
@@ -292,7 +296,7 @@ def envelope_address(address: str) -> tuple[str, bool]:
     form: it needs SMTPUTF8 (RFC 6531). A domain IDNA cannot encode also needs it."""
     if address.isascii():
         return address, False
-    local, _, domain = address.rpartition("@")
+    local, _unused, domain = address.rpartition("@")
     if local.isascii():
         try:
             return f"{local}@{domain.encode('idna').decode('ascii')}", False
@@ -312,7 +316,7 @@ def verp_address(bounce_address: str, message_id: str | None) -> str:
     match = _OUR_MESSAGE_ID.fullmatch((message_id or "").strip())
     if not match:
         return bounce_address
-    local, _, domain = bounce_address.rpartition("@")
+    local, _unused, domain = bounce_address.rpartition("@")
     return f"{local}+{match.group(1).lower()}.{match.group(2)}@{domain}"
 
 

@@ -14,6 +14,7 @@ import pluggy
 from dbox.channels import hookspecs
 from dbox.errors import InputError
 from dbox.plugins import PluginLoadWarning, load_entry_points
+from dbox.i18n import _
 
 GROUP = "dbox"
 _pm: pluggy.PluginManager | None = None
@@ -41,7 +42,7 @@ def channels() -> dict:
 
     def register(channel) -> None:
         if not isinstance(channel, Channel):
-            warnings.warn(f"ignoring {channel!r}: not a dbox.channels.base.Channel", PluginLoadWarning, stacklevel=2)
+            warnings.warn(_("ignoring {channel!r}: not a dbox.channels.base.Channel").format(channel=channel), PluginLoadWarning, stacklevel=2)
             return
         found.setdefault(channel.id, channel)
 
@@ -53,5 +54,6 @@ def get_channel(channel_id: str):
     loaded = channels()
     if channel_id not in loaded:
         known = ", ".join(sorted(loaded)) or "none"
-        raise InputError(f"unknown channel {channel_id!r} (loaded: {known})", hint="see: dbox channels list")
+        raise InputError(_("unknown channel {channel_id!r} (loaded: {known})").format(
+                             channel_id=channel_id, known=known), hint=_("see: dbox channels list"))
     return loaded[channel_id]

@@ -20,6 +20,7 @@ from dbox.channels.base import Channel, ComposeRules, Delivery, InboundMessage, 
 from dbox.channels.hookspecs import hookimpl
 from dbox.errors import InputError, NotConfiguredError, ProviderError
 from dbox.masking import scrub
+from dbox.i18n import _
 
 _SID = re.compile(r"^(AC|MG)[0-9a-fA-F]{32}$")
 _ALPHA_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
@@ -36,7 +37,8 @@ VALIDITY_MAX = 36_000                      # Twilio's ValidityPeriod ceiling, in
 def _account_sid(value: str) -> str:
     value = str(value).strip()
     if not (_SID.match(value) and value.startswith("AC")):
-        raise InputError(f"{value!r} is not a Twilio Account SID (AC followed by 32 hex digits)")
+        raise InputError(_("{value!r} is not a Twilio Account SID (AC followed by 32 hex digits)").format(
+                             value=value))
     return value
 
 
@@ -48,8 +50,8 @@ def sender_kind(value: str) -> str:
         return "number"
     if _ALPHA_SENDER.match(value):
         return "alphanumeric"
-    raise InputError(f"{value!r} is not a sender: use an alphanumeric sender ID (1-11 letters or digits, "
-                     f"at least one letter), a number in E.164 form (+33...), or a Messaging Service SID (MG...)")
+    raise InputError(_("{value!r} is not a sender: use an alphanumeric sender ID (1-11 letters or digits, at least one letter), a number in E.164 form (+33...), or a Messaging Service SID (MG...)").format(
+                         value=value))
 
 
 def _sender(value: str) -> str:
@@ -61,15 +63,15 @@ def _sender(value: str) -> str:
 def _optout(value: str) -> str:
     value = " ".join(str(value).split())
     if "stop" not in value.lower():
-        raise InputError(f"the opt-out mention must tell how to opt out with STOP (e.g. \"STOP au 36173\"), "
-                         f"got {value!r}")
+        raise InputError(_('the opt-out mention must tell how to opt out with STOP (e.g. "STOP au 36173"), got {value!r}').format(
+                             value=value))
     return value
 
 
 def _number(value: str) -> str:
     value = str(value).strip()
     if not (_E164.match(value) or re.fullmatch(r"\d{5}", value)):
-        raise InputError(f"{value!r} is neither an E.164 number nor a 5-digit short code")
+        raise InputError(_("{value!r} is neither an E.164 number nor a 5-digit short code").format(value=value))
     return value
 
 
@@ -77,16 +79,16 @@ def _price(value) -> float:
     try:
         price = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{value!r} is not a price") from None
+        raise InputError(_("{value!r} is not a price").format(value=value)) from None
     if price < 0:
-        raise InputError("a price cannot be negative")
+        raise InputError(_("a price cannot be negative"))
     return price
 
 
 def _base_url(value: str) -> str:
     value = str(value).strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+$", value):
-        raise InputError(f"{value!r} is not a base URL like http://127.0.0.1:8765")
+        raise InputError(_("{value!r} is not a base URL like http://127.0.0.1:8765").format(value=value))
     return value
 
 
@@ -325,8 +327,9 @@ def _provider_error(what: str, exc: Exception) -> ProviderError:
 
     if isinstance(exc, TwilioRestException):
         if exc.status in (401, 403) or exc.code in AUTH_CODES:
-            return ProviderError(f"Twilio refused the credentials while {what} (HTTP {exc.status})",
-                                 hint="check the Account SID and token: dbox channels setup sms")
+            return ProviderError(_("Twilio refused the credentials while {what} (HTTP {status})").format(
+                                     what=what, status=exc.status),
+                                 hint=_("check the Account SID and token: dbox channels setup sms"))
         return ProviderError(scrub(f"Twilio error while {what}: HTTP {exc.status} {_twilio_message(exc)}"))
     if isinstance(exc, NotConfiguredError):
         return exc

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
+from dbox.i18n import _
 
 LIST_FORMATS = ("table", "csv", "json")
 TEXT_FORMATS = ("text", "json")
@@ -24,7 +25,8 @@ def _format_check(choices: tuple[str, ...]):
         if value is not None and value not in choices:
             from dbox.errors import InputError
 
-            raise InputError(f"unknown format {value!r}: choose one of {', '.join(choices)}")
+            raise InputError(_("unknown format {value!r}: choose one of {items}").format(
+                                 value=value, items=', '.join(choices)))
         return value
 
     return check
@@ -63,7 +65,7 @@ def confirm_or_abort(question: str, yes: bool) -> None:
     from dbox.errors import DboxError
 
     if not is_interactive():
-        raise DboxError(f"{question} Not confirmed: no terminal to ask on", hint="add --yes to confirm")
+        raise DboxError(_("{question} Not confirmed: no terminal to ask on").format(question=question), hint=_("add --yes to confirm"))
     typer.confirm(question, abort=True)
 
 
@@ -166,7 +168,7 @@ def selection_options(func=None, *, expression: str = "argument"):
     else:
         expression_default = typer.Option(None, expression, metavar="EXPR", show_default=False, help=FILTER_HELP)
     injected = [typer_parameter("sel_expression", Optional[str], expression_default)]
-    for name, _, decls, help_text in _SELECTION_OPTIONS:
+    for name, _unused, decls, help_text in _SELECTION_OPTIONS:
         option = typer.Option(None, *decls, help=help_text, show_default=False)
         injected.append(typer_parameter(name, Optional[str], option))
 
@@ -175,11 +177,11 @@ def selection_options(func=None, *, expression: str = "argument"):
         if text is not None and text.strip().lower() in _FLAG_VALUES:
             from dbox.errors import InputError
 
-            raise InputError(f"{text.strip()!r} is not a filter expression: flags take no value",
-                             hint="write --dry-run, not --dry-run true")
+            raise InputError(_("{text!r} is not a filter expression: flags take no value").format(text=text.strip()),
+                             hint=_("write --dry-run, not --dry-run true"))
         segment = kwargs.pop("sel_segment", None)
         shortcuts = {}
-        for name, key, _, _ in _SELECTION_OPTIONS[1:]:
+        for name, key, _unused, _unused in _SELECTION_OPTIONS[1:]:
             value = kwargs.pop(name, None)
             if value is not None:
                 shortcuts[key] = value

@@ -10,6 +10,7 @@ import typer
 
 from dbox.commands.common import (ColumnsOption, ExcelOption, FormatOption, OutputOption, PhoneFormatOption,
                                  TextFormatOption, YesOption, confirm_or_abort, parse_columns, store_from)
+from dbox.i18n import _, grouped
 
 app = typer.Typer(no_args_is_help=True, help="List, show and count contacts.")
 
@@ -102,7 +103,7 @@ def duplicates(
                               ensure_ascii=False, indent=2))
         return
     if not found:
-        out.print("No possible duplicates.")
+        out.print(_("No possible duplicates."))
         return
     from rich.markup import escape
 
@@ -112,7 +113,7 @@ def duplicates(
             who = " ".join(filter(None, (c["first_name"], c["last_name"]))) or "(no name)"
             where = " ".join(filter(None, (c["postal_code"], c["commune_name"])))
             out.print(f"  {c['id']}: {escape(who)}  {escape(where)}  {escape(', '.join(c['emails'] + c['mobiles']))}")
-    out.print(f"{len(found):,} group(s). If two are one person: dbox contacts merge KEEP OTHER")
+    out.print(_("{n} group(s). If two are one person: dbox contacts merge KEEP OTHER").format(n=grouped(len(found))))
 
 
 @app.command()
@@ -129,7 +130,8 @@ def merge(
     from dbox.importing.duplicates import merge as merge_contacts
 
     store = store_from(ctx)
-    confirm_or_abort(f"Merge contact {other} into contact {keep} (contact {other} is then deleted)?", yes)
+    confirm_or_abort(_("Merge contact {other} into contact {keep} (contact {other} is then deleted)?").format(
+                         other=other, keep=keep), yes)
     result = merge_contacts(store, keep, other)
     out.print(f"Contact {other} merged into {keep}"
               + (f"; filled: {', '.join(result.filled)}" if result.filled else "")

@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from dbox.commands.common import ExcelOption, FormatOption, OutputOption, YesOption, store_from
+from dbox.i18n import _
 
 electoral_app = typer.Typer(no_args_is_help=True, help="Electoral geography: the roll, bureaux de vote, past results.")
 roll_app = typer.Typer(no_args_is_help=True, help="The commune's electoral roll (REU extract from the mairie).")
@@ -44,20 +45,22 @@ def _purge(store) -> None:
 
 def _print_assignment(a) -> None:
     out = _out()
-    out.print(f"  contacts registered (matched to a voter): {_n(a.registered)} "
-              f"(by birth date {_n(a.matched_birth_date)}, by address {_n(a.matched_address)})")
+    out.print(_("  contacts registered (matched to a voter): {n} (by birth date {n2}, by address {n3})").format(
+                  n=_n(a.registered), n2=_n(a.matched_birth_date), n3=_n(a.matched_address)))
     if a.ambiguous:
-        out.print(f"  ambiguous, not matched: {_n(a.ambiguous)} (same name and address or birth date as another)")
-    out.print(f"  contacts placed by their address: {_n(a.by_address)}")
+        out.print(_("  ambiguous, not matched: {n} (same name and address or birth date as another)").format(
+                      n=_n(a.ambiguous)))
+    out.print(_("  contacts placed by their address: {n}").format(n=_n(a.by_address)))
     if a.unsure:
-        out.print(f"  unsure, left without a bureau: {_n(len(a.unsure))}")
+        out.print(_("  unsure, left without a bureau: {n}").format(n=_n(len(a.unsure))))
         for cid, address, reason in a.unsure[:10]:
-            out.print(f"    contact {cid}: {address} — {reason}")
+            out.print(_("    contact {cid}: {address} — {reason}").format(cid=cid, address=address, reason=reason))
         if len(a.unsure) > 10:
-            out.print(f"    ... and {_n(len(a.unsure) - 10)} more (dbox electoral unsure lists them all)")
+            out.print(_("    ... and {n} more (dbox electoral unsure lists them all)").format(
+                          n=_n(len(a.unsure) - 10)))
     if a.cantons_set or a.circos_set:
-        out.print(f"  split communes: {_n(a.cantons_set)} contacts got their canton, {_n(a.circos_set)} their "
-                  f"circonscription from their bureau")
+        out.print(_("  split communes: {n} contacts got their canton, {n2} their circonscription from their bureau").format(
+                      n=_n(a.cantons_set), n2=_n(a.circos_set)))
 
 
 @roll_app.command("import")
@@ -83,12 +86,13 @@ def roll_import(
            {"file": file.name, "commune": report.commune, "election": election, "roll": report.roll_id})
     out = _out()
     verb = "already imported (same file)" if report.already else "imported"
-    out.print(f"Roll of {report.commune} {verb}: {_n(len(report.file.voters))} voters in {_n(report.bureaux)} "
-              f"bureaux, {_n(report.streets)} streets; kept until {report.purge_after} ({election}).")
+    out.print(_("Roll of {commune} {verb}: {n} voters in {n2} bureaux, {n3} streets; kept until {purge_after} ({election}).").format(
+                  commune=report.commune, verb=verb, n=_n(len(report.file.voters)), n2=_n(report.bureaux), n3=_n(report.streets), purge_after=report.purge_after, election=election))
     if report.file.not_kept:
-        out.print(f"  not kept (CNIL: no targeting by origin): {', '.join(report.file.not_kept)}")
+        out.print(_("  not kept (CNIL: no targeting by origin): {items}").format(
+                      items=', '.join(report.file.not_kept)))
     if report.file.ignored:
-        out.print(f"  columns not used: {', '.join(report.file.ignored)}")
+        out.print(_("  columns not used: {items}").format(items=', '.join(report.file.ignored)))
     _print_assignment(report.assignment)
 
 
@@ -125,7 +129,8 @@ def roll_purge(ctx: typer.Context, commune: Optional[str] = typer.Option(None, "
     if not rows:
         _out().print("No roll to purge.")
         return
-    confirm_or_abort(f"Remove {len(rows)} roll(s) and their {_n(sum(r[8] for r in rows))} voters?", yes)
+    confirm_or_abort(_("Remove {n} roll(s) and their {n2} voters?").format(
+                         n=len(rows), n2=_n(sum((r[8] for r in rows)))), yes)
     with store.transaction(immediate=True):
         se.delete_rolls(store, [r[0] for r in rows])
         for commune_code in {r[1] for r in rows}:
@@ -199,14 +204,14 @@ def results_import(
     report = import_results(store, file, election, overrides=map_ or [], encoding=encoding, sheet=sheet)
     record(store, "electoral results import", 0, {"file": file.name, "election": report.election})
     out = _out()
-    out.print(f"Results of {report.election}: {_n(report.bureaux)} bureaux ({_n(report.cantons)} with their canton, "
-              f"{_n(report.circos)} with their circonscription).")
+    out.print(_("Results of {election}: {n} bureaux ({n2} with their canton, {n3} with their circonscription).").format(
+                  election=report.election, n=_n(report.bureaux), n2=_n(report.cantons), n3=_n(report.circos)))
     if report.unplaced:
         out.print(f"  canton or circonscription not found in the geography reference: {', '.join(report.unplaced[:10])}"
                   + (" ..." if len(report.unplaced) > 10 else ""))
     if report.cantons_set or report.circos_set:
-        out.print(f"  split communes: {_n(report.cantons_set)} contacts got their canton, {_n(report.circos_set)} "
-                  f"their circonscription from their bureau")
+        out.print(_("  split communes: {n} contacts got their canton, {n2} their circonscription from their bureau").format(
+                      n=_n(report.cantons_set), n2=_n(report.circos_set)))
 
 
 @results_app.command("list")
@@ -276,10 +281,10 @@ def elections_remove(ctx: typer.Context, name: str = typer.Argument(...),
     from dbox.store.electoral import delete_election
 
     store = store_from(ctx)
-    confirm_or_abort(f"Remove the election {name}?", yes)
+    confirm_or_abort(_("Remove the election {name}?").format(name=name), yes)
     with store.transaction(immediate=True):
         if not delete_election(store, name):
-            raise InputError(f"no election named {name!r}", hint="dbox elections list")
+            raise InputError(_("no election named {name!r}").format(name=name), hint=_("dbox elections list"))
         record(store, "elections remove", 0, {"election": name})
     _out().print(f"Removed {name}.")
 

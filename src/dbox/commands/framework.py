@@ -145,8 +145,6 @@ _TYPER_TEXTS = {
     "REQUIRED_LONG_STRING": N_("[required]"),
     "DEPRECATED_STRING": N_("(deprecated) "),
 }
-# Typer's plain-text markers (typer.core), shown inside the help of options.
-_TYPER_CORE_TEXTS = (N_("(dynamic)"), N_("default: {default}"), N_("required"), N_("env var: {var}"))
 
 
 def translate_typer_texts() -> None:
@@ -155,9 +153,6 @@ def translate_typer_texts() -> None:
 
     for name, key in _TYPER_TEXTS.items():
         setattr(rich_utils, name, _(key))
-    import typer.core
-
-    typer.core._ = _
 
 
 class LocalizedFormatter(typer._click.formatting.HelpFormatter):
@@ -182,12 +177,34 @@ def translate_tree(command) -> None:
     command.help = _(originals["help"]) if originals["help"] else originals["help"]
     command.short_help = _(originals["short_help"]) if originals["short_help"] else originals["short_help"]
     command.context_class = LocalizedContext
+    originals.setdefault("options_metavar", command.options_metavar)
+    if originals["options_metavar"] == "[OPTIONS]":
+        command.options_metavar = _("[OPTIONS]")
+    if getattr(command, "subcommand_metavar", None):
+        originals.setdefault("subcommand_metavar", command.subcommand_metavar)
+        if originals["subcommand_metavar"] == "COMMAND [ARGS]...":
+            command.subcommand_metavar = _("COMMAND [ARGS]...")
     for param in help_params(command):
         english = param.__dict__.setdefault("_dbox_english", getattr(param, "help", None))
         if english:
             param.help = _(english)
+        if hasattr(param, "display_type") and "_dbox_display_type" not in param.__dict__:
+            param._dbox_display_type = param.display_type
+            param.display_type = lambda ctx, shown=param.display_type: _type_label(shown(ctx))
     for sub in (getattr(command, "commands", None) or {}).values():
         translate_tree(sub)
+
+
+# Typer's value placeholders (<str>, <int>, <path>) as help shows them.
+_TYPE_LABELS = {"str": N_("str"), "int": N_("int"), "float": N_("float"), "path": N_("path"),
+                "datetime": N_("datetime"), "bool": N_("bool"), "int range": N_("int range"),
+                "float range": N_("float range")}
+
+
+def _type_label(shown):
+    if not shown or not (shown.startswith("<") and shown.endswith(">")) or shown[1:-1] not in _TYPE_LABELS:
+        return shown
+    return "<" + _(_TYPE_LABELS[shown[1:-1]]) + ">"
 
 
 def help_params(command) -> list:

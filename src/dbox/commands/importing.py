@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from dbox.commands.common import store_from
+from dbox.i18n import N_, _, grouped
 
 
 def import_(
@@ -47,7 +48,7 @@ def import_(
     if followers_file is not None or from_ is not None:
         from dbox.errors import InputError
 
-        raise InputError("dbox import takes one contacts FILE", hint="for followers: dbox import followers FILE")
+        raise InputError(_("dbox import takes one contacts FILE"), hint=_("for followers: dbox import followers FILE"))
     from dbox.console import err, is_interactive
     from dbox.importing.pipeline import ImportOptions, import_file, parse_consent_wording
 
@@ -79,6 +80,20 @@ def import_(
     print_report(report, show_mapping)
 
 
+# The rows of the import summary: (label, key of ImportReport.counts).
+_SUMMARY_ROWS = (
+    (N_("read"), "read"), (N_("added"), "added"), (N_("merged"), "merged"), (N_("unchanged"), "unchanged"),
+    (N_("rejected"), "rejected"), (N_("suppressed (erased or opposed)"), "suppressed"),
+    (N_("values left out (bad cells; contact kept)"), "values_rejected"),
+    (N_("duplicates inside the file"), "duplicates_in_file"),
+    (N_("possible duplicates (same name and postal code, another e-mail or mobile)"), "possible_duplicates"),
+    (N_("conflicts"), "conflicts"), (N_("e-mail domains that look mistyped"), "email_typos"),
+    (N_("consents refused (non)"), "consent_refused"), (N_("consents ended by a refusal"), "consent_ended"),
+    (N_("consent conflicts inside the file (refusal kept)"), "consent_conflicts"),
+    (N_("consents not restored (withdrawn)"), "consent_not_restored"),
+)
+
+
 def print_report(report, show_mapping: bool = True) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -89,62 +104,54 @@ def print_report(report, show_mapping: bool = True) -> None:
         print_warning(warning)
     if report.already_imported:
         import_id, name, when = report.already_imported
-        out.print(f"{report.path.name} was already imported on {when} (import {import_id}); nothing to do. "
-                  "Use --force to import it again.")
+        out.print(_("{name} was already imported on {when} (import {import_id}); nothing to do. Use --force to import it again.").format(
+                      name=report.path.name, when=when, import_id=import_id))
         return
     info = report.info
     if show_mapping and report.mapping:
-        source = f"{info.kind}" + (f", {info.encoding}, separator {info.delimiter!r}" if info.kind == "csv" else "")
-        table = Table(title=f"Columns of {report.path.name} ({source})")
-        table.add_column("column")
-        table.add_column("field")
-        table.add_column("how")
+        source = _("{kind}, {encoding}, separator {delimiter!r}").format(
+            kind=info.kind, encoding=info.encoding, delimiter=info.delimiter) if info.kind == "csv" else info.kind
+        table = Table(title=_("Columns of {name} ({source})").format(name=report.path.name, source=source))
+        table.add_column(_("column"))
+        table.add_column(_("field"))
+        table.add_column(_("how"))
         for header, target, how in report.mapping.describe():
             table.add_row(escape(header), target.replace("field:", "field."), how)
         out.print(table)
     c = report.counts
-    summary = Table(title=("Dry run: nothing was written. " if report.dry_run else "") + f"Import of {report.path.name}")
-    summary.add_column("rows", justify="left")
+    title = _("Import of {name}").format(name=report.path.name)
+    summary = Table(title=_("Dry run: nothing was written. {title}").format(title=title) if report.dry_run else title)
+    summary.add_column(_("rows"), justify="left")
     summary.add_column("", justify="right")
-    for label, key in (("read", "read"), ("added", "added"), ("merged", "merged"), ("unchanged", "unchanged"),
-                       ("rejected", "rejected"), ("suppressed (erased or opposed)", "suppressed"),
-                       ("values left out (bad cells; contact kept)", "values_rejected"),
-                       ("duplicates inside the file", "duplicates_in_file"),
-                       ("possible duplicates (same name and postal code, another e-mail or mobile)",
-                        "possible_duplicates"), ("conflicts", "conflicts"),
-                       ("e-mail domains that look mistyped", "email_typos"),
-                       ("consents refused (non)", "consent_refused"),
-                       ("consents ended by a refusal", "consent_ended"),
-                       ("consent conflicts inside the file (refusal kept)", "consent_conflicts"),
-                       ("consents not restored (withdrawn)", "consent_not_restored")):
+    for label, key in _SUMMARY_ROWS:
         if key in ("read", "added", "merged", "unchanged", "rejected") or c.get(key):
-            summary.add_row(label, f"{c.get(key, 0):,}")
+            summary.add_row(_(label), grouped(c.get(key, 0)))
     out.print(summary)
     g = report.geo
     if g:
-        out.print(f"Geography: {g.get('resolved', 0):,} placed in their commune, "
-                  f"{g.get('ambiguous', 0):,} with a postal code shared by several communes and no town to tell, "
-                  f"{g.get('unknown', 0):,} unknown postal code or town, {g.get('missing', 0):,} with no address.")
+        out.print(_("Geography: {g} placed in their commune, {g2} with a postal code shared by several communes and no town to tell, {g3} unknown postal code or town, {g4} with no address.").format(
+                      g=grouped(g.get('resolved', 0)), g2=grouped(g.get('ambiguous', 0)), g3=grouped(g.get('unknown', 0)), g4=grouped(g.get('missing', 0))))
     if report.split_communes:
         listed = ", ".join(f"{escape(name)} ({n})" for name, n in report.split_communes.most_common(8))
-        out.print(f"Canton left empty for {g.get('canton_ambiguous', 0):,} contacts in communes split over several "
-                  f"cantons: {listed}. dbox does not guess a canton from a postal code.")
+        out.print(_("Canton left empty for {g} contacts in communes split over several cantons: {listed}. dbox does not guess a canton from a postal code.").format(
+                      g=grouped(g.get('canton_ambiguous', 0)), listed=listed))
     if report.fallback_rows:
         rows = ", ".join(map(str, report.fallback_rows[:10])) + (" …" if len(report.fallback_rows) > 10 else "")
         encoding = report.info.encoding.partition(",")[2]
-        print_warning(f"{len(report.fallback_rows):,} row{'s' if len(report.fallback_rows) > 1 else ''} read as "
-                      f"{encoding}, not {report.info.encoding.partition(',')[0]}: row {rows}")
+        print_warning(_("{n} row{value} read as {encoding}, not {partition}: row {rows}").format(
+                          n=grouped(len(report.fallback_rows)), value='s' if len(report.fallback_rows) > 1 else '', encoding=encoding, partition=report.info.encoding.partition(',')[0], rows=rows))
     if c.get("consents_without_wording"):
-        print_warning(f"{c['consents_without_wording']:,} consents recorded without the wording people agreed to "
-                      f"(dbox consent show flags them); give it with --consent-wording")
+        print_warning(_("{consents_without_wording} consents recorded without the wording people agreed to (dbox consent show flags them); give it with --consent-wording").format(
+                          consents_without_wording=grouped(c['consents_without_wording'])))
     for line in report.conflicts[:10]:
-        out.print(f"  note: {escape(line)}")
+        out.print(_("  note: {line}").format(line=escape(line)))
     if len(report.conflicts) > 10:
-        out.print(f"  … and {len(report.conflicts) - 10:,} more notes")
+        out.print(_("  … and {value} more notes").format(value=grouped(len(report.conflicts) - 10)))
     for line in report.rejections[:10]:
-        out.print(f"  rejected: {escape(line)}")
+        out.print(_("  rejected: {line}").format(line=escape(line)))
     if report.rejected_file:
-        out.print(f"Rejected rows and values (row, column, value, reason): {report.rejected_file}")
+        out.print(_("Rejected rows and values (row, column, value, reason): {rejected_file}").format(
+                      rejected_file=report.rejected_file))
 
 
 def register(app: typer.Typer) -> None:

@@ -12,6 +12,7 @@ import typer
 
 from dbox.commands.common import ExcelOption, FormatOption, OutputOption, SelectionArgs, selection_options, \
     store_from
+from dbox.i18n import _
 
 TERMINAL_ROWS = 25
 
@@ -72,14 +73,13 @@ def stats(
     from dbox.output import emit
 
     if excel and fmt != "csv":
-        raise InputError("--excel is for CSV (--format csv)")
+        raise InputError(_("--excel is for CSV (--format csv)"))
     if top is not None and top < 0:
-        raise InputError("--top must be 0 (all) or more")
+        raise InputError(_("--top must be 0 (all) or more"))
     options = _options(by, period, since, section, empty)
     if fmt == "csv":
         if section and len(options.sections) > 1:
-            raise InputError("CSV holds one table: choose one --section (summary, areas, growth, followers, "
-                             "campaigns, actions), or use --format json")
+            raise InputError(_("CSV holds one table: choose one --section (summary, areas, growth, followers, campaigns, actions), or use --format json"))
         if not section:
             options.sections = ("areas",)
     store = store_from(ctx)
@@ -116,20 +116,20 @@ def _print_tables(result: dict, sections, limit: int, output: Optional[Path]) ->
             for table in tables:
                 view = RichTable(title=table.title, title_justify="left")
                 for i, column in enumerate(table.columns):
-                    view.add_column(column, justify="left" if i == 0 or column in ("status", "period", "week",
-                                                                                    "month", "sources") else "right")
+                    view.add_column(_(column), justify="left" if i == 0 or column in ("status", "period", "week",
+                                                                                       "month", "sources") else "right")
                 for row in table.rows:
                     if section == "summary":
                         label, value = row
                         row = (label, format_percent(value) if "(%)" in label else format_number(value))
                     view.add_row(*("" if v is None else str(v) for v in row))
                 if table.more:
-                    view.caption = f"… {table.more} more (--top 0 for all, or --format csv)"
+                    view.caption = _("… {more} more (--top 0 for all, or --format csv)").format(more=table.more)
                 console.print(view)
             for line in lines:
                 console.print(line, markup=False)
         for note in result.get("notes", []):
-            console.print(f"note: {note}", markup=False)
+            console.print(_("note: {note}").format(note=note), markup=False)
     finally:
         if output is not None:
             console.file.close()
@@ -160,9 +160,9 @@ def report(
     options = _options(by, period, since, None, False)
     store = store_from(ctx)
     chosen = selection.select(store)
-    _, written = lib.write(store, chosen, options, html=out_file, pdf=pdf, png_dir=png)
+    _unused, written = lib.write(store, chosen, options, html=out_file, pdf=pdf, png_dir=png)
     for path in written:
-        out.print(f"wrote {path}", markup=False)
+        out.print(_("wrote {path}").format(path=path), markup=False)
 
 
 def browse(
@@ -188,7 +188,7 @@ def browse(
     server = lib.Browser(store_path, host=host, port=port, allow_network=allow_network)
     url = server.start()
     lib.record_browse(store, server.host)
-    out.print(f"Browsing {store_path} read-only at {url} — Ctrl+C to stop", markup=False)
+    out.print(_("Browsing {store_path} read-only at {url} — Ctrl+C to stop").format(store_path=store_path, url=url), markup=False)
     if open_browser:
         lib.open_in_browser(url)
     try:

@@ -12,6 +12,7 @@ import typer
 from dbox.commands.common import (ExcelOption, FormatOption, OutputOption, SelectionArgs, TextFormatOption, YesOption,
                                  confirm_or_abort, selection_options, store_from)
 from dbox.commands.messages import MessageArgs, deliver, message_options, n
+from dbox.i18n import _
 
 action_app = typer.Typer(no_args_is_help=True, help="Actions: door-to-door, leafleting, phone banks, meetings, events.")
 interaction_app = typer.Typer(no_args_is_help=True, help="Interactions with contacts: calls, doors, meetings, notes.")
@@ -158,12 +159,12 @@ def show(ctx: typer.Context, action: str = ActionArg,
         if value not in (None, ""):
             out.print(f"  {label + ':':<17}{value}", markup=False)
     if a.script:
-        out.print("  script:", markup=False)
+        out.print(_("  script:"), markup=False)
         for line in a.script.splitlines():
             out.print(f"    | {line}", markup=False)
     _print_counts(s)
     if volunteers:
-        out.print(f"  volunteers ({len(volunteers)}):", markup=False)
+        out.print(_("  volunteers ({n}):").format(n=len(volunteers)), markup=False)
         for v in volunteers:
             name = " ".join(x for x in (v["first_name"], v["last_name"]) if x)
             zone = ", ".join(t["label"] for t in v["territory"]) or "a share of what is left"
@@ -178,7 +179,8 @@ def _print_counts(s) -> None:
     cap = f" / {s.action.capacity}" if s.action.capacity else ""
     out.print(f"  invited:         {_n(s.invited)}" + (f" (answered: {_n(s.replied)})" if s.invited else ""),
               markup=False)
-    out.print(f"  answers:         yes {_n(ans['yes'])}{cap}, maybe {_n(ans['maybe'])}, no {_n(ans['no'])}",
+    out.print(_("  answers:         yes {n}{cap}, maybe {n2}, no {n3}").format(
+                  n=_n(ans['yes']), cap=cap, n2=_n(ans['maybe']), n3=_n(ans['no'])),
               markup=False)
     out.print(f"  came:            {_n(ans['came'])}" + (f" (said yes but did not come: {_n(ans['no_show'])}; "
                                                          f"came without answering: {_n(ans['came_unannounced'])})"
@@ -186,9 +188,8 @@ def _print_counts(s) -> None:
     r = s.results
     if r["contacts"]:
         noun = "calls" if s.action.sheet == "call" else "doors"
-        out.print(f"  {noun + ':':<17}{_n(r['contacts'])} (reached {_n(r['reached'])}, support 4-5 "
-                  f"{_n(r['supporters'])}, opposed 1-2 {_n(r['opponents'])}, want a call {_n(r['wants_call'])}, "
-                  f"contacts gained {_n(r['gained'])})", markup=False)
+        out.print(_("  {value:<17}{n} (reached {n2}, support 4-5 {n3}, opposed 1-2 {n4}, want a call {n5}, contacts gained {n6})").format(
+                      value=noun + ':', n=_n(r['contacts']), n2=_n(r['reached']), n3=_n(r['supporters']), n4=_n(r['opponents']), n5=_n(r['wants_call']), n6=_n(r['gained'])), markup=False)
 
 
 @action_app.command("edit")
@@ -241,8 +242,10 @@ def cancel(ctx: typer.Context, action: str = ActionArg,
     if a.cancelled:
         from dbox.errors import InputError
 
-        raise InputError(f"action {a.id} is already cancelled ({a.cancelled_at[:10]})")
-    confirm_or_abort(f"Cancel action {a.id} « {a.title} » ({a.when_text()})?", yes)
+        raise InputError(_("action {id} is already cancelled ({cancelled_at})").format(
+                             id=a.id, cancelled_at=a.cancelled_at[:10]))
+    confirm_or_abort(_("Cancel action {id} « {title} » ({when_text})?").format(
+                         id=a.id, title=a.title, when_text=a.when_text()), yes)
     actions.cancel(store, a, reason)
     counts = so.people_counts(store, a.id)
     _out().print(f"Action {a.id} cancelled.", markup=False)
@@ -282,7 +285,7 @@ def invite(
     def nobody() -> InputError:
         return InputError("nobody to invite: no reachable contact in this selection"
                           + (" who was not already invited or has not answered" if invitation.excluded_already
-                             else ""), hint=None if again else "add --again to invite them again")
+                             else ""), hint=None if again else _("add --again to invite them again"))
 
     deliver(store, invitation.request, yes=msg.yes, noun="invitation(s)", nobody=nobody,
             header=f"Invitation to action {a.id} « {a.title} », {a.when_text()}",
@@ -347,13 +350,14 @@ def import_results(
         if check and problems:
             for problem in problems:
                 _out().print(problem, markup=False)
-            raise InputError(f"{len(problems)} problem(s) in {file}; nothing was imported") from None
+            raise InputError(_("{n} problem(s) in {file}; nothing was imported").format(n=len(problems), file=file)) from None
         raise
     for warning in report.warnings:
         print_warning(warning)
     out = _out()
     head = "Check only — nothing written. " if check else ""
-    out.print(f"{head}{file}: {report.rows} line(s) for action {a.id}.", markup=False)
+    out.print(_("{head}{file}: {rows} line(s) for action {id}.").format(
+                  head=head, file=file, rows=report.rows, id=a.id), markup=False)
     noun = "call(s)" if a.sheet == "call" else "door(s)" if a.sheet == "walk" else "conversation(s)"
     parts = [f"came {report.came}", f"absent {report.absent}"] if report.came or report.absent else []
     if report.results_new or report.results_updated:
@@ -370,7 +374,7 @@ def import_results(
     for part in parts:
         out.print(f"  {part}", markup=False)
     for note in report.notes:
-        out.print(f"  note: {note}", markup=False)
+        out.print(_("  note: {note}").format(note=note), markup=False)
 
 
 # --- volunteers and sheets --------------------------------------------------------------------------------------
@@ -475,7 +479,8 @@ def sheet(
     written = sheets.write(store, plan, folder, printable=fmt.lower())
     out = _out()
     noun = {"walk": "door(s)", "call": "call(s)", "list": "person(s)"}[plan.kind]
-    out.print(f"Action {a.id}: {_n(plan.total)} {noun} on {len(written)} sheet(s) ({plan.expression}).",
+    out.print(_("Action {id}: {n} {noun} on {n2} sheet(s) ({expression}).").format(
+                  id=a.id, n=_n(plan.total), noun=noun, n2=len(written), expression=plan.expression),
               markup=False)
     for w in written:
         out.print(f"  {w.sheet.label:<28} {len(w.sheet.entries):>5}  {w.printable}  {w.csv}", markup=False)
@@ -483,9 +488,10 @@ def sheet(
         out.print("  left out: " + ", ".join(f"{k} {v}" for k, v in sorted(plan.left_out.items())), markup=False)
     unassigned = next((w for w in written if w.sheet.volunteer is None), None)
     if unassigned is not None and plan.kind != "list":
-        out.print(f"  {len(unassigned.sheet.entries)} with no volunteer: assign more "
-                  f"(dbox action assign {a.id} VOLUNTEER).", markup=False)
-    out.print(f"The files hold personal data. Bring the CSV back filled in: dbox action import-results {a.id} FILE",
+        out.print(_("  {n} with no volunteer: assign more (dbox action assign {id} VOLUNTEER).").format(
+                      n=len(unassigned.sheet.entries), id=a.id), markup=False)
+    out.print(_("The files hold personal data. Bring the CSV back filled in: dbox action import-results {id} FILE").format(
+                  id=a.id),
               markup=False)
 
 
@@ -510,34 +516,33 @@ def stats_(
         if fmt == "json":
             typer.echo(json.dumps(s.as_dict(), ensure_ascii=False, indent=2))
             return
-        out.print(f"Action {s.action.id}: {s.action.title}, {s.action.when_text()}", markup=False)
+        out.print(_("Action {id}: {title}, {when_text}").format(
+                      id=s.action.id, title=s.action.title, when_text=s.action.when_text()), markup=False)
         _print_counts(s)
         if s.invitations:
             for channel, states in sorted(s.invitations.items()):
                 out.print(f"  {channel} invitations: " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())),
                           markup=False)
         if s.volunteers:
-            out.print("  per volunteer:", markup=False)
+            out.print(_("  per volunteer:"), markup=False)
             noun = "calls" if s.action.sheet == "call" else "doors"
             for v in s.volunteers:
-                out.print(f"    {v['volunteer'] or v['volunteer_id']:<28} {noun} {v['contacts']:>4}, reached "
-                          f"{v['reached']:>4}, support 4-5 {v['supporters']:>3}, want a call {v['wants_call']:>3}, "
-                          f"contacts gained {v['gained']:>3}", markup=False)
+                out.print(_("    {value:<28} {noun} {contacts:>4}, reached {reached:>4}, support 4-5 {supporters:>3}, want a call {wants_call:>3}, contacts gained {gained:>3}").format(
+                              value=v['volunteer'] or v['volunteer_id'], noun=noun, contacts=v['contacts'], reached=v['reached'], supporters=v['supporters'], wants_call=v['wants_call'], gained=v['gained']), markup=False)
         return
     data = stats.period(store, since, until, top)
     if fmt == "json":
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     span = f"{since or 'the beginning'} to {until or 'now and beyond'}"
-    out.print(f"Actions from {span}: {len(data['actions'])}", markup=False)
+    out.print(_("Actions from {span}: {n}").format(span=span, n=len(data['actions'])), markup=False)
     for r in data["actions"]:
-        out.print(f"  {r['id']:>4}  {_local(r['starts_at'])}  {r['type']:<14} {r['title'][:40]:<40} invited "
-                  f"{r['invited']:>4}, yes {r['yes']:>3}, came {r['came']:>3}, doors/calls {r['results_contacts']:>4}, "
-                  f"gained {r['results_gained']:>3}", markup=False)
-    out.print(f"Most active volunteers ({len(data['volunteers'])}):", markup=False)
+        out.print(_("  {id:>4}  {local}  {type:<14} {title:<40} invited {invited:>4}, yes {yes:>3}, came {came:>3}, doors/calls {results_contacts:>4}, gained {results_gained:>3}").format(
+                      id=r['id'], local=_local(r['starts_at']), type=r['type'], title=r['title'][:40], invited=r['invited'], yes=r['yes'], came=r['came'], results_contacts=r['results_contacts'], results_gained=r['results_gained']), markup=False)
+    out.print(_("Most active volunteers ({n}):").format(n=len(data['volunteers'])), markup=False)
     for v in data["volunteers"]:
-        out.print(f"  {v['volunteer'] or v['volunteer_id']:<28} actions {v['actions']:>3}, doors {v['doors']:>4}, "
-                  f"calls {v['calls']:>4}, contacts gained {v['gained']:>3}", markup=False)
+        out.print(_("  {value:<28} actions {actions:>3}, doors {doors:>4}, calls {calls:>4}, contacts gained {gained:>3}").format(
+                      value=v['volunteer'] or v['volunteer_id'], actions=v['actions'], doors=v['doors'], calls=v['calls'], gained=v['gained']), markup=False)
 
 
 # --- interactions -------------------------------------------------------------------------------------------------
@@ -587,7 +592,7 @@ def interaction_import(
     report = interactions.import_file(store, file, default_type=type_, dry_run=check, again=again,
                                       encoding=encoding, delimiter=delimiter, sheet=sheet)
     for column in report.ignored_columns:
-        print_warning(f"{file}: column {column!r} is not read")
+        print_warning(_("{file}: column {column!r} is not read").format(file=file, column=column))
     by_type = ", ".join(f"{k} {v}" for k, v in sorted(report.by_type.items()))
     head = "Check only — nothing written: " if check else ""
     _out().print(f"{head}{file}: {report.recorded} interaction(s) ({by_type}).", markup=False)
@@ -625,7 +630,7 @@ def timeline(
     head.append(f"times in {configured_timezone()}")
     out.print(" — ".join(head), markup=False)
     if not events:
-        out.print("  (nothing recorded)")
+        out.print(_("  (nothing recorded)"))
     for e in events:
         shown = local_column(e.at) if e.at and len(e.at) > 10 else (e.at or "")
         out.print(f"  {shown:<16}  {e.kind:<11} {e.summary}", markup=False)

@@ -11,6 +11,7 @@ import typer
 
 from dbox.commands.common import (FormatOption, OutputOption, SelectionArgs, TextFormatOption, YesOption,
                                  confirm_or_abort, selection_options, store_from)
+from dbox.i18n import _, grouped
 
 consent_app = typer.Typer(no_args_is_help=True, help="Consent per channel: show the history, grant, withdraw.")
 privacy_app = typer.Typer(no_args_is_help=True,
@@ -33,7 +34,7 @@ def _selection(store, contact: Optional[str], selection: SelectionArgs):
     from dbox.errors import InputError
 
     if bool(contact) == selection.given:
-        raise InputError("name one contact, or a --segment, or a --filter expression (exactly one)")
+        raise InputError(_("name one contact, or a --segment, or a --filter expression (exactly one)"))
     if contact:
         contact_id = _contact(store, contact)
         from dbox.store.contacts import one_contact_where
@@ -71,11 +72,10 @@ def consent_show(
         if missing:
             from dbox.console import print_warning
 
-            print_warning(f"consent without the wording the person agreed to: {', '.join(missing)} "
-                          f"(imported without --consent-wording); record it with dbox consent grant --wording, "
-                          f"or ask the person again")
+            print_warning(_("consent without the wording the person agreed to: {items} (imported without --consent-wording); record it with dbox consent grant --wording, or ask the person again").format(
+                              items=', '.join(missing)))
     else:
-        out.print("No consent was ever recorded for this contact: nothing may be sent to them.")
+        out.print(_("No consent was ever recorded for this contact: nothing may be sent to them."))
 
 
 def _print_change(change, dry: bool = False) -> None:
@@ -112,13 +112,14 @@ def consent_grant(
         _print_change(consent.grant(store, contact_id, channel, source=source, wording=wording, renewed=renewed))
         return
     if renewed:
-        raise InputError("--renewed applies to one contact: a person lifts their own opposition")
+        raise InputError(_("--renewed applies to one contact: a person lifts their own opposition"))
     plan = consent.plan_bulk(store, where, params, channel, "grant")
-    total = sum(n for (ch, _), n in plan.items() if ch == consent.parse_channels(channel)[0])
+    total = sum(n for (ch, _unused), n in plan.items() if ch == consent.parse_channels(channel)[0])
     consent.check_source(source)
     out.print(f"{description}: {total:,} contacts. "
               + ", ".join(f"{ch} {st}: {n:,}" for (ch, st), n in sorted(plan.items())))
-    confirm_or_abort(f"Record consent ({', '.join(consent.parse_channels(channel))}) for {total:,} contacts?", yes)
+    confirm_or_abort(_("Record consent ({items}) for {total} contacts?").format(
+                         items=', '.join(consent.parse_channels(channel)), total=grouped(total)), yes)
     _print_change(consent.bulk(store, where, params, channel, "grant", source=source, wording=wording,
                                description=description))
 
@@ -146,9 +147,10 @@ def consent_withdraw(
     consent.check_source(source)
     channels = consent.parse_channels(channel)
     plan = consent.plan_bulk(store, where, params, channels, "withdraw")
-    total = sum(n for (ch, _), n in plan.items() if ch == channels[0])
-    out.print(f"{description}: {total:,} contacts.")
-    confirm_or_abort(f"Withdraw consent ({', '.join(channels)}) for {total:,} contacts?", yes)
+    total = sum(n for (ch, _unused), n in plan.items() if ch == channels[0])
+    out.print(_("{description}: {total} contacts.").format(description=description, total=grouped(total)))
+    confirm_or_abort(_("Withdraw consent ({items}) for {total} contacts?").format(
+                         items=', '.join(channels), total=grouped(total)), yes)
     _print_change(consent.bulk(store, where, params, channels, "withdraw", source=source, wording=detail,
                                description=description))
 
@@ -181,9 +183,9 @@ def optouts_import(
               + (f", {c['duplicates']:,} duplicates" if c["duplicates"] else "")
               + (f", {c['invalid']:,} rows skipped" if c["invalid"] else "") + ".")
     for line in report.problems[:10]:
-        out.print(f"  skipped: {escape(line)}")
+        out.print(_("  skipped: {line}").format(line=escape(line)))
     if len(report.problems) > 10:
-        out.print(f"  … and {c['invalid'] - 10:,} more")
+        out.print(_("  … and {value} more").format(value=grouped(c['invalid'] - 10)))
 
 
 # -- dbox privacy ----------------------------------------------------------------------------------
@@ -205,8 +207,8 @@ def privacy_export(
     data = rights.export(store, _contact(store, contact))
     if output is not None:
         json_path, text_path = rights.write_export(data, output)
-        out.print(f"Written: {json_path}\n         {text_path}\nSend them to the person within one month of "
-                  f"their request.")
+        out.print(_("Written: {json_path}\n         {text_path}\nSend them to the person within one month of their request.").format(
+                      json_path=json_path, text_path=text_path))
         return
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str) if fmt == "json"
                else rights.render_text(data), nl=False)
@@ -230,13 +232,14 @@ def privacy_forget(
     hashes = ", ".join(f"{n} {kind}" for kind, n in sorted(plan.hashes.items())) or "none"
     rows = ", ".join(f"{table} {n}" for table, n in plan.removed.items())
     if dry_run:
-        out.print(f"Dry run: erasing contact {contact_id} would remove: {rows}; hashes kept: {hashes}.")
+        out.print(_("Dry run: erasing contact {contact_id} would remove: {rows}; hashes kept: {hashes}.").format(
+                      contact_id=contact_id, rows=rows, hashes=hashes))
         return
-    confirm_or_abort(f"Erase contact {contact_id} for good ({rows})?", yes)
+    confirm_or_abort(_("Erase contact {contact_id} for good ({rows})?").format(contact_id=contact_id, rows=rows), yes)
     report = rights.forget(store, contact_id)
     rows = ", ".join(f"{table} {n}" for table, n in report.removed.items() if n)
-    out.print(f"Contact {contact_id} erased ({rows}). Hashes kept so they stay out: {hashes}. "
-              f"Backups made before today still hold them: they expire with your backup rotation.")
+    out.print(_("Contact {contact_id} erased ({rows}). Hashes kept so they stay out: {hashes}. Backups made before today still hold them: they expire with your backup rotation.").format(
+                  contact_id=contact_id, rows=rows, hashes=hashes))
 
 
 @privacy_app.command("rectify")
@@ -265,7 +268,8 @@ def privacy_rectify(
         return
     result = rights.rectify(store, contact_id, rights.parse_assignments(set_), reason=reason, dry_run=dry_run)
     if not result.changes:
-        out.print(f"Contact {contact_id}: nothing to change (the values are already these).")
+        out.print(_("Contact {contact_id}: nothing to change (the values are already these).").format(
+                      contact_id=contact_id))
         return
     render_table(([f, old or "", new or ""] for f, old, new in result.changes), ["field", "old", "new"],
                  title=("Dry run: " if dry_run else "") + f"Contact {contact_id}")
@@ -310,16 +314,16 @@ def privacy_retention(
                      f"{plan.inbox_due:,}"])
     render_table(rows, ["rule", "what", "cut-off", "due"], title=f"Retention as of {plan.as_of.isoformat()}")
     if not rules.election_date:
-        out.print("No election date set: add --election-date and --election-tag (or \\[privacy.retention] in the "
-                  "config) to purge an election's prospect list after the vote.")
+        out.print(_("No election date set: add --election-date and --election-tag (or \\[privacy.retention] in the config) to purge an election's prospect list after the vote."))
     if not purge:
         if plan.total:
-            out.print(f"{plan.total:,} contacts are due. See them with --list; erase them with --purge.")
+            out.print(_("{total} contacts are due. See them with --list; erase them with --purge.").format(
+                          total=grouped(plan.total)))
         return
     if not plan.total and not plan.oppositions_due and not plan.inbox_due:
-        out.print("Nothing is due.")
+        out.print(_("Nothing is due."))
         return
-    confirm_or_abort(f"Erase {plan.total:,} contacts for good?", yes)
+    confirm_or_abort(_("Erase {total} contacts for good?").format(total=grouped(plan.total)), yes)
     report = retention.purge(store, plan)
     out.print(f"Erased {sum(report.contacts.values()):,} contacts ("
               + ", ".join(f"{rule} {n:,}" for rule, n in report.contacts.items())
@@ -347,7 +351,7 @@ def privacy_sources(
     store = store_from(ctx)
     if import_id is not None:
         if bool(third_party) == own:
-            raise InputError("say --third-party \"origin\" or --own")
+            raise InputError(_('say --third-party "origin" or --own'))
         row = notice.mark_import(store, import_id, None if own else third_party)
         out.print(f"Import {import_id} ({row[1]}): " + ("the campaign's own data." if own else
                                                         f"third-party data ({' '.join(third_party.split())})."))
@@ -389,9 +393,9 @@ def audit_(
     if verify:
         checked, broken = audit.verify(store)
         if broken is not None:
-            raise DboxError(f"the audit log was altered: row {broken} does not follow from the rows before it "
-                            f"({checked:,} rows check out before it)")
-        out.print(f"The audit log is intact ({checked:,} rows).")
+            raise DboxError(_("the audit log was altered: row {broken} does not follow from the rows before it ({checked} rows check out before it)").format(
+                                broken=broken, checked=grouped(checked)))
+        out.print(_("The audit log is intact ({checked} rows).").format(checked=grouped(checked)))
         return
     since_stamp = parse_day(since, "--since").strftime("%Y-%m-%dT00:00:00Z") if since else None
     rows = ([e.id, e.at, e.os_user, e.host or "", e.db_role or "", e.command, e.count,
@@ -410,8 +414,8 @@ def backup_(
     from dbox.privacy.backup import backup
 
     info = backup(store_from(ctx), file, force=force)
-    out.print(f"Backed up {info.contacts:,} contacts to {info.path} (schema {info.schema}). It holds personal "
-              f"data: keep it encrypted or locked away, and delete old backups on schedule.")
+    out.print(_("Backed up {contacts} contacts to {path} (schema {schema}). It holds personal data: keep it encrypted or locked away, and delete old backups on schedule.").format(
+                  contacts=grouped(info.contacts), path=info.path, schema=info.schema))
 
 
 def restore_(
@@ -425,17 +429,16 @@ def restore_(
 
     info = inspect(file)
     store = store_from(ctx)
-    confirm_or_abort(f"Replace the store {store.path} with {file} ({info.contacts:,} contacts)?", yes)
+    confirm_or_abort(_("Replace the store {path} with {file} ({contacts} contacts)?").format(
+                         path=store.path, file=file, contacts=grouped(info.contacts)), yes)
     result = restore(store, file)
-    out.print(f"Restored {result.source.contacts:,} contacts from {file} (the store had {result.contacts_before:,}). "
-              f"Kept from the replaced store: {result.audit_rows_carried:,} audit rows, "
-              f"{result.suppressions_carried:,} suppression hashes; erased again {result.erased_again:,} people "
-              f"erased since the backup, withdrew again {result.withdrawn_again:,} consents.")
+    out.print(_("Restored {contacts} contacts from {file} (the store had {contacts_before}). Kept from the replaced store: {audit_rows_carried} audit rows, {suppressions_carried} suppression hashes; erased again {erased_again} people erased since the backup, withdrew again {withdrawn_again} consents.").format(
+                  contacts=grouped(result.source.contacts), file=file, contacts_before=grouped(result.contacts_before), audit_rows_carried=grouped(result.audit_rows_carried), suppressions_carried=grouped(result.suppressions_carried), erased_again=grouped(result.erased_again), withdrawn_again=grouped(result.withdrawn_again)))
     if result.other_store:
         from dbox.console import print_warning
 
-        print_warning(f"{file} is a backup of another store: erasures and oppositions recorded in the replaced "
-                      f"store could not be matched against it; check `dbox audit --command privacy` and erase again")
+        print_warning(_("{file} is a backup of another store: erasures and oppositions recorded in the replaced store could not be matched against it; check `dbox audit --command privacy` and erase again").format(
+                          file=file))
 
 
 def register(app: typer.Typer) -> None:

@@ -18,6 +18,7 @@ from dbox.commands.common import (
     YesOption, confirm_or_abort, parse_columns,
     selection_options, store_from,
 )
+from dbox.i18n import _
 
 DEFAULT_COMMAND = "query"
 PREVIEW_ROWS = 20
@@ -93,16 +94,19 @@ def query(
     if fmt == "table" and output is None and not excel:
         total = segments.count(store, sel)
         what = sel.expression or "every contact"
-        out.print(f"{total} contact{'' if total == 1 else 's'} match: {what}", markup=False)
+        out.print(_("{total} contact{value} match: {what}").format(
+                      total=total, value='' if total == 1 else 's', what=what), markup=False)
         shown = emit(segments.rows(store, sel, cols, limit or PREVIEW_ROWS), cols, fmt="table",
                      phone_format=phone_format) if total else 0
         if total > shown:
-            out.print(f"… and {total - shown} more: --limit N shows more, --output FILE exports them all", markup=False)
+            out.print(_("… and {value} more: --limit N shows more, --output FILE exports them all").format(
+                          value=total - shown), markup=False)
         return
     written = segments.export(store, sel, cols, fmt=fmt, output=output, excel=excel, limit=limit,
                               phone_format=phone_format)
     if output is not None:
-        err.print(f"Wrote {written} contact{'' if written == 1 else 's'} to {output}", markup=False, highlight=False)
+        err.print(_("Wrote {written} contact{value} to {output}").format(
+                      written=written, value='' if written == 1 else 's', output=output), markup=False, highlight=False)
 
 
 # -- saved segments -----------------------------------------------------------------------------
@@ -124,7 +128,8 @@ def save(
     store = store_from(ctx)
     info = segments.save_segment(store, name, selection.expression, segment=selection.segment,
                                  shortcuts=selection.shortcuts, description=description, replace=replace)
-    out.print(f"Saved segment {info.name}: {info.expression} ({info.count} contact{'' if info.count == 1 else 's'})",
+    out.print(_("Saved segment {name}: {expression} ({count} contact{value})").format(
+                  name=info.name, expression=info.expression, count=info.count, value='' if info.count == 1 else 's'),
               markup=False)
 
 
@@ -144,7 +149,7 @@ def list_(
     rows = [([i.name, "?" if i.count is None else i.count, i.expression, i.description or ""] if counts
              else [i.name, i.expression, i.description or ""]) for i in infos]
     if not rows and fmt == "table":
-        typer.echo("No saved segments yet: dbox segment save NAME EXPR")
+        typer.echo(_("No saved segments yet: dbox segment save NAME EXPR"))
         return
     emit(rows, columns, fmt=fmt)
 
@@ -183,9 +188,9 @@ def delete(
 
     store = store_from(ctx)
     info = segments.segment_info(store, name, with_count=False)
-    confirm_or_abort(f"Delete segment {info.name} ({info.expression})?", yes)
+    confirm_or_abort(_("Delete segment {name} ({expression})?").format(name=info.name, expression=info.expression), yes)
     segments.delete_segment(store, info.name)
-    out.print(f"Deleted segment {info.name} (was: {info.expression})", markup=False)
+    out.print(_("Deleted segment {name} (was: {expression})").format(name=info.name, expression=info.expression), markup=False)
 
 
 @app.command("rename")
@@ -221,18 +226,18 @@ def explain(
     if fmt == "json":
         typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
-    out.print(f"Expression: {info['expression'] or '(every contact)'}", markup=False, highlight=False)
+    out.print(_("Expression: {value}").format(value=info['expression'] or '(every contact)'), markup=False, highlight=False)
     if info["expanded"] != info["expression"]:
-        out.print(f"Expanded:   {info['expanded']}", markup=False, highlight=False)
-    out.print("Parsed:", markup=False)
+        out.print(_("Expanded:   {expanded}").format(expanded=info['expanded']), markup=False, highlight=False)
+    out.print(_("Parsed:"), markup=False)
     for line in info["tree"]:
         out.print(f"  {line}", markup=False, highlight=False)
-    out.print("SQL (over contacts c):", markup=False)
-    out.print(f"  WHERE {info['where']}", markup=False, highlight=False)
-    out.print("Parameters:", markup=False)
+    out.print(_("SQL (over contacts c):"), markup=False)
+    out.print(_("  WHERE {where}").format(where=info['where']), markup=False, highlight=False)
+    out.print(_("Parameters:"), markup=False)
     for i, value in enumerate(info["params"], 1):
         out.print(f"  {i}. {json.dumps(value, ensure_ascii=False)}", markup=False, highlight=False)
-    out.print("Query plan:", markup=False)
+    out.print(_("Query plan:"), markup=False)
     for line in info["plan"]:
         out.print(f"  {line}", markup=False, highlight=False)
 
@@ -243,8 +248,9 @@ def _require_selection(selection: SelectionArgs, all_: bool, verb: str) -> None:
     from dbox.errors import InputError
 
     if not selection.given and not all_:
-        raise InputError(f"{verb} which contacts? Give a filter expression, --segment NAME or a shortcut flag",
-                         hint="or --all for every contact")
+        raise InputError(_("{verb} which contacts? Give a filter expression, --segment NAME or a shortcut flag").format(
+                             verb=verb),
+                         hint=_("or --all for every contact"))
 
 
 @tag_app.command("add")
@@ -272,7 +278,8 @@ def tag_add(
         out.print(f"{total} contact{'' if total == 1 else 's'} match {what}; nothing changed"
                   + (" (dry run)" if dry_run else ""), markup=False)
         return
-    confirm_or_abort(f'Add tag "{tag}" to {total} contact{"" if total == 1 else "s"} ({what})?', yes)
+    confirm_or_abort(_('Add tag "{tag}" to {total} contact{value} ({what})?').format(
+                         tag=tag, total=total, value='' if total == 1 else 's', what=what), yes)
     added, already = segments.tag_contacts(store, tag, sel)
     out.print(f'Tagged {added} contact{"" if added == 1 else "s"} "{tag}"'
               + (f" ({already} already had it)" if already else ""), markup=False)
@@ -304,9 +311,11 @@ def tag_remove(
         out.print(f"{total} contact{'' if total == 1 else 's'} of {what} have the tag; nothing changed"
                   + (" (dry run)" if dry_run else ""), markup=False)
         return
-    confirm_or_abort(f'Remove tag "{tag}" from {total} contact{"" if total == 1 else "s"} ({what})?', yes)
+    confirm_or_abort(_('Remove tag "{tag}" from {total} contact{value} ({what})?').format(
+                         tag=tag, total=total, value='' if total == 1 else 's', what=what), yes)
     removed = segments.untag_contacts(store, tag, sel)
-    out.print(f'Removed tag "{tag}" from {removed} contact{"" if removed == 1 else "s"}', markup=False)
+    out.print(_('Removed tag "{tag}" from {removed} contact{value}').format(
+                  tag=tag, removed=removed, value='' if removed == 1 else 's'), markup=False)
 
 
 @tag_app.command("list")

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from dbox.commands.common import FormatOption, OutputOption, YesOption, confirm_or_abort, store_from
+from dbox.i18n import _, grouped
 
 followers_app = typer.Typer(no_args_is_help=True, help="Import followers, link them to contacts, follow growth.")
 
@@ -36,8 +37,8 @@ def followers_import(
     from dbox.errors import InputError
 
     if (file is None) == (from_ is None):
-        raise InputError("give either an export FILE or --from NETWORK",
-                         hint="dbox followers import Connections.csv, or dbox followers import --from x")
+        raise InputError(_("give either an export FILE or --from NETWORK"),
+                         hint=_("dbox followers import Connections.csv, or dbox followers import --from x"))
     store = store_from(ctx)
     if file is not None:
         from dbox.social.followers import import_followers_file
@@ -66,8 +67,8 @@ def print_followers_report(report) -> None:
 
     if report.already_imported:
         import_id, name, when = report.already_imported
-        out.print(f"{report.path.name} was already imported on {when} (import {import_id}); nothing to do. "
-                  "Use --force to import it again.")
+        out.print(_("{name} was already imported on {when} (import {import_id}); nothing to do. Use --force to import it again.").format(
+                      name=report.path.name, when=when, import_id=import_id))
         return
     export = report.export
     prefix = "Dry run: nothing was written. " if report.dry_run else ""
@@ -79,12 +80,12 @@ def print_followers_report(report) -> None:
     if linked:
         out.print(f"  linked to contacts: {linked.by_email:,} by e-mail, {linked.by_profile_url:,} by profile URL"
                   + (f"; {linked.ambiguous:,} match several contacts and stay unlinked" if linked.ambiguous else ""))
-    out.print(f"  {export.network} {export.relation}s known: {report.known:,}, of which {report.known_linked:,} "
-              f"are contacts and {report.known - report.known_linked:,} audience only")
+    out.print(_("  {network} {relation}s known: {known}, of which {known_linked} are contacts and {value} audience only").format(
+                  network=export.network, relation=export.relation, known=grouped(report.known), known_linked=grouped(report.known_linked), value=grouped(report.known - report.known_linked)))
     for line in report.rejected[:10]:
-        out.print(f"  rejected: {escape(line)}")
+        out.print(_("  rejected: {line}").format(line=escape(line)))
     if len(report.rejected) > 10:
-        out.print(f"  … and {len(report.rejected) - 10:,} more")
+        out.print(_("  … and {value} more").format(value=grouped(len(report.rejected) - 10)))
 
 
 def print_sync_report(report) -> None:
@@ -95,12 +96,13 @@ def print_sync_report(report) -> None:
               f"{report.new:,} new" + (f"; the network counts {report.total:,} followers" if report.total is not None
                                         else ""))
     if report.linked:
-        out.print(f"  linked to contacts: {report.linked.by_email:,} by e-mail, "
-                  f"{report.linked.by_profile_url:,} by profile URL")
+        out.print(_("  linked to contacts: {by_email} by e-mail, {by_profile_url} by profile URL").format(
+                      by_email=grouped(report.linked.by_email), by_profile_url=grouped(report.linked.by_profile_url)))
     if report.stopped_early:
-        out.print(f"  stopped: {report.stopped_early}. Run the same command again to go on from there.")
+        out.print(_("  stopped: {stopped_early}. Run the same command again to go on from there.").format(
+                      stopped_early=report.stopped_early))
     elif report.complete:
-        out.print("  up to date.")
+        out.print(_("  up to date."))
 
 
 @followers_app.command("link")
@@ -188,33 +190,35 @@ def connect(
         _print_accounts(store)
         return
     if network is None:
-        raise InputError("which network? x, linkedin, facebook or mastodon", hint="or: dbox connect --list")
+        raise InputError(_("which network? x, linkedin, facebook or mastodon"), hint=_("or: dbox connect --list"))
     network = check_network(network)
     if disconnect:
         done = connections.disconnect(store, network)
-        out.print(f"{network}: disconnected; its tokens were deleted." if done else f"{network}: was not connected.")
+        out.print(_("{network}: disconnected; its tokens were deleted.").format(network=network) if done else _("{network}: was not connected.").format(
+                                                                                        network=network))
         return
     from dbox.secrets import require_writable, where
 
     require_writable(f"DBOX_{network.upper()}_TOKEN")    # before the browser: a token must have a home
-    secret = typer.prompt(f"{network} client secret", hide_input=True) if client_secret else None
+    secret = typer.prompt(_("{network} client secret").format(network=network), hide_input=True) if client_secret else None
     config = connections.prepare(network, client_id=client_id, client_secret=secret, instance=instance)
     auth = oauth.begin(config)
     if paste:
-        out.print(f"Open this address in a browser, authorize dbox, then copy the address the browser is sent to:\n\n"
-                  f"  {auth.url}\n")
-        pasted = typer.prompt("Address (or code)")
+        out.print(_("Open this address in a browser, authorize dbox, then copy the address the browser is sent to:\n\n  {url}\n").format(
+                      url=auth.url))
+        pasted = typer.prompt(_("Address (or code)"))
     else:
         catcher = oauth.RedirectCatcher(config.redirect_uri)
-        out.print(f"Opening the browser at:\n\n  {auth.url}\n\nWaiting for the answer on {config.redirect_uri} "
-                  f"(up to {timeout} s; no browser here? use --paste)")
+        out.print(_("Opening the browser at:\n\n  {url}\n\nWaiting for the answer on {redirect_uri} (up to {timeout} s; no browser here? use --paste)").format(
+                      url=auth.url, redirect_uri=config.redirect_uri, timeout=timeout))
         _open_browser(auth.url)
         pasted = catcher.wait(timeout)
     account = connections.complete(store, auth, pasted, page=page)
     who = account["handle"] or account["display_name"] or account["account_id"]
     until = f"until {account['expires_at']}" if account["expires_at"] else "with no expiry"
     renew = ", renews itself" if account["refreshable"] else ""
-    out.print(f"{network}: connected as {who} ({until}{renew}). Tokens are in {where()}.", markup=False)
+    out.print(_("{network}: connected as {who} ({until}{renew}). Tokens are in {where}.").format(
+                  network=network, who=who, until=until, renew=renew, where=where()), markup=False)
 
 
 def _open_browser(url: str) -> None:
@@ -235,7 +239,7 @@ def _print_accounts(store) -> None:
     if not rows:
         from dbox.console import out
 
-        out.print("No account connected. Try: dbox connect x")
+        out.print(_("No account connected. Try: dbox connect x"))
         return
     emit(rows, ["network", "account", "connected", "token_until", "renews_itself", "followers_synced"])
 
@@ -268,21 +272,21 @@ def post(
         from dbox.errors import InputError
 
         problems = "; ".join(f"{c.network}: {', '.join(c.problems)}" for c in plan.checks if not c.ok)
-        raise InputError(f"the post does not fit: {problems}; nothing was published",
-                         hint="shorten it, or leave a network out with --network")
+        raise InputError(_("the post does not fit: {problems}; nothing was published").format(problems=problems),
+                         hint=_("shorten it, or leave a network out with --network"))
     if dry_run:
-        out.print("Dry run: nothing was published.")
+        out.print(_("Dry run: nothing was published."))
         return
     from dbox.clock import local_text
 
     when = f"at {local_text(plan.due_at)}" if plan.due_at else "now"     # the zone named, as typed
-    confirm_or_abort(f"Publish to {', '.join(plan.networks)} {when}?", yes)
+    confirm_or_abort(_("Publish to {items} {when}?").format(items=', '.join(plan.networks), when=when), yes)
     outcomes = posting.create_posts(store, plan, created_by=_user())
     if not plan.due_at:
         outcomes = [posting.publish_campaign(store, o.campaign_id) if o.state == "scheduled" else o for o in outcomes]
     _print_outcomes(outcomes)
     if plan.due_at:
-        out.print(f"Scheduled for {local_text(plan.due_at)}.", markup=False)
+        out.print(_("Scheduled for {local_text}.").format(local_text=local_text(plan.due_at)), markup=False)
 
 
 def _user() -> str:
@@ -300,9 +304,10 @@ def _print_preview(plan) -> None:
 
     from dbox.console import out
 
-    out.print(f"[bold]Post[/] ({len(plan.text)} characters{', image ' + escape(plan.image.name) if plan.image else ''}):")
+    out.print(_("[bold]Post[/] ({n} characters{value}):").format(
+                  n=len(plan.text), value=', image ' + escape(plan.image.name) if plan.image else ''))
     out.print(escape(plan.text), soft_wrap=True)
-    table = Table(title="Per network")
+    table = Table(title=_("Per network"))
     for column in ("network", "account", "length", "limit", "check"):
         table.add_column(column)
     for check in plan.checks:
@@ -322,9 +327,9 @@ def _print_outcomes(outcomes) -> None:
         where = o.url or o.post_id or o.detail or ""
         out.print(f"{o.network}: {words[o.state]} (campaign {o.campaign_id}) {where}".rstrip())
     if any(o.state == "scheduled" for o in outcomes):
-        out.print("Scheduled posts are published by dbox run-due (from cron), or dbox posts publish-due.")
+        out.print(_("Scheduled posts are published by dbox run-due (from cron), or dbox posts publish-due."))
     if any(o.state in ("in-doubt",) for o in outcomes):
-        out.print("After checking the account: dbox posts retry CAMPAIGN --retry-in-doubt")
+        out.print(_("After checking the account: dbox posts retry CAMPAIGN --retry-in-doubt"))
 
 
 posts_app = typer.Typer(no_args_is_help=True, help="Posts made or scheduled with dbox post.")
@@ -362,7 +367,7 @@ def posts_retry(
     """Publish again a post that failed (or, with --retry-in-doubt, one in doubt)."""
     from dbox.social.posting import publish_campaign
 
-    confirm_or_abort(f"Publish campaign {campaign} again?", yes)
+    confirm_or_abort(_("Publish campaign {campaign} again?").format(campaign=campaign), yes)
     _print_outcomes([publish_campaign(store_from(ctx), campaign, retry_in_doubt=retry_in_doubt)])
 
 

@@ -25,6 +25,7 @@ from dbox.electoral.roll import bureau_code
 from dbox.electoral.streets import derive_ranges, split_address
 from dbox.errors import InputError
 from dbox.store import electoral as se
+from dbox.i18n import _
 
 COLUMNS = {
     "commune": ["code_commune_ref", "code_commune", "code commune"],
@@ -52,16 +53,18 @@ def read_addresses(path: Path, *, overrides: list[str] | None = None,
 
     with path.open("rb") as fh:
         if fh.read(4) == b"PAR1":
-            raise InputError(f"{path}: a Parquet file; dbox reads the CSV version of the INSEE table",
-                             hint="download table-adresses-reu.csv, or convert the Parquet file to CSV")
+            raise InputError(_("{path}: a Parquet file; dbox reads the CSV version of the INSEE table").format(
+                                 path=path),
+                             hint=_("download table-adresses-reu.csv, or convert the Parquet file to CSV"))
     reader = open_reader(path, encoding=encoding)
     header = reader.header
     columns = map_headers(header, COLUMNS, overrides, what="the INSEE address table")
     missing = [f for f in ("commune", "bureau", "address") if f not in columns]
     if missing:
         reader.close()
-        raise InputError(f"{path}: no column for {', '.join(missing)} (columns: {', '.join(header)})",
-                         hint="this reads the INSEE table table-adresses-reu.csv")
+        raise InputError(_("{path}: no column for {items} (columns: {items2})").format(
+                             path=path, items=', '.join(missing), items2=', '.join(header)),
+                         hint=_("this reads the INSEE table table-adresses-reu.csv"))
     out: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for row_number, cells in reader.rows():
         where = f"{path}: row {row_number}"
@@ -72,7 +75,8 @@ def read_addresses(path: Path, *, overrides: list[str] | None = None,
 
         commune = cell("commune").upper().zfill(5)
         if not re.fullmatch(r"\d[\dAB]\d{3}", commune):
-            raise InputError(f"{where}: column {header[columns['commune']]!r}: {cell('commune')!r} is not a commune code")
+            raise InputError(_("{where}: column {header!r}: {cell!r} is not a commune code").format(
+                                 where=where, header=header[columns['commune']], cell=cell('commune')))
         bureau = bureau_code(commune, cell("bureau"), f"{where}: column {header[columns['bureau']]!r}")
         if cell("type") == "municipality":
             out[commune]                 # the commune is covered, this row places no street

@@ -26,6 +26,7 @@ from dbox.errors import DboxError, InputError
 from dbox.store import electoral as se
 from dbox.store import geo as store_geo
 from dbox.store.db import Store, utcnow
+from dbox.i18n import _
 
 NATIONAL = ("presidentielle", "legislatives", "europeennes", "referendum")
 AREA_KINDS = ("france", "departement", "commune", "canton", "circonscription")
@@ -68,20 +69,20 @@ def parse_area(specs: list[str]) -> Area:
     """``france``, ``departement:38``, ``commune:38185``, ``circo:38-01``, ``canton:3809`` (repeatable,
     one kind per election; ``departement:38,73`` lists several)."""
     if not specs:
-        raise InputError("--area: say where the election is held (france, departement:38, commune:38185, "
-                         "circo:38-01, canton:3809)")
+        raise InputError(_("--area: say where the election is held (france, departement:38, commune:38185, circo:38-01, canton:3809)"))
     kinds, codes = set(), []
     for spec in specs:
-        word, _, rest = spec.partition(":")
+        word, _unused, rest = spec.partition(":")
         kind = _AREA_WORDS.get(word.strip().lower())
         if kind is None:
-            raise InputError(f"--area {spec!r}: unknown kind {word!r}", hint="kinds: " + ", ".join(AREA_KINDS))
+            raise InputError(_("--area {spec!r}: unknown kind {word!r}").format(spec=spec, word=word), hint="kinds: " + ", ".join(AREA_KINDS))
         kinds.add(kind)
         codes += [c.strip().upper() for c in rest.split(",") if c.strip()]
         if kind != "france" and not rest.strip():
-            raise InputError(f"--area {spec!r}: which {kind}? e.g. {kind}:{_EXAMPLES[kind]}")
+            raise InputError(_("--area {spec!r}: which {kind}? e.g. {kind}:{EXAMPLES}").format(
+                                 spec=spec, kind=kind, EXAMPLES=_EXAMPLES[kind]))
     if len(kinds) > 1:
-        raise InputError("--area: one kind of area per election (add one election per area)")
+        raise InputError(_("--area: one kind of area per election (add one election per area)"))
     kind = kinds.pop()
     return Area(kind, tuple(sorted(set(codes))) if kind != "france" else ())
 
@@ -131,20 +132,21 @@ def add_election(store: Store, name: str, rounds: list[str], area_specs: list[st
     """Record an election and the silence of each round."""
     name = name.strip()
     if not name or not re.fullmatch(r"[\w.-]+", name):
-        raise InputError(f"election name {name!r}: use letters, digits, '-' and '.', e.g. municipales-2026")
+        raise InputError(_("election name {name!r}: use letters, digits, '-' and '.', e.g. municipales-2026").format(
+                             name=name))
     if not rounds:
-        raise InputError("--round: give the date of each round (YYYY-MM-DD)")
+        raise InputError(_("--round: give the date of each round (YYYY-MM-DD)"))
     days = []
     for text in rounds:
         if not _DAY.fullmatch(text.strip()):
-            raise InputError(f"--round {text!r}: expected a date YYYY-MM-DD")
+            raise InputError(_("--round {text!r}: expected a date YYYY-MM-DD").format(text=text))
         try:
             days.append(date.fromisoformat(text.strip()))
         except ValueError:
-            raise InputError(f"--round {text!r}: no such date") from None
+            raise InputError(_("--round {text!r}: no such date").format(text=text)) from None
     area = parse_area(area_specs)
     if se.election_exists(store, name):
-        raise InputError(f"an election named {name!r} exists already", hint="dbox elections list")
+        raise InputError(_("an election named {name!r} exists already").format(name=name), hint=_("dbox elections list"))
     zone_list = zones(store, area)
     national = is_national(name)
     periods = [(d.isoformat(), *quiet_period(d, zone_list, national)) for d in sorted(set(days))]
@@ -194,9 +196,9 @@ def allow(store: Store, campaign_id: int, reason: str) -> None:
     from dbox.privacy.audit import os_user, record
 
     if not reason or not reason.strip():
-        raise InputError("--reason: say why this campaign may go out during the electoral silence")
+        raise InputError(_("--reason: say why this campaign may go out during the electoral silence"))
     if not se.campaign_exists(store, campaign_id):
-        raise InputError(f"no campaign {campaign_id}", hint="dbox campaigns list")
+        raise InputError(_("no campaign {campaign_id}").format(campaign_id=campaign_id), hint=_("dbox campaigns list"))
     with store.transaction(immediate=True):
         se.add_override(store, campaign_id, reason.strip(), os_user(), utcnow())
         record(store, "elections allow", 1, {"campaign": campaign_id, "reason": reason.strip()[:200]})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dbox.errors import InputError
 from dbox.text import fold
+from dbox.i18n import _
 
 
 def map_headers(header: list[str], aliases: dict[str, list[str]], overrides: list[str] | None = None,
@@ -17,15 +18,15 @@ def map_headers(header: list[str], aliases: dict[str, list[str]], overrides: lis
         head, sep, target = spec.rpartition("=")
         head, target = head.strip(), target.strip()
         if not sep or not head or not target:
-            raise InputError(f"--map {spec!r}: expected HEADER=FIELD")
+            raise InputError(_("--map {spec!r}: expected HEADER=FIELD").format(spec=spec))
         if target != "ignore" and target not in aliases:
-            raise InputError(f"--map {spec!r}: unknown field {target!r}",
+            raise InputError(_("--map {spec!r}: unknown field {target!r}").format(spec=spec, target=target),
                              hint=f"fields of {what}: " + ", ".join(aliases) + ", ignore")
         forced[fold(head)] = target
     folded = [fold(h) for h in header]
     missing = set(forced) - set(folded)
     if missing:
-        raise InputError(f"--map names no column of the file: {', '.join(sorted(missing))}",
+        raise InputError(_("--map names no column of the file: {items}").format(items=', '.join(sorted(missing))),
                          hint="columns: " + ", ".join(header))
     found: dict[str, int] = {}
     for i, key in enumerate(folded):

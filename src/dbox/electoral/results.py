@@ -25,6 +25,7 @@ from pathlib import Path
 from dbox.electoral.headers import map_headers
 from dbox.errors import InputError
 from dbox.text import fold
+from dbox.i18n import _
 
 FIXED = {
     "departement": ["code du departement", "code departement"],
@@ -74,7 +75,7 @@ def _stub(header: str) -> str:
 def _int(text: str, where: str) -> int:
     cleaned = text.replace("\u202f", "").replace("\xa0", "").replace(" ", "")
     if not cleaned.isdigit():
-        raise InputError(f"{where}: {text!r} is not a whole number")
+        raise InputError(_("{where}: {text!r} is not a whole number").format(where=where, text=text))
     return int(cleaned)
 
 
@@ -84,12 +85,12 @@ def insee_code(departement: str, commune: str, where: str) -> str:
     if len(com) == 5:
         return com
     if not com.isdigit():
-        raise InputError(f"{where}: {commune!r} is not a commune code")
+        raise InputError(_("{where}: {commune!r} is not a commune code").format(where=where, commune=commune))
     dep = _Z_DEPARTEMENTS.get(dep, dep)
     if len(dep) == 3 and dep.startswith("97"):
         return "97" + com.zfill(3)[-3:]
     if not dep:
-        raise InputError(f"{where}: a 3-digit commune code needs the département column")
+        raise InputError(_("{where}: a 3-digit commune code needs the département column").format(where=where))
     return (dep.zfill(2) if dep.isdigit() else dep) + com.zfill(3)
 
 
@@ -104,12 +105,13 @@ def read_results(path: Path, *, overrides: list[str] | None = None, encoding: st
         columns = map_headers(header, FIXED, overrides, what="a results file")
         missing = [f for f in NEEDED if f not in columns]
         if missing:
-            raise InputError(f"{path}: no column for {', '.join(missing)} (columns: {', '.join(header[:25])}...)",
-                             hint="this reads the Ministry of the Interior's results per bureau de vote")
+            raise InputError(_("{path}: no column for {items} (columns: {items2}...)").format(
+                                 path=path, items=', '.join(missing), items2=', '.join(header[:25])),
+                             hint=_("this reads the Ministry of the Interior's results per bureau de vote"))
         stubs = [_stub(h) for h in header]
         panel_at = [i for i, s in enumerate(stubs) if s in PANEL]
         if not panel_at:
-            raise InputError(f"{path}: no candidate columns (Numéro de panneau / N°Panneau)")
+            raise InputError(_("{path}: no candidate columns (Numéro de panneau / N°Panneau)").format(path=path))
         start = panel_at[0]
         width = (panel_at[1] - start) if len(panel_at) > 1 else len(header) - start
         block = stubs[start:start + width]
@@ -119,7 +121,7 @@ def read_results(path: Path, *, overrides: list[str] | None = None, encoding: st
 
         nuance_at, name_at, votes_at = offset(NUANCE), offset(NAME), offset(VOTES)
         if votes_at is None:
-            raise InputError(f"{path}: no Voix column in the candidate columns")
+            raise InputError(_("{path}: no Voix column in the candidate columns").format(path=path))
         out = []
         for row_number, cells in reader.rows():
             where = f"{path}: row {row_number}"
@@ -138,7 +140,8 @@ def read_results(path: Path, *, overrides: list[str] | None = None, encoding: st
                                  f"{where}: column {header[columns['commune']]!r}")
             raw_bureau = cell("bureau")
             if not raw_bureau:
-                raise InputError(f"{where}: column {header[columns['bureau']]!r}: no bureau de vote")
+                raise InputError(_("{where}: column {header!r}: no bureau de vote").format(
+                                     where=where, header=header[columns['bureau']]))
             bureau = f"{commune}-{raw_bureau.upper().zfill(4)}"
             dep = commune[:3] if commune.startswith("97") else commune[:2]
             canton_raw = cell("canton")
@@ -161,14 +164,15 @@ def read_results(path: Path, *, overrides: list[str] | None = None, encoding: st
     finally:
         reader.close()
     if not out:
-        raise InputError(f"{path}: no bureau in the file")
+        raise InputError(_("{path}: no bureau in the file").format(path=path))
     return out
 
 
 def check_election_name(name: str) -> str:
     name = name.strip()
     if not _NAME.fullmatch(name):
-        raise InputError(f"--election {name!r}: use letters, digits, '-' and '.', e.g. legislatives-2024-t1")
+        raise InputError(_("--election {name!r}: use letters, digits, '-' and '.', e.g. legislatives-2024-t1").format(
+                             name=name))
     return name
 
 

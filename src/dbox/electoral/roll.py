@@ -22,6 +22,7 @@ from dbox.electoral.streets import split_address
 from dbox.errors import InputError
 from dbox.files import sha256_of
 from dbox.text import fold
+from dbox.i18n import _
 
 ALIASES = {
     "bureau": ["code du bureau de vote", "code bureau de vote", "code bureau", "code bv", "code_bv",
@@ -95,7 +96,7 @@ def bureau_code(insee: str, raw: str, where: str) -> str:
     """``38185`` and ``12`` / ``0012`` / ``BV 12`` / ``38185_12`` -> ``38185-0012``."""
     text = raw.strip()
     if not text:
-        raise InputError(f"{where}: no bureau de vote")
+        raise InputError(_("{where}: no bureau de vote").format(where=where))
     if "_" in text:
         text = text.rsplit("_", 1)[1]
     digits = _DIGITS.findall(text)
@@ -103,7 +104,7 @@ def bureau_code(insee: str, raw: str, where: str) -> str:
         return f"{insee}-{int(digits[0]):04d}"
     cleaned = re.sub(r"[^0-9A-Za-z]", "", text).upper()
     if not cleaned or len(cleaned) > 6:
-        raise InputError(f"{where}: {raw!r} is not a bureau de vote code")
+        raise InputError(_("{where}: {raw!r} is not a bureau de vote code").format(where=where, raw=raw))
     return f"{insee}-{cleaned.zfill(4)}"
 
 
@@ -117,12 +118,13 @@ def parse_birth_date(raw: str, where: str) -> str | None:
     else:
         match = _FR_DATE.fullmatch(text)
         if not match:
-            raise InputError(f"{where}: {raw!r} is not a date (31/01/1970 or 1970-01-31)")
+            raise InputError(_("{where}: {raw!r} is not a date (31/01/1970 or 1970-01-31)").format(
+                                 where=where, raw=raw))
         day, month, year = (int(x) for x in match.groups())
     try:
         return date(year, month, day).isoformat()
     except ValueError:
-        raise InputError(f"{where}: {raw!r} is not a date that exists") from None
+        raise InputError(_("{where}: {raw!r} is not a date that exists").format(where=where, raw=raw)) from None
 
 
 def parse_sex(raw: str, where: str) -> str | None:
@@ -133,7 +135,7 @@ def parse_sex(raw: str, where: str) -> str | None:
         return "F"
     if key in ("m", "masculin", "homme", "monsieur", "mr", "h"):
         return "M"
-    raise InputError(f"{where}: {raw!r} is not a sex (F or M)")
+    raise InputError(_("{where}: {raw!r} is not a sex (F or M)").format(where=where, raw=raw))
 
 
 def read_roll(path: Path, commune_insee: str, *, overrides: list[str] | None = None,
@@ -149,7 +151,8 @@ def read_roll(path: Path, commune_insee: str, *, overrides: list[str] | None = N
         missing.insert(0, "birth_name")
     if missing:
         reader.close()
-        raise InputError(f"{path}: no column for {', '.join(missing)} (columns: {', '.join(header)})",
+        raise InputError(_("{path}: no column for {items} (columns: {items2})").format(
+                             path=path, items=', '.join(missing), items2=', '.join(header)),
                          hint='name one with --map "Header=field"; fields: ' + ", ".join(ALIASES))
     used = set(columns.values())
     not_kept = [h for i, h in enumerate(header) if fold(h) in REFUSED and i not in used]
@@ -168,8 +171,8 @@ def read_roll(path: Path, commune_insee: str, *, overrides: list[str] | None = N
             if len(code) <= 3 and dep:
                 code = dep.zfill(2) + code.zfill(3)
             if code.zfill(5).upper() != commune_insee and not commune_insee.startswith(("75056", "69123", "13055")):
-                raise InputError(f"{where}: column {header[columns['commune_code']]!r}: commune {code} is not "
-                                 f"the roll's commune ({commune_insee})", hint="a roll is imported commune by commune")
+                raise InputError(_("{where}: column {header!r}: commune {code} is not the roll's commune ({commune_insee})").format(
+                                     where=where, header=header[columns['commune_code']], code=code, commune_insee=commune_insee), hint=_("a roll is imported commune by commune"))
         try:
             bureau = bureau_code(commune_insee, cell(cells, "bureau"), f"{where}: column {header[columns['bureau']]!r}")
             birth = parse_birth_date(cell(cells, "birth_date"), f"{where}: column "
@@ -184,7 +187,7 @@ def read_roll(path: Path, commune_insee: str, *, overrides: list[str] | None = N
         usage_name = " ".join(cell(cells, "usage_name").split()) or None
         if not first or not (birth_name or usage_name):
             reader.close()
-            raise InputError(f"{where}: a voter needs a name and first names")
+            raise InputError(_("{where}: a voter needs a name and first names").format(where=where))
         number_text = cell(cells, "number")
         street = " ".join(cell(cells, "street").split())
         lieu_dit = " ".join(cell(cells, "lieu_dit").split())
@@ -199,7 +202,7 @@ def read_roll(path: Path, commune_insee: str, *, overrides: list[str] | None = N
             place.number, place.suffix, street or lieu_dit or None, place.key, complement,
             cell(cells, "postal_code") or None))
     if not voters:
-        raise InputError(f"{path}: no voter in the file")
+        raise InputError(_("{path}: no voter in the file").format(path=path))
     return RollFile(path, sha256_of(path), voters, {f: header[i] for f, i in columns.items()}, not_kept, ignored)
 
 

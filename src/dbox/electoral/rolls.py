@@ -17,6 +17,7 @@ from dbox.errors import InputError
 from dbox.store import electoral as se
 from dbox.store import geo as store_geo
 from dbox.store.db import Store, utcnow
+from dbox.i18n import _
 
 
 @dataclass
@@ -40,14 +41,15 @@ def resolve_commune(store: Store, text: str) -> str:
     if value[:5].isalnum() and value[:2].isalnum() and len(value) == 5 and value[2:].isdigit():
         if store_geo.commune_exists(store, value.upper()):
             return value.upper()
-        raise InputError(f"--commune: unknown commune code {value!r}")
+        raise InputError(_("--commune: unknown commune code {value!r}").format(value=value))
     rows = store_geo.communes_named(store, commune_key(value))
     if len(rows) == 1:
         return rows[0][0]
     if not rows:
-        raise InputError(f"--commune: unknown commune {value!r}", hint="give its INSEE code, e.g. --commune 38185")
-    raise InputError(f"--commune: {value!r} names several communes ({', '.join(r[0] for r in rows)})",
-                     hint="give its INSEE code")
+        raise InputError(_("--commune: unknown commune {value!r}").format(value=value), hint=_("give its INSEE code, e.g. --commune 38185"))
+    raise InputError(_("--commune: {value!r} names several communes ({items})").format(
+                         value=value, items=', '.join((r[0] for r in rows))),
+                     hint=_("give its INSEE code"))
 
 
 def election_end(store: Store, election: str) -> str:
@@ -57,9 +59,9 @@ def election_end(store: Store, election: str) -> str:
             last = max(r["day"] for r in e["rounds"])
             return (date.fromisoformat(last) + timedelta(days=1)).isoformat()
     names = [e["name"] for e in se.elections(store)]
-    raise InputError(f"--election: no election named {election!r}",
+    raise InputError(_("--election: no election named {election!r}").format(election=election),
                      hint=("elections: " + ", ".join(names)) if names else
-                     "add it first: dbox elections add NAME --round YYYY-MM-DD --area ...")
+                     _("add it first: dbox elections add NAME --round YYYY-MM-DD --area ..."))
 
 
 def import_roll(store: Store, path: Path, commune_text: str, *, election: str, source: str,
@@ -71,10 +73,11 @@ def import_roll(store: Store, path: Path, commune_text: str, *, election: str, s
     purge_after = election_end(store, election)
     today = today or datetime.now(timezone.utc).date()
     if purge_after <= today.isoformat():
-        raise InputError(f"--election {election}: that election is over; a roll obtained for it may not be kept",
-                         hint="Code électoral L37: the list is given for an election")
+        raise InputError(_("--election {election}: that election is over; a roll obtained for it may not be kept").format(
+                             election=election),
+                         hint=_("Code électoral L37: the list is given for an election"))
     if not source.strip():
-        raise InputError("--source: say who gave the roll and when (e.g. \"mairie de Grenoble, 2026-02-01\")")
+        raise InputError(_('--source: say who gave the roll and when (e.g. "mairie de Grenoble, 2026-02-01")'))
     roll = read_roll(path, commune, overrides=overrides, encoding=encoding, sheet=sheet)
     report = RollReport(None, commune, roll, election, purge_after)
     with store.transaction(immediate=True):
@@ -108,7 +111,7 @@ def purge_due(store: Store, today: date | None = None) -> list[tuple[int, str, s
     from dbox.privacy.audit import record
 
     with store.transaction(immediate=True):
-        communes = {commune for _, commune, _, _ in due}
+        communes = {commune for _unused, commune, _unused, _unused in due}
         se.delete_rolls(store, [r[0] for r in due])
         for commune in communes:
             assign_commune(store, commune)

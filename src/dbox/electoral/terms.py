@@ -21,6 +21,7 @@ from dbox.filters.nodes import Node
 from dbox.filters.terms import FilterTerm
 from dbox.hookspecs import hookimpl
 from dbox.store.electoral import REFUSED_FIELDS, compile_term
+from dbox.i18n import _
 
 FIELDS = (
     Field("bureau", "code", EQUALITY | {"^="}, help="bureau de vote: 38185-0012 (INSEE code, dash, number)"),
@@ -58,18 +59,20 @@ def parse_result(parser, prefix: str) -> Node:
     nuance = None
     if prefix == "share":
         if parser.tok.kind != "COLON":
-            raise parser.error(f'expected ":NUANCE" after "share:{election.value}"', parser.tok.start, parser.tok.end,
-                               hint="share:legislatives-2024-t1:UG > 30")
+            raise parser.error(_('expected ":NUANCE" after "share:{value}"').format(value=election.value), parser.tok.start, parser.tok.end,
+                               hint=_("share:legislatives-2024-t1:UG > 30"))
         parser.advance()
         nuance = parser.prefixed_value(f"share:{election.value}", "a nuance (UG, RN, ENS...)").value.upper()
     op = parser.tok
     if op.kind != "OP" or {"==": "=", "<>": "!="}.get(op.value, op.value) not in _OPS:
-        raise parser.error(f"expected a comparison after {prefix}: (< <= > >= = !=), found {op.describe()}",
+        raise parser.error(_("expected a comparison after {prefix}: (< <= > >= = !=), found {describe}").format(
+                               prefix=prefix, describe=op.describe()),
                            op.start, op.end, hint=f"{prefix}:{election.value}{':' + nuance if nuance else ''} < 45")
     parser.advance()
     number = parser.tok
     if number.kind != "NUMBER" or not 0 <= float(number.value) <= 100:
-        raise parser.error(f"expected a percentage from 0 to 100 (written without %), found {number.describe()}",
+        raise parser.error(_("expected a percentage from 0 to 100 (written without %), found {describe}").format(
+                               describe=number.describe()),
                            number.start, number.end)
     parser.advance()
     return ResultTerm(prefix, election.value, nuance, {"==": "=", "<>": "!="}.get(op.value, op.value), number.value,

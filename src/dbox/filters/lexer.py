@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from dbox.filters.errors import FilterSyntaxError, Source
+from dbox.i18n import _
 
 # A bare word: a letter, digit or underscore (any script), then letters, digits and . - @ ' ’ / _
 # A leading + or - is allowed for phone numbers and signed numbers.
@@ -47,7 +48,8 @@ def tokenize(source: Source | str) -> list[Token]:
         source = Source(source)
     text = source.text
     if len(text) > MAX_LENGTH:
-        raise FilterSyntaxError(f"expression too long ({len(text)} characters, at most {MAX_LENGTH})",
+        raise FilterSyntaxError(_("expression too long ({n} characters, at most {MAX_LENGTH})").format(
+                                    n=len(text), MAX_LENGTH=MAX_LENGTH),
                                 source, MAX_LENGTH, len(text))
     tokens: list[Token] = []
     i, n = 0, len(text)
@@ -72,7 +74,7 @@ def tokenize(source: Source | str) -> list[Token]:
         else:
             token = _word(text, i) or _operator(text, i)
             if token is None:
-                raise FilterSyntaxError(f'unexpected character "{ch}"', source, i, i + 1)
+                raise FilterSyntaxError(_('unexpected character "{ch}"').format(ch=ch), source, i, i + 1)
             tokens.append(token)
         i = tokens[-1].end
 
@@ -120,4 +122,5 @@ def _string(source: Source, start: int, closing: str) -> Token:
             return Token("STRING", value, start, i + 1)
         chars.append(ch)
         i += 1
-    raise FilterSyntaxError(f"unterminated text: the {opening} has no closing {closing}", source, start, start + 1)
+    raise FilterSyntaxError(_("unterminated text: the {opening} has no closing {closing}").format(
+                                opening=opening, closing=closing), source, start, start + 1)

@@ -32,6 +32,7 @@ from dbox.filters.nodes import (
     And, Compare, Consent, DateWord, Flag, InList, IsEmpty, Literal, Node, Not, Or, Reachable,
     RelativeDate, SegmentRef, Tag, Value,
 )
+from dbox.i18n import _
 
 MAX_DEPTH = 64          # nesting of parentheses and "not"
 MAX_LIST = 10_000       # values in one "in (...)" list
@@ -108,13 +109,13 @@ class _Parser:
     def unexpected_after_predicate(self) -> FilterSyntaxError:
         tok = self.tok
         if tok.kind == "RPAREN":
-            return self.error('unexpected ")": no "(" to close', tok.start, tok.end)
+            return self.error(_('unexpected ")": no "(" to close'), tok.start, tok.end)
         hint = None
         if tok.kind in ("WORD", "NUMBER", "DATE", "STRING"):
             starts_condition = tok.kind == "WORD" and self.peek().kind in ("COLON", "OP")
             hint = ('join conditions with "and" or "or"' if starts_condition else
                     'put a value that has spaces in quotes: commune = "Saint-Pierre de Chartreuse"')
-        return self.error(f'expected "and", "or" or the end, found {tok.describe()}', tok.start, tok.end,
+        return self.error(_('expected "and", "or" or the end, found {describe}').format(describe=tok.describe()), tok.start, tok.end,
                           hint=hint)
 
     def parse_or(self) -> Node:
@@ -143,7 +144,8 @@ class _Parser:
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                raise self.error(f"expression nested too deeply (more than {MAX_DEPTH} levels)",
+                raise self.error(_("expression nested too deeply (more than {MAX_DEPTH} levels)").format(
+                                     MAX_DEPTH=MAX_DEPTH),
                                  self.tok.start, self.tok.end)
             tok = self.tok
             if self.at_keyword("not") and self.peek().kind != "COLON":
@@ -153,11 +155,11 @@ class _Parser:
             if tok.kind == "LPAREN":
                 self.advance()
                 if self.tok.kind == "RPAREN":
-                    raise self.error("empty parentheses", tok.start, self.tok.end)
+                    raise self.error(_("empty parentheses"), tok.start, self.tok.end)
                 inner = self.parse_or()
                 if self.tok.kind != "RPAREN":
                     if self.tok.kind == "EOF":
-                        raise self.error('missing ")" to close this "("', tok.start, tok.end)
+                        raise self.error(_('missing ")" to close this "("'), tok.start, tok.end)
                     raise self.unexpected_after_predicate()
                 self.advance()
                 return inner
@@ -170,12 +172,13 @@ class _Parser:
         if tok.kind == "EOF":
             previous = self.tokens[self.i - 1] if self.i else None
             after = f" after {previous.describe()}" if previous else ""
-            raise self.error(f"expected a condition{after}", tok.start, tok.end)
+            raise self.error(_("expected a condition{after}").format(after=after), tok.start, tok.end)
         if tok.kind != "WORD":
             if tok.kind == "RPAREN":
-                raise self.error('unexpected ")"', tok.start, tok.end)
-            raise self.error(f"expected a field, tag:, consent:, reachable: or in:, found {tok.describe()}",
-                             tok.start, tok.end, hint="see docs/filters.md for the fields")
+                raise self.error(_('unexpected ")"'), tok.start, tok.end)
+            raise self.error(_("expected a field, tag:, consent:, reachable: or in:, found {describe}").format(
+                                 describe=tok.describe()),
+                             tok.start, tok.end, hint=_("see docs/filters.md for the fields"))
         if self.peek().kind == "COLON":
             return self.parse_prefixed()
         flags = F.flags()
@@ -183,7 +186,7 @@ class _Parser:
             self.advance()
             return Flag(flags[F.normalize_field_name(tok.value)], span=(tok.start, tok.end), source=self.source)
         if tok.value.lower() in F.KEYWORDS:
-            raise self.error(f'expected a condition, found the keyword "{tok.value}"', tok.start, tok.end)
+            raise self.error(_('expected a condition, found the keyword "{value}"').format(value=tok.value), tok.start, tok.end)
         return self.parse_comparison()
 
     def parse_prefixed(self) -> Node:
@@ -194,7 +197,7 @@ class _Parser:
         if registered is not None:   # an area's term (attended:, network:, ...): its own parser piece
             return registered.parse(self, prefix)
         if prefix not in F.PREFIXES:
-            raise self.error(f'unknown filter "{word.value}:"', word.start, word.end + 1,
+            raise self.error(_('unknown filter "{value}:"').format(value=word.value), word.start, word.end + 1,
                              suggestion=_with_colon(suggest(prefix, F.prefixes())))
         what = {"tag": "a tag name", "consent": "a channel", "reachable": "a channel",
                 "in": "a saved segment's name"}[prefix]
@@ -207,8 +210,9 @@ class _Parser:
         channel = value.value.lower()
         allowed = F.CONSENT_CHANNELS if prefix == "consent" else F.REACHABLE_CHANNELS
         if channel not in allowed:
-            raise self.error(f'unknown {prefix} channel "{value.value}"', value.start, value.end,
-                             suggestion=suggest(channel, allowed), hint=f"{prefix} channels: {', '.join(allowed)}")
+            raise self.error(_('unknown {prefix} channel "{value}"').format(prefix=prefix, value=value.value), value.start, value.end,
+                             suggestion=suggest(channel, allowed), hint=_("{prefix} channels: {items}").format(
+                                                                            prefix=prefix, items=', '.join(allowed)))
         cls = Consent if prefix == "consent" else Reachable
         return cls(channel, span=span, source=self.source)
 
@@ -217,7 +221,7 @@ class _Parser:
         a parser piece for registered terms too. ``what`` names it in the error: "a network"."""
         value = self.tok
         if value.kind not in ("WORD", "NUMBER", "DATE", "STRING") or (value.kind == "STRING" and not value.value.strip()):
-            raise self.error(f'expected {what} after "{prefix}:"', value.start, value.end)
+            raise self.error(_('expected {what} after "{prefix}:"').format(what=what, prefix=prefix), value.start, value.end)
         self.advance()
         return value
 
@@ -232,7 +236,8 @@ class _Parser:
         if tok.kind == "OP":
             op = _OPERATOR_ALIASES.get(tok.value, tok.value)
             if op not in spec.operators:
-                raise self.error(f'"{op}" does not apply to {name} (use {spec.operator_list()})',
+                raise self.error(_('"{op}" does not apply to {name} (use {operator_list})').format(
+                                     op=op, name=name, operator_list=spec.operator_list()),
                                  tok.start, tok.end)
             self.advance()
             value = self.parse_value(name, spec, op, tok)
@@ -245,7 +250,8 @@ class _Parser:
                 self.advance()
             in_tok = self.advance()
             if not spec.allows_in:
-                raise self.error(f'"in" does not apply to {name} (use {spec.operator_list()})',
+                raise self.error(_('"in" does not apply to {name} (use {operator_list})').format(
+                                     name=name, operator_list=spec.operator_list()),
                                  in_tok.start, in_tok.end)
             return self.parse_list(word, name, spec, negated)
         if self.at_keyword("is"):
@@ -254,15 +260,17 @@ class _Parser:
             if negated:
                 self.advance()
             if not self.at_keyword("empty"):
-                raise self.error(f'expected "empty" or "not empty" after "is", found {self.tok.describe()}',
+                raise self.error(_('expected "empty" or "not empty" after "is", found {describe}').format(
+                                     describe=self.tok.describe()),
                                  self.tok.start, self.tok.end)
             end_tok = self.advance()
             if not spec.allows_empty:
-                raise self.error(f"{name} is never empty (use {spec.operator_list()})", is_tok.start, end_tok.end)
+                raise self.error(_("{name} is never empty (use {operator_list})").format(
+                                     name=name, operator_list=spec.operator_list()), is_tok.start, end_tok.end)
             return IsEmpty(name, negated, span=(word.start, end_tok.end), source=self.source,
                            field_span=(word.start, word.end))
-        raise self.error(f'expected an operator after "{word.value}" ({spec.operator_list()}), '
-                         f'found {tok.describe()}', tok.start, tok.end)
+        raise self.error(_('expected an operator after "{value}" ({operator_list}), found {describe}').format(
+                             value=word.value, operator_list=spec.operator_list(), describe=tok.describe()), tok.start, tok.end)
 
     def unknown_field(self, word: Token, name: str) -> FilterSyntaxError:
         candidates = F.known_names()
@@ -272,24 +280,24 @@ class _Parser:
             close = suggest(name, [*candidates, *customs])
             close = customs.get(close, close)
         elif name.startswith(F.CUSTOM_PREFIX):
-            return self.error("expected a custom field's name after \"field.\"", word.start, word.end, hint=hint)
+            return self.error(_('expected a custom field\'s name after "field."'), word.start, word.end, hint=hint)
         else:
             close = suggest(name, candidates)
-        return self.error(f'unknown field "{word.value}"', word.start, word.end,
+        return self.error(_('unknown field "{value}"').format(value=word.value), word.start, word.end,
                           suggestion=F.canonical_name(close) if close else None, hint=None if close else hint)
 
     def parse_list(self, word: Token, name: str, spec: F.Field, negated: bool) -> Node:
         opening = self.tok
         if opening.kind != "LPAREN":
-            raise self.error(f'expected "(" after "in", found {opening.describe()}', opening.start, opening.end,
-                             hint=f"{name} in (a, b, c)")
+            raise self.error(_('expected "(" after "in", found {describe}').format(describe=opening.describe()), opening.start, opening.end,
+                             hint=_("{name} in (a, b, c)").format(name=name))
         self.advance()
         if self.tok.kind == "RPAREN":
-            raise self.error("empty list", opening.start, self.tok.end)
+            raise self.error(_("empty list"), opening.start, self.tok.end)
         values: list[Value] = []
         while True:
             if len(values) >= MAX_LIST:
-                raise self.error(f"list too long (at most {MAX_LIST} values)", self.tok.start, self.tok.end)
+                raise self.error(_("list too long (at most {MAX_LIST} values)").format(MAX_LIST=MAX_LIST), self.tok.start, self.tok.end)
             values.append(self.parse_value(name, spec, "=", opening))
             if self.tok.kind == "COMMA":
                 self.advance()
@@ -299,8 +307,9 @@ class _Parser:
             if self.tok.kind == "RPAREN":
                 break
             if self.tok.kind == "EOF":
-                raise self.error('missing ")" to close the list', opening.start, opening.end)
-            raise self.error(f'expected "," or ")" in the list, found {self.tok.describe()}',
+                raise self.error(_('missing ")" to close the list'), opening.start, opening.end)
+            raise self.error(_('expected "," or ")" in the list, found {describe}').format(
+                                 describe=self.tok.describe()),
                              self.tok.start, self.tok.end)
         closing = self.advance()
         return InList(name, tuple(values), negated, span=(word.start, closing.end), source=self.source,
@@ -311,10 +320,13 @@ class _Parser:
     def parse_value(self, name: str, spec: F.Field, op: str, after: Token) -> Value:
         tok = self.tok
         if tok.kind not in ("WORD", "NUMBER", "DATE", "STRING"):
-            raise self.error(f'expected a value after "{after.value}", found {tok.describe()}', tok.start, tok.end)
+            raise self.error(_('expected a value after "{value}", found {describe}').format(
+                                 value=after.value, describe=tok.describe()), tok.start, tok.end)
         if tok.kind == "WORD" and tok.value.lower() in F.KEYWORDS:
-            raise self.error(f'expected a value after "{after.value}", found the keyword "{tok.value}"',
-                             tok.start, tok.end, hint=f'to mean the word itself, quote it: "{tok.value}"')
+            raise self.error(_('expected a value after "{value}", found the keyword "{value2}"').format(
+                                 value=after.value, value2=tok.value),
+                             tok.start, tok.end, hint=_('to mean the word itself, quote it: "{value}"').format(
+                                                          value=tok.value))
         if spec.kind == "date":
             return self.parse_date(name, tok)
         self.advance()
@@ -330,7 +342,7 @@ class _Parser:
     def number(self, name: str, tok: Token, span) -> Literal:
         text = tok.value.strip()
         if not NUMBER.fullmatch(text) or len(text) > 30:
-            raise self.error(f'{name} needs a number, found {tok.describe()}', tok.start, tok.end)
+            raise self.error(_("{name} needs a number, found {describe}").format(name=name, describe=tok.describe()), tok.start, tok.end)
         value = Decimal(text)
         canonical = str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
         return Literal(canonical, "number", span=span, source=self.source)
@@ -341,18 +353,19 @@ class _Parser:
             digits = text.strip()
             if op == "^=":
                 if not _POSTAL_PREFIX.fullmatch(digits):
-                    raise self.error(f'postal_code ^= needs 1 to 5 digits, found {tok.describe()}', tok.start, tok.end)
+                    raise self.error(_("postal_code ^= needs 1 to 5 digits, found {describe}").format(
+                                         describe=tok.describe()), tok.start, tok.end)
                 return digits
             if digits.isdigit() and len(digits) == 4:
                 digits = "0" + digits
             if not (digits.isdigit() and len(digits) == 5):
                 hint = f"postal_code ^= {digits} selects every code that starts with {digits}" if digits.isdigit() else None
-                raise self.error(f'a postal code has 5 digits, found {tok.describe()}', tok.start, tok.end, hint=hint)
+                raise self.error(_("a postal code has 5 digits, found {describe}").format(describe=tok.describe()), tok.start, tok.end, hint=hint)
             return digits
         if spec.kind == "departement":
             code = text.strip()
             if not _DEPARTEMENT.fullmatch(code):
-                raise self.error(f'"{text}" is not a département code (38, 2A, 971)', tok.start, tok.end)
+                raise self.error(_('"{text}" is not a département code (38, 2A, 971)').format(text=text), tok.start, tok.end)
             code = code.upper()
             return code.zfill(2) if code.isdigit() else code
         if spec.kind == "circonscription":
@@ -360,7 +373,8 @@ class _Parser:
                 return text.strip().upper()
             match = _CIRCO.fullmatch(text.strip())
             if not match:
-                raise self.error(f'"{text}" is not a circonscription (38-01: département, dash, number)',
+                raise self.error(_('"{text}" is not a circonscription (38-01: département, dash, number)').format(
+                                     text=text),
                                  tok.start, tok.end)
             dep, number = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
             dep = dep.upper().zfill(2) if dep.isdigit() else dep.upper()
@@ -368,9 +382,10 @@ class _Parser:
         if spec.kind == "enum":
             value = text.strip().lower()
             if value not in F.GEO_STATUSES:
-                raise self.error(f'unknown {name} "{text}"', tok.start, tok.end,
+                raise self.error(_('unknown {name} "{text}"').format(name=name, text=text), tok.start, tok.end,
                                  suggestion=suggest(value, F.GEO_STATUSES),
-                                 hint=f"{name} is one of {', '.join(F.GEO_STATUSES)}")
+                                 hint=_("{name} is one of {items}").format(
+                                          name=name, items=', '.join(F.GEO_STATUSES)))
             return value
         if spec.kind == "code":
             return text.strip().upper() if name == "phone_region" else text.strip()
@@ -382,25 +397,25 @@ class _Parser:
             amount_tok = self.advance()
             unit_tok = self.tok
             if unit_tok.kind != "WORD":
-                raise self.error(f'{name} needs a date; a number must be followed by a unit and "ago" '
-                                 f'(30 days ago)', amount_tok.start, amount_tok.end)
+                raise self.error(_('{name} needs a date; a number must be followed by a unit and "ago" (30 days ago)').format(
+                                     name=name), amount_tok.start, amount_tok.end)
             unit = _UNITS.get(unit_tok.value.lower())
             if unit is None:
-                raise self.error(f'unknown unit "{unit_tok.value}"', unit_tok.start, unit_tok.end,
+                raise self.error(_('unknown unit "{value}"').format(value=unit_tok.value), unit_tok.start, unit_tok.end,
                                  suggestion=suggest(unit_tok.value.lower(), [f"{u}s" for u in F.TIME_UNITS]),
-                                 hint="units: minutes, hours, days, weeks, months, years")
+                                 hint=_("units: minutes, hours, days, weeks, months, years"))
             self.advance()
             if not self.at_keyword("ago"):
-                raise self.error(f'expected "ago" after "{amount_tok.value} {unit_tok.value}", found '
-                                 f'{self.tok.describe()}', self.tok.start, self.tok.end)
+                raise self.error(_('expected "ago" after "{value} {value2}", found {describe}').format(
+                                     value=amount_tok.value, value2=unit_tok.value, describe=self.tok.describe()), self.tok.start, self.tok.end)
             end = self.advance().end
             try:
                 amount = int(amount_tok.value)
             except ValueError:
-                raise self.error("the number of a relative date is a whole number", amount_tok.start,
+                raise self.error(_("the number of a relative date is a whole number"), amount_tok.start,
                                  amount_tok.end) from None
             if amount < 0 or amount > 100_000:
-                raise self.error("the number of a relative date is between 0 and 100000", amount_tok.start,
+                raise self.error(_("the number of a relative date is between 0 and 100000"), amount_tok.start,
                                  amount_tok.end)
             return RelativeDate(amount, unit, span=(start, end), source=self.source)
         self.advance()
@@ -410,7 +425,7 @@ class _Parser:
         if tok.kind in ("DATE", "STRING"):
             iso = normalize_date(tok.value.strip())
             if iso == "invalid":
-                raise self.error(f'invalid date "{tok.value}"', tok.start, tok.end)
+                raise self.error(_('invalid date "{value}"').format(value=tok.value), tok.start, tok.end)
             if iso is not None:
                 return Literal(iso, "date", span=span, source=self.source)
             if tok.kind == "STRING":
@@ -420,7 +435,8 @@ class _Parser:
                     return RelativeDate(value.amount, value.unit, span=span, source=self.source)
                 if isinstance(value, DateWord):
                     return DateWord(value.word, span=span, source=self.source)
-        raise self.error(f"{name} needs a date (2026-01-31, 31/01/2026, today, 30 days ago), found {tok.describe()}",
+        raise self.error(_("{name} needs a date (2026-01-31, 31/01/2026, today, 30 days ago), found {describe}").format(
+                             name=name, describe=tok.describe()),
                          tok.start, tok.end, suggestion=suggest(tok.value.lower(), F.DATE_WORDS)
                          if tok.kind == "WORD" else None)
 
@@ -485,7 +501,7 @@ def flag_value(flag: str, field_name: str, value: str) -> Node:
     parser.depth = 0
     parser.custom_fields = None
     if not value.strip():
-        raise FilterSyntaxError("needs a value", source, 0, 1)
+        raise FilterSyntaxError(_("needs a value"), source, 0, 1)
     span = (0, len(value))
     if field_name == "tag":
         return Tag(value.strip(), span=span, source=source)
@@ -495,8 +511,9 @@ def flag_value(flag: str, field_name: str, value: str) -> Node:
         channel = value.strip().lower()
         allowed = F.CONSENT_CHANNELS if field_name == "consent" else F.REACHABLE_CHANNELS
         if channel not in allowed:
-            raise FilterSyntaxError(f'unknown channel "{value}"', source, 0, len(value),
-                                    suggestion=suggest(channel, allowed), hint=f"channels: {', '.join(allowed)}")
+            raise FilterSyntaxError(_('unknown channel "{value}"').format(value=value), source, 0, len(value),
+                                    suggestion=suggest(channel, allowed), hint=_("channels: {items}").format(
+                                                                                   items=', '.join(allowed)))
         return (Consent if field_name == "consent" else Reachable)(channel, span=span, source=source)
     spec = F.lookup(field_name)
     if spec is None:

@@ -36,6 +36,7 @@ from urllib.parse import parse_qsl, urlencode
 from dbox.errors import DboxError, InputError, StoreError
 from dbox.store import insights as sql
 from dbox.store.db import check_readable
+from dbox.i18n import _
 
 DATABASE = "store"
 
@@ -120,10 +121,10 @@ def check_host(host: str, allow_network: bool) -> str:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        raise InputError(f"--host {host!r}: give an IP address (127.0.0.1)") from None
+        raise InputError(_("--host {host!r}: give an IP address (127.0.0.1)").format(host=host)) from None
     if not address.is_loopback and not allow_network:
-        raise InputError(f"--host {host}: the browser has no password and shows every contact",
-                         hint="keep 127.0.0.1, or add --allow-network if that is really meant")
+        raise InputError(_("--host {host}: the browser has no password and shows every contact").format(host=host),
+                         hint=_("keep 127.0.0.1, or add --allow-network if that is really meant"))
     return host
 
 
@@ -133,8 +134,8 @@ def _datasette():
         from datasette.database import Database
         from datasette.plugins import pm
     except ImportError:
-        raise DboxError("dbox browse needs Datasette, which is not installed",
-                        hint="pip install 'dbox[browse]'") from None
+        raise DboxError(_("dbox browse needs Datasette, which is not installed"),
+                        hint=_("pip install 'dbox[browse]'")) from None
     from dbox.insights import datasette_plugin
 
     if not pm.is_registered(datasette_plugin):
@@ -159,10 +160,10 @@ def host_allowed(header: str, served_host: str, port: int) -> bool:
     interface (0.0.0.0, ``--allow-network``). A domain name never passes: that is DNS rebinding."""
     header = header.strip().lower()
     if header.startswith("["):
-        name, _, rest = header[1:].partition("]")
+        name, _unused, rest = header[1:].partition("]")
         port_text = rest[1:] if rest.startswith(":") else ""
     else:
-        name, _, port_text = header.rpartition(":") if ":" in header else (header, "", "")
+        name, _unused, port_text = header.rpartition(":") if ":" in header else (header, "", "")
     if port_text != str(port):
         return False
     if name == served_host.lower():
@@ -251,10 +252,10 @@ class Browser:
     def __init__(self, store_path: Path, *, host: str = "127.0.0.1", port: int = 8001, allow_network: bool = False):
         self.store_path = Path(store_path)
         if not self.store_path.exists():
-            raise InputError(f"{self.store_path}: no such store", hint="dbox init creates one")
+            raise InputError(_("{store_path}: no such store").format(store_path=self.store_path), hint=_("dbox init creates one"))
         self.host = check_host(host, allow_network)
         if not 0 <= port <= 65535:
-            raise InputError(f"--port {port}: give a port between 1 and 65535 (0: any free one)")
+            raise InputError(_("--port {port}: give a port between 1 and 65535 (0: any free one)").format(port=port))
         self.port = port
         self.token = secrets.token_urlsafe(24)
         self.datasette = None
@@ -276,8 +277,8 @@ class Browser:
         try:
             check_readable(self.store_path)
         except StoreError as exc:
-            raise StoreError(f"{self.store_path}: cannot be read by the browser ({exc}); an encrypted store "
-                             f"cannot be browsed") from None
+            raise StoreError(_("{store_path}: cannot be read by the browser ({exc}); an encrypted store cannot be browsed").format(
+                                 store_path=self.store_path, exc=exc)) from None
 
     def start(self, timeout: float = 30.0) -> str:
         import uvicorn
@@ -291,8 +292,9 @@ class Browser:
             sock.bind((self.host, self.port))
         except OSError as exc:
             sock.close()
-            raise DboxError(f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}",
-                            hint="choose another --port (0: any free one)") from None
+            raise DboxError(_("cannot listen on {host}:{port}: {value}").format(
+                                host=self.host, port=self.port, value=exc.strerror or exc),
+                            hint=_("choose another --port (0: any free one)")) from None
         sock.listen(128)
         self._socket = sock
         self.port = sock.getsockname()[1]
@@ -312,10 +314,10 @@ class Browser:
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if self._error is not None or not self._thread.is_alive():
-                raise DboxError(f"the browser did not start: {self._error}")
+                raise DboxError(_("the browser did not start: {error}").format(error=self._error))
             if time.monotonic() > deadline:
                 self.stop()
-                raise DboxError("the browser did not start in time")
+                raise DboxError(_("the browser did not start in time"))
             time.sleep(0.05)
         return self.url
 

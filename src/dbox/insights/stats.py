@@ -24,6 +24,7 @@ from dbox.store.db import Store
 from dbox.config import section
 from dbox.segments import select
 from dbox.stats_sections import StatsQuery, stats_sections
+from dbox.i18n import _
 
 # The sections insights computes itself, with their positions; other areas add theirs through the
 # register_stats_sections hook (social: followers at 40, organizing: actions at 60).
@@ -58,7 +59,8 @@ class Options:
 def check_level(text: str) -> str:
     level = LEVELS.get((text or "").strip().lower().replace("é", "e"))
     if level is None:
-        raise InputError(f"--by {text!r}: choose departement, canton, commune or circo, or bureau (bureaux de vote)")
+        raise InputError(_("--by {text!r}: choose departement, canton, commune or circo, or bureau (bureaux de vote)").format(
+                             text=text))
     return level
 
 
@@ -66,7 +68,7 @@ def check_period(text: str | None) -> str | None:
     if text is None or text == "auto":
         return None
     if text not in PERIODS:
-        raise InputError(f"--period {text!r}: choose week, month or auto")
+        raise InputError(_("--period {text!r}: choose week, month or auto").format(text=text))
     return text
 
 
@@ -81,7 +83,8 @@ def check_sections(texts) -> tuple[str, ...]:
             if not part:
                 continue
             if part not in known:
-                raise InputError(f"--section {part!r}: choose among {', '.join(known)}")
+                raise InputError(_("--section {part!r}: choose among {items}").format(
+                                     part=part, items=', '.join(known)))
             if part not in wanted:
                 wanted.append(part)
     return tuple(wanted) or known
@@ -114,8 +117,8 @@ def parse_since(text: str | None, now: datetime) -> str | None:
             return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         return f"{date.fromisoformat(text).isoformat()}T00:00:00Z"
     except ValueError:
-        raise InputError(f"--since {text!r}: give a date (2026-09-01) or a span back from today "
-                         f"(90d, 12w, 6m, 1y)") from None
+        raise InputError(_("--since {text!r}: give a date (2026-09-01) or a span back from today (90d, 12w, 6m, 1y)").format(
+                             text=text)) from None
 
 
 def share(part: int | None, whole: int | None) -> float | None:
@@ -337,7 +340,7 @@ def campaigns(store: Store, where: str, params: list, since: str | None, *, sele
     result = []
     for row in sql.campaign_outcomes(store, where, params, since, consent, selection_given=selection_given):
         item = dict(zip(sql.CAMPAIGN_COLUMNS, row))
-        _, price, currency = infos.get(item["channel"], (item["channel"], None, "EUR"))
+        _unused, price, currency = infos.get(item["channel"], (item["channel"], None, "EUR"))
         item["delivery_rate"] = share(item["delivered"], item["sent"])
         item["cost"] = round(item["segments"] * price, 2) if price is not None and item["segments"] else (
             0.0 if price is not None else None)

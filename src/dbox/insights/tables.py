@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dbox.i18n import N_, _
 
 BUREAU_COLUMNS = ("code", "name", "contacts", "sms", "sms_share", "email", "email_share", "registered", "population",
                   "per_100_inscrits", "turnout")
@@ -13,11 +14,23 @@ CAMPAIGN_COLUMNS = ("id", "channel", "status", "created_at", "audience", "recipi
 ACTION_COLUMNS = ("id", "starts_at", "type", "title", "commune", "invited", "yes", "maybe", "no", "came", "volunteers",
                   "doors_or_calls", "reached", "supporters", "gained")
 _SUMMARY_LABELS = (
-    ("contacts", "contacts"), ("reachable_sms", "reachable by SMS"), ("reachable_sms_share", "reachable by SMS (%)"),
-    ("reachable_email", "reachable by e-mail"), ("reachable_email_share", "reachable by e-mail (%)"),
-    ("with_mobile", "with a mobile"), ("with_email", "with an e-mail"), ("located", "located in a commune"),
-    ("located_share", "located (%)"), ("communes", "communes"), ("departements", "départements"),
-    ("new_since", "new since"),
+    ("contacts", N_("contacts")), ("reachable_sms", N_("reachable by SMS")),
+    ("reachable_sms_share", N_("reachable by SMS (%)")),
+    ("reachable_email", N_("reachable by e-mail")), ("reachable_email_share", N_("reachable by e-mail (%)")),
+    ("with_mobile", N_("with a mobile")), ("with_email", N_("with an e-mail")), ("located", N_("located in a commune")),
+    ("located_share", N_("located (%)")), ("communes", N_("communes")), ("departements", N_("départements")),
+    ("new_since", N_("new since")),
+)
+# The column headers of the terminal tables, translated where they are drawn (commands/insights.py);
+# CSV keeps the English keys.
+COLUMN_LABELS = (
+    N_("measure"), N_("value"), N_("bureau"), N_("label"), N_("contacts"), N_("registered"), N_("inscrits"),
+    N_("per 100 inscrits"), N_("turnout"), N_("population"), N_("per 1,000"), N_("departement"), N_("canton"),
+    N_("commune"), N_("circo"), N_("period"), N_("week"), N_("month"), N_("new"), N_("total"), N_("sources"),
+    N_("network"), N_("linked"), N_("published"), N_("not published"), N_("campaign"), N_("status"), N_("sent"),
+    N_("delivered"), N_("failed"), N_("skipped"), N_("opted out"), N_("cost"), N_("action"), N_("type"),
+    N_("invited"), N_("yes"), N_("came"), N_("volunteers"), N_("doors/calls"), N_("reached"), N_("support 4-5"),
+    N_("gained"),
 )
 
 
@@ -34,45 +47,47 @@ def section_tables(result: dict, section: str, *, csv: bool = False) -> list[Tab
     """The table(s) of one section; ``csv`` gives the long form (one value a cell)."""
     if section == "summary" and "summary" in result:
         s = result["summary"]
-        rows = [(label, s.get(key)) for key, label in _SUMMARY_LABELS if not (key == "new_since" and s.get(key) is None)]
-        rows += [(f"geography: {k}", v) for k, v in sorted(s.get("geo_status", {}).items())]
+        rows = [(_(label), s.get(key)) for key, label in _SUMMARY_LABELS
+                if not (key == "new_since" and s.get(key) is None)]
+        rows += [(_("geography: {status}").format(status=k), v) for k, v in sorted(s.get("geo_status", {}).items())]
         if csv:
-            rows = [(key, s.get(key)) for key, _ in _SUMMARY_LABELS] + \
+            rows = [(key, s.get(key)) for key, _unused in _SUMMARY_LABELS] + \
                    [(f"geo_status.{k}", v) for k, v in sorted(s.get("geo_status", {}).items())]
-        title = "Contacts" + ("" if result["selection"]["everyone"] else f": {result['selection']['expression']}")
+        title = _("Contacts") if result["selection"]["everyone"] else \
+            _("Contacts: {expression}").format(expression=result["selection"]["expression"])
         return [Table("summary", title, ("measure", "value"), rows)]
     if section == "areas" and "areas" in result:
         a = result["areas"]
         if a["by"] == "bureau":
             rows = [tuple(r[c] for c in BUREAU_COLUMNS) for r in a["rows"]]
-            return [Table("areas", "By bureau de vote", BUREAU_COLUMNS, rows)]
+            return [Table("areas", _("By bureau de vote"), BUREAU_COLUMNS, rows)]
         rows = [tuple(r[c] for c in AREA_COLUMNS) for r in a["rows"]]
-        return [Table("areas", f"By {a['by']}", AREA_COLUMNS, rows)]
+        return [Table("areas", _("By {area}").format(area=_(a["by"])), AREA_COLUMNS, rows)]
     if section == "growth" and "growth" in result:
         g = result["growth"]
         if csv:
             rows = [(p["period"], source, n) for p in g["periods"] for source, n in sorted(p["sources"].items())]
-            return [Table("growth", "New contacts", ("period", "source", "new"), rows)]
+            return [Table("growth", _("New contacts"), ("period", "source", "new"), rows)]
         rows = [(p["period"], p["new"], p["total"],
                  ", ".join(f"{k} {v}" for k, v in sorted(p["sources"].items(), key=lambda kv: -kv[1])))
                 for p in g["periods"]]
-        unit = "week (Monday)" if g["period"] == "week" else "month"
-        return [Table("growth", f"New contacts per {unit}", (g["period"], "new", "total", "sources"), rows)]
+        title = _("New contacts per week (Monday)") if g["period"] == "week" else _("New contacts per month")
+        return [Table("growth", title, (g["period"], "new", "total", "sources"), rows)]
     if section == "followers" and "followers" in result:
         f = result["followers"]
-        tables = [Table("followers", "Followers (last count of each period)",
+        tables = [Table("followers", _("Followers (last count of each period)"),
                         ("network", "relation", "period", "total", "new", "linked"),
                         [(x["network"], x["relation"], x["period"], x["total"], x["new"], x["linked"])
                          for x in f["series"]])]
         if f["posts"] and not csv:
-            tables.append(Table("posts", "Posts", ("network", "published", "not_published"),
+            tables.append(Table("posts", _("Posts"), ("network", "published", "not_published"),
                                 [(p["network"], p["published"], p["not_published"]) for p in f["posts"]]))
         return tables
     if section == "campaigns" and "campaigns" in result:
-        return [Table("campaigns", "Campaigns", CAMPAIGN_COLUMNS,
+        return [Table("campaigns", _("Campaigns"), CAMPAIGN_COLUMNS,
                       [tuple(c[k] for k in CAMPAIGN_COLUMNS) for c in result["campaigns"]])]
     if section == "actions" and "actions" in result:
-        return [Table("actions", "Actions", ACTION_COLUMNS,
+        return [Table("actions", _("Actions"), ACTION_COLUMNS,
                       [tuple(a[k] for k in ACTION_COLUMNS) for a in result["actions"]["actions"]])]
     return []
 
@@ -99,9 +114,9 @@ def terminal_tables(result: dict, section: str, limit: int) -> tuple[list[Table]
         body = [(r["code"] or r["name"], r["name"] if r["code"] else "", _int(r["contacts"]), _pct(r["sms_share"]),
                  _pct(r["email_share"]), _int(r["registered"]), _int(r["population"]),
                  _ratio(r["per_100_inscrits"]), "" if r["turnout"] is None else f"{r['turnout']} %") for r in rows]
-        turnout = f"turnout {a['election']}" if a.get("election") else "turnout"
-        notes = [] if a.get("election") else ["inscrits: voters on the roll (no results loaded for turnout)"]
-        return [Table("areas", "Contacts by bureau de vote", ("bureau", "label", "contacts", "SMS", "e-mail",
+        turnout = _("turnout {election}").format(election=a["election"]) if a.get("election") else "turnout"
+        notes = [] if a.get("election") else [_("inscrits: voters on the roll (no results loaded for turnout)")]
+        return [Table("areas", _("Contacts by bureau de vote"), ("bureau", "label", "contacts", "SMS", "e-mail",
                                                               "registered", "inscrits", "per 100 inscrits", turnout),
                       body, more)], notes
     if section == "areas" and "areas" in result:
@@ -121,46 +136,46 @@ def terminal_tables(result: dict, section: str, limit: int) -> tuple[list[Table]
                          _int(r["population"]), _ratio(r["per_1000"])))
         notes = []
         if any(r["complete"] is False for r in rows):
-            notes.append("*: the area shares communes with another one; their contacts are on the split row")
-        return [Table("areas", f"Contacts by {a['by']}", (a["by"], "contacts", "SMS", "e-mail", "population",
+            notes.append(_("*: the area shares communes with another one; their contacts are on the split row"))
+        return [Table("areas", _("Contacts by {area}").format(area=_(a["by"])), (a["by"], "contacts", "SMS", "e-mail", "population",
                                                           "per 1,000"), body, more)], notes
     if section == "growth" and "growth" in result:
         g = result["growth"]
         if not g["periods"]:
-            return [], ["Growth: no new contact in this period."]
+            return [], [_("Growth: no new contact in this period.")]
         return section_tables(result, "growth"), []
     if section == "followers" and "followers" in result:
         f = result["followers"]
         if not f["series"] and not f["posts"]:
-            return [], ["Followers: no follower count yet (dbox followers import, or a network's sync)."]
+            return [], [_("Followers: no follower count yet (dbox followers import, or a network's sync).")]
         tables = []
         if f["series"]:
-            tables.append(Table("followers", "Followers (last count of each period)",
+            tables.append(Table("followers", _("Followers (last count of each period)"),
                                 ("network", "period", "total", "new", "linked"),
                                 [(f"{x['network']} {x['relation']}s", x["period"], _int(x["total"]), _int(x["new"]),
                                   _int(x["linked"])) for x in f["series"]]))
         if f["posts"]:
-            tables.append(Table("posts", "Posts", ("network", "published", "not published"),
+            tables.append(Table("posts", _("Posts"), ("network", "published", "not published"),
                                 [(p["network"], _int(p["published"]), _int(p["not_published"])) for p in f["posts"]]))
         return tables, []
     if section == "campaigns" and "campaigns" in result:
         cs = result["campaigns"]
         if not cs:
-            return [], ["Campaigns: none in this period."]
+            return [], [_("Campaigns: none in this period.")]
         rows = [(f"#{c['id']} {c['channel']} {c['created_at'][:10]}", c["status"], _int(c["sent"]),
                  _int(c["delivered"]), _int(c["failed"]), _int(c["skipped"]), _int(c["opted_out"]),
                  "–" if c["cost"] is None else f"{c['cost']:.2f}") for c in cs]
-        return [Table("campaigns", "Campaigns", ("campaign", "status", "sent", "delivered", "failed", "skipped",
+        return [Table("campaigns", _("Campaigns"), ("campaign", "status", "sent", "delivered", "failed", "skipped",
                                                  "opted out", "cost"), rows)], []
     if section == "actions" and "actions" in result:
         acts, v = result["actions"]["actions"], result["actions"]["volunteers"]
-        lines = [f"Volunteers active: {v['active']} (doors {v['doors']}, calls {v['calls']}, contacts gained "
-                 f"{v['gained']}); by name: dbox action stats --since ..."] if v["active"] else []
+        lines = [_("Volunteers active: {active} (doors {doors}, calls {calls}, contacts gained {gained}); "
+                   "by name: dbox action stats --since ...").format(**v)] if v["active"] else []
         if not acts:
-            return [], ["Actions: none in this period."] + lines
+            return [], [_("Actions: none in this period.")] + lines
         rows = [(f"#{a['id']} {a['starts_at'][:10]} {a['title']}", a["type"], _int(a["invited"]), _int(a["yes"]),
                  _int(a["came"]), _int(a["volunteers"]), _int(a["doors_or_calls"]), _int(a["reached"]),
                  _int(a["supporters"]), _int(a["gained"])) for a in acts]
-        return [Table("actions", "Actions", ("action", "type", "invited", "yes", "came", "volunteers",
+        return [Table("actions", _("Actions"), ("action", "type", "invited", "yes", "came", "volunteers",
                                              "doors/calls", "reached", "support 4-5", "gained"), rows)], lines
     return [], []

@@ -25,6 +25,7 @@ from dbox.filters.parser import suggest
 from dbox.geo import commune_key
 from dbox.privacy import audit
 from dbox.segments import select
+from dbox.i18n import _
 
 
 @dataclass(frozen=True)
@@ -150,11 +151,12 @@ def parse_type(text: str) -> str:
     """'Porte-à-porte', 'door-to-door' -> 'porte-a-porte'; an unknown word is a custom type."""
     key = fold(text).replace(" ", "-")
     if not key:
-        raise InputError("--type: empty", hint="types: " + ", ".join(TYPES) + ", or a word of your own")
+        raise InputError(_("--type: empty"), hint="types: " + ", ".join(TYPES) + ", or a word of your own")
     if key in _ALIASES:
         return _ALIASES[key]
     if not _CUSTOM_TYPE.fullmatch(key):
-        raise InputError(f"--type {text!r}: a type is a word of letters, digits and dashes (at most 40)")
+        raise InputError(_("--type {text!r}: a type is a word of letters, digits and dashes (at most 40)").format(
+                             text=text))
     return key
 
 
@@ -163,8 +165,8 @@ def parse_sheet(text: str | None) -> str | None:
         return None
     value = text.strip().lower()
     if value not in SHEETS:
-        raise InputError(f"--sheet {text!r}: choose walk (addresses by street), call (phones and script) "
-                         f"or list (names, for an attendance list)")
+        raise InputError(_("--sheet {text!r}: choose walk (addresses by street), call (phones and script) or list (names, for an attendance list)").format(
+                             text=text))
     return value
 
 
@@ -172,7 +174,7 @@ def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"--timezone {name!r}: unknown time zone", hint="e.g. Europe/Paris, America/Cayenne") from None
+        raise InputError(_("--timezone {name!r}: unknown time zone").format(name=name), hint=_("e.g. Europe/Paris, America/Cayenne")) from None
     return name
 
 
@@ -192,26 +194,27 @@ def parse_end(text: str, start: datetime, tz_name: str) -> datetime:
             local = start.astimezone(ZoneInfo(tz_name))
             end = local.replace(hour=int(match.group(1)), minute=int(match.group(2) or 0))
         except ValueError as exc:
-            raise InputError(f"--end {text!r}: {exc}") from None
+            raise InputError(_("--end {text!r}: {exc}").format(text=text, exc=exc)) from None
     else:
         end = parse_local(text, tz_name, "--end")
     if end <= start:
-        raise InputError(f"--end {text!r}: the action would end before it starts")
+        raise InputError(_("--end {text!r}: the action would end before it starts").format(text=text))
     return end
 
 
 def parse_capacity(value: int | None) -> int | None:
     if value is not None and value < 1:
-        raise InputError(f"--capacity {value}: use a number above zero (or leave it out)")
+        raise InputError(_("--capacity {value}: use a number above zero (or leave it out)").format(value=value))
     return value
 
 
 def check_title(title: str) -> str:
     title = " ".join((title or "").split())
     if not title or not fold(title):
-        raise InputError("the title is empty", hint='dbox action create "Porte-à-porte quartier Mistral" ...')
+        raise InputError(_("the title is empty"), hint=_('dbox action create "Porte-à-porte quartier Mistral" ...'))
     if len(title) > MAX_TITLE:
-        raise InputError(f"the title is {len(title)} characters long (at most {MAX_TITLE})")
+        raise InputError(_("the title is {n} characters long (at most {MAX_TITLE})").format(
+                             n=len(title), MAX_TITLE=MAX_TITLE))
     return title
 
 
@@ -231,7 +234,7 @@ def resolve_commune(store: Store, text: str) -> tuple[str, str | None]:
     if re.fullmatch(r"\d[\dABab]\d{3}", raw):
         found = so.commune_by_code(store, raw.upper())
         if found is None:
-            raise InputError(f"--commune {text!r}: no commune has this INSEE code")
+            raise InputError(_("--commune {text!r}: no commune has this INSEE code").format(text=text))
         return found[1], found[0]
     dep = None
     match = re.fullmatch(r"(.+?)\s*\((\d{2,3}|2[ABab])\)", raw)
@@ -251,10 +254,12 @@ def resolve_commune(store: Store, text: str) -> tuple[str, str | None]:
         where = f" in département {dep}" if dep else ""
         raise InputError(f"--commune {text!r}: unknown commune{where}" +
                          (f' — did you mean "{names[close]}"?' if close else ""),
-                         hint="a commune is written as INSEE names it (Saint-Égrève) or by its INSEE code")
+                         hint=_("a commune is written as INSEE names it (Saint-Égrève) or by its INSEE code"))
     listed = ", ".join(f"{name} ({d}, {code})" for code, name, d in found[:8])
-    raise InputError(f"--commune {text!r}: several communes have this name: {listed}",
-                     hint=f'add the département, e.g. --commune "{found[0][1]} ({found[0][2]})", or give the INSEE code')
+    raise InputError(_("--commune {text!r}: several communes have this name: {listed}").format(
+                         text=text, listed=listed),
+                     hint=_('add the département, e.g. --commune "{found} ({found2})", or give the INSEE code').format(
+                              found=found[0][1], found2=found[0][2]))
 
 
 # -- finding an action ---------------------------------------------------------------------------------------
@@ -262,7 +267,7 @@ def resolve_commune(store: Store, text: str) -> tuple[str, str | None]:
 def get(store: Store, action_id: int) -> Action:
     row = so.get_action(store, action_id)
     if row is None:
-        raise InputError(f"no action with id {action_id}", hint="dbox action list shows them")
+        raise InputError(_("no action with id {action_id}").format(action_id=action_id), hint=_("dbox action list shows them"))
     return Action.from_row(row)
 
 
@@ -280,16 +285,16 @@ def ids_for(store: Store, ref: str, *, what: str = "action") -> list[int]:
     text = " ".join(str(ref).split())
     if text.isdigit():
         if not so.existing_action_ids(store, [int(text)]):
-            raise InputError(f"no {what} with id {text}", hint="dbox action list shows them")
+            raise InputError(_("no {what} with id {text}").format(what=what, text=text), hint=_("dbox action list shows them"))
         return [int(text)]
     rows = so.actions_with_key(store, fold(text))
     if rows:
         return [r[0] for r in rows]
-    raise InputError(f'unknown {what} "{text}"' + _near(store, text), hint="dbox action list shows them")
+    raise InputError(f'unknown {what} "{text}"' + _near(store, text), hint=_("dbox action list shows them"))
 
 
 def suggestion(store: Store, text: str) -> str | None:
-    titles = {key: title for _, title, key in so.action_titles(store)}
+    titles = {key: title for _unused, title, key in so.action_titles(store)}
     close = suggest(fold(text), titles)
     return titles[close] if close else None
 
@@ -302,7 +307,7 @@ def _near(store: Store, text: str) -> str:
 def _ambiguous(store: Store, text: str, ids: list[int]) -> Action:
     rows = [get(store, i) for i in ids]
     listed = ", ".join(f"{a.id} ({a.local_start():%Y-%m-%d})" for a in rows)
-    raise InputError(f'{len(ids)} actions are titled "{text}": ids {listed}', hint="name one by its id")
+    raise InputError(_('{n} actions are titled "{text}": ids {listed}').format(n=len(ids), text=text, listed=listed), hint=_("name one by its id"))
 
 
 # -- create, edit, cancel ------------------------------------------------------------------------------------
@@ -335,11 +340,11 @@ def _text(value: str | None) -> str | None:
 
 def create(store: Store, data: ActionInput) -> Action:
     if not data.title:
-        raise InputError("an action needs a title")
+        raise InputError(_("an action needs a title"))
     if not data.type:
-        raise InputError("an action needs a type (--type)", hint="types: " + ", ".join(TYPES) + ", or your own word")
+        raise InputError(_("an action needs a type (--type)"), hint="types: " + ", ".join(TYPES) + ", or your own word")
     if not data.date:
-        raise InputError("an action needs a date and time (--date 2026-12-05T10:00)")
+        raise InputError(_("an action needs a date and time (--date 2026-12-05T10:00)"))
     values = _values(store, data, None)
     now = utcnow()
     with store.transaction(immediate=True):
@@ -351,7 +356,8 @@ def create(store: Store, data: ActionInput) -> Action:
 def edit(store: Store, action: Action, data: ActionInput) -> tuple[Action, list[str]]:
     """Change what ``data`` gives; returns the action and the names of what changed."""
     if action.cancelled:
-        raise InputError(f"action {action.id} is cancelled ({action.cancelled_at[:10]}); it cannot be edited")
+        raise InputError(_("action {id} is cancelled ({cancelled_at}); it cannot be edited").format(
+                             id=action.id, cancelled_at=action.cancelled_at[:10]))
     values = _values(store, data, action)
     before = so.get_action(store, action.id)
     changed = [k for k, v in values.items() if before.get(k) != v and k != "title_key"]
@@ -365,7 +371,8 @@ def edit(store: Store, action: Action, data: ActionInput) -> tuple[Action, list[
 
 def cancel(store: Store, action: Action, reason: str | None = None) -> Action:
     if action.cancelled:
-        raise InputError(f"action {action.id} is already cancelled ({action.cancelled_at[:10]})")
+        raise InputError(_("action {id} is already cancelled ({cancelled_at})").format(
+                             id=action.id, cancelled_at=action.cancelled_at[:10]))
     with store.transaction(immediate=True):
         so.cancel_action(store, action.id, _text(reason), utcnow())
         _audit(store, "action cancel", action.id)

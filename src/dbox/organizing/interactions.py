@@ -33,6 +33,7 @@ from dbox.readers import open_reader
 from dbox.store import privacy as sp
 from dbox.store.contacts import find_contact
 from dbox.store.contacts_write import finish_import, start_import
+from dbox.i18n import _
 
 TYPES = ("door", "call", "meeting", "message", "note", "donation", "membership", "other")
 _TYPE_ALIASES = {
@@ -89,7 +90,7 @@ def parse_outcome(text: str | None, type_: str) -> tuple[str | None, bool]:
         return outcome, OUTCOMES[outcome]
     word = key.replace(" ", "-")
     if not _CUSTOM_OUTCOME.fullmatch(word):
-        raise InputError(f"outcome {text!r}: a word of letters, digits and dashes",
+        raise InputError(_("outcome {text!r}: a word of letters, digits and dashes").format(text=text),
                          hint="outcomes: " + ", ".join(OUTCOMES) + ", or your own word")
     return word, type_ != "note"
 
@@ -101,7 +102,7 @@ def parse_support(text: str | int | None) -> int | None:
     if raw.endswith(".0"):
         raw = raw[:-2]
     if not raw.isdigit() or not 1 <= int(raw) <= 5:
-        raise InputError(f"support {text!r}: a level from 1 (opposed) to 5 (strong supporter)")
+        raise InputError(_("support {text!r}: a level from 1 (opposed) to 5 (strong supporter)").format(text=text))
     return int(raw)
 
 
@@ -112,7 +113,7 @@ def parse_amount(text: str | None) -> int | None:
     raw = re.sub(r"[\s\u00a0\u202f€]|eur(os?)?$", "", str(text).strip().lower())
     match = re.fullmatch(r"(\d+)(?:[.,](\d{1,2}))?", raw)
     if not match:
-        raise InputError(f"amount {text!r}: a sum in euros, e.g. 20 or 20,50")
+        raise InputError(_("amount {text!r}: a sum in euros, e.g. 20 or 20,50").format(text=text))
     return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
 
 
@@ -153,10 +154,11 @@ def build(store: Store, contact_id: int, data: InteractionInput, *, source: str)
     outcome, reached = parse_outcome(data.outcome, type_)
     support = parse_support(data.support)
     if (support is not None or data.wants_call) and not reached:
-        raise InputError(f"support and wants-call need a person reached (outcome {outcome!r} did not reach them)")
+        raise InputError(_("support and wants-call need a person reached (outcome {outcome!r} did not reach them)").format(
+                             outcome=outcome))
     amount = parse_amount(data.amount)
     if amount is not None and type_ not in ("donation", "membership"):
-        raise InputError("--amount is for a donation or a membership")
+        raise InputError(_("--amount is for a donation or a membership"))
     action_id = None
     tz_name = None                         # the configured zone (dbox.clock), or the action's
     if data.action:
@@ -165,10 +167,10 @@ def build(store: Store, contact_id: int, data: InteractionInput, *, source: str)
     at = parse_at(data.at, tz_name) or utcnow()
     volunteer_id = find_contact(store, data.volunteer) if data.volunteer else None
     if volunteer_id == contact_id:
-        raise InputError("the volunteer is the contact themselves")
+        raise InputError(_("the volunteer is the contact themselves"))
     note = " ".join((data.note or "").split()) or None
     if type_ == "note" and not note:
-        raise InputError("a note needs its text (--note)")
+        raise InputError(_("a note needs its text (--note)"))
     return {"contact_id": contact_id, "type": type_, "at": at, "outcome": outcome, "reached": int(reached),
             "support": support, "wants_call": int(bool(data.wants_call)), "amount_cents": amount, "note": note,
             "action_id": action_id, "volunteer_id": volunteer_id, "source": source}
@@ -242,17 +244,18 @@ def import_file(store: Store, path: Path, *, default_type: str | None = None, dr
     if path.is_file() and not again:
         previous = so.previous_import(store, sha256_of(path), "interactions")
         if previous is not None:
-            raise InputError(f"{path}: this file was already imported on {previous[2][:10]} (as {previous[1]})",
-                             hint="importing it again would record every interaction twice; add --again if you mean it")
+            raise InputError(_("{path}: this file was already imported on {previous} (as {previous2})").format(
+                                 path=path, previous=previous[2][:10], previous2=previous[1]),
+                             hint=_("importing it again would record every interaction twice; add --again if you mean it"))
     reader = open_reader(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
     mapping, ignored = map_header(reader.header, COLUMNS, path)
     report = ImportReport(path, dry_run=dry_run, ignored_columns=ignored)
     if "contact" not in mapping:
         reader.close()
-        raise InputError(f"{path}: no contact column (contact, id, fiche)", hint="columns: " + ", ".join(reader.header))
+        raise InputError(_("{path}: no contact column (contact, id, fiche)").format(path=path), hint="columns: " + ", ".join(reader.header))
     if "type" not in mapping and default_type is None:
         reader.close()
-        raise InputError(f"{path}: no type column", hint="add a 'type' column or give --type call (door, meeting, ...)")
+        raise InputError(_("{path}: no type column").format(path=path), hint=_("add a 'type' column or give --type call (door, meeting, ...)"))
     rows = []
     for row_number, cells in reader.rows():
         report.rows += 1
@@ -267,7 +270,7 @@ def import_file(store: Store, path: Path, *, default_type: str | None = None, dr
             column = "contact"
             ref = cell("contact")
             if not ref:
-                raise InputError("no contact")
+                raise InputError(_("no contact"))
             contact_id = find_contact(store, ref)
             column = "wants_call"
             wants = cell("wants_call")
@@ -284,11 +287,12 @@ def import_file(store: Store, path: Path, *, default_type: str | None = None, dr
             row = build(store, contact_id, data, source="import")
         except InputError as exc:
             where = f", column {reader.header[mapping[column]]!r}" if column in mapping else ""
-            raise InputError(f"{path}: row {row_number}{where}: {exc}", hint=exc.hint) from None
+            raise InputError(_("{path}: row {row_number}{where}: {exc}").format(
+                                 path=path, row_number=row_number, where=where, exc=exc), hint=exc.hint) from None
         rows.append(row)
         report.by_type[row["type"]] = report.by_type.get(row["type"], 0) + 1
     if not rows:
-        raise InputError(f"{path}: no interaction in the file")
+        raise InputError(_("{path}: no interaction in the file").format(path=path))
     now = utcnow()
     try:
         with store.transaction(immediate=True):

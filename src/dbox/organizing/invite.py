@@ -32,6 +32,7 @@ from dbox.sending import service
 from dbox.sending.audience import resolve
 from dbox.sending.compose import Template, load_template
 from dbox.store import ledger
+from dbox.i18n import _
 
 DEFAULT_SMS = ("Bonjour {{ first_name }}, {{ action.type }} « {{ action.title }} » {{ action.when }}"
                "{% if action.place %}, {{ action.place }}{% endif %}. On compte sur vous !")
@@ -60,7 +61,8 @@ def bind_action(text: str | None, fields: dict[str, str], part: str) -> str | No
     try:
         tokens = list(SandboxedEnvironment().lex(text))
     except TemplateSyntaxError as exc:
-        raise InputError(f"{part}, line {exc.lineno}: template error: {exc.message}") from None
+        raise InputError(_("{part}, line {lineno}: template error: {message}").format(
+                             part=part, lineno=exc.lineno, message=exc.message)) from None
     out: list[str] = []
     i = 0
     while i < len(tokens):
@@ -72,12 +74,14 @@ def bind_action(text: str | None, fields: dict[str, str], part: str) -> str | No
             if j < len(tokens) and tokens[j][1:] == ("operator", ".") and k < len(tokens) and tokens[k][1] == "name":
                 key = tokens[k][2]
                 if key not in fields:
-                    raise InputError(f"{part}, line {lineno}: unknown field {{{{ action.{key} }}}}",
+                    raise InputError(_("{part}, line {lineno}: unknown field {{{{ action.{key} }}}}").format(
+                                         part=part, lineno=lineno, key=key),
                                      hint="action fields: " + ", ".join(f"action.{f}" for f in fields))
                 out.append(_literal(fields[key]))
                 i = k + 1
                 continue
-            raise InputError(f"{part}, line {lineno}: use the action's fields one by one, e.g. {{{{ action.title }}}}",
+            raise InputError(_("{part}, line {lineno}: use the action's fields one by one, e.g. {{{{ action.title }}}}").format(
+                                 part=part, lineno=lineno),
                              hint="action fields: " + ", ".join(f"action.{f}" for f in fields))
         out.append(value)
         i += 1
@@ -110,12 +114,14 @@ def prepare(store: Store, action: Action, channel: str, *, expression: str | Non
             now: bool = False, at: str | None = None, dry_run: bool = False) -> Invitation:
     """The send request for an invitation (checked; nothing written)."""
     if action.cancelled:
-        raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}: no invitation")
+        raise InputError(_("action {id} was cancelled on {cancelled_at}: no invitation").format(
+                             id=action.id, cancelled_at=action.cancelled_at[:10]))
     if is_past(action):
-        raise InputError(f"action {action.id} took place {action.when_text()}: too late to invite")
+        raise InputError(_("action {id} took place {when_text}: too late to invite").format(
+                             id=action.id, when_text=action.when_text()))
     if not ((expression or "").strip() or (segment or "").strip() or shortcuts):
-        raise InputError("whom to invite? give a segment (--segment NAME) or a filter expression",
-                         hint=f"e.g. dbox action invite {action.id} --segment militants --sms")
+        raise InputError(_("whom to invite? give a segment (--segment NAME) or a filter expression"),
+                         hint=_("e.g. dbox action invite {id} --segment militants --sms").format(id=action.id))
     kind = get_channel(channel).compose_rules({}).kind
     if message is None and template_path is None:
         message = DEFAULT_EMAIL if kind == "email" else DEFAULT_SMS

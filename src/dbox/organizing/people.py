@@ -19,6 +19,7 @@ from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
 from dbox.text import fold
 from dbox.privacy import audit
+from dbox.i18n import _
 
 ANSWERS = {"yes": "yes", "oui": "yes", "o": "yes", "y": "yes", "1": "yes", "ok": "yes",
            "no": "no", "non": "no", "n": "no", "0": "no",
@@ -31,12 +32,13 @@ def parse_answer(text: str) -> str:
         return ANSWERS[key]
     if text.strip() == "?":
         return "maybe"
-    raise InputError(f"answer {text!r}: say yes, no or maybe (oui, non, peut-être)")
+    raise InputError(_("answer {text!r}: say yes, no or maybe (oui, non, peut-être)").format(text=text))
 
 
 def _check_open(action: Action) -> None:
     if action.cancelled:
-        raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}: nothing is recorded for it")
+        raise InputError(_("action {id} was cancelled on {cancelled_at}: nothing is recorded for it").format(
+                             id=action.id, cancelled_at=action.cancelled_at[:10]))
 
 
 def rsvp(store: Store, action: Action, contact_id: int, answer: str, *, at: str | None = None,
@@ -66,9 +68,10 @@ def attend(store: Store, action: Action, contact_ids: list[int], *, came: bool =
     """Record that these contacts came (or did not come) to the action."""
     _check_open(action)
     if not started(action, now):
-        raise InputError(f"action {action.id} takes place {action.when_text()}: attendance is recorded from that day on")
+        raise InputError(_("action {id} takes place {when_text}: attendance is recorded from that day on").format(
+                             id=action.id, when_text=action.when_text()))
     if not contact_ids:
-        raise InputError("no contact given")
+        raise InputError(_("no contact given"))
     seen, unique = set(), []
     for cid in contact_ids:
         if cid not in seen:
@@ -88,7 +91,7 @@ def attend(store: Store, action: Action, contact_ids: list[int], *, came: bool =
     with store.transaction(immediate=True):
         report.recorded = so.set_attended(store, rows)
         if came:
-            for _, cid, _, _, _ in rows:
+            for _unused, cid, _unused, _unused, _unused in rows:
                 note_exchange(store, cid, "action", f"came to action {action.id} « {action.title} »", action.starts_at)
         _audit(store, "action attend", report.recorded, action.id)
     return report

@@ -43,6 +43,7 @@ from dbox.store.contacts import find_contact
 from dbox.store.contacts_write import finish_import, record_consent_events, start_import
 from dbox.store.suppressions import Hasher
 from dbox.text import fold_key
+from dbox.i18n import _
 
 CHANNELS = ("sms", "email", "phone", "post", "social")
 COLUMNS = {
@@ -144,7 +145,7 @@ def read(store: Store, action: Action, path: Path, *, wording: str | None = None
         warnings.append(f"{path}: column {title!r} is not read" + (f' — did you mean "{name}"?' if name else ""))
     if "contact" not in mapping:
         reader.close()
-        raise InputError(f"{path}: no column naming the person (n° fiche, contact, id)",
+        raise InputError(_("{path}: no column naming the person (n° fiche, contact, id)").format(path=path),
                          hint="the CSV written by `dbox action sheet` has it; columns here: " + ", ".join(header))
     default_wording = (wording or "").strip() or action.consent_wording
     problems: list[str] = []
@@ -307,7 +308,7 @@ def _split_channels(text: str) -> list[str]:
 
 def _consent_without_address(store: Store, line: Line) -> tuple[str, str] | None:
     points = so.contact_points(store, line.contact_id) | {("email", e) for e in line.emails} | set(line.phones)
-    kinds = {k for k, _ in points}
+    kinds = {k for k, _unused in points}
     for channel in line.consents:
         needs = {"sms": ("mobile",), "email": ("email",), "phone": ("mobile", "fixed")}.get(channel)
         if needs and not kinds.intersection(needs):
@@ -320,21 +321,23 @@ def import_results(store: Store, action: Action, path: Path, *, wording: str | N
                    encoding: str | None = None, delimiter: str | None = None, sheet: str | None = None) -> ResultsReport:
     """Check the whole file, then record it in one transaction (``dry_run``: check and count only)."""
     if action.cancelled:
-        raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}: nothing is recorded for it")
+        raise InputError(_("action {id} was cancelled on {cancelled_at}: nothing is recorded for it").format(
+                             id=action.id, cancelled_at=action.cancelled_at[:10]))
 
     if not started(action):
-        raise InputError(f"action {action.id} takes place {action.when_text()}: results are imported from that day on")
+        raise InputError(_("action {id} takes place {when_text}: results are imported from that day on").format(
+                             id=action.id, when_text=action.when_text()))
     path = Path(path)
     lines, problems, warnings = read(store, action, path, wording=wording, encoding=encoding, delimiter=delimiter,
                                      sheet=sheet)
     if problems:
         more = f" (and {len(problems) - 1} more problem(s): `--check` lists them all)" if len(problems) > 1 else ""
-        error = InputError(problems[0] + more, hint="nothing was imported; fix the file and run the command again")
+        error = InputError(problems[0] + more, hint=_("nothing was imported; fix the file and run the command again"))
         error.problems = problems
         raise error
     report = ResultsReport(path, action.id, dry_run=dry_run, warnings=warnings)
     if not lines:
-        raise InputError(f"{path}: no line names a person")
+        raise InputError(_("{path}: no line names a person").format(path=path))
     return write_lines(store, action, lines, report, name=path.name, digest=sha256_of(path))
 
 
@@ -410,7 +413,7 @@ def write_lines(store: Store, action: Action, lines: list[Line], report: Results
             marked = [(action.id, v, 1, now, "sheet") for v in sorted(present)
                       if (so.person_state(store, action.id, v) or (None, None, None))[2] != 1]
             report.volunteers_present = so.set_attended(store, marked)
-            for _, volunteer, _, _, _ in marked:
+            for _unused, volunteer, _unused, _unused, _unused in marked:
                 note_exchange(store, volunteer, "action", f"volunteered at {where}", action.starts_at)
             finish_import(store, import_id, {"read": report.rows,
                                              "added": report.results_new, "merged": report.results_updated})

@@ -44,6 +44,7 @@ from dbox.privacy import audit
 from dbox.segments import select
 from dbox.store.suppressions import Hasher
 from dbox.streets import street_key
+from dbox.i18n import _, grouped
 
 MAX_CONTACTS = 50_000
 PRINTABLE = ("pdf", "html")
@@ -130,7 +131,7 @@ def parse_territory(store: Store, streets: str | None, communes: str | None) -> 
             continue
         key = street_key(part)
         if not key:
-            raise InputError(f"--streets: {part!r} has no letter or digit")
+            raise InputError(_("--streets: {part!r} has no letter or digit").format(part=part))
         items.append({"kind": "street", "label": part, "key": key})
     for part in re.split(r"[;,\n]", communes or ""):
         part = " ".join(part.split())
@@ -162,16 +163,18 @@ def plan(store: Store, action: Action, *, expression: str | None = None, segment
     """Who goes on which volunteer's sheet (nothing written)."""
     kind = kind or action.sheet
     if action.cancelled:
-        raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}")
+        raise InputError(_("action {id} was cancelled on {cancelled_at}").format(
+                             id=action.id, cancelled_at=action.cancelled_at[:10]))
     given = bool((expression or "").strip() or (segment or "").strip() or shortcuts)
     if kind == "list" and not given:
         where, params = so.answered_where(action.id)
         text = "answered yes or maybe"
     else:
         if not given and not action.target:
-            raise InputError(f"action {action.id} has no target: whom should the {kind} list reach?",
-                             hint=f"set one: dbox action edit {action.id} --target 'commune = Grenoble and "
-                                  f"support >= 3' (or give a selection to this command)")
+            raise InputError(_("action {id} has no target: whom should the {kind} list reach?").format(
+                                 id=action.id, kind=kind),
+                             hint=_("set one: dbox action edit {id} --target 'commune = Grenoble and support >= 3' (or give a selection to this command)").format(
+                                      id=action.id))
         sel = select(store, expression if given else action.target, segment=segment, shortcuts=shortcuts)
         where, params, text = sel.where, sel.params, sel.expression or "everyone"
     hasher = Hasher(store)
@@ -207,8 +210,9 @@ def plan(store: Store, action: Action, *, expression: str | None = None, segment
     for contact in so.iter_sheet_contacts(store, where, params):
         selected += 1
         if selected > MAX_CONTACTS:
-            raise InputError(f"the selection holds more than {MAX_CONTACTS:,} people: too many for one action's sheets",
-                             hint="narrow the target (a commune, a few streets, a support level)")
+            raise InputError(_("the selection holds more than {MAX_CONTACTS} people: too many for one action's sheets").format(
+                                 MAX_CONTACTS=grouped(MAX_CONTACTS)),
+                             hint=_("narrow the target (a commune, a few streets, a support level)"))
         batch.append(contact)
         if len(batch) >= 1000:
             flush()
@@ -226,8 +230,8 @@ def plan(store: Store, action: Action, *, expression: str | None = None, segment
 def _share(store: Store, action: Action, kind: str, entries: list[Entry], only: int | None) -> list[Sheet]:
     volunteers = so.assignments(store, action.id)
     if only is not None and only not in {v["contact_id"] for v in volunteers}:
-        raise InputError(f"contact {only} is not assigned to action {action.id}",
-                         hint=f"dbox action assign {action.id} {only}")
+        raise InputError(_("contact {only} is not assigned to action {id}").format(only=only, id=action.id),
+                         hint=_("dbox action assign {id} {only}").format(id=action.id, only=only))
     if kind == "list" or not volunteers:
         if kind != "walk":               # a walk list is ordered by street when printed
             entries.sort(key=lambda e: (sort_key(e.name), e.contact["id"]))
@@ -289,7 +293,7 @@ def csv_rows(sheet: Sheet, kind: str, rsvps: dict[int, str]) -> tuple[list[str],
     volunteer = [sheet.volunteer["contact_id"] if sheet.volunteer else "", sheet.label if sheet.volunteer else ""]
     rows = []
     if kind == "walk":
-        for commune, _, entries in sheet.streets():
+        for commune, _unused, entries in sheet.streets():
             for e in entries:
                 c = e.contact
                 rows.append([c["id"], *volunteer, commune, e.address.street, e.address.house, e.address.side,
@@ -420,8 +424,8 @@ def find_font() -> tuple[Path, Path] | None:
     if configured:
         path = Path(configured).expanduser()
         if not path.is_file():
-            raise InputError(f"pdf_font {configured!r}: no such font file",
-                             hint="a .ttf file, e.g. /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+            raise InputError(_("pdf_font {configured!r}: no such font file").format(configured=configured),
+                             hint=_("a .ttf file, e.g. /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"))
         bold = path.with_name(path.stem + "-Bold" + path.suffix)
         return path, bold if bold.is_file() else path
     for folder in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF",
@@ -501,7 +505,7 @@ def render_pdf(plan_: SheetPlan, sheet: Sheet, rsvps: dict[int, str], font: tupl
                 continue
             for value in item["cells"]:
                 row.cell(fix(str(value)))
-            for _ in blanks:
+            for _unused in blanks:
                 row.cell("")
     pdf.ln(2)
     pdf.set_font(family, "", 7.5)
@@ -521,15 +525,15 @@ class Written:
 def write(store: Store, plan_: SheetPlan, folder: Path, *, printable: str = "pdf") -> list[Written]:
     """Write each sheet as ``<name>.pdf`` (or ``.html``) and ``<name>.csv`` in ``folder``."""
     if printable not in PRINTABLE:
-        raise InputError(f"--format {printable!r}: choose pdf or html")
+        raise InputError(_("--format {printable!r}: choose pdf or html").format(printable=printable))
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise InputError(f"{folder}: not a folder")
+        raise InputError(_("{folder}: not a folder").format(folder=folder))
     if not plan_.sheets or not plan_.total:
         raise InputError("nobody to put on the sheets" + (f" (left out: {_left_out(plan_)})" if plan_.left_out else ""),
-                         hint="check the target: dbox segment count EXPR")
+                         hint=_("check the target: dbox segment count EXPR"))
     font = find_font() if printable == "pdf" else None
-    rsvps = {cid: rsvp for cid, _, _, rsvp, _ in so.action_people(store, plan_.action.id) if rsvp}
+    rsvps = {cid: rsvp for cid, _unused, _unused, rsvp, _unused in so.action_people(store, plan_.action.id) if rsvp}
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     written = []
     stem_prefix = f"action-{plan_.action.id}-"

@@ -13,6 +13,7 @@ from dbox.store import insights as insights_sql
 from dbox.store import organizing as so
 from dbox.store.db import Store
 from dbox.errors import InputError
+from dbox.i18n import _
 
 
 @dataclass
@@ -52,9 +53,9 @@ def period(store: Store, since: str | None, until: str | None, top: int = 10) ->
     """Every action of the period with its counts, and the most active volunteers."""
     since_iso, until_iso = parse_day(since, "--since"), parse_day(until, "--until")
     if since_iso and until_iso and until_iso <= since_iso:
-        raise InputError("--until comes before --since")
+        raise InputError(_("--until comes before --since"))
     if top < 1:
-        raise InputError(f"--top {top}: use a number above zero")
+        raise InputError(_("--top {top}: use a number above zero").format(top=top))
     actions = so.list_actions(store, since=since_iso, until=until_iso, include_cancelled=False)
     for row in actions:
         row.update({f"results_{k}": v for k, v in so.action_results(store, row["id"]).items()

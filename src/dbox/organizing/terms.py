@@ -10,6 +10,7 @@ from dbox.filters.nodes import ActionRef, Flag, Node
 from dbox.filters.terms import FilterTerm
 from dbox.hookspecs import hookimpl
 from dbox.store.organizing import compile_term
+from dbox.i18n import _
 
 FIELDS = (
     Field("attended.count", "number", EQUALITY | ORDER, allows_empty=False,
@@ -29,8 +30,8 @@ def parse_action_ref(parser, prefix: str) -> Node:
     value = parser.tok
     if value.kind not in ("WORD", "NUMBER", "STRING") or not value.value.strip() or \
             (value.kind == "WORD" and value.value.lower() in KEYWORDS):
-        raise parser.error(f'expected an action (its id or its title) after "{prefix}:"', value.start, value.end,
-                           hint=f'{prefix}:12 or {prefix}:"Porte-à-porte quartier Mistral"')
+        raise parser.error(_('expected an action (its id or its title) after "{prefix}:"').format(prefix=prefix), value.start, value.end,
+                           hint=_('{prefix}:12 or {prefix}:"Porte-à-porte quartier Mistral"').format(prefix=prefix))
     parser.advance()
     return ActionRef(prefix, " ".join(value.value.split()), span=(value.start, value.end), source=parser.source)
 

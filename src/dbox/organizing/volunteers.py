@@ -11,17 +11,20 @@ from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
 from dbox.organizing.sheets import parse_territory
 from dbox.privacy import audit
+from dbox.i18n import _
 
 
 def assign(store: Store, action: Action, contact_id: int, *, streets: str | None = None,
            communes: str | None = None) -> list[dict]:
     """Assign (or re-assign) a volunteer; returns their territory."""
     if action.cancelled:
-        raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}")
+        raise InputError(_("action {id} was cancelled on {cancelled_at}").format(
+                             id=action.id, cancelled_at=action.cancelled_at[:10]))
     territory = parse_territory(store, streets, communes)
     if territory and action.sheet == "list":
-        raise InputError(f"action {action.id} prints an attendance list: a territory means nothing there",
-                         hint="territories are for walk and call lists (--sheet walk or call)")
+        raise InputError(_("action {id} prints an attendance list: a territory means nothing there").format(
+                             id=action.id),
+                         hint=_("territories are for walk and call lists (--sheet walk or call)"))
     with store.transaction(immediate=True):
         so.upsert_assignment(store, action.id, contact_id, territory, utcnow())
 
@@ -33,6 +36,7 @@ def unassign(store: Store, action: Action, contact_id: int) -> None:
     """Take the volunteer off the action; their private link (``/v/...``) stops working at once."""
     with store.transaction(immediate=True):
         if not so.remove_assignment(store, action.id, contact_id):
-            raise InputError(f"contact {contact_id} is not assigned to action {action.id}")
+            raise InputError(_("contact {contact_id} is not assigned to action {id}").format(
+                                 contact_id=contact_id, id=action.id))
         sf.revoke_links(store, action.id, contact_id, utcnow())
         audit.record(store, "action unassign", 1, {"action": action.id})

@@ -23,6 +23,7 @@ from dbox.privacy.consent import REACHED_BY
 from dbox.store import suppressions
 from dbox.store.contacts_write import record_consent_events
 from dbox.store.db import utcnow
+from dbox.i18n import _
 
 
 @dataclass
@@ -35,13 +36,13 @@ class BackupInfo:
 def backup(store: Store, target: Path, *, force: bool = False) -> BackupInfo:
     target = Path(target).expanduser()
     if target.resolve() == Path(store.path).resolve():
-        raise InputError(f"{target}: that is the store itself; choose another file")
+        raise InputError(_("{target}: that is the store itself; choose another file").format(target=target))
     if target.is_dir():
-        raise InputError(f"{target}: is a folder; give a file name")
+        raise InputError(_("{target}: is a folder; give a file name").format(target=target))
     if target.exists() and not force:
-        raise InputError(f"{target}: already exists", hint="add --force to overwrite it")
+        raise InputError(_("{target}: already exists").format(target=target), hint=_("add --force to overwrite it"))
     if not target.parent.exists():
-        raise InputError(f"{target.parent}: no such folder")
+        raise InputError(_("{parent}: no such folder").format(parent=target.parent))
     tmp = target.with_name(f".{target.name}.dbox-tmp")
     old_umask = os.umask(0o077)
     try:
@@ -53,7 +54,8 @@ def backup(store: Store, target: Path, *, force: bool = False) -> BackupInfo:
             sp.backup_into(store, conn)
             result = sp.quick_check(conn)
             if result != "ok":
-                raise StoreError(f"{target}: the backup failed its check ({result})")
+                raise StoreError(_("{target}: the backup failed its check ({result})").format(
+                                     target=target, result=result))
             info = BackupInfo(target, sp.contact_count(conn), sp.user_version(conn))
             sp.self_contained(conn)   # one self-contained file, no -wal beside it
         os.replace(tmp, target)
@@ -71,23 +73,24 @@ def inspect(path: Path, store: Store | None = None) -> BackupInfo:
     """Check that ``path`` is a dbox store this dbox can restore; InputError otherwise."""
     path = Path(path).expanduser()
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(_("{path}: no such file").format(path=path))
     if path.is_dir():
-        raise InputError(f"{path}: is a folder, not a backup file")
+        raise InputError(_("{path}: is a folder, not a backup file").format(path=path))
     try:
         with sp.backup_file(store, path, readonly=True) as conn:
             if not sp.has_table(conn, "contacts") or not sp.has_table(conn, "meta"):
-                raise InputError(f"{path}: not a dbox store (no contacts table)")
+                raise InputError(_("{path}: not a dbox store (no contacts table)").format(path=path))
             version = sp.user_version(conn)
             if version > schema_version():
-                raise InputError(f"{path}: store schema {version} is newer than this dbox knows ({schema_version()})",
-                                 hint="upgrade dbox before restoring this backup")
+                raise InputError(_("{path}: store schema {version} is newer than this dbox knows ({schema_version})").format(
+                                     path=path, version=version, schema_version=schema_version()),
+                                 hint=_("upgrade dbox before restoring this backup"))
             check = sp.quick_check(conn)
             if check != "ok":
-                raise InputError(f"{path}: the backup is damaged ({check})")
+                raise InputError(_("{path}: the backup is damaged ({check})").format(path=path, check=check))
             return BackupInfo(path, sp.contact_count(conn), version)
     except StoreError as exc:   # the engine could not read it
-        raise InputError(f"{path}: not a dbox store ({exc})") from None
+        raise InputError(_("{path}: not a dbox store ({exc})").format(path=path, exc=exc)) from None
 
 
 @dataclass
@@ -112,7 +115,7 @@ def restore(store: Store, source: Path) -> RestoreInfo:
         with sp.backup_file(store, info.path, readonly=True) as conn:
             sp.restore_from(store, conn)
     except StoreError as exc:
-        raise StoreError(f"restore from {info.path} failed: {exc}") from None
+        raise StoreError(_("restore from {path} failed: {exc}").format(path=info.path, exc=exc)) from None
     migrate(store)
     restored = set(store_audit.raw_rows(store))
     missing = [row for row in old_log if row not in restored]
@@ -146,7 +149,7 @@ def _carry_oppositions(store: Store, old_salt: str | None, rows: list[tuple], re
     result.suppressions_carried = sp.add_suppression_hashes(store, rows)
 
     hasher = suppressions.Hasher(store)
-    scope = {h: channel for h, _, _, channel, _ in sp.all_suppressions(store)}
+    scope = {h: channel for h, _unused, _unused, channel, _unused in sp.all_suppressions(store)}
     erase: set[int] = set()
     withdraw: set[tuple[int, str]] = set()
     for contact_id, kind, value in sp.iter_points(store):

@@ -23,6 +23,7 @@ from dbox.store import privacy as sp
 from dbox.store.contacts_write import record_consent_events
 from dbox.store.db import Store, utcnow
 from dbox.store import suppressions
+from dbox.i18n import _
 
 CHANNELS = ("sms", "email", "phone", "post", "social")
 # Where a consent change came from. 'import' is written by dbox import only.
@@ -73,18 +74,21 @@ def parse_channels(values) -> tuple[str, ...]:
             if not part:
                 continue
             if part not in CHANNELS:
-                raise InputError(f"--channel: unknown channel {part!r} (channels: {', '.join(CHANNELS)})")
+                raise InputError(_("--channel: unknown channel {part!r} (channels: {items})").format(
+                                     part=part, items=', '.join(CHANNELS)))
             if part not in channels:
                 channels.append(part)
     if not channels:
-        raise InputError("no channel given", hint=f"add --channel with one of {', '.join(CHANNELS)}")
+        raise InputError(_("no channel given"), hint=_("add --channel with one of {items}").format(
+                                                      items=', '.join(CHANNELS)))
     return tuple(channels)
 
 
 def check_source(source: str) -> str:
     source = (source or "").strip().lower()
     if source not in SOURCES:
-        raise InputError(f"--source: unknown source {source!r} (sources: {', '.join(SOURCES)})")
+        raise InputError(_("--source: unknown source {source!r} (sources: {items})").format(
+                             source=source, items=', '.join(SOURCES)))
     return source
 
 
@@ -123,13 +127,13 @@ def grant(store: Store, contact_id: int, channels, *, source: str, wording: str,
         opted_out = _opted_out(store, contact_id, channel, at)
         if current and current[0] == "withdrawn" and not renewed:
             raise InputError(
-                f"contact {contact_id} withdrew {channel} consent on {current[1]} ({current[2]}); "
-                f"only the person can lift it",
-                hint="if they asked to be contacted again, add --renewed and their wording")
+                _("contact {contact_id} withdrew {channel} consent on {current} ({current2}); only the person can lift it").format(
+                    contact_id=contact_id, channel=channel, current=current[1], current2=current[2]),
+                hint=_("if they asked to be contacted again, add --renewed and their wording"))
         if opted_out and not renewed:
-            raise InputError(f"an address of contact {contact_id} opted out of {channel} (unsubscribe or STOP); "
-                             f"only the person can lift it",
-                             hint="if they asked to be contacted again, add --renewed and their wording")
+            raise InputError(_("an address of contact {contact_id} opted out of {channel} (unsubscribe or STOP); only the person can lift it").format(
+                                 contact_id=contact_id, channel=channel),
+                             hint=_("if they asked to be contacted again, add --renewed and their wording"))
         if current and current[0] == "withdrawn" or opted_out:
             lifted.append(channel)
         events.append((contact_id, channel, "grant", at, source,
@@ -139,7 +143,7 @@ def grant(store: Store, contact_id: int, channels, *, source: str, wording: str,
         if events:
             record_consent_events(store, events)
         if lifted:
-            sp.delete_channel_suppressions(store, [h for h, *_ in opposition_hashes(store, [contact_id], lifted, "", at)],
+            sp.delete_channel_suppressions(store, [h for h, *_unused in opposition_hashes(store, [contact_id], lifted, "", at)],
                                            lifted)
         audit.record(store, "consent grant", 1 if events else 0,
                      {"contact_id": contact_id, "channels": list(channels), "source": source,
@@ -149,7 +153,7 @@ def grant(store: Store, contact_id: int, channels, *, source: str, wording: str,
 
 def _opted_out(store: Store, contact_id: int, channel: str, at: str):
     return sp.suppressed_hashes(
-        store, [h for h, *_ in opposition_hashes(store, [contact_id], [channel], "", at)], channel)
+        store, [h for h, *_unused in opposition_hashes(store, [contact_id], [channel], "", at)], channel)
 
 
 def blocked(store: Store, contact_id: int, channel: str) -> str | None:
@@ -194,7 +198,7 @@ def plan_bulk(store: Store, where: str, params, channels, action: str) -> Counte
     for channel in channels:
         after = 0
         while page := sp.consent_page(store, where, params, channel, after, _PAGE):
-            for _, status in page:
+            for _unused, status in page:
                 counts[(channel, status or "none")] += 1
             after = page[-1][0]
     return counts
@@ -246,6 +250,6 @@ def bulk(store: Store, where: str, params, channels, action: str, *, source: str
 def _need_wording(wording: str | None) -> str:
     wording = (wording or "").strip()
     if not wording:
-        raise InputError("a consent needs the wording the person agreed to (or the form or campaign)",
-                         hint='add --wording "J\'accepte de recevoir des SMS de ... (formulaire du 12/10)"')
+        raise InputError(_("a consent needs the wording the person agreed to (or the form or campaign)"),
+                         hint=_('add --wording "J\'accepte de recevoir des SMS de ... (formulaire du 12/10)"'))
     return wording

@@ -29,6 +29,7 @@ from dbox.store.db import Store, utcnow
 from dbox.text import fold
 from dbox.config import load_config
 from dbox.privacy.retention import load_rules
+from dbox.i18n import _
 
 
 def _privacy_config(config: dict | None) -> dict:
@@ -45,7 +46,7 @@ def information_mention(channel: str, config: dict | None = None) -> str | None:
     text = per_channel.get(channel) if isinstance(per_channel, dict) else None
     text = text or privacy.get("information_mention")
     if text is not None and not isinstance(text, str):
-        raise InputError(f"config [privacy] information_mention: expected text, got {text!r}")
+        raise InputError(_("config [privacy] information_mention: expected text, got {text!r}").format(text=text))
     return " ".join(text.split()) if text and text.strip() else None
 
 
@@ -107,14 +108,14 @@ def mark_import(store: Store, import_id: int, origin: str | None) -> tuple:
     campaign's own data (``origin`` None). Returns the import row."""
     row = sp.import_row(store, import_id)
     if row is None:
-        raise InputError(f"no import with id {import_id}", hint="see: dbox privacy sources")
+        raise InputError(_("no import with id {import_id}").format(import_id=import_id), hint=_("see: dbox privacy sources"))
     with store.transaction(immediate=True):
         if origin is None:
             sp.unmark_third_party(store, import_id)
         else:
             origin = " ".join(origin.split())
             if not origin:
-                raise InputError("--third-party needs the origin of the data, e.g. \"liste publique des parrainages\"")
+                raise InputError(_('--third-party needs the origin of the data, e.g. "liste publique des parrainages"'))
             sp.mark_third_party(store, import_id, origin, utcnow(), audit.os_user())
         audit.record(store, "privacy sources", row[5] or 0,
                      {"import_id": import_id, "third_party": origin is not None})

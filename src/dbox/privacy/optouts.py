@@ -35,6 +35,7 @@ from dbox.store.db import Store, utcnow
 from dbox.text import fold
 from dbox import normalize as norm
 from dbox.readers import open_reader
+from dbox.i18n import _
 
 EMAIL_HEADERS = {"email", "e mail", "mail", "courriel", "adresse email", "adresse e mail", "adresse mail",
                  "email address", "e mail address", "adresse electronique", "recipient", "destinataire",
@@ -82,7 +83,8 @@ def _choose_column(header: list[str], column: str | None, path: Path) -> tuple[i
                 kind = ("token" if fold(name) in TOKEN_HEADERS else
                         "phone" if fold(name) in PHONE_HEADERS else "email")
                 return i, kind, False
-        raise InputError(f"{path}: no column {column!r} (columns: {', '.join(header)})")
+        raise InputError(_("{path}: no column {column!r} (columns: {items})").format(
+                             path=path, column=column, items=', '.join(header)))
     folded = [fold(h) for h in header]
     for names, kind in ((TOKEN_HEADERS, "token"), (EMAIL_HEADERS, "email"), (PHONE_HEADERS, "phone")):
         for i, name in enumerate(folded):
@@ -92,8 +94,8 @@ def _choose_column(header: list[str], column: str | None, path: Path) -> tuple[i
         kind = _looks_like_value(cell)
         if kind:
             return i, kind, True        # no header: the first row is already an address
-    raise InputError(f"{path}: no column of e-mail addresses, phone numbers or unsubscribe tokens "
-                     f"(columns: {', '.join(header)})", hint="name it with --column")
+    raise InputError(_("{path}: no column of e-mail addresses, phone numbers or unsubscribe tokens (columns: {items})").format(
+                         path=path, items=', '.join(header)), hint=_("name it with --column"))
 
 
 def import_optouts(store: Store, path: Path, *, channel: str | None = None, column: str | None = None,
@@ -109,18 +111,19 @@ def import_optouts(store: Store, path: Path, *, channel: str | None = None, colu
     report.kind, report.column = kind, ("" if header_is_data else reader.header[index])
     if channel is not None and channel not in CHANNELS:
         reader.close()
-        raise InputError(f"--channel: unknown channel {channel!r} (channels: {', '.join(CHANNELS)})")
+        raise InputError(_("--channel: unknown channel {channel!r} (channels: {items})").format(
+                             channel=channel, items=', '.join(CHANNELS)))
     if kind == "phone":
         channel = channel or "sms"
         if channel not in ("sms", "phone"):
             reader.close()
-            raise InputError(f"--channel {channel}: phone numbers opt out of sms or phone")
+            raise InputError(_("--channel {channel}: phone numbers opt out of sms or phone").format(channel=channel))
     else:
         channel = channel or "email"
         if channel != "email":
             reader.close()
-            raise InputError(f"--channel {channel}: {'tokens' if kind == 'token' else 'e-mail addresses'} "
-                             f"opt out of email only")
+            raise InputError(_("--channel {channel}: {value} opt out of email only").format(
+                                 channel=channel, value='tokens' if kind == 'token' else 'e-mail addresses'))
     report.channel = channel
     rows = reader.rows()
     if header_is_data:

@@ -32,6 +32,7 @@ from dbox.store import privacy as sp
 from dbox.store import suppressions
 from dbox.store.db import Store, utcnow
 from dbox.config import load_config
+from dbox.i18n import _
 
 DEFAULTS = {
     "single_message_months": 2,
@@ -63,7 +64,8 @@ def _int(config: dict, key: str, where: str, minimum: int = 1) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InputError(f"config [{where}] {key}: expected a whole number >= {minimum}, got {value!r}")
+        raise InputError(_("config [{where}] {key}: expected a whole number >= {minimum}, got {value!r}").format(
+                             where=where, key=key, minimum=minimum, value=value))
     return value
 
 
@@ -72,7 +74,8 @@ def _strings(config: dict, key: str, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise InputError(f"config [{where}] {key}: expected a list of names, got {value!r}")
+        raise InputError(_("config [{where}] {key}: expected a list of names, got {value!r}").format(
+                             where=where, key=key, value=value))
     return tuple(v.strip() for v in value)
 
 
@@ -82,7 +85,7 @@ def parse_date(value, what: str) -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise InputError(f"{what}: expected a date like 2027-06-20, got {value!r}") from None
+        raise InputError(_("{what}: expected a date like 2027-06-20, got {value!r}").format(what=what, value=value)) from None
 
 
 def load_rules(config: dict | None = None) -> Rules:
@@ -94,8 +97,8 @@ def load_rules(config: dict | None = None) -> Rules:
     where = "privacy.retention"
     opposition = _int(retention, "opposition_years", where, minimum=1)
     if opposition is not None and opposition < MIN_OPPOSITION_YEARS:
-        raise InputError(f"config [{where}] opposition_years = {opposition}: oppositions must be kept at least "
-                         f"{MIN_OPPOSITION_YEARS} years")
+        raise InputError(_("config [{where}] opposition_years = {opposition}: oppositions must be kept at least {MIN_OPPOSITION_YEARS} years").format(
+                             where=where, opposition=opposition, MIN_OPPOSITION_YEARS=MIN_OPPOSITION_YEARS))
     election = retention.get("election_date")
     kinds = {"third_party_import_kinds": privacy.get("third_party_import_kinds", list(DEFAULT_THIRD_PARTY_KINDS))}
     return Rules(
@@ -164,8 +167,8 @@ def plan(store: Store, rules: Rules, as_of: date | None = None) -> RetentionPlan
     taken: list[tuple[str, list]] = []
 
     def add(name: str, description: str, cutoff: str | None, where: str, params: list) -> None:
-        exclusion = "".join(f" AND NOT ({w})" for w, _ in taken)
-        exclusion_params = [p for _, ps in taken for p in ps]
+        exclusion = "".join(f" AND NOT ({w})" for w, _unused in taken)
+        exclusion_params = [p for _unused, ps in taken for p in ps]
         full = f"{base} AND ({where}){exclusion}"
         full_params = [*base_params, *params, *exclusion_params]
         rule = Rule(name, description, cutoff, full, full_params)
@@ -247,7 +250,7 @@ def purge(store: Store, plan_: RetentionPlan) -> PurgeReport:
                 while ids := sp.due_id_page(store, rule.where, rule.params, after, _PAGE):
                     after = ids[-1]
                     rows = [(hasher(value), "email" if kind == "email" else "phone", "opposition", channel, now)
-                            for _, channel, kind, value in sp.withdrawn_points(store, ids)
+                            for _unused, channel, kind, value in sp.withdrawn_points(store, ids)
                             if _reaches(channel, kind)]
                     report.oppositions_kept += sp.add_suppression_hashes(store, rows)
                     for table, n in sp.erase_contacts(store, ids).items():
@@ -280,5 +283,5 @@ def record_exchange(store: Store, contact_id: int, kind: str, detail: str | None
     if not kind or not kind.strip():
         raise ValueError("an exchange needs a kind")
     if not sp.existing_contact_ids(store, [contact_id]):
-        raise InputError(f"no contact with id {contact_id}")
+        raise InputError(_("no contact with id {contact_id}").format(contact_id=contact_id))
     sp.add_exchanges(store, [(contact_id, at or utcnow(), kind.strip(), detail)])

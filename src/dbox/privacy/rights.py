@@ -28,6 +28,7 @@ from dbox import normalize as norm
 from dbox.files import write_private
 from dbox.geo import resolve
 from dbox.store.geo import load_index
+from dbox.i18n import _
 
 # Tables export() presents in their own sections (the rest go under "other records").
 _PRESENTED = {"contact_points", "contact_tags", "contact_fields", "consent_events", "consents",
@@ -153,7 +154,7 @@ def write_export(data: dict, folder: Path) -> tuple[Path, Path]:
     """Write ``dbox-export-<id>.json`` and ``.txt`` in ``folder``, mode 0600 (they hold personal data)."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise InputError(f"{folder}: not a folder")
+        raise InputError(_("{folder}: not a folder").format(folder=folder))
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     stem = f"dbox-export-{data['contact_id']}-{data['generated_at'][:10]}"
     json_path, text_path = folder / f"{stem}.json", folder / f"{stem}.txt"
@@ -191,10 +192,10 @@ def forget(store: Store, contact_id: int, *, dry_run: bool = False, reason: str 
     """Erase one contact everywhere and keep hashes that keep them out; ``dry_run`` only counts."""
     sp_existing = sp.existing_contact_ids(store, [contact_id])
     if contact_id not in sp_existing:
-        raise InputError(f"no contact with id {contact_id}")
+        raise InputError(_("no contact with id {contact_id}").format(contact_id=contact_id))
     report = ForgetReport(contact_id, dry_run)
     values = _suppression_values(store, contact_id)
-    for kind, _ in values:
+    for kind, _unused in values:
         report.hashes[kind] = report.hashes.get(kind, 0) + 1
     if dry_run:
         report.removed = sp.erasure_inventory(store, contact_id)
@@ -229,17 +230,18 @@ def parse_assignments(specs: list[str]) -> dict[str, str | None]:
     values: dict[str, str | None] = {}
     for spec in specs:
         if "=" not in spec:
-            raise InputError(f"--set {spec!r}: expected FIELD=VALUE (an empty value clears the field)")
+            raise InputError(_("--set {spec!r}: expected FIELD=VALUE (an empty value clears the field)").format(
+                                 spec=spec))
         name, value = spec.split("=", 1)
         name = name.strip()
         if name not in EDITABLE and not (name.startswith("field.") and len(name) > 6):
-            raise InputError(f"--set {spec!r}: unknown field {name!r}",
+            raise InputError(_("--set {spec!r}: unknown field {name!r}").format(spec=spec, name=name),
                              hint="fields: " + ", ".join(EDITABLE) + ", or field.<name>")
         if name in values:
-            raise InputError(f"--set: field {name!r} given twice")
+            raise InputError(_("--set: field {name!r} given twice").format(name=name))
         values[name] = value.strip() or None
     if not values:
-        raise InputError("nothing to change", hint="add --set FIELD=VALUE")
+        raise InputError(_("nothing to change"), hint=_("add --set FIELD=VALUE"))
     return values
 
 
@@ -248,7 +250,7 @@ def rectify(store: Store, contact_id: int, values: dict[str, str | None], *, rea
     """Apply ``values`` (normalized like an import would) and keep a history row per field changed."""
     row = sp.contact_row(store, contact_id)
     if row is None:
-        raise InputError(f"no contact with id {contact_id}")
+        raise InputError(_("no contact with id {contact_id}").format(contact_id=contact_id))
     result = Rectification(contact_id)
     contact_updates: dict[str, str | None] = {}
     point_changes: list[tuple[str, str | None, str | None]] = []
@@ -268,7 +270,8 @@ def rectify(store: Store, contact_id: int, values: dict[str, str | None], *, rea
             elif name in ("mobile", "fixed"):
                 phone = norm.normalize_field(name, raw, row["phone_region"] or "FR")
                 if phone.kind != name:
-                    raise InputError(f"--set {name}={raw}: {phone.e164} is a {phone.kind} number, not a {name} one")
+                    raise InputError(_("--set {name}={raw}: {e164} is a {kind} number, not a {name} one").format(
+                                         name=name, raw=raw, e164=phone.e164, kind=phone.kind))
                 new = phone.e164
             else:
                 new = norm.normalize_field(name, raw)
@@ -288,7 +291,7 @@ def rectify(store: Store, contact_id: int, values: dict[str, str | None], *, rea
                 if shown in values and row[column] != location[column]:
                     result.changes.append((shown, row[column], location[column]))
     except norm.ValueRejected as exc:
-        raise InputError(f"--set: {exc}") from None
+        raise InputError(_("--set: {exc}").format(exc=exc)) from None
     if dry_run or not result.changes:
         return result
     now, user = utcnow(), audit.os_user()
@@ -304,7 +307,7 @@ def rectify(store: Store, contact_id: int, values: dict[str, str | None], *, rea
             sp.set_custom_field(store, contact_id, name, value)
         sp.add_rectifications(store, [(contact_id, now, user, f, old, new, reason) for f, old, new in result.changes])
         audit.record(store, "privacy rectify", 1,
-                     {"contact_id": contact_id, "fields": [f for f, _, _ in result.changes]})
+                     {"contact_id": contact_id, "fields": [f for f, _unused, _unused in result.changes]})
     return result
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote
 
 from dbox.privacy.unsubscribe import well_formed
+from dbox.i18n import _
 
 QUEUE_HEADER = ("received_at", "token")
 MAX_BODY = 4096
@@ -171,7 +172,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with make_server(args.host, args.port, make_app(args.queue, sender=args.sender),
                      handler_class=_quiet_handler()) as server:
-        print(f"listening on http://{args.host}:{server.server_port}/u/<token>, queue: {args.queue}", flush=True)
+        print(_("listening on http://{host}:{server_port}/u/<token>, queue: {queue}").format(
+                  host=args.host, server_port=server.server_port, queue=args.queue), flush=True)
         server.serve_forever()
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from dbox.channels import hookimpl
 from dbox.channels.base import Channel, ComposeRules, OutgoingMessage, Sender, SendResult
 from dbox.errors import DboxError, InputError, NotConfiguredError
+from dbox.i18n import _
 
 IMAGE_HEADER = "X-Dbox-Image"
 KEY_HEADER = "Idempotency-Key"
@@ -36,8 +37,8 @@ class SocialChannel(Channel):
 
     @property
     def reach(self):
-        raise InputError(f"channel {self.id} publishes posts; it does not message contacts",
-                         hint=f'dbox post "text" --network {self.network}')
+        raise InputError(_("channel {id} publishes posts; it does not message contacts").format(id=self.id),
+                         hint=_('dbox post "text" --network {network}').format(network=self.network))
 
     def run_due(self, store, campaign_id: int, log=None) -> str:
         """What ``dbox run-due`` does with this channel's due post campaign (sending calls it
@@ -57,7 +58,7 @@ class SocialChannel(Channel):
 
     def check(self, settings: dict[str, Any], *, secrets: bool = True) -> None:
         if self.missing(settings):
-            raise NotConfiguredError(f"channel {self.id} is not connected", hint=self.setup_command)
+            raise NotConfiguredError(_("channel {id} is not connected").format(id=self.id), hint=self.setup_command)
 
     def compose_rules(self, settings: dict[str, Any]) -> ComposeRules:
         return ComposeRules(kind="post")
@@ -67,7 +68,8 @@ class SocialChannel(Channel):
         of its tokens are found there. ``settings["client"]`` may give an already open client."""
         store = settings.get("store")
         if store is None and settings.get("client") is None:
-            raise NotConfiguredError(f"channel {self.id} needs the store to find the connected account")
+            raise NotConfiguredError(_("channel {id} needs the store to find the connected account").format(
+                                         id=self.id))
         if settings.get("client") is not None:
             client, account = settings["client"]
         else:

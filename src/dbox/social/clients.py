@@ -23,6 +23,7 @@ from pathlib import Path
 from dbox.errors import NotConfiguredError, ProviderError
 from dbox.social.oauth import TokenKeeper
 from dbox.social.length import image_type
+from dbox.i18n import _
 
 MAX_RATE_RETRIES = 5
 DEFAULT_RETRY_AFTER = 60.0
@@ -141,10 +142,11 @@ class ApiClient:
                 if publish:
                     raise PublishUnknown(f"{self.network}: no answer in time; the post may have been published",
                                          hint="check the account before publishing again") from None
-                raise ProviderError(f"{self.network}: no answer from {self.api} in time") from None
+                raise ProviderError(_("{network}: no answer from {api} in time").format(
+                                        network=self.network, api=self.api)) from None
             except requests.ConnectionError:
-                raise ProviderError(f"{self.network}: cannot reach {self.api}",
-                                    hint="check the network connection") from None
+                raise ProviderError(_("{network}: cannot reach {api}").format(network=self.network, api=self.api),
+                                    hint=_("check the network connection")) from None
             now = self.clock()
             if _remaining(response.headers) == 0:
                 wait = _reset_seconds(response.headers, now)
@@ -160,15 +162,17 @@ class ApiClient:
             if response.status_code in expect:
                 return response
             raise self._error(response, publish)
-        raise ProviderError(f"{self.network}: still rate limited after {MAX_RATE_RETRIES} waits",
-                            hint="run the command again later")
+        raise ProviderError(_("{network}: still rate limited after {MAX_RATE_RETRIES} waits").format(
+                                network=self.network, MAX_RATE_RETRIES=MAX_RATE_RETRIES),
+                            hint=_("run the command again later"))
 
     def _error(self, response, publish: bool) -> ProviderError:
         detail = _error_text(response)
         status = response.status_code
         if status in (401, 403):
-            return NotConfiguredError(f"{self.network} refused the connection ({status}: {detail})",
-                                      hint=f"dbox connect {self.network}")
+            return NotConfiguredError(_("{network} refused the connection ({status}: {detail})").format(
+                                          network=self.network, status=status, detail=detail),
+                                      hint=_("dbox connect {network}").format(network=self.network))
         if publish and status >= 500:
             return PublishUnknown(f"{self.network}: server error {status} while publishing; the post may exist",
                                   hint="check the account before publishing again")
@@ -179,7 +183,7 @@ class ApiClient:
         try:
             return response.json()
         except ValueError:
-            raise ProviderError(f"{self.network}: answer to {path} is not JSON") from None
+            raise ProviderError(_("{network}: answer to {path} is not JSON").format(network=self.network, path=path)) from None
 
 
 def _error_text(response) -> str:
@@ -281,7 +285,7 @@ class MastodonClient(ApiClient):
         response = self.call("POST", "/api/v2/media", files={"file": (name, content, mime)})
         data = response.json()
         media_id = str(data["id"])
-        for _ in range(30):                 # 202: still processing; bounded polling
+        for _unused in range(30):                 # 202: still processing; bounded polling
             if response.status_code == 200 and data.get("url"):
                 break
             self.sleep(1)

@@ -19,6 +19,7 @@ from dbox.social.networks import APP_CONSOLES, NetworkConfig, network_config
 from dbox.store import social as store_social
 from dbox.store.db import Store, utcnow
 from dbox.config import update_section
+from dbox.i18n import _
 
 
 def _iso(epoch) -> str | None:
@@ -49,13 +50,13 @@ def prepare(network: str, *, client_id: str | None = None, client_secret: str | 
         tokens.save_client_secret("mastodon", secret)
         config = network_config("mastodon")
     if not config.client_id:
-        raise NotConfiguredError(f"no {network} client id",
-                                 hint=f"create an app at {APP_CONSOLES.get(network, 'the network')}, then: "
-                                      f"dbox connect {network} --client-id ID")
+        raise NotConfiguredError(_("no {network} client id").format(network=network),
+                                 hint=_("create an app at {APP_CONSOLES}, then: dbox connect {network} --client-id ID").format(
+                                          APP_CONSOLES=APP_CONSOLES.get(network, 'the network'), network=network))
     if network in ("linkedin", "facebook") and not config.client_secret:
-        raise NotConfiguredError(f"no {network} client secret",
-                                 hint=f"dbox connect {network} --client-secret (prompts; kept in the keyring) or set "
-                                      f"DBOX_{network.upper()}_CLIENT_SECRET")
+        raise NotConfiguredError(_("no {network} client secret").format(network=network),
+                                 hint=_("dbox connect {network} --client-secret (prompts; kept in the keyring) or set DBOX_{network2}_CLIENT_SECRET").format(
+                                          network=network, network2=network.upper()))
     return config
 
 
@@ -92,13 +93,13 @@ def _facebook_page(client: FacebookClient, config: NetworkConfig, token: dict, p
     client.keeper.session.token = {"access_token": exchanged["access_token"], "token_type": "Bearer"}
     pages = client.pages()
     if not pages:
-        raise NotConfiguredError("this Facebook account manages no Page", hint="dbox posts to Pages, not profiles")
+        raise NotConfiguredError(_("this Facebook account manages no Page"), hint=_("dbox posts to Pages, not profiles"))
     if page:
         chosen = [p for p in pages if page in (p["id"], p.get("name"))]
         if not chosen:
             raise InputError(f"no Page {page!r} among: " + ", ".join(f"{p['id']} {p.get('name')}" for p in pages))
     elif len(pages) > 1:
-        raise InputError("this account manages several Pages: choose one with --page",
+        raise InputError(_("this account manages several Pages: choose one with --page"),
                          hint="pages: " + ", ".join(f"{p['id']} ({p.get('name')})" for p in pages))
     else:
         chosen = pages
@@ -112,12 +113,14 @@ def open_client(store: Store, network: str, **client_kwargs):
     """(API client, account dict) for the account connected on ``network``."""
     account = store_social.get_account(store, network)
     if account is None:
-        raise NotConfiguredError(f"no {network} account connected", hint=f"dbox connect {network}")
+        raise NotConfiguredError(_("no {network} account connected").format(network=network), hint=_("dbox connect {network}").format(
+                                                                             network=network))
     config = network_config(network, account.get("instance"))
     token = tokens.load_token(network, account["token_key"])
     if token is None:
-        raise NotConfiguredError(f"the {network} tokens are missing from the keyring",
-                                 hint=f"dbox connect {network} (or set DBOX_{network.upper()}_TOKEN)")
+        raise NotConfiguredError(_("the {network} tokens are missing from the keyring").format(network=network),
+                                 hint=_("dbox connect {network} (or set DBOX_{network2}_TOKEN)").format(
+                                          network=network, network2=network.upper()))
 
     def saved(new_token: dict) -> None:
         tokens.save_token(network, account["token_key"], new_token)

@@ -38,6 +38,7 @@ from dbox.errors import InputError
 from dbox.social.urls import mastodon_profile_url
 from dbox.normalize import ValueRejected, normalize_email
 from dbox.social.urls import url_key
+from dbox.i18n import _, grouped
 
 NETWORKS = ("x", "linkedin", "instagram", "facebook", "mastodon")
 RELATIONS = ("follower", "following", "connection", "friend")
@@ -82,18 +83,19 @@ def read_export(path: Path | str) -> Export:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(_("{path}: no such file").format(path=path)) from None
     if path.is_dir():
-        raise InputError(f"{path}: is a folder; give the export file itself",
-                         hint="e.g. data/follower.js inside an X archive")
+        raise InputError(_("{path}: is a folder; give the export file itself").format(path=path),
+                         hint=_("e.g. data/follower.js inside an X archive"))
     if size == 0:
-        raise InputError(f"{path}: empty file; expected {EXPECTED}")
+        raise InputError(_("{path}: empty file; expected {EXPECTED}").format(path=path, EXPECTED=EXPECTED))
     if size > MAX_BYTES:
-        raise InputError(f"{path}: {size:,} bytes is too large for a followers export")
+        raise InputError(_("{path}: {size} bytes is too large for a followers export").format(
+                             path=path, size=grouped(size)))
     raw = path.read_bytes()
     if raw.startswith(b"PK\x03\x04"):
-        raise InputError(f"{path}: a ZIP archive; unzip it and give the followers file inside",
-                         hint="X: data/follower.js; Instagram: connections/followers_and_following/followers_1.json")
+        raise InputError(_("{path}: a ZIP archive; unzip it and give the followers file inside").format(path=path),
+                         hint=_("X: data/follower.js; Instagram: connections/followers_and_following/followers_1.json"))
     text = _decode(raw, path)
     stripped = text.lstrip()
     if stripped.startswith("window.YTD."):
@@ -111,13 +113,15 @@ def _decode(raw: bytes, path: Path) -> str:
     except UnicodeDecodeError:
         pass
     if b"\x00" in raw[:4096]:
-        raise InputError(f"{path}: a binary file, not a followers export; expected {EXPECTED}")
+        raise InputError(_("{path}: a binary file, not a followers export; expected {EXPECTED}").format(
+                             path=path, EXPECTED=EXPECTED))
     return raw.decode("cp1252", errors="replace")
 
 
 def _json_error(path: Path, what: str, exc: json.JSONDecodeError, offset_line: int = 0) -> InputError:
-    return InputError(f"{path}: broken {what}: {exc.msg} (line {exc.lineno + offset_line}, column {exc.colno})",
-                      hint="download the export again; the file may have been cut")
+    return InputError(_("{path}: broken {what}: {msg} (line {value}, column {colno})").format(
+                          path=path, what=what, msg=exc.msg, value=exc.lineno + offset_line, colno=exc.colno),
+                      hint=_("download the export again; the file may have been cut"))
 
 
 # -- X ---------------------------------------------------------------------------------------------
@@ -128,17 +132,19 @@ _YTD = re.compile(r"window\.YTD\.([A-Za-z_]+)\.part(\d+)\s*=\s*")
 def _x_archive(path: Path, text: str) -> Export:
     match = _YTD.match(text)
     if not match:
-        raise InputError(f"{path}: starts like an X archive file but has no 'window.YTD.<name>.partN =' line")
+        raise InputError(_("{path}: starts like an X archive file but has no 'window.YTD.<name>.partN =' line").format(
+                             path=path))
     name = match.group(1)
     if name not in ("follower", "following"):
-        raise InputError(f"{path}: X archive file '{name}' is not a follower list; "
-                         "expected data/follower.js or data/following.js")
+        raise InputError(_("{path}: X archive file '{name}' is not a follower list; expected data/follower.js or data/following.js").format(
+                             path=path, name=name))
     try:
         data = json.loads(text[match.end():].rstrip().rstrip(";"))
     except json.JSONDecodeError as exc:
         raise _json_error(path, f"X archive {name}.js", exc) from None
     if not isinstance(data, list):
-        raise InputError(f"{path}: X archive {name}.js should hold a list after '=', found {type(data).__name__}")
+        raise InputError(_("{path}: X archive {name}.js should hold a list after '=', found {name__}").format(
+                             path=path, name=name, name__=type(data).__name__))
     export = Export(path, "x-archive", "x", name, f"X archive {name}.js")
     for number, entry in enumerate(data, 1):
         inner = entry.get(name) if isinstance(entry, dict) else None
@@ -172,12 +178,14 @@ def _json_export(path: Path, text: str) -> Export:
         raise _json_error(path, "JSON export", exc) from None
     if isinstance(data, list):
         if not data:
-            raise InputError(f"{path}: an empty JSON list: no followers in it")
+            raise InputError(_("{path}: an empty JSON list: no followers in it").format(path=path))
         if isinstance(data[0], dict) and "string_list_data" in data[0]:
             return _instagram(path, data, "follower", "Instagram followers list")
-        raise InputError(f"{path}: a JSON list dbox does not know; expected {EXPECTED}")
+        raise InputError(_("{path}: a JSON list dbox does not know; expected {EXPECTED}").format(
+                             path=path, EXPECTED=EXPECTED))
     if not isinstance(data, dict):
-        raise InputError(f"{path}: JSON that is not a followers export; expected {EXPECTED}")
+        raise InputError(_("{path}: JSON that is not a followers export; expected {EXPECTED}").format(
+                             path=path, EXPECTED=EXPECTED))
     for key, relation in _INSTAGRAM_KEYS.items():
         if key in data:
             return _instagram(path, _list_at(path, data, key), relation, f"Instagram {key}")
@@ -189,17 +197,18 @@ def _json_export(path: Path, text: str) -> Export:
             return _facebook(path, entries, relation, key)
     others = [k for k in data if k.startswith("relationships_")]
     if others:
-        raise InputError(f"{path}: Instagram '{others[0]}' is not a followers list; "
-                         "expected followers_1.json (relationships_followers) or following.json "
-                         "(relationships_following)")
+        raise InputError(_("{path}: Instagram '{others}' is not a followers list; expected followers_1.json (relationships_followers) or following.json (relationships_following)").format(
+                             path=path, others=others[0]))
     keys = ", ".join(list(data)[:5]) or "none"
-    raise InputError(f"{path}: JSON with keys {keys} is not a followers export; expected {EXPECTED}")
+    raise InputError(_("{path}: JSON with keys {keys} is not a followers export; expected {EXPECTED}").format(
+                         path=path, keys=keys, EXPECTED=EXPECTED))
 
 
 def _list_at(path: Path, data: dict, key: str) -> list:
     value = data[key]
     if not isinstance(value, list):
-        raise InputError(f"{path}: '{key}' should be a list, found {type(value).__name__}")
+        raise InputError(_("{path}: '{key}' should be a list, found {name__}").format(
+                             path=path, key=key, name__=type(value).__name__))
     return value
 
 
@@ -290,15 +299,17 @@ def _csv_export(path: Path, text: str) -> Export:
     head = [c.strip().lower() for c in cells]
     if head and head[0] == "account address":
         if len(head) > 1 and head[1] == "hide notifications":
-            raise InputError(f"{path}: a Mastodon mutes export, not follows; expected following_accounts.csv")
+            raise InputError(_("{path}: a Mastodon mutes export, not follows; expected following_accounts.csv").format(
+                                 path=path))
         return _mastodon(path, lines, header=True)
     if cells and _MASTODON_ADDRESS.match(cells[0].strip()) and len(cells) <= 4:
         return _mastodon(path, lines, header=False)
     if any(h in ("first name", "prénom", "email address") for h in head):
-        raise InputError(f"{path}: a CSV without LinkedIn's 'First Name,Last Name' header; "
-                         "for a contacts file use: dbox import FILE")
-    raise InputError(f"{path}: not a followers export dbox knows; expected {EXPECTED}",
-                     hint="for a file of contacts use: dbox import FILE")
+        raise InputError(_("{path}: a CSV without LinkedIn's 'First Name,Last Name' header; for a contacts file use: dbox import FILE").format(
+                             path=path))
+    raise InputError(_("{path}: not a followers export dbox knows; expected {EXPECTED}").format(
+                         path=path, EXPECTED=EXPECTED),
+                     hint=_("for a file of contacts use: dbox import FILE"))
 
 
 _MONTHS_FR = {"janv": 1, "janvier": 1, "févr": 2, "fevr": 2, "février": 2, "fevrier": 2, "mars": 3, "avr": 4,
@@ -343,7 +354,7 @@ def _linkedin(path: Path, lines: list[str], header_at: int) -> Export:
     header = [h.strip().lstrip("\ufeff") for h in next(reader)]
     missing = [name for name in _LINKEDIN_REQUIRED if name not in header]
     if missing:
-        raise InputError(f"{path}: LinkedIn header lacks {', '.join(missing)}")
+        raise InputError(_("{path}: LinkedIn header lacks {items}").format(path=path, items=', '.join(missing)))
     col = {name: header.index(name) for name in header}
     for offset, cells in enumerate(reader, 1):
         line = header_at + 1 + offset
@@ -413,12 +424,12 @@ def check_network(value: str, *, with_instagram: bool = False) -> str:
     name = {"twitter": "x"}.get(name, name)
     allowed = NETWORKS if with_instagram else API_NETWORKS
     if name not in allowed:
-        raise InputError(f"unknown network {value!r}", hint="networks: " + ", ".join(allowed))
+        raise InputError(_("unknown network {value!r}").format(value=value), hint="networks: " + ", ".join(allowed))
     return name
 
 
 def check_relation(value: str) -> str:
     name = value.strip().lower()
     if name not in RELATIONS:
-        raise InputError(f"unknown relation {value!r}", hint="relations: " + ", ".join(RELATIONS))
+        raise InputError(_("unknown relation {value!r}").format(value=value), hint="relations: " + ", ".join(RELATIONS))
     return name

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dbox.errors import InputError
+from dbox.i18n import _
 
 LIMITS = {"x": 280, "mastodon": 500, "linkedin": 3000, "facebook": 63206}
 URL_WEIGHT = 23
@@ -73,13 +74,13 @@ def image_type(path: Path) -> str:
         with path.open("rb") as fh:
             head = fh.read(16)
     except FileNotFoundError:
-        raise InputError(f"--image {path}: no such file") from None
+        raise InputError(_("--image {path}: no such file").format(path=path)) from None
     for magic, mime in _IMAGE_TYPES:
         if head.startswith(magic):
             return mime
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
-    raise InputError(f"--image {path}: not a JPEG, PNG, GIF or WebP image")
+    raise InputError(_("--image {path}: not a JPEG, PNG, GIF or WebP image").format(path=path))
 
 
 def check_post(text: str, networks: list[str], image: Path | None = None,

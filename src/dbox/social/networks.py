@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from dbox.errors import NotConfiguredError
 from dbox.config import section
 from dbox.social.tokens import client_secret
+from dbox.i18n import _
 
 DEFAULT_REDIRECT = "http://127.0.0.1:8765/callback"
 
@@ -77,8 +78,8 @@ def network_config(name: str, instance: str | None = None) -> NetworkConfig:
     instance = (instance or settings.get("instance") or "").rstrip("/") or None
     if name == "mastodon":
         if not instance:
-            raise NotConfiguredError("no Mastodon server chosen",
-                                     hint="dbox connect mastodon --instance https://your.server")
+            raise NotConfiguredError(_("no Mastodon server chosen"),
+                                     hint=_("dbox connect mastodon --instance https://your.server"))
         if not instance.startswith(("https://", "http://")):
             instance = "https://" + instance
     values = {key: str(settings.get(key) or defaults[key]).format(instance=instance)

@@ -20,6 +20,7 @@ from requests_oauthlib import OAuth2Session
 
 from dbox.errors import InputError, NotConfiguredError, ProviderError
 from dbox.social.networks import NetworkConfig
+from dbox.i18n import _
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 REFRESH_MARGIN = 60           # refresh a token that expires within this many seconds
@@ -69,8 +70,9 @@ class Authorization:
 def begin(config: NetworkConfig) -> Authorization:
     """The address to open in a browser, and what :func:`finish` needs to check the answer."""
     if not config.client_id:
-        raise NotConfiguredError(f"no {config.name} client id",
-                                 hint=f"dbox connect {config.name} --client-id ID (create an app first)")
+        raise NotConfiguredError(_("no {name} client id").format(name=config.name),
+                                 hint=_("dbox connect {name} --client-id ID (create an app first)").format(
+                                          name=config.name))
     session = Session(config.client_id, redirect_uri=config.redirect_uri, scope=config.scopes,
                       pkce="S256" if config.pkce else None)
     with loopback_http(config.authorize_url):
@@ -83,18 +85,20 @@ def code_from(auth: Authorization, pasted: str) -> str:
     against the state dbox sent) or the bare code some servers display."""
     pasted = pasted.strip()
     if not pasted:
-        raise InputError("nothing pasted: expected the address the browser was sent to, or the code")
+        raise InputError(_("nothing pasted: expected the address the browser was sent to, or the code"))
     if "://" not in pasted and "?" not in pasted:
         return pasted
     query = parse_qs(urlsplit(pasted).query)
     if "error" in query:
         reason = query.get("error_description", query["error"])[0]
-        raise ProviderError(f"{auth.config.name} refused the authorization: {reason}")
+        raise ProviderError(_("{name} refused the authorization: {reason}").format(
+                                name=auth.config.name, reason=reason))
     if query.get("state", [None])[0] != auth.state:
-        raise InputError("the pasted address belongs to another authorization (its state differs)",
-                         hint=f"run dbox connect {auth.config.name} again and paste the newest address")
+        raise InputError(_("the pasted address belongs to another authorization (its state differs)"),
+                         hint=_("run dbox connect {name} again and paste the newest address").format(
+                                  name=auth.config.name))
     if "code" not in query:
-        raise InputError("the pasted address has no code= parameter")
+        raise InputError(_("the pasted address has no code= parameter"))
     return query["code"][0]
 
 
@@ -122,7 +126,9 @@ def _token_error(network: str, what: str, exc: Exception) -> ProviderError:
         detail = exc.description or exc.error
     else:
         detail = f"{exc.__class__.__name__}: {exc}"
-    return ProviderError(f"{network}: could not {what}: {detail}", hint=f"dbox connect {network}")
+    return ProviderError(_("{network}: could not {what}: {detail}").format(
+                             network=network, what=what, detail=detail), hint=_("dbox connect {network}").format(
+                                                                            network=network))
 
 
 class RedirectCatcher:
@@ -132,8 +138,9 @@ class RedirectCatcher:
     def __init__(self, redirect_uri: str):
         parts = urlsplit(redirect_uri)
         if parts.hostname not in LOOPBACK_HOSTS or not parts.port:
-            raise InputError(f"redirect address {redirect_uri} is not http://127.0.0.1:PORT/...",
-                             hint="use --paste on a machine without a browser")
+            raise InputError(_("redirect address {redirect_uri} is not http://127.0.0.1:PORT/...").format(
+                                 redirect_uri=redirect_uri),
+                             hint=_("use --paste on a machine without a browser"))
         self.path = parts.path or "/"
         self.received: str | None = None
         catcher = self
@@ -157,8 +164,9 @@ class RedirectCatcher:
         try:
             self.server = HTTPServer((parts.hostname, parts.port), Handler)
         except OSError as exc:
-            raise InputError(f"cannot listen on {parts.netloc} for the redirect: {exc.strerror}",
-                             hint="another dbox connect running? or use --paste") from None
+            raise InputError(_("cannot listen on {netloc} for the redirect: {strerror}").format(
+                                 netloc=parts.netloc, strerror=exc.strerror),
+                             hint=_("another dbox connect running? or use --paste")) from None
         self.server.timeout = 0.5
 
     def wait(self, timeout: float) -> str:
@@ -169,8 +177,8 @@ class RedirectCatcher:
         finally:
             self.server.server_close()
         if self.received is None:
-            raise InputError(f"no answer from the browser within {int(timeout)} s",
-                             hint="run the command again, or use --paste")
+            raise InputError(_("no answer from the browser within {timeout} s").format(timeout=int(timeout)),
+                             hint=_("run the command again, or use --paste"))
         return self.received
 
     def close(self) -> None:
@@ -186,9 +194,11 @@ def register_mastodon_app(config: NetworkConfig, website: str = "https://github.
             "client_name": "dbox", "redirect_uris": config.redirect_uri, "scopes": " ".join(config.scopes),
             "website": website})
     except Exception as exc:
-        raise ProviderError(f"mastodon: cannot reach {config.api_url}: {exc.__class__.__name__}") from None
+        raise ProviderError(_("mastodon: cannot reach {api_url}: {name__}").format(
+                                api_url=config.api_url, name__=exc.__class__.__name__)) from None
     if response.status_code >= 400:
-        raise ProviderError(f"mastodon: {config.api_url} refused to register dbox ({response.status_code})")
+        raise ProviderError(_("mastodon: {api_url} refused to register dbox ({status_code})").format(
+                                api_url=config.api_url, status_code=response.status_code))
     data = response.json()
     return data["client_id"], data["client_secret"]
 
@@ -216,13 +226,15 @@ class TokenKeeper:
     def refresh(self) -> None:
         with self.lock:
             if not self.token.get("refresh_token"):
-                raise NotConfiguredError(f"the {self.config.name} connection has expired and cannot renew itself",
-                                         hint=f"dbox connect {self.config.name}")
+                raise NotConfiguredError(_("the {name} connection has expired and cannot renew itself").format(
+                                             name=self.config.name),
+                                         hint=_("dbox connect {name}").format(name=self.config.name))
             if self.token.get("from_env"):
                 raise NotConfiguredError(
-                    f"the {self.config.name} token from DBOX_{self.config.name.upper()}_TOKEN has expired; "
-                    "a refreshed token cannot be written back to an environment variable",
-                    hint=f"use a keyring (dbox connect {self.config.name}), or put a fresh token in the variable")
+                    _("the {name} token from DBOX_{name2}_TOKEN has expired; a refreshed token cannot be written back to an environment variable").format(
+                        name=self.config.name, name2=self.config.name.upper()),
+                    hint=_("use a keyring (dbox connect {name}), or put a fresh token in the variable").format(
+                             name=self.config.name))
             import requests
 
             kwargs = {"client_id": self.config.client_id}

@@ -33,6 +33,7 @@ from dbox.social.length import Check, check_post
 from dbox.store import ledger
 from dbox.store import social as store_social
 from dbox.store.db import Store, utcnow
+from dbox.i18n import _
 
 CHANNEL_PREFIX = "social:"
 # create_campaign freezes an audience of contacts; a post has none (where = "0"), so the reach
@@ -77,7 +78,7 @@ def parse_at(value: str | None, now: datetime | None = None) -> str | None:
     now = now or datetime.now(timezone.utc)
     moment = parse_when(value, now=now)
     if moment < now.replace(microsecond=0):
-        raise InputError(f"--at {value}: that time has passed")
+        raise InputError(_("--at {value}: that time has passed").format(value=value))
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -94,10 +95,11 @@ def plan_post(store: Store, text: str, networks: list[str] | None = None, image:
     else:
         wanted = sorted(connected)
     if not wanted:
-        raise NotConfiguredError("no social account connected", hint="dbox connect x (or linkedin, facebook, mastodon)")
+        raise NotConfiguredError(_("no social account connected"), hint=_("dbox connect x (or linkedin, facebook, mastodon)"))
     missing = [n for n in wanted if n not in connected]
     if missing:
-        raise NotConfiguredError(f"not connected: {', '.join(missing)}", hint=f"dbox connect {missing[0]}")
+        raise NotConfiguredError(_("not connected: {items}").format(items=', '.join(missing)), hint=_("dbox connect {missing}").format(
+                                                                                  missing=missing[0]))
     limits = {}
     mastodon = connected.get("mastodon")
     if mastodon and mastodon["settings"].get("max_characters"):
@@ -120,7 +122,7 @@ def create_posts(store: Store, plan: PostPlan, created_by: str = "dbox") -> list
     fails a check: nothing is written then."""
     if not plan.ok:
         problems = "; ".join(f"{c.network}: {', '.join(c.problems)}" for c in plan.checks if not c.ok)
-        raise InputError(f"the post does not fit: {problems}", hint="shorten it, or leave a network out with --network")
+        raise InputError(_("the post does not fit: {problems}").format(problems=problems), hint=_("shorten it, or leave a network out with --network"))
     from dbox.sending.locks import post_lock
 
     # Finding a post by fingerprint and creating it must not interleave with another dbox post.
@@ -175,7 +177,8 @@ def publish_campaign(store: Store, campaign_id: int, *, retry_in_doubt: bool = F
 
     campaign = ledger.get_campaign(store, campaign_id)
     if not is_post_channel(campaign.channel):
-        raise InputError(f"campaign {campaign_id} is not a social post ({campaign.channel})")
+        raise InputError(_("campaign {campaign_id} is not a social post ({channel})").format(
+                             campaign_id=campaign_id, channel=campaign.channel))
     network = campaign.channel[len(CHANNEL_PREFIX):]
     lock = None if lock_held else campaign_lock(store, campaign_id)
     if lock is not None:
@@ -207,11 +210,12 @@ def publish_campaign(store: Store, campaign_id: int, *, retry_in_doubt: bool = F
         template = campaign.template
         image = Path(template["image"]) if template.get("image") else None
         if image is not None and _digest(image) != template.get("image_sha256"):
-            raise InputError(f"{image}: the image changed since the post was planned")
+            raise InputError(_("{image}: the image changed since the post was planned").format(image=image))
         account = store_social.get_account(store, network)
         if account is None or account["account_id"] != template.get("account_id"):
-            raise NotConfiguredError(f"the {network} account this post was planned for is no longer connected",
-                                     hint=f"dbox connect {network}")
+            raise NotConfiguredError(_("the {network} account this post was planned for is no longer connected").format(
+                                         network=network),
+                                     hint=_("dbox connect {network}").format(network=network))
         from dbox.channels import get_channel
         from dbox.channels.base import OutgoingMessage
         from dbox.social.channel import IMAGE_HEADER, KEY_HEADER
@@ -282,7 +286,7 @@ def run_due_post(store: Store, campaign_id: int, log=None) -> str:
 def post_campaigns(store: Store) -> list[tuple]:
     """(campaign id, network, status, due_at, text, post id or error) for every post, newest first."""
     rows = []
-    for campaign_id, channel, *_ in ledger.list_campaigns(store):
+    for campaign_id, channel, *_unused in ledger.list_campaigns(store):
         if not is_post_channel(channel):
             continue
         campaign = ledger.get_campaign(store, campaign_id)

@@ -23,6 +23,7 @@ from dbox.social.urls import url_key
 from dbox.store import social as store_social
 from dbox.store.db import Store, utcnow
 from dbox.social.connections import open_client
+from dbox.i18n import _
 
 MAX_PAGES = 100_000          # a bound on the loop, far above any real account
 
@@ -46,8 +47,8 @@ def sync_followers(store: Store, network: str, *, full: bool = False, max_wait: 
                    sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> SyncReport:
     network = check_network(network)
     if network == "linkedin":
-        raise InputError("LinkedIn's API does not list connections or followers",
-                         hint="download your data from LinkedIn and run: dbox followers import Connections.csv")
+        raise InputError(_("LinkedIn's API does not list connections or followers"),
+                         hint=_("download your data from LinkedIn and run: dbox followers import Connections.csv"))
     say = progress or (lambda text: None)
     client, account = open_client(store, network, sleep=sleep, clock=clock, max_wait=max_wait,
                                   on_wait=lambda s: say(f"{network}: rate limit, waiting {int(s)} s"))
@@ -66,7 +67,7 @@ def sync_followers(store: Store, network: str, *, full: bool = False, max_wait: 
                 store, f"{network} API ({profile.handle or profile.account_id})", f"api:{network}:{utcnow()}",
                 {"source": "api", "network": network, "full": full, "resumed": bool(cursor)})
     try:
-        for _ in range(MAX_PAGES):
+        for _unused in range(MAX_PAGES):
             page = client.followers_page(account["account_id"], cursor)
             report.pages += 1
             report.read += len(page.people)

@@ -9,6 +9,7 @@ from dbox.filters.parser import suggest
 from dbox.filters.terms import FilterTerm
 from dbox.hookspecs import hookimpl
 from dbox.store.social import compile_term
+from dbox.i18n import _
 
 NETWORKS = ("x", "linkedin", "instagram", "facebook", "mastodon")
 
@@ -17,8 +18,9 @@ def parse_network(parser, prefix: str) -> Node:
     value = parser.prefixed_value(prefix, "a network")
     name = {"twitter": "x"}.get(value.value.lower(), value.value.lower())
     if name not in NETWORKS:
-        raise parser.error(f'unknown network "{value.value}"', value.start, value.end,
-                           suggestion=suggest(name, NETWORKS), hint=f"networks: {', '.join(NETWORKS)}")
+        raise parser.error(_('unknown network "{value}"').format(value=value.value), value.start, value.end,
+                           suggestion=suggest(name, NETWORKS), hint=_("networks: {items}").format(
+                                                                        items=', '.join(NETWORKS)))
     return Social(prefix, name, span=(value.start, value.end), source=parser.source)
 
 

@@ -18,6 +18,7 @@ import os
 
 from dbox.errors import NotConfiguredError
 from dbox.secrets import set_secret, get_secret, delete_secret
+from dbox.i18n import _
 
 
 
@@ -51,7 +52,7 @@ def load_token(network: str, key: str) -> dict | None:
         try:
             return {**json.loads(value), "from_env": True}
         except ValueError:
-            raise NotConfiguredError(f"{env} is neither JSON nor a bare access token") from None
+            raise NotConfiguredError(_("{env} is neither JSON nor a bare access token").format(env=env)) from None
 
     value = get_secret(key)
     return json.loads(value) if value else None

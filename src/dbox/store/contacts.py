@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dbox.errors import InputError
 from dbox.store.db import Store
 from dbox.normalize import ValueRejected, normalize_email, normalize_phone
+from dbox.i18n import _
 
 # Columns a user may ask for in listings and exports, with the SQL that yields each.
 LIST_COLUMNS = {
@@ -39,7 +40,7 @@ def check_columns(columns: list[str]) -> list[str]:
     """Built-in columns, or ``field.<name>`` for a custom field."""
     for name in columns:
         if name not in LIST_COLUMNS and not (name.startswith("field.") and len(name) > 6):
-            raise InputError(f"unknown column {name!r}",
+            raise InputError(_("unknown column {name!r}").format(name=name),
                              hint="columns: " + ", ".join(LIST_COLUMNS) + ", or field.<name>")
     return columns
 
@@ -81,7 +82,7 @@ def find_contact(store: Store, ref: str) -> int:
         row = store.execute("SELECT id FROM contacts WHERE id = ?", (int(ref),)).fetchone()
         if row:
             return row[0]
-        raise InputError(f"no contact with id {ref}")
+        raise InputError(_("no contact with id {ref}").format(ref=ref))
     if "@" in ref:
         try:
             value, kind = normalize_email(ref), "email"
@@ -91,15 +92,17 @@ def find_contact(store: Store, ref: str) -> int:
         try:
             phone = normalize_phone(ref)
         except ValueRejected as exc:
-            raise InputError(f"{ref!r} is neither a contact id, an e-mail nor a phone ({exc})") from None
+            raise InputError(_("{ref!r} is neither a contact id, an e-mail nor a phone ({exc})").format(
+                                 ref=ref, exc=exc)) from None
         value, kind = phone.e164, phone.kind
     ids = [r[0] for r in store.execute(
         "SELECT DISTINCT contact_id FROM contact_points WHERE value = ? AND kind = ? ORDER BY 1", (value, kind))]
     if not ids:
-        raise InputError(f"no contact with {kind} {ref}")
+        raise InputError(_("no contact with {kind} {ref}").format(kind=kind, ref=ref))
     if len(ids) > 1:
-        raise InputError(f"{len(ids)} contacts share {kind} {ref}: ids {', '.join(map(str, ids))}",
-                         hint="name one by its id")
+        raise InputError(_("{n} contacts share {kind} {ref}: ids {items}").format(
+                             n=len(ids), kind=kind, ref=ref, items=', '.join(map(str, ids))),
+                         hint=_("name one by its id"))
     return ids[0]
 
 
@@ -116,7 +119,7 @@ def contact_details(store: Store, contact_id: int) -> dict:
     names = [d[0] for d in cursor.description]
     row = cursor.fetchone()
     if row is None:
-        raise InputError(f"no contact with id {contact_id}")
+        raise InputError(_("no contact with id {contact_id}").format(contact_id=contact_id))
     details = dict(zip(names, row))
     details.pop("name_key", None)
     if details.get("canton_code"):

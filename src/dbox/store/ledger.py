@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from dbox.errors import InputError
 from dbox.store.db import Store, utcnow
+from dbox.i18n import _
 
 STATES = ("planned", "claimed", "accepted", "delivered", "undelivered", "failed", "skipped", "in-doubt")
 FINAL_STATES = ("accepted", "delivered", "undelivered", "failed", "skipped")
@@ -221,7 +222,7 @@ def find_by_fingerprint(store: Store, fingerprint: str) -> Campaign | None:
 def get_campaign(store: Store, campaign_id: int) -> Campaign:
     row = store.execute(f"SELECT {_CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
     if row is None:
-        raise InputError(f"no campaign with id {campaign_id}", hint="see: dbox campaigns list")
+        raise InputError(_("no campaign with id {campaign_id}").format(campaign_id=campaign_id), hint=_("see: dbox campaigns list"))
     return _campaign(row)
 
 
@@ -611,7 +612,7 @@ def contact_values(store: Store, contact_id: int, fields: Iterable[str], custom:
     select, params = _field_sql(list(fields), custom)
     row = store.execute(f"SELECT 1{select} FROM contacts c WHERE c.id = ?", [*params, contact_id]).fetchone()
     if row is None:
-        raise InputError(f"no contact with id {contact_id}")
+        raise InputError(_("no contact with id {contact_id}").format(contact_id=contact_id))
     values = list(row[1:])
     custom_json = values.pop()
     return values, custom_json
