@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.engines
+
 from dbox.errors import InputError
 from dbox.privacy import consent
 from dbox.store import privacy as sp

@@ -7,6 +7,8 @@ import stat
 
 import pytest
 
+pytestmark = pytest.mark.engines
+
 from dbox.privacy import rights
 from dbox.store import privacy as sp
 from dbox.store.contacts import count_contacts

@@ -16,6 +16,8 @@ from dbox.store import ledger
 from dbox.testing.twilio_server import DEFAULT_SID, DEFAULT_TOKEN
 from serve_support import live_server  # noqa: F401  (a fixture)
 
+pytestmark = pytest.mark.engines
+
 
 def inbound_params(sid: str, from_: str, body: str) -> dict[str, str]:
     return {"MessageSid": sid, "SmsSid": sid, "AccountSid": DEFAULT_SID, "From": from_, "To": "+33700000000",
@@ -245,6 +247,9 @@ def test_the_inbox_follows_privacy_export_and_forget(store, tmp_path, server, tw
     assert store.execute("SELECT count(*) FROM inbox_messages").fetchone()[0] == 0
 
 
+# `dbox privacy retention` reads contacts' last activity with SQLite's scalar max(): not ported to
+# PostgreSQL yet (issue 14's note); the webhook tests above run on both engines.
+@pytest.mark.engine("sqlite")
 def test_retention_deletes_messages_from_unknown_numbers(store, tmp_path, server, twilio, cli):
     from datetime import date
 
