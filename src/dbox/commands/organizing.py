@@ -405,17 +405,17 @@ def assign(
     token, expires = links.issue(store, a, contact_id, days=link_days)
     zone = ", ".join(t["label"] for t in territory) or "a share of the people no territory covers"
     out = _out()
-    out.print(f"Contact {contact_id} assigned to action {a.id}: {zone}.", markup=False)
+    out.print(_("Contact {contact_id} assigned to action {id}: {zone}.").format(
+                  contact_id=contact_id, id=a.id, zone=zone), markup=False)
     from dbox.commands.forms import public_base
 
     base = public_base()
-    out.print(f"Private link (give it to the volunteer only; until {_local(expires, a.timezone)}): "
-              f"{base or ''}/v/{token}", markup=False, soft_wrap=True)
+    out.print(_("Private link (give it to the volunteer only; until {local}): {value}/v/{token}").format(
+                  local=_local(expires, a.timezone), value=base or '', token=token), markup=False, soft_wrap=True)
     if not base:
         from dbox.console import print_warning
 
-        print_warning("public_url is not set: prefix the link with the address of dbox serve "
-                      "(DBOX_PUBLIC_URL, or public_url in the [serve] table of the config)")
+        print_warning(_("public_url is not set: prefix the link with the address of dbox serve (DBOX_PUBLIC_URL, or public_url in the [serve] table of the config)"))
 
 
 @action_app.command("unassign")

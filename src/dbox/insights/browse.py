@@ -343,8 +343,9 @@ def refuse_engine(store) -> None:
     if store.engine != "sqlite":
         from dbox.errors import InputError
 
-        raise InputError(f"dbox browse reads a SQLite store file; {store.location} is on PostgreSQL",
-                         hint="browse a copy (dbox store copy SRC file.sqlite3), or use psql (docs/team.md)")
+        raise InputError(_("dbox browse reads a SQLite store file; {location} is on PostgreSQL").format(
+                             location=store.location),
+                         hint=_("browse a copy (dbox store copy SRC file.sqlite3), or use psql (docs/team.md)"))
 
 
 def record_browse(store, host: str) -> None:
