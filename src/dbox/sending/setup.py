@@ -113,14 +113,16 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
         node = config.setdefault("channels", {})
         node[channel_id] = keep
         path = save_config(config)
-        lines.append(f"Saved {', '.join(sorted(k for k in plain))} for channel {channel_id} in {path}.")
+        lines.append(_("Saved {names} for channel {channel} in {path}.").format(
+            names=", ".join(sorted(k for k in plain)), channel=channel_id, path=path))
     if not problem:
         for name, value in secret_values.items():
             set_secret(f"{channel_id}.{name}", value, fields[name].env)
-            lines.append(f"Stored {name} in the system keyring.")
+            lines.append(_("Stored {name} in the system keyring.").format(name=name))
     settings = channel.settings()
     missing = channel.missing(settings)
-    lines.append(f"Channel {channel_id}: " + ("ready." if not missing else "still missing " + ", ".join(missing) + "."))
+    lines.append(_("Channel {channel}: ready.").format(channel=channel_id) if not missing else
+                 _("Channel {channel}: still missing {names}.").format(channel=channel_id, names=", ".join(missing)))
     del update_section
     unstored = [f for f in fields.values() if f.secret and f.env and (
         f.name in secret_values or f.name in missing)] if problem else []
@@ -129,16 +131,18 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
 
         env_lines = "\n".join(f"{f.env}=...   # {_(f.prompt)}" for f in unstored)
         raise NotConfiguredError(
-            "\n".join(lines) + f"\nno usable system keyring: {problem}; "
-            f"{', '.join(f.name for f in unstored)} not stored (the other settings were saved). "
-            f"Put these lines in the environment (for cron: at the top of the crontab):\n{env_lines}",
+            "\n".join(lines) + "\n" + _(
+                "no usable system keyring: {problem}; {names} not stored (the other settings were saved). "
+                "Put these lines in the environment (for cron: at the top of the crontab):").format(
+                problem=problem, names=", ".join(f.name for f in unstored)) + "\n" + env_lines,
             hint=_("or install and unlock a keyring backend (e.g. Secret Service), then run this again"))
     if missing and ask is None:
         from dbox.errors import NotConfiguredError
 
         envs = [fields[n].env for n in missing if n in fields and fields[n].env]
         raise NotConfiguredError(
-            "\n".join(lines[:-1] + [f"channel {channel_id}: {', '.join(missing)} still missing"]),
-            hint="give them with --set name=value (secrets: --secret-stdin NAME)"
-                 + (f", or set {', '.join(envs)} in the environment" if envs else ""))
+            "\n".join(lines[:-1] + [_("channel {channel}: {names} still missing").format(
+                channel=channel_id, names=", ".join(missing))]),
+            hint=_("give them with --set name=value (secrets: --secret-stdin NAME)")
+                 + (_(", or set {names} in the environment").format(names=", ".join(envs)) if envs else ""))
     return lines
