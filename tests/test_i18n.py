@@ -147,3 +147,16 @@ def test_local_formats_in_english():
     assert i18n.format_decimal(1234.5) == "1,234.5"
     assert i18n.format_euros(84.83) == "€84.83"
     assert i18n.format_local_time(datetime(2026, 7, 3, 18, 0), "Europe/Paris") == "2026-07-03 20:00 (Europe/Paris)"
+
+
+def test_excel_exports_speak_the_language_and_csv_stays_english(french):
+    """--excel is for people (French headers under French); --format csv is for programs."""
+    import io
+
+    from dbox.output import write_csv
+
+    excel, plain = io.StringIO(), io.StringIO()
+    write_csv([("Ana", "+33785812350")], ["first_name", "mobile"], excel, excel=True)
+    write_csv([("Ana", "+33785812350")], ["first_name", "mobile"], plain)
+    assert excel.getvalue().splitlines()[0] == "prénom;portable"
+    assert plain.getvalue().splitlines()[0] == "first_name,mobile"

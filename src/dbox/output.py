@@ -21,9 +21,15 @@ from typing import IO
 from dbox.console import out
 from dbox.errors import InputError
 from dbox.files import open_private
-from dbox.i18n import _
+from dbox.i18n import N_, _
 
 FORMATS = ("table", "csv", "json")
+# Headers of --excel exports, in the user's language (the contact columns; others stay as named).
+EXCEL_HEADERS = (
+    N_("id"), N_("civility"), N_("first_name"), N_("last_name"), N_("email"), N_("mobile"), N_("fixed"),
+    N_("address"), N_("postal_code"), N_("commune"), N_("commune_insee"), N_("departement"), N_("canton"),
+    N_("canton_code"), N_("circonscription"), N_("tags"), N_("consents"), N_("created_at"), N_("updated_at"),
+)
 _FORMULA_START = ("=", "@", "\t", "\r")
 _SIGNED_NUMBER = re.compile(r"[+-][0-9 .,]*")      # +33785812350, +33 7 85 81 23 50, -12,5
 PHONE_COLUMNS = ("mobile", "fixed")
@@ -91,7 +97,8 @@ def write_csv(rows: Iterable[Sequence], columns: Sequence[str], fh: IO[str], *, 
     # CRLF (RFC 4180) in both modes: the csv module then quotes any cell holding a CR or LF, so a
     # stray CR cannot split a cell into a new row that starts with a formula.
     writer = csv.writer(fh, delimiter=";" if excel else ",", lineterminator="\r\n")
-    writer.writerow(columns)
+    # --excel is for people: its header is in their language; plain CSV keeps the stable English keys.
+    writer.writerow([_(c) for c in columns] if excel else columns)
     count = 0
     for row in rows:
         writer.writerow([excel_safe(v) for v in row])
