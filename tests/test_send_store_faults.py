@@ -100,7 +100,8 @@ def test_cli_disk_refusing_writes_mid_campaign_exits_4_then_resumes(store, tmp_p
     import_contacts(store, tmp_path, people(200))
     store.execute("PRAGMA wal_checkpoint(TRUNCATE)")          # the send's writes start an empty WAL
     # the WAL may grow to ~160 KiB: enough to create the campaign and send some, not all
-    result = _dbox(["send", "--sms", "-m", "Salut", "--yes", "--workers", "2"], fsize=160 * 1024)
+    # 100/s rather than the channel's 10/s: the same cut (the file-size limit), in seconds not half a minute
+    result = _dbox(["send", "--sms", "-m", "Salut", "--yes", "--workers", "2", "--rate", "100/s"], fsize=160 * 1024)
     assert result.returncode == 4, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
