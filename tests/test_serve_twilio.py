@@ -247,9 +247,6 @@ def test_the_inbox_follows_privacy_export_and_forget(store, tmp_path, server, tw
     assert store.execute("SELECT count(*) FROM inbox_messages").fetchone()[0] == 0
 
 
-# `dbox privacy retention` reads contacts' last activity with SQLite's scalar max(): not ported to
-# PostgreSQL yet (issue 14's note); the webhook tests above run on both engines.
-@pytest.mark.engine("sqlite")
 def test_retention_deletes_messages_from_unknown_numbers(store, tmp_path, server, twilio, cli):
     from datetime import date
 

@@ -206,7 +206,7 @@ def plan(store: Store, rules: Rules, as_of: date | None = None) -> RetentionPlan
     # 3. No exchange coming from the person for years.
     cutoff = _stamp(_years_before(as_of, rules.inactive_years))
     add("inactive", f"no exchange coming from the person for {rules.inactive_years} years", cutoff,
-        f"{sp.last_exchange_sql()} < ?", [cutoff])
+        f"{sp.last_exchange_sql(store)} < ?", [cutoff])
 
     # 4. SMS from numbers no contact holds: kept as long as a third-party prospect.
     result.inbox_cutoff = _stamp(_months_before(as_of, rules.single_message_months))

@@ -522,10 +522,12 @@ def other_rows(store: Store, contact_id: int, skip: set[str]) -> dict[str, list[
 
 # -- retention -------------------------------------------------------------------------------------
 
-def last_exchange_sql() -> str:
+def last_exchange_sql(store: Store) -> str:
     """SQL over alias ``c``: the latest contact coming from the person (their arrival, a consent
-    they gave or withdrew other than through an import, a recorded exchange, a rectification)."""
-    return ("max(c.created_at, "
+    they gave or withdrew other than through an import, a recorded exchange, a rectification).
+    The largest of several values is SQLite's scalar ``max(a, b, ...)``, PostgreSQL's ``greatest``."""
+    largest = "greatest" if store.engine == "postgresql" else "max"
+    return (f"{largest}(c.created_at, "
             "coalesce((SELECT max(e.at) FROM consent_events e WHERE e.contact_id = c.id AND e.source <> 'import'), ''), "
             "coalesce((SELECT max(x.at) FROM contact_exchanges x WHERE x.contact_id = c.id), ''), "
             "coalesce((SELECT max(r.at) FROM rectifications r WHERE r.contact_id = c.id), ''))")
@@ -552,7 +554,7 @@ def iter_due(store: Store, where: str, params, extra_columns: dict[str, tuple[st
              batch: int = 2000) -> Iterator[tuple]:
     """Stream (id, last exchange, *extra) of the contacts matching ``where``, by id."""
     extra_columns = extra_columns or {}
-    select = [f"c.id", last_exchange_sql()] + [sql for sql, _ in extra_columns.values()]
+    select = ["c.id", last_exchange_sql(store)] + [sql for sql, _ in extra_columns.values()]
     select_params = [p for _, ps in extra_columns.values() for p in ps]
     cursor = store.execute(f"SELECT {', '.join(select)} FROM contacts c WHERE {where} ORDER BY c.id",
                            [*select_params, *params])
