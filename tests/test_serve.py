@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import requests
 
@@ -20,7 +21,11 @@ def test_the_server_answers_and_logs_route_templates_only(live_server, caplog):
     with caplog.at_level(logging.INFO, logger="dbox.serve"):
         assert requests.get(server.url + "/healthz", timeout=5).text == "ok"
         missing = requests.get(server.url + "/nothing/secret-token-of-someone", timeout=5)
-    assert missing.status_code == 404
+        assert missing.status_code == 404
+        # the server thread writes its line once the answer has gone: wait for it (bounded)
+        deadline = time.monotonic() + 10
+        while len([r for r in caplog.records if r.name == "dbox.serve"]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "dbox.serve"]
     assert [(line["method"], line["route"], line["status"]) for line in lines] == [
         ("GET", "/healthz", 200), ("GET", "-", 404)]

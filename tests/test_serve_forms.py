@@ -213,7 +213,11 @@ def test_expired_or_unknown_confirmation_links(store, cli, live_server, smtp, mo
 # -- event pages ---------------------------------------------------------------------------------------------
 
 def _today_action(cli, *extra):
-    start = datetime.now(ZoneInfo("Europe/Paris")) + timedelta(hours=1)
+    """An action later today, Paris time (volunteers record results from the action's day on)."""
+    now = datetime.now(ZoneInfo("Europe/Paris")).replace(second=0, microsecond=0)
+    start = now + timedelta(hours=1)
+    if start.date() != now.date():          # after 23:00 in Paris: an hour later is tomorrow
+        start = now.replace(hour=23, minute=59)
     result = cli("action", "create", "Porte-à-porte Mistral", "--type", "porte-a-porte", "--date",
                  f"{start:%Y-%m-%dT%H:%M}", "--address", "Place Mistral", "--capacity", "10", *extra)
     assert result.exit_code == 0, result.output
