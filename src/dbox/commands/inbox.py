@@ -32,13 +32,20 @@ def _rows(found):
                m.sender, m.campaign_id, m.action_id, m.kind, m.answer or "", m.body)
 
 
+# The listing's options, declared once for `dbox inbox` and `dbox inbox list`.
+ContactFilter = typer.Option(None, "--contact", help="Only this contact's messages (id, e-mail or phone).")
+CampaignFilter = typer.Option(None, "--campaign", help="Only the replies to this campaign.")
+UnreadFilter = typer.Option(False, "--unread", help="Only the messages nobody has read.")
+LimitOption = typer.Option(None, "--limit", min=1, help="At most this many messages.")
+
+
 @inbox_app.callback()
 def inbox(
     ctx: typer.Context,
-    contact: Optional[str] = typer.Option(None, "--contact", help="Only this contact's messages (id, e-mail or phone)."),
-    campaign: Optional[int] = typer.Option(None, "--campaign", help="Only the replies to this campaign."),
-    unread: bool = typer.Option(False, "--unread", help="Only the messages nobody has read."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many messages."),
+    contact: Optional[str] = ContactFilter,
+    campaign: Optional[int] = CampaignFilter,
+    unread: bool = UnreadFilter,
+    limit: Optional[int] = LimitOption,
     fmt: str = FormatOption,
     output: Optional[Path] = OutputOption,
 ):
@@ -56,10 +63,10 @@ def inbox(
 @inbox_app.command("list")
 def list_(
     ctx: typer.Context,
-    contact: Optional[str] = typer.Option(None, "--contact", help="Only this contact's messages (id, e-mail or phone)."),
-    campaign: Optional[int] = typer.Option(None, "--campaign", help="Only the replies to this campaign."),
-    unread: bool = typer.Option(False, "--unread", help="Only the messages nobody has read."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many messages."),
+    contact: Optional[str] = ContactFilter,
+    campaign: Optional[int] = CampaignFilter,
+    unread: bool = UnreadFilter,
+    limit: Optional[int] = LimitOption,
     fmt: str = FormatOption,
     output: Optional[Path] = OutputOption,
 ):
