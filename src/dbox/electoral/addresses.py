@@ -26,6 +26,7 @@ from dbox.electoral.streets import derive_ranges, split_address
 from dbox.errors import InputError
 from dbox.store import electoral as se
 from dbox.i18n import _
+from dbox.readers import open_reader
 
 COLUMNS = {
     "commune": ["code_commune_ref", "code_commune", "code commune"],
@@ -49,8 +50,6 @@ class AddressReport:
 def read_addresses(path: Path, *, overrides: list[str] | None = None,
                    encoding: str | None = None) -> dict[str, dict[str, list]]:
     """commune -> street key -> [(number, bureau)] (weighted by ``nb_adresses``)."""
-    from dbox.readers import open_reader
-
     with path.open("rb") as fh:
         if fh.read(4) == b"PAR1":
             raise InputError(_("{path}: a Parquet file; dbox reads the CSV version of the INSEE table").format(

@@ -23,6 +23,7 @@ from dbox.errors import InputError
 from dbox.files import sha256_of
 from dbox.text import fold
 from dbox.i18n import _
+from dbox.readers import open_reader
 
 ALIASES = {
     "bureau": ["code du bureau de vote", "code bureau de vote", "code bureau", "code bv", "code_bv",
@@ -141,8 +142,6 @@ def parse_sex(raw: str, where: str) -> str | None:
 def read_roll(path: Path, commune_insee: str, *, overrides: list[str] | None = None,
               encoding: str | None = None, sheet: str | None = None) -> RollFile:
     """Every voter of the file, checked; raises ``InputError`` naming the first bad row and column."""
-    from dbox.readers import open_reader
-
     reader = open_reader(path, encoding=encoding, sheet=sheet)
     header = reader.header
     columns = map_headers(header, ALIASES, overrides, what="an electoral roll")

@@ -14,6 +14,9 @@ from __future__ import annotations
 import logging
 
 from dbox.serve.app import in_store, public_url_for
+from dbox.channels import get_channel
+from dbox.serve.inbox import receive
+from dbox.sending.service import take_status
 
 logger = logging.getLogger("dbox.serve")
 MAX_BODY = 64 * 1024
@@ -21,8 +24,6 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def _auth_token() -> str | None:
-    from dbox.channels import get_channel
-
     return get_channel("sms").settings().get("auth_token")
 
 
@@ -65,8 +66,6 @@ def _twiml():
 
 
 async def inbound(request):
-    from dbox.serve.inbox import receive
-
     form = await verified_form(request)
     if form is None or not form.get("MessageSid"):
         return _forbidden()
@@ -76,8 +75,6 @@ async def inbound(request):
 
 
 async def status(request):
-    from dbox.sending.service import take_status
-
     form = await verified_form(request)
     if form is None or not form.get("MessageSid"):
         return _forbidden()

@@ -19,6 +19,7 @@ from dbox.privacy import unsubscribe_app as pages
 from dbox.privacy.optouts import unsubscribe_one_click
 from dbox.privacy.unsubscribe import well_formed
 from dbox.serve.app import context, in_store
+from dbox.config import section
 
 MAX_BODY = pages.MAX_BODY
 
@@ -27,8 +28,6 @@ def _sender(request) -> str:
     """The name the pages give the sender: the e-mail channel's ``from_name`` (read once)."""
     extra = context(request).extra
     if "unsubscribe.sender" not in extra:
-        from dbox.config import section
-
         extra["unsubscribe.sender"] = str(section("channels.email").get("from_name") or "")
     return extra["unsubscribe.sender"]
 
