@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dbox.electoral.assign import Assignment, assign_commune
-from dbox.electoral.headers import map_headers
 from dbox.electoral.roll import bureau_code
 from dbox.electoral.streets import derive_ranges, split_address
 from dbox.errors import InputError
 from dbox.store import electoral as se
 from dbox.i18n import _
-from dbox.readers import open_reader
+from dbox.readers import map_fields, open_reader
 
 COLUMNS = {
     "commune": ["code_commune_ref", "code_commune", "code commune"],
@@ -57,7 +56,7 @@ def read_addresses(path: Path, *, overrides: list[str] | None = None,
                              hint=_("download table-adresses-reu.csv, or convert the Parquet file to CSV"))
     reader = open_reader(path, encoding=encoding)
     header = reader.header
-    columns = map_headers(header, COLUMNS, overrides, what="the INSEE address table")
+    columns = map_fields(header, COLUMNS, overrides, what="the INSEE address table")
     missing = [f for f in ("commune", "bureau", "address") if f not in columns]
     if missing:
         reader.close()

@@ -22,11 +22,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dbox.electoral.headers import map_headers
 from dbox.errors import InputError
 from dbox.text import fold
 from dbox.i18n import _
-from dbox.readers import open_reader
+from dbox.readers import map_fields, open_reader
 from dbox.store import electoral as se
 
 FIXED = {
@@ -102,7 +101,7 @@ def read_results(path: Path, *, overrides: list[str] | None = None, encoding: st
     reader = open_reader(path, encoding=encoding, sheet=sheet)
     header = reader.header
     try:
-        columns = map_headers(header, FIXED, overrides, what="a results file")
+        columns = map_fields(header, FIXED, overrides, what="a results file")
         missing = [f for f in NEEDED if f not in columns]
         if missing:
             raise InputError(_("{path}: no column for {items} (columns: {items2}...)").format(

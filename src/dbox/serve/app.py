@@ -78,3 +78,15 @@ def public_url_for(request) -> str:
         return str(request.url)
     query = request.url.query
     return base + request.url.path + (f"?{query}" if query else "")
+
+
+async def small_body(request, limit: int) -> bytes | None:
+    """The request's body, or None past ``limit`` bytes (read no further: an over-long body costs
+    no memory). The webhooks and the one-click unsubscribe read their bodies through it."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from dbox.serve.app import in_store, public_url_for
+from dbox.serve.app import in_store, public_url_for, small_body
 from dbox.channels import get_channel
 from dbox.serve.inbox import receive
 from dbox.sending.service import take_status
@@ -37,13 +37,10 @@ async def verified_form(request) -> dict[str, str] | None:
     signature = request.headers.get("x-twilio-signature")
     if not signature:
         return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    params = dict(parse_qsl(b"".join(chunks).decode("utf-8", "replace"), keep_blank_values=True))
+    body = await small_body(request, MAX_BODY)
+    if body is None:
+        return None
+    params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     token = await run_in_threadpool(_auth_token)
     if not token:
         logger.warning('{"event":"twilio-webhook-refused","why":"no auth token: run dbox channels setup sms"}')
