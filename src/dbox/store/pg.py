@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from dbox.errors import NotAllowedError, StoreError
 from dbox.store.db import EngineFault, Store, migrate
-from dbox.store.dialect import to_postgres, translate
+from dbox.store.dialect import translate
 from dbox.i18n import _
 from dbox.secrets import get_secret
 from dbox.paths import default_data_dir
