@@ -22,6 +22,7 @@ from pathlib import Path
 from dbox.errors import StoreError
 from dbox.paths import default_data_dir
 from dbox.i18n import _
+from dbox.store import geo
 
 BUSY_TIMEOUT_MS = int(os.environ.get("DBOX_BUSY_TIMEOUT_MS") or 30_000)
 
@@ -429,8 +430,6 @@ def migrate(store: Store) -> int:
                     continue
             store.executescript(sql)
             if number == 1:
-                from dbox.store import geo
-
                 geo.load_reference(store)
             store.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, utcnow()))
             if engine == "sqlite" and number > current:

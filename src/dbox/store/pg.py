@@ -24,6 +24,8 @@ from dbox.errors import NotAllowedError, StoreError
 from dbox.store.db import EngineFault, Store, migrate
 from dbox.store.dialect import to_postgres, translate
 from dbox.i18n import _
+from dbox.secrets import get_secret
+from dbox.paths import default_data_dir
 
 
 def mask_url(url: str) -> str:
@@ -56,15 +58,11 @@ def _password(url: str) -> str | None:
 
     if os.environ.get("PGPASSWORD") or os.environ.get("PGPASSFILE") or (Path.home() / ".pgpass").exists():
         return None      # libpq reads them itself
-    from dbox.secrets import get_secret
-
     return get_secret(secret_name(url))
 
 
 def lock_folder(url: str) -> Path:
     """A local folder standing for the store where file-based locks of one machine go."""
-    from dbox.paths import default_data_dir
-
     p = _parts(url)
     name = re.sub(r"[^\w.-]", "_", f"{p['host']}-{p['port']}-{p['dbname']}")
     folder = default_data_dir() / "postgresql"
