@@ -104,6 +104,19 @@ class Store:
         it (PostgreSQL aborts the whole transaction on an error otherwise)."""
         return _Savepoint(self, name)
 
+    def stream(self, sql: str, params=(), size: int = 2000):
+        """Rows of a large SELECT, ``size`` at a time, so memory stays flat whatever the row count
+        (exports, listings). SQLite steps its cursor as rows are asked for; PostgreSQL reads through
+        a server-side cursor (``dbox.store.pg``). Run nothing that commits on the store (no
+        ``store.transaction()``) until the last row is read: on PostgreSQL the cursor lives in a
+        transaction of its own."""
+        cursor = self._conn.execute(sql, params)
+        try:
+            while rows := cursor.fetchmany(size):
+                yield from rows
+        finally:
+            cursor.close()
+
     def copy_rows(self, table: str, columns: tuple[str, ...], rows) -> None:
         """Append many rows to a table: ``executemany`` on SQLite, ``COPY`` on PostgreSQL."""
         marks = ",".join("?" * len(columns))

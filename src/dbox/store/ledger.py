@@ -182,9 +182,7 @@ def iter_audience(store: Store, reach: Reach, where: str, params: Iterable = (),
     if limit is not None:
         query += " LIMIT ?"
         values.append(limit)
-    cursor = store.execute(query, values)
-    while rows := cursor.fetchmany(batch):
-        yield from rows
+    yield from store.stream(query, values, size=batch)     # PostgreSQL: a server-side cursor
 
 
 def _field_sql(fields: Iterable[str], custom: Iterable[str], engine: str = "sqlite") -> tuple[str, list]:
