@@ -25,6 +25,8 @@ from typing import Any
 from dbox.errors import InputError, NotConfiguredError
 from dbox.store.ledger import Reach
 from dbox.i18n import _
+from dbox.config import section
+from dbox.secrets import get_secret, keyring_problem
 
 
 @dataclass(frozen=True)
@@ -134,9 +136,6 @@ class Channel:
     def settings(self) -> dict[str, Any]:
         """Every setting, resolved: environment variable, then keyring (secrets) or config file,
         then the default. Secrets that cannot be read are None."""
-        from dbox.config import section
-        from dbox.secrets import get_secret
-
         stored = section(f"channels.{self.id}")
         values: dict[str, Any] = {}
         for f in self.fields:
@@ -167,8 +166,6 @@ class Channel:
         envs = [f.env for f in self.fields if f.name in missing and f.env]
         secret_missing = [f for f in self.fields if f.secret and f.name in missing]
         if secret_missing:
-            from dbox.secrets import keyring_problem
-
             problem = keyring_problem()
             if problem:
                 raise NotConfiguredError(

@@ -22,6 +22,7 @@ from pathlib import Path
 from dbox.errors import StoreError
 from dbox.paths import default_data_dir
 from dbox.i18n import _
+from dbox.store import geo
 
 BUSY_TIMEOUT_MS = int(os.environ.get("DBOX_BUSY_TIMEOUT_MS") or 30_000)
 
@@ -102,6 +103,19 @@ class Store:
         """``with store.savepoint():`` a step that may fail without failing the transaction around
         it (PostgreSQL aborts the whole transaction on an error otherwise)."""
         return _Savepoint(self, name)
+
+    def stream(self, sql: str, params=(), size: int = 2000):
+        """Rows of a large SELECT, ``size`` at a time, so memory stays flat whatever the row count
+        (exports, listings). SQLite steps its cursor as rows are asked for; PostgreSQL reads through
+        a server-side cursor (``dbox.store.pg``). Run nothing that commits on the store (no
+        ``store.transaction()``) until the last row is read: on PostgreSQL the cursor lives in a
+        transaction of its own."""
+        cursor = self._conn.execute(sql, params)
+        try:
+            while rows := cursor.fetchmany(size):
+                yield from rows
+        finally:
+            cursor.close()
 
     def copy_rows(self, table: str, columns: tuple[str, ...], rows) -> None:
         """Append many rows to a table: ``executemany`` on SQLite, ``COPY`` on PostgreSQL."""
@@ -429,8 +443,6 @@ def migrate(store: Store) -> int:
                     continue
             store.executescript(sql)
             if number == 1:
-                from dbox.store import geo
-
                 geo.load_reference(store)
             store.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, utcnow()))
             if engine == "sqlite" and number > current:

@@ -25,6 +25,10 @@ from dataclasses import dataclass
 from dbox.errors import InputError
 from dbox.store.db import Store, utcnow
 from dbox.i18n import _
+from dbox.store.suppressions import Hasher, add
+from dbox.store.contacts_write import record_consent_events
+from dbox.store.filters import refresh_hashes
+from dbox.store.privacy import UNSUBSCRIBE_UID_SQL
 
 STATES = ("planned", "claimed", "accepted", "delivered", "undelivered", "failed", "skipped", "in-doubt")
 FINAL_STATES = ("accepted", "delivered", "undelivered", "failed", "skipped")
@@ -107,12 +111,8 @@ def register_functions(store: Store) -> None:
     missing ones are computed first."""
     if getattr(store, "_ledger_functions", False):
         return
-    from dbox.store.suppressions import Hasher
-
     hasher = Hasher(store)
     if not store.create_function("dbox_hash", 1, lambda v: None if v is None else hasher(v)):
-        from dbox.store.filters import refresh_hashes
-
         refresh_hashes(store)
         return
     store._ledger_functions = True
@@ -182,17 +182,13 @@ def iter_audience(store: Store, reach: Reach, where: str, params: Iterable = (),
     if limit is not None:
         query += " LIMIT ?"
         values.append(limit)
-    cursor = store.execute(query, values)
-    while rows := cursor.fetchmany(batch):
-        yield from rows
+    yield from store.stream(query, values, size=batch)     # PostgreSQL: a server-side cursor
 
 
 def _field_sql(fields: Iterable[str], custom: Iterable[str], engine: str = "sqlite") -> tuple[str, list]:
     parts, params = [], []
     for name in fields:
         if name == UNSUBSCRIBE_FIELD:
-            from dbox.store.privacy import UNSUBSCRIBE_UID_SQL
-
             parts.append(UNSUBSCRIBE_UID_SQL.format(contact="c.id"))
         else:
             parts.append(CONTACT_FIELDS[name])
@@ -547,8 +543,6 @@ def record_optout(store: Store, reach: Reach, value: str, *, source: str, detail
 def optout_in_transaction(store: Store, reach: Reach, value: str, *, source: str, detail: str, reason: str) -> int:
     """``record_optout`` inside the caller's transaction (``dbox bounces sync`` records the report
     and its effect in one)."""
-    from dbox.store.contacts_write import record_consent_events
-
     now = utcnow()
     ids = [cid for (cid,) in store.execute(
         "SELECT DISTINCT p.contact_id FROM contact_points p WHERE p.kind = ? AND p.value = ? AND NOT EXISTS "
@@ -564,8 +558,6 @@ def suppress(store: Store, kind: str, value: str, reason: str, channel: str | No
     """Suppress ``value`` for ``channel`` (None: every channel). The table keeps one row per value:
     a value already suppressed for another channel becomes suppressed for every channel, never
     less (``suppressions.add`` alone would keep the first channel and drop this one)."""
-    from dbox.store.suppressions import Hasher, add
-
     add(store, kind, value, reason, channel=channel)
     store.execute("UPDATE suppressions SET channel = NULL WHERE value_hash = ? AND channel IS NOT NULL "
                   "AND channel IS DISTINCT FROM ?", (Hasher(store)(value), channel))

@@ -556,10 +556,8 @@ def iter_due(store: Store, where: str, params, extra_columns: dict[str, tuple[st
     extra_columns = extra_columns or {}
     select = ["c.id", last_exchange_sql(store)] + [sql for sql, _ in extra_columns.values()]
     select_params = [p for _, ps in extra_columns.values() for p in ps]
-    cursor = store.execute(f"SELECT {', '.join(select)} FROM contacts c WHERE {where} ORDER BY c.id",
-                           [*select_params, *params])
-    while rows := cursor.fetchmany(batch):
-        yield from rows
+    yield from store.stream(f"SELECT {', '.join(select)} FROM contacts c WHERE {where} ORDER BY c.id",
+                            [*select_params, *params], size=batch)
 
 
 def due_id_page(store: Store, where: str, params, after_id: int, limit: int) -> list[int]:
