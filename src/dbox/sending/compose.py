@@ -114,6 +114,8 @@ class Composer:
         html_env = make_environment(undefined=ChainableUndefined, autoescape=True)
         self.uses_unsubscribe = False
         self.compiled = {}
+        if rules.kind == "post":           # published as written: no contact, no fields, no template
+            return
         for part, text, env in (("message", template.body, text_env), ("subject", template.subject, text_env),
                                 ("HTML part", template.html, html_env)):
             if text is None:
@@ -170,6 +172,8 @@ class Composer:
         return base + ("&" if "?" in base else "?") + "token=" + token
 
     def render(self, contact_id: int, address: str, values: dict, custom_json: str | None) -> Rendered:
+        if self.rules.kind == "post":
+            return Rendered(self.template.body, headers=dict(self.rules.headers))
         context = {k: v for k, v in values.items() if v not in (None, "") and k != UNSUBSCRIBE_FIELD}
         context["fields"] = {k: v for k, v in (json.loads(custom_json) if custom_json else {}).items()
                              if v not in (None, "")}

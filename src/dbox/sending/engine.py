@@ -90,7 +90,7 @@ class _Run:
         self.window = None if campaign.ignore_window else window
         self.options = options
         self.log = log
-        self.reach = channel.reach
+        self.reach = channel.claim_reach        # a broadcast's message (a post) has no contact to re-check
         self.db = threading.Lock()
         self.counts = threading.Lock()
         self.stop = threading.Event()       # no new message is started

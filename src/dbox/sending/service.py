@@ -335,6 +335,7 @@ def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now:
     channel.check(settings)
     lock = None if lock_held else campaign_lock(store, campaign_id).acquire()
     try:
+        settings = channel.campaign_settings(store, campaign, settings)   # may refuse: nothing claimed yet
         if retry_in_doubt:
             ledger.mark_stale_claims(store, campaign_id)
             if channel.supports_lookup and ledger.in_doubt_rows(store, campaign_id):
@@ -380,11 +381,9 @@ def run_due(store, *, log=_noop_log, clock=utc_now, sleep=None,
                     continue
                 if campaign.status in ("scheduled", "waiting") and campaign.due_at and campaign.due_at > iso(clock()):
                     continue
-                if campaign.channel.startswith("social:"):   # a post (no recipients): its channel runs it
-                    results.append((campaign_id, get_channel(campaign.channel).run_due(store, campaign_id, log)))
-                    continue
                 report = resume(store, campaign_id, log=log, clock=clock, lock_held=True, sleep=sleep)
-                results.append((campaign_id, report))
+                # every campaign (posts included) ran through the engine; its channel says the outcome
+                results.append((campaign_id, get_channel(campaign.channel).run_result(store, campaign_id, report)))
             except StoreError:
                 raise
             except ElectoralSilence as exc:   # held until the polls close: this run did its work
