@@ -17,6 +17,9 @@ from dbox.channels import hookimpl
 from dbox.channels.base import Channel, ComposeRules, OutgoingMessage, Sender, SendResult
 from dbox.errors import DboxError, InputError, NotConfiguredError
 from dbox.i18n import _
+from dbox.social.posting import image_digest, run_due_text
+from dbox.store import social as store_social
+from dbox.config import section
 
 IMAGE_HEADER = "X-Dbox-Image"
 KEY_HEADER = "Idempotency-Key"
@@ -46,9 +49,6 @@ class SocialChannel(Channel):
         and the account it was planned for is still the connected one. The sender gets the store
         (to find the account and its tokens); every message, the campaign's idempotency key and
         the image (as headers, through the compose rules)."""
-        from dbox.social.posting import image_digest
-        from dbox.store import social as store_social
-
         template = campaign.template
         image = template.get("image")
         if image and image_digest(Path(image)) != template.get("image_sha256"):
@@ -65,13 +65,9 @@ class SocialChannel(Channel):
 
     def run_result(self, store, campaign_id: int, report) -> str:
         """``dbox run-due``'s line for a post the engine ran (dbox.social.posting.run_due_text)."""
-        from dbox.social.posting import run_due_text
-
         return run_due_text(store, campaign_id)
 
     def settings(self) -> dict[str, Any]:
-        from dbox.config import section
-
         return dict(section(f"social.{self.network}"))
 
     def missing(self, settings: dict[str, Any], *, secrets: bool = True) -> list[str]:
@@ -95,7 +91,7 @@ class SocialChannel(Channel):
         if settings.get("client") is not None:
             client, account = settings["client"]
         else:
-            from dbox.social.connections import open_client
+            from dbox.social.connections import open_client   # deferred: the network clients load requests_oauthlib
 
             client, account = open_client(store, self.network)
         return SocialSender(self.network, client, account)
@@ -110,7 +106,7 @@ class SocialSender(Sender):
         self.account = account
 
     def send(self, message: OutgoingMessage) -> SendResult:
-        from dbox.social.clients import PublishUnknown
+        from dbox.social.clients import PublishUnknown   # deferred: the network clients load requests_oauthlib
 
         image = message.headers.get(IMAGE_HEADER)
         kwargs = {"key": message.headers.get(KEY_HEADER), "handle": self.account.get("handle")}

@@ -40,6 +40,9 @@ from dbox.store import ledger
 from dbox.store import social as store_social
 from dbox.store.db import Store, utcnow
 from dbox.i18n import _
+from dbox.sending.window import parse_when   # one parser, in the configured timezone (not the server's)
+from dbox.sending.locks import campaign_lock, post_lock
+from dbox.sending import service
 
 CHANNEL_PREFIX = "social:"
 
@@ -76,8 +79,6 @@ def parse_at(value: str | None, now: datetime | None = None) -> str | None:
     """``--at``: ISO date-time (local time when no zone is given) -> ISO UTC; None for now."""
     if not value:
         return None
-    from dbox.sending.window import parse_when   # one parser, in the configured timezone (not the server's)
-
     now = now or datetime.now(timezone.utc)
     moment = parse_when(value, now=now)
     if moment < now.replace(microsecond=0):
@@ -132,8 +133,6 @@ def create_posts(store: Store, plan: PostPlan, created_by: str = "dbox") -> list
     if not plan.ok:
         problems = "; ".join(f"{c.network}: {', '.join(c.problems)}" for c in plan.checks if not c.ok)
         raise InputError(_("the post does not fit: {problems}").format(problems=problems), hint=_("shorten it, or leave a network out with --network"))
-    from dbox.sending.locks import post_lock
-
     # Finding a post by fingerprint and creating it must not interleave with another dbox post.
     with post_lock(store):
         return _create_posts(store, plan, created_by)
@@ -200,9 +199,6 @@ def settle(store: Store, campaign_id: int) -> PostOutcome:
 def publish_campaign(store: Store, campaign_id: int, *, retry_in_doubt: bool = False,
                      lock_held: bool = False) -> PostOutcome:
     """Publish one post campaign now, at most once, through the send engine."""
-    from dbox.sending import service
-    from dbox.sending.locks import campaign_lock
-
     campaign = ledger.get_campaign(store, campaign_id)
     if not is_post_channel(campaign.channel):
         raise InputError(_("campaign {campaign_id} is not a social post ({channel})").format(

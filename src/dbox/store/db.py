@@ -309,7 +309,7 @@ def store_exists(target) -> bool:
     """True when the store at ``target`` (a file or a PostgreSQL URL) holds dbox's schema."""
     if not is_url(target):
         return Path(target).expanduser().exists()
-    from dbox.store.pg import open_postgres
+    from dbox.store.pg import open_postgres   # here, not above: pg.py builds on this module (Store, migrate)
 
     try:
         open_postgres(target, create=False).close()
@@ -322,7 +322,7 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
     """Open (and on first use create and migrate) the store at ``path``: a file, or a
     ``postgresql://`` URL (``dbox.store.pg``)."""
     if is_url(path):
-        from dbox.store.pg import open_postgres
+        from dbox.store.pg import open_postgres   # here, not above: pg.py builds on this module (Store, migrate)
 
         return open_postgres(path, create=create)
     return open_connection(path, lambda target: sqlite3.connect(target, isolation_level=None, check_same_thread=False),
