@@ -103,7 +103,7 @@ def parse_overrides(specs: list[str]) -> dict[str, str]:
         if target not in FIELDS and not target.startswith("field."):
             raise InputError(
                 _("--map {spec!r}: unknown field {target!r}").format(spec=spec, target=target),
-                hint="fields: " + ", ".join(FIELDS) + ", or field.<name> for a custom field",
+                hint=_("fields: {fields}, or field.<name> for a custom field").format(fields=", ".join(FIELDS)),
             )
         overrides[fold(header)] = target
     return overrides

@@ -16,6 +16,7 @@ from dbox import normalize as norm
 from dbox.importing.mapping import ColumnMapping
 from dbox.store.contacts_write import SCALAR_FIELDS
 from dbox.text import fold, name_key
+from dbox.i18n import _
 
 CONSENT_CHANNELS = ("sms", "email", "phone", "post")
 _FORMULA_START = ("=", "+", "-", "@")
@@ -138,14 +139,15 @@ def _build(row: int, cells: list[str], mapping: ColumnMapping, index: GeoIndex |
     rec = Record(row)
     header = mapping.header
     if len(cells) > len(header):
-        rec.error = f"row {row}: {len(cells)} cells but the header has {len(header)} columns"
+        rec.error = _("row {row}: {n} cells but the header has {columns} columns").format(
+            row=row, n=len(cells), columns=len(header))
         return rec
     _fill(rec, cells, mapping)
     if not rec.identity():
         # Nothing identifies a person: the row is rejected whole (its bad cells are listed too).
-        rec.error = f"row {row}: no name, e-mail or phone"
+        rec.error = _("row {row}: no name, e-mail or phone").format(row=row)
         return rec
-    refused = {channel for channel, _, _ in rec.refusals}
+    refused = {channel for channel, _column, _value in rec.refusals}
     if refused:
         rec.consents = [c for c in rec.consents if c not in refused]
     for channel in extra_consents:
@@ -188,8 +190,9 @@ def _fill(rec: Record, cells: list[str], mapping: ColumnMapping) -> None:
                             rec.emails.append(email)
                             suggestion = norm.email_domain_suggestion(email)
                             if suggestion:
-                                rec.notes.append(f"row {rec.row}, column {column!r}: {email!r}: did you mean "
-                                                 f"@{suggestion}? (imported as written)")
+                                rec.notes.append(_("row {row}, column {column!r}: {email!r}: did you mean "
+                                                   "@{suggestion}? (imported as written)").format(
+                                                       row=rec.row, column=column, email=email, suggestion=suggestion))
             elif target in ("mobile", "fixed", "phone"):
                 for part in value.replace(";", ",").replace("/", ",").split(","):
                     if part.strip():
