@@ -184,7 +184,7 @@ class _Run:
                 self._give_back_slot()
                 return
             with self.db:
-                reason = ledger.claim(self.store, recipient_id, self.reach)
+                reason = ledger.claim(self.store, recipient_id, self.reach, address)
             if reason is not None:
                 self._give_back_slot()
                 if reason != "gone":
