@@ -12,8 +12,10 @@ automatically. An exception raised by a channel for one message makes that messa
 may have gone) and the run goes on; a store fault (disk full, read-only, locked) stops the run
 before the next claim (``StoreFault``).
 
-The sqlite connection is shared by the threads under one lock: every ledger call is a short
-transaction. Memory stays flat: rows are read a page at a time into a bounded queue.
+The store connection is shared by the threads under one lock: every ledger call is a short
+transaction; claims and outcomes that arrive together share a commit (``dbox.sending.commits``),
+each still committed before its worker goes on. Memory stays flat: rows are read a page at a
+time into a bounded queue.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dbox.errors import DboxError as DboxErrorTypes
 from dbox.errors import InputError, StoreError
 from dbox.masking import mask
 from dbox.masking import scrub as mask_text
+from dbox.sending.commits import GroupCommit
 from dbox.sending.rate import TokenBucket
 from dbox.sending.window import from_iso, iso
 from dbox.store import ledger
@@ -91,6 +94,7 @@ class _Run:
         self.log = log
         self.reach = channel.reach
         self.db = threading.Lock()
+        self.commits = GroupCommit(store, self.db)   # claims and outcomes; other writes take self.db
         self.counts = threading.Lock()
         self.stop = threading.Event()       # no new message is started
         self.abort = threading.Event()      # messages in flight give up waiting too (not for --limit)
@@ -183,8 +187,7 @@ class _Run:
             if not self.bucket.acquire(self.abort):
                 self._give_back_slot()
                 return
-            with self.db:
-                reason = ledger.claim(self.store, recipient_id, self.reach, address)
+            reason = self.commits.write(ledger.claim, recipient_id, self.reach, address)
             if reason is not None:
                 self._give_back_slot()
                 if reason != "gone":
@@ -193,8 +196,7 @@ class _Run:
                         self.report.skipped_reasons[reason] = self.report.skipped_reasons.get(reason, 0) + 1
                 return
             if rendered is None:
-                with self.db:
-                    ledger.record_outcome(self.store, recipient_id, "failed", reason="template", error=render_error)
+                self.commits.write(ledger.record_outcome, recipient_id, "failed", reason="template", error=render_error)
                 self._count("failed")
                 return
             attempt += 1
@@ -205,23 +207,22 @@ class _Run:
             except Exception as exc:   # the channel failed on this message: it may have gone, the run goes on
                 result = SendResult("unknown", error=f"{type(exc).__name__} in the channel: {mask_text(str(exc))}")
             if result.outcome == "accepted":
-                with self.db:
-                    ledger.record_outcome(self.store, recipient_id, "accepted", provider_id=result.provider_id,
-                                          provider_status=result.status, segments=rendered.segments)
+                self.commits.write(ledger.record_outcome, recipient_id, "accepted", provider_id=result.provider_id,
+                                   provider_status=result.status, segments=rendered.segments)
                 self._count("accepted")
                 return
             if result.outcome == "failed":
-                with self.db:
-                    ledger.record_outcome(self.store, recipient_id, "failed", reason=result.code,
-                                          error=result.error, segments=0)
-                    self._effect(result, address)
+                self.commits.write(ledger.record_outcome, recipient_id, "failed", reason=result.code,
+                                   error=result.error, segments=0)
+                if result.effect:
+                    with self.db:
+                        self._effect(result, address)
                 self._count("failed")
                 self.log(self.campaign.id, "failed", f"to={mask(address)} code={result.code} {result.error or ''}")
                 return
             if result.outcome == "unknown":
-                with self.db:
-                    ledger.record_outcome(self.store, recipient_id, "in-doubt", error=result.error,
-                                          segments=rendered.segments)
+                self.commits.write(ledger.record_outcome, recipient_id, "in-doubt", error=result.error,
+                                   segments=rendered.segments)
                 self._count("in_doubt")
                 self.log(self.campaign.id, "in-doubt", f"to={mask(address)} {result.error or ''}")
                 return
@@ -230,8 +231,7 @@ class _Run:
                 self._give_back_slot()
                 return
             # retry, soft or fatal: nothing was sent; the message goes back to planned
-            with self.db:
-                ledger.record_outcome(self.store, recipient_id, "planned", error=result.error)
+            self.commits.write(ledger.record_outcome, recipient_id, "planned", error=result.error)
             self._give_back_slot()
             if result.outcome == "fatal":
                 self.halt("fatal", result.error)

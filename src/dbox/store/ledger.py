@@ -458,7 +458,7 @@ def claim(store: Store, recipient_id: int, reach: Reach, address: str | None = N
     if claimed:
         return None
     reason_sql, reason_params = _unreachable_reason(reach, f"{table}.address", f"{table}.contact_id", store.engine)
-    with store.transaction(immediate=True) as conn:
+    with _atomic(store) as conn:
         row = conn.execute(f"SELECT state, {reason_sql} FROM {table} WHERE id = ?",
                            [*reason_params, recipient_id]).fetchone()
         if row is None or row[0] != "planned":
@@ -466,6 +466,23 @@ def claim(store: Store, recipient_id: int, reach: Reach, address: str | None = N
         conn.execute(f"UPDATE {table} SET state = 'skipped', reason = ?, updated_at = ? WHERE id = ? "
                      f"AND state = 'planned'", (row[1], now, recipient_id))
         return row[1]
+
+
+class _InTransaction:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __enter__(self):
+        return self.store
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _atomic(store: Store):
+    """A transaction of its own, or the caller's when one is open (the send loop commits the
+    writes of several workers together: dbox.sending.commits)."""
+    return _InTransaction(store) if store.in_transaction else store.transaction(immediate=True)
 
 
 def record_attempt(store: Store, recipient_id: int, error: str) -> None:
