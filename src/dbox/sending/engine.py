@@ -15,15 +15,15 @@ before the next claim (``StoreFault``).
 The store connection is shared by the threads under one lock: every ledger call is a short
 transaction; claims and outcomes that arrive together share a commit (``dbox.sending.commits``),
 each still committed before its worker goes on. Memory stays flat: rows are read a page at a
-time into a bounded queue.
+time, by the worker that needs the next one.
 """
 
 from __future__ import annotations
 
-import queue
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -80,6 +80,8 @@ class RunReport:
     due_at: datetime | None = None
     error: str | None = None
     skipped_reasons: dict[str, int] = field(default_factory=dict)
+    ledger_writes: int = 0           # claims and outcomes written ...
+    ledger_commits: int = 0          # ... in this many commits (several workers' writes may share one)
 
 
 class _Run:
@@ -103,7 +105,10 @@ class _Run:
         self.bucket = TokenBucket(options.rate)
         self.report = RunReport(campaign.id)
         self.started = 0
-        self.queue: queue.Queue = queue.Queue(maxsize=max(PAGE, options.workers * 4))
+        self.rows: deque = deque()          # the page being sent, handed out one row at a time
+        self.feed = threading.Lock()
+        self.after = 0                      # the last row id read
+        self.exhausted = False
 
     # -- stop conditions ---------------------------------------------------------------------
     def halt(self, reason: str, error: str | None = None) -> None:
@@ -139,16 +144,32 @@ class _Run:
         return self.window.validity_seconds(now) if self.window.can_send(now) else 0
 
     # -- the worker ----------------------------------------------------------------------------
+    def next_row(self) -> tuple | None:
+        """The next planned row for a worker; None when none is left or the run stops. A page is
+        read (``PAGE`` rows: memory stays flat) by the worker that finds the last one used up:
+        no thread in between to wake for every message."""
+        with self.feed:
+            if not self.rows and not self.exhausted and not self.stop.is_set():
+                with self.db:
+                    page = ledger.planned_page(self.store, self.campaign.id, self.after, PAGE, self.field_names,
+                                               self.composer.custom_needed, iso(self.options.clock()))
+                if page:
+                    self.after = page[-1][0]
+                    self.rows.extend(page)
+                else:
+                    self.exhausted = True
+            if self.stop.is_set() or not self.rows:
+                return None
+            return self.rows.popleft()
+
     def worker(self) -> None:
         sender = None
         try:
-            while True:
-                item = self.queue.get()
-                if item is None:
-                    return
-                if self.stop.is_set():
-                    continue
+            while not self.stop.is_set():
                 try:
+                    item = self.next_row()
+                    if item is None:
+                        return
                     if sender is None:
                         sender = self.channel.connect(self.settings)
                     self.process(sender, item)
@@ -283,7 +304,7 @@ class _Run:
         if self.options.progress:
             self.options.progress(done)
 
-    # -- the producer ----------------------------------------------------------------------------
+    # -- the run ------------------------------------------------------------------------------
     def run(self) -> RunReport:
         self.field_names = sorted(self.composer.fields_needed)
         threads = [threading.Thread(target=self.worker, name=f"dbox-send-{i}", daemon=True)
@@ -291,53 +312,17 @@ class _Run:
         for t in threads:
             t.start()
         try:
-            after = 0
-            while not self.stop.is_set():
-                with self.db:
-                    page = ledger.planned_page(self.store, self.campaign.id, after, PAGE, self.field_names,
-                                               self.composer.custom_needed, iso(self.options.clock()))
-                if not page:
-                    break
-                after = page[-1][0]
-                for row in page:
-                    while not self.stop.is_set():
-                        try:
-                            self.queue.put(row, timeout=0.2)
-                            break
-                        except queue.Full:
-                            continue
-                    if self.stop.is_set():
-                        break
+            for t in threads:
+                while t.is_alive():
+                    t.join(0.2)
         except KeyboardInterrupt:
             self.halt("interrupted", "interrupted by the user")
-        except STORE_FAULTS as exc:
-            self.halt("store", str(exc))
-        finally:
-            for _ in threads:
-                while True:
-                    try:
-                        self.queue.put(None, timeout=0.2)
-                        break
-                    except queue.Full:
-                        self._drain()
-            try:
-                for t in threads:
-                    while t.is_alive():
-                        t.join(0.2)
-            except KeyboardInterrupt:
-                self.halt("interrupted", "interrupted by the user")
-                for t in threads:
-                    t.join()
+            for t in threads:
+                t.join()
         self.report.stop_reason = self.stop_reason
         self.report.error = self.error
+        self.report.ledger_writes, self.report.ledger_commits = self.commits.writes, self.commits.commits
         return self.report
-
-    def _drain(self) -> None:
-        try:
-            while True:
-                self.queue.get_nowait()
-        except queue.Empty:
-            pass
 
 
 def run_campaign(store, campaign, channel, settings, composer, window, options: RunOptions, log) -> RunReport:

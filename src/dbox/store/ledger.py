@@ -145,21 +145,20 @@ def _unreachable_reason(reach: Reach, address: str, contact: str, engine: str = 
     value_hash = _hash_sql(engine, kind, address, contact)
     if known is not None:
         value_hash = f"(CASE WHEN {address} = ? THEN ? ELSE {value_hash} END)"
+    # consents has one row per (channel, contact), 'granted' or 'withdrawn': one lookup gives
+    # '' (granted), the refusal of an import ("non" in a file) or a withdrawal; none: no consent
+    consent = (f"(SELECT CASE WHEN k.status = 'granted' THEN '' WHEN k.source = 'import' THEN 'consent-refused' "
+               f"ELSE 'consent-withdrawn' END FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?)")
     sql = (
         f"CASE WHEN {address} IS NULL THEN 'no-address' "
         f"WHEN NOT EXISTS (SELECT 1 FROM contact_points p WHERE p.contact_id = {contact} "
         f"  AND p.kind = '{kind}' AND p.value = {address} AND p.status = 'valid') THEN 'invalid-address' "
-        f"WHEN NOT EXISTS (SELECT 1 FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?) "
-        f"  THEN 'no-consent' "
-        f"WHEN EXISTS (SELECT 1 FROM consents k WHERE k.contact_id = {contact} AND k.channel = ? "
-        f"  AND k.status = 'withdrawn' AND k.source = 'import') THEN 'consent-refused' "   # a "non" in a file
-        f"WHEN (SELECT k.status FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?) <> 'granted' "
-        f"  THEN 'consent-withdrawn' "
-        f"ELSE (SELECT CASE s.reason WHEN 'bounced' THEN 'bounced' ELSE 'opted-out' END FROM suppressions s "
-        f"  WHERE s.value_hash = {value_hash} AND (s.channel IS NULL OR s.channel = ?)) "
+        f"ELSE coalesce(nullif(coalesce({consent}, 'no-consent'), ''), "
+        f"  (SELECT CASE s.reason WHEN 'bounced' THEN 'bounced' ELSE 'opted-out' END FROM suppressions s "
+        f"  WHERE s.value_hash = {value_hash} AND (s.channel IS NULL OR s.channel = ?))) "
         f"END")
     channel = reach.consent_channel
-    return sql, [channel, channel, channel, *(known or ()), channel]
+    return sql, [channel, *(known or ()), channel]
 
 
 def _audience_sql(reach: Reach, where: str, params: list, engine: str = "sqlite") -> tuple[str, list]:
