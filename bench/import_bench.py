@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/import_bench.py                                  # 200,000 rows into 1 M contacts
     .venv/bin/python bench/import_bench.py --rows 50000 --store-rows 0      # quicker: an empty store
+    .venv/bin/python bench/import_bench.py --db postgresql://USER@HOST:PORT/DBNAME   # on PostgreSQL
 
 It writes a messy French-Excel CSV (cp1252, ';', lost leading zeros, spaced phones, upper-case
 names, duplicates inside the file, bad e-mails, tags, consents), and a store that already holds
@@ -13,6 +14,10 @@ are people of that store, by e-mail), then times:
      included): rows/s, the ratio to the baseline's time, the CPU seconds of the main process and
      of the workers, and peak memory (max RSS of the process tree's largest process).
 Peak memory is also measured on a file a fifth of the size, to show it does not grow with the file.
+With ``--db postgresql://...`` the stores are PostgreSQL databases next to DBNAME (DBNAME_prepared,
+then DBNAME_big and DBNAME_small made from it with CREATE DATABASE ... TEMPLATE: the role needs
+CREATEDB; they are dropped at the end), and a raw ``COPY`` of the same rows into PostgreSQL is timed
+beside the sqlite3 baseline.
 Issue 16 asks >= 50,000 rows/s and a ratio <= 6x; on a loaded machine read the ratio and the CPU
 seconds, not the wall time (both timings come from the same run).
 """
@@ -116,7 +121,54 @@ def baseline(path: Path, db: Path) -> float:
     return elapsed
 
 
-def dbox_import(path: Path, db: Path) -> tuple[float, float, float, float]:
+def baseline_copy(path: Path, url: str) -> float:
+    """The PostgreSQL baseline: csv.reader + COPY of the raw rows into a plain table, one transaction."""
+    from dbox.store.pg import connect
+
+    conn = connect(url)
+    conn.execute("DROP TABLE IF EXISTS bench_raw")
+    conn.execute(f"CREATE TABLE bench_raw ({', '.join(f'c{i} TEXT' for i in range(len(HEADER)))})")
+    start = time.perf_counter()
+    with path.open(encoding="cp1252", newline="") as fh, conn.transaction(), conn.cursor() as cursor:
+        reader = csv.reader(fh, delimiter=";")
+        next(reader)
+        with cursor.copy("COPY bench_raw FROM STDIN") as copy:
+            for row in reader:
+                copy.write_row(row)
+    elapsed = time.perf_counter() - start
+    conn.execute("DROP TABLE bench_raw")
+    conn.close()
+    return elapsed
+
+
+class PgStores:
+    """Databases next to the one ``url`` names: a prepared store, and copies of it to import into."""
+
+    def __init__(self, url: str):
+        from dbox.store.pg import connect
+
+        self.url = url
+        self.base = url.rsplit("/", 1)
+        self.admin = connect(url)
+        self.made: list[str] = []
+
+    def named(self, suffix: str) -> str:
+        return f"{self.base[0]}/{self.base[1]}_{suffix}"
+
+    def fresh(self, suffix: str, template: str | None = None) -> str:
+        name = f"{self.base[1]}_{suffix}"
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{self.base[1]}_{template}"' if template else ""))
+        self.made.append(name)
+        return self.named(suffix)
+
+    def drop_all(self) -> None:
+        for name in self.made:
+            self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.close()
+
+
+def dbox_import(path: Path, db: Path | str) -> tuple[float, float, float, float]:
     """Seconds, peak RSS (MiB), CPU seconds of the main process and of its workers, of
     ``dbox import`` run as its own process."""
     code = ("import resource, sys, time; from pathlib import Path;"
@@ -133,11 +185,11 @@ def dbox_import(path: Path, db: Path) -> tuple[float, float, float, float]:
     return float(out[0]), float(out[1]), float(out[2]), float(out[3])
 
 
-def prepared_store(tmp: Path, store_rows: int) -> Path:
+def prepared_store(tmp: Path, store_rows: int, pg: PgStores | None = None) -> Path | str:
     """A store holding ``store_rows`` contacts, made by ``dbox import`` (not timed)."""
     from dbox.store.db import open_store
 
-    db = tmp / "prepared.sqlite3"
+    db = pg.fresh("prepared") if pg else tmp / "prepared.sqlite3"
     open_store(db).close()
     if store_rows:
         source = tmp / "store.csv"
@@ -153,26 +205,50 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--store-rows", type=int, default=1_000_000,
                         help="contacts already in the store (dedupe runs against them)")
+    parser.add_argument("--db", help="a postgresql://USER@HOST:PORT/DBNAME URL: import into PostgreSQL "
+                                     "databases made next to DBNAME (the role needs CREATEDB)")
     args = parser.parse_args()
+    pg = PgStores(args.db) if args.db else None
+    try:
+        run(args, pg)
+    finally:
+        if pg:
+            pg.drop_all()
+
+
+def run(args, pg: PgStores | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         small, big = tmp / "small.csv", tmp / "big.csv"
         small_rows = max(args.rows // 5, 1000)
-        prepared = prepared_store(tmp, args.store_rows)
+        prepared = prepared_store(tmp, args.store_rows, pg)
         t = time.perf_counter()
         write_file(big, args.rows, store_rows=args.store_rows)
         write_file(small, small_rows, seed=8, store_rows=args.store_rows)
         print(f"generated {args.rows:,} + {small_rows:,} rows in {time.perf_counter() - t:.1f} s")
         base = baseline(big, tmp / "base.sqlite3")
         print(f"raw sqlite3 executemany: {args.rows / base:>10,.0f} rows/s ({base:.2f} s)")
-        shutil.copy(prepared, tmp / "dbox.sqlite3")
-        secs, peak, main_cpu, workers_cpu = dbox_import(big, tmp / "dbox.sqlite3")
+        if pg:
+            copied = baseline_copy(big, args.db)
+            print(f"raw PostgreSQL COPY:     {args.rows / copied:>10,.0f} rows/s ({copied:.2f} s)")
+            print(f"    (below: 'the baseline' is raw sqlite3; dbox import ÷ raw COPY is printed too)")
+            target = pg.fresh("big", template="prepared")
+        else:
+            shutil.copy(prepared, tmp / "dbox.sqlite3")
+            target = tmp / "dbox.sqlite3"
+        secs, peak, main_cpu, workers_cpu = dbox_import(big, target)
         print(f"dbox import:             {args.rows / secs:>10,.0f} rows/s ({secs:.1f} s), "
               f"{secs / base:.1f}x the baseline's time, peak RSS {peak:,.0f} MiB")
+        if pg:
+            print(f"    {secs / copied:.1f}x the raw PostgreSQL COPY's time")
         print(f"    CPU: main process {main_cpu:.1f} s ({main_cpu / args.rows * 1e6:.0f} µs a row), "
               f"workers {workers_cpu:.1f} s ({workers_cpu / args.rows * 1e6:.0f} µs a row)")
-        shutil.copy(prepared, tmp / "dbox-small.sqlite3")
-        secs_small, peak_small, _, _ = dbox_import(small, tmp / "dbox-small.sqlite3")
+        if pg:
+            target = pg.fresh("small", template="prepared")
+        else:
+            shutil.copy(prepared, tmp / "dbox-small.sqlite3")
+            target = tmp / "dbox-small.sqlite3"
+        secs_small, peak_small, _, _ = dbox_import(small, target)
         print(f"dbox import, 1/5 size:   {small_rows / secs_small:>10,.0f} rows/s, peak RSS {peak_small:,.0f} MiB "
               f"(memory ratio big/small: {peak / peak_small:.2f})")
 

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timezone
 
 from dbox.errors import InputError
 from dbox.i18n import _
+from dbox.config import section
 
 DEFAULT_TIMEZONE = "Europe/Paris"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -29,8 +30,6 @@ FORMATS = '2026-12-05T10:00, "2026-12-05 10:00", "05/12/2026 10h00", or a time l
 
 def configured_timezone() -> str:
     """The zone dates are typed and shown in: ``[dbox] timezone``, default Europe/Paris."""
-    from dbox.config import section
-
     return str(section("dbox").get("timezone") or DEFAULT_TIMEZONE)
 
 

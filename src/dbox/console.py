@@ -6,6 +6,8 @@ import sys
 
 from rich.console import Console
 
+from dbox.i18n import _
+
 # A pipe or a file gets wide lines rather than tables folded at 80 columns.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -13,8 +15,6 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def print_error(exc: Exception) -> None:
     from rich.markup import escape
-
-    from dbox.i18n import _
 
     label, hint_label = _("Error:"), _("hint:")
     err.print(f"[bold red]{label}[/] {escape(str(exc))}")
@@ -25,8 +25,6 @@ def print_error(exc: Exception) -> None:
 
 def print_warning(text: str) -> None:
     from rich.markup import escape
-
-    from dbox.i18n import _
 
     label = _("Warning:")
     err.print(f"[yellow]{label}[/] {escape(text)}")

@@ -25,6 +25,8 @@ import os
 from pathlib import Path
 from typing import Mapping, Optional
 
+from dbox.paths import config_file
+
 LANGUAGES = ("en", "fr")
 DEFAULT_LANGUAGE = "en"
 DOMAIN = "dbox"
@@ -76,8 +78,6 @@ def _dbox_setting(key: str):
     (whose messages are translated: the language comes first). A config file that cannot be read
     gives None: the command that needs it reports it."""
     import tomllib
-
-    from dbox.paths import config_file
 
     try:
         with config_file().open("rb") as fh:

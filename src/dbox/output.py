@@ -22,6 +22,7 @@ from dbox.console import out
 from dbox.errors import InputError
 from dbox.files import open_private
 from dbox.i18n import N_, _
+from dbox.normalize import PHONE_FORMATS, format_phone
 
 FORMATS = ("table", "csv", "json")
 # Headers of --excel exports, in the user's language (the contact columns; others stay as named).
@@ -55,13 +56,9 @@ def excel_safe(value) -> str:
 
 def phone_style(phone_format: str | None, excel: bool) -> str:
     """``--phone-format``, checked; by default national for Excel, E.164 otherwise."""
-    from dbox.normalize import PHONE_FORMATS
-
     if phone_format is None:
         return "national" if excel else "e164"
     if phone_format not in PHONE_FORMATS:
-        from dbox.errors import InputError
-
         raise InputError(_("--phone-format {phone_format}: choose {items}").format(
                              phone_format=phone_format, items=' or '.join(PHONE_FORMATS)))
     return phone_format
@@ -73,8 +70,6 @@ def with_phone_format(rows: Iterable[Sequence], columns: Sequence[str], style: s
     if style == "e164" or not indexes:
         yield from rows
         return
-    from dbox.normalize import format_phone
-
     for row in rows:
         row = list(row)
         for i in indexes:

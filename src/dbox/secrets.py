@@ -17,6 +17,7 @@ import os
 
 from dbox.errors import NotConfiguredError
 from dbox.i18n import _
+from dbox.config import active_profile
 
 SERVICE = "dbox"
 _PLAINTEXT_BACKENDS = ("PlaintextKeyring",)
@@ -119,8 +120,6 @@ def keyring_name(name: str) -> str:
     """The keyring entry of secret ``name``: under the active profile (``dbox --profile``) it is
     the profile's own (``profile:NAME:sms.auth_token``), so no client's secret serves another.
     Environment variables are not namespaced: a cron line sets them for one profile's run."""
-    from dbox.config import active_profile
-
     profile = active_profile()
     return f"profile:{profile}:{name}" if profile else name
 

@@ -32,6 +32,7 @@ from dbox.store.db import Store
 from dbox.files import atomic_private
 from dbox.filters import tree_lines
 from dbox.filters.nodes import And, Not, Or, quote, Tag
+from dbox.privacy.audit import record
 from dbox.output import FORMATS, emit, phone_style, with_phone_format, write_csv, write_json
 from dbox.store.contacts import count_contacts, iter_contacts, check_columns
 from dbox.i18n import _
@@ -207,11 +208,7 @@ def audit_text(selection: Selection) -> str:
 
 
 def record_audit(store: Store, command: str, count_: int, selection: Selection, **extra) -> None:
-    """One row in the audit log (when this dbox has it: see dbox.privacy.audit)."""
-    try:
-        from dbox.privacy.audit import record
-    except ImportError:
-        return
+    """One row in the audit log (dbox.privacy.audit)."""
     detail = {"filter": audit_text(selection), **{k: v for k, v in extra.items() if v is not None}}
     record(store, command, count_, detail)
 

@@ -31,6 +31,7 @@ from dbox.channels.hookspecs import hookimpl
 from dbox.errors import InputError, NotConfiguredError
 from dbox.masking import scrub
 from dbox.i18n import N_, _
+from dbox.normalize import ValueRejected, normalize_email
 
 SECURITY = ("starttls", "ssl", "none")
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -62,8 +63,6 @@ def _security_imap(value: str) -> str:
 
 
 def _address(value: str) -> str:
-    from dbox.normalize import ValueRejected, normalize_email
-
     try:
         return normalize_email(str(value))
     except ValueRejected as exc:

@@ -15,6 +15,7 @@ from dbox.channels import hookspecs
 from dbox.errors import InputError
 from dbox.plugins import PluginLoadWarning, load_entry_points
 from dbox.i18n import _
+from dbox.channels.base import Channel
 
 GROUP = "dbox"
 _pm: pluggy.PluginManager | None = None
@@ -36,8 +37,6 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
 
 def channels() -> dict:
     """Channel id -> channel instance, for every loaded plugin (in registration order)."""
-    from dbox.channels.base import Channel
-
     found: dict = {}
 
     def register(channel) -> None:

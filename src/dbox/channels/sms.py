@@ -21,6 +21,7 @@ from dbox.channels.hookspecs import hookimpl
 from dbox.errors import InputError, NotConfiguredError, ProviderError
 from dbox.masking import scrub
 from dbox.i18n import N_, _
+from dbox.config import public_url
 
 _SID = re.compile(r"^(AC|MG)[0-9a-fA-F]{32}$")
 _ALPHA_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
@@ -149,8 +150,6 @@ class TwilioSms(Channel):
         return client
 
     def connect(self, settings: dict[str, Any]) -> Sender:
-        from dbox.config import public_url
-
         base = public_url()     # dbox serve is reachable: Twilio pushes the statuses there
         client = self.client(settings, float(settings.get("timeout") or 15))
         client.http_client.settle_environment(settings.get("base_url") or "https://api.twilio.com")

@@ -24,7 +24,7 @@ from dbox.errors import InputError
 from dbox.files import sha256_of
 from dbox.importing.mapping import ColumnMapping, map_columns, parse_overrides
 from dbox.readers import FileInfo, open_reader
-from dbox.importing.records import CONSENT_CHANNELS, Row, build_record, to_row
+from dbox.importing.records import CONSENT_CHANNELS, Row, RowBuilder
 from dbox.output import excel_safe
 from dbox.store import contacts_write as cw
 from dbox.store import geo as store_geo
@@ -32,6 +32,8 @@ from dbox.store import suppressions
 from dbox.store.db import Store
 from dbox.text import fold
 from dbox.i18n import _
+from dbox.store.contacts import count_contacts
+from dbox.privacy.rights import name_suppression_value
 
 CHUNK_ROWS = 5000
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024   # below this, worker start-up costs more than it saves
@@ -114,20 +116,20 @@ def validate_consent_options(options: ImportOptions) -> None:
 
 # -- worker side ---------------------------------------------------------------------------------
 
-_worker_args: tuple | None = None
+_builder: RowBuilder | None = None
 
 
 def _init_worker(mapping: ColumnMapping, index, consents: tuple[str, ...], hasher) -> None:
-    global _worker_args
-    _worker_args = (mapping, index, consents, hasher)
+    global _builder
+    _builder = RowBuilder(mapping, index, consents, hasher)
     # Records hold no reference cycles: reference counting frees them. Without the cyclic
     # collector's passes over the geography index, building a row is about a third cheaper.
     gc.disable()
 
 
 def _build_chunk(chunk: list[tuple[int, list[str]]]) -> list[Row]:
-    mapping, index, consents, hasher = _worker_args
-    return [to_row(build_record(row, cells, mapping, index, consents), hasher) for row, cells in chunk]
+    build = _builder.build
+    return [build(row, cells) for row, cells in chunk]
 
 
 def _chunks(rows: Iterator, size: int) -> Iterator[list]:
@@ -284,9 +286,8 @@ def import_rows(store: Store, source: str, fields: list[str], rows: list[list[st
                                                             "consent_source": options.consent_source}, kind=kind)
         report.import_id = import_id
         merger = _Merger(store, import_id, options, report, consent_detail)
-        records = [to_row(build_record(number, [str(c or "") for c in cells], report.mapping, index,
-                                       options.consent), merger.hasher)
-                   for number, cells in enumerate(rows, 1)]
+        builder = RowBuilder(report.mapping, index, options.consent, merger.hasher)
+        records = [builder.build(number, [str(c or "") for c in cells]) for number, cells in enumerate(rows, 1)]
         report.counts["read"] += len(records)
         for rec in records:
             if rec.error:
@@ -334,8 +335,6 @@ def _write_rejects(rec: Row, writer, report: ImportReport) -> None:
 def _is_large_for(store: Store, path: Path) -> bool:
     """Whether the file may add more than a quarter of the store (then deferring indexes pays),
     whatever the number of workers; a file of a few chunks is never worth the rebuild."""
-    from dbox.store.contacts import count_contacts
-
     estimated_rows = path.stat().st_size // 120
     return estimated_rows >= DEFER_MIN_ROWS and estimated_rows > count_contacts(store) // 4
 
@@ -460,8 +459,6 @@ class _Merger:
     def _drop_suppressed(self, records: list[Row]) -> list[Row]:
         """Leave out anyone erased or opposed: by e-mail, phone, or — for a person who had neither —
         by name and postal code (the values dbox.privacy.rights.forget hashes)."""
-        from dbox.privacy.rights import name_suppression_value
-
         def hashes_of(r: Row) -> list[str]:
             found = [r.hashes[v] for v in (*r.emails, *r.mobiles, *r.fixeds)]
             if r.name_key and r.postal_code:

@@ -13,7 +13,7 @@ import secrets
 from dbox.errors import NotAllowedError
 from dbox.privacy import audit
 from dbox.store import team as store_team
-from dbox.store.db import Store
+from dbox.store.db import Store, open_store
 
 ROLES = store_team.ROLES
 
@@ -37,8 +37,6 @@ def refusal(store: Store | None, command: str, error: NotAllowedError) -> NotAll
     try:
         url = getattr(error, "url", None)
         if url:          # the store that refused (its connection may be closed or mid-rollback by now)
-            from dbox.store.db import open_store
-
             with open_store(url, create=False) as refused_by:
                 role = store_team.role_of(refused_by)
         elif store is not None:

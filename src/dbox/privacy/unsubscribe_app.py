@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, quote
 
 from dbox.privacy.unsubscribe import well_formed
 from dbox.i18n import _
+from dbox.files import open_private
 
 QUEUE_HEADER = ("received_at", "token")
 MAX_BODY = 4096
@@ -47,8 +48,6 @@ def append_token(queue: Path, token: str, received_at: str | None = None) -> Non
     """Append one line to the queue, creating it (0600, with its header) if needed. Concurrent
     workers are serialized with an exclusive lock on the file."""
     received_at = received_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    from dbox.files import open_private
-
     with open_private(queue, "a", encoding="utf-8", newline="") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:

@@ -39,6 +39,7 @@ from dbox.sending.window import from_iso, iso
 from dbox.store import ledger
 from dbox.store.db import fault_text as _fault_text
 from dbox.store.db import STORE_FAULTS, store_fault
+from dbox.electoral.calendar import ElectoralSilence, check_send
 
 PAGE = 500
 BACKOFF_BASE = 1.0     # seconds before the first retry; doubles each time
@@ -94,7 +95,7 @@ class _Run:
         self.window = None if campaign.ignore_window else window
         self.options = options
         self.log = log
-        self.reach = channel.reach
+        self.reach = channel.claim_reach        # a broadcast's message (a post) has no contact to re-check
         self.db = threading.Lock()
         self.commits = GroupCommit(store, self.db)   # claims and outcomes; other writes take self.db
         self.counts = threading.Lock()
@@ -335,8 +336,6 @@ def run_campaign(store, campaign, channel, settings, composer, window, options: 
 
 
 def _run_campaign(store, campaign, channel, settings, composer, window, options: RunOptions, log) -> RunReport:
-    from dbox.electoral.calendar import ElectoralSilence, check_send
-
     try:   # Code électoral L49: nothing goes out during an election's silence (docs/electoral.md)
         check_send(store, campaign.channel, campaign.id, now=options.clock())
     except ElectoralSilence as exc:   # held: run-due sends it once the polls have closed

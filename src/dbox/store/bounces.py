@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dbox.store.db import Store, utcnow
 from dbox.store.ledger import Reach, optout_in_transaction, suppress
+from dbox.store.suppressions import Hasher
 
 EMAIL = Reach("email", "email")
 
@@ -47,8 +48,6 @@ def apply_report(store: Store, *, report_id: str, kind: str, status: str | None,
     earlier run), ``suppressed`` (hard bounce, or soft ones reaching the limit), ``counted`` (a soft
     bounce below the limit), ``complaint`` (e-mail opt-out), ``recorded`` (delayed, unmatched, not a
     bounce)."""
-    from dbox.store.suppressions import Hasher
-
     now = utcnow()
     with store.transaction(immediate=True) as conn:
         inserted = conn.execute(
@@ -102,8 +101,6 @@ def apply_report(store: Store, *, report_id: str, kind: str, status: str | None,
 
 
 def soft_count(store: Store, address: str) -> int:
-    from dbox.store.suppressions import Hasher
-
     row = store.execute("SELECT count FROM soft_bounces WHERE value_hash = ?", (Hasher(store)(address),)).fetchone()
     return row[0] if row else 0
 

@@ -59,16 +59,15 @@ def _select(columns: list[str]) -> tuple[str, list]:
 def iter_contacts(store: Store, columns: list[str], where: str = "TRUE", where_params=(),
                   limit: int | None = None, batch: int = 2000) -> Iterator[tuple]:
     """Stream rows of ``columns`` for the contacts matching ``where`` (SQL built by dbox, never by
-    the user: see dbox.store.filters), in id order, a batch at a time."""
+    the user: see dbox.store.filters), in id order, a batch at a time: memory stays flat for any
+    number of contacts on both engines (``Store.stream``)."""
     select, select_params = _select(check_columns(list(columns)))
     sql = f"SELECT {select} FROM contacts c WHERE {where} ORDER BY c.id"
     params = [*select_params, *where_params]
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    cursor = store.execute(sql, params)
-    while rows := cursor.fetchmany(batch):
-        yield from rows
+    yield from store.stream(sql, params, size=batch)     # PostgreSQL: a server-side cursor
 
 
 def count_contacts(store: Store, where: str = "TRUE", where_params=()) -> int:

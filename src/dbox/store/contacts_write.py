@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from dbox.store.db import Store, utcnow
 from dbox.text import fold
 from dbox.text import name_key as person_key
+from dbox.filters.keys import contact_keys, text_key
+from dbox.store.suppressions import Hasher
 
 SCALAR_FIELDS = ("civility", "first_name", "last_name", "address", "postal_code", "commune_name",
                  "commune_insee", "departement", "canton_code", "circonscription", "geo_status",
@@ -201,9 +203,6 @@ def write_states(store: Store, states: Iterable[ContactState], import_id: int, t
     """Insert new contacts and apply what this import adds to matched ones. ``source``: the source
     of the consent events written (``form`` for a sign-up form's submission). ``hashes``: the salted
     hashes of addresses already computed (by the import's workers); the others are computed here."""
-    from dbox.filters.keys import contact_keys, text_key
-    from dbox.store.suppressions import Hasher
-
     hasher = Hasher(store)
     hashes = hashes or {}
     now = utcnow()

@@ -105,12 +105,7 @@ def data_tables(store: Store) -> dict[str, int]:
 
 def _rows(store: Store, table: str, cols: list[str], batch: int) -> Iterator[tuple]:
     sql = f'SELECT {", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)} FROM "{table}"'
-    if store.engine == "postgresql":
-        yield from store.stream(sql, size=batch)     # a server-side cursor: memory stays flat
-        return
-    cursor = store.execute(sql)
-    while rows := cursor.fetchmany(batch):
-        yield from rows
+    yield from store.stream(sql, size=batch)     # PostgreSQL: a server-side cursor; memory stays flat
 
 
 def _to_integers(rows: Iterator[tuple], positions: list[int]) -> Iterator[tuple]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from dbox.errors import StoreError
 from dbox.paths import default_data_dir
 from dbox.i18n import _
+from dbox.store import geo
 
 BUSY_TIMEOUT_MS = int(os.environ.get("DBOX_BUSY_TIMEOUT_MS") or 30_000)
 
@@ -116,6 +117,19 @@ class Store:
         """``with store.savepoint():`` a step that may fail without failing the transaction around
         it (PostgreSQL aborts the whole transaction on an error otherwise)."""
         return _Savepoint(self, name)
+
+    def stream(self, sql: str, params=(), size: int = 2000):
+        """Rows of a large SELECT, ``size`` at a time, so memory stays flat whatever the row count
+        (exports, listings). SQLite steps its cursor as rows are asked for; PostgreSQL reads through
+        a server-side cursor (``dbox.store.pg``). Run nothing that commits on the store (no
+        ``store.transaction()``) until the last row is read: on PostgreSQL the cursor lives in a
+        transaction of its own."""
+        cursor = self._conn.execute(sql, params)
+        try:
+            while rows := cursor.fetchmany(size):
+                yield from rows
+        finally:
+            cursor.close()
 
     def copy_rows(self, table: str, columns: tuple[str, ...], rows) -> None:
         """Append many rows to a table: ``executemany`` on SQLite, ``COPY`` on PostgreSQL."""
@@ -309,7 +323,7 @@ def store_exists(target) -> bool:
     """True when the store at ``target`` (a file or a PostgreSQL URL) holds dbox's schema."""
     if not is_url(target):
         return Path(target).expanduser().exists()
-    from dbox.store.pg import open_postgres
+    from dbox.store.pg import open_postgres   # here, not above: pg.py builds on this module (Store, migrate)
 
     try:
         open_postgres(target, create=False).close()
@@ -322,7 +336,7 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
     """Open (and on first use create and migrate) the store at ``path``: a file, or a
     ``postgresql://`` URL (``dbox.store.pg``)."""
     if is_url(path):
-        from dbox.store.pg import open_postgres
+        from dbox.store.pg import open_postgres   # here, not above: pg.py builds on this module (Store, migrate)
 
         return open_postgres(path, create=create)
     return open_connection(path, lambda target: sqlite3.connect(target, isolation_level=None, check_same_thread=False),
@@ -406,6 +420,12 @@ MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRI
                     "applied_at TEXT NOT NULL)")
 
 
+# The migrations a SQLite store that records only ``user_version`` can have applied: those that
+# existed before ``schema_migrations``. Numbers reserved then and written later (0011) never ran on
+# such a store, even when its user_version is higher.
+_BEFORE_NAMES = frozenset(range(1, 11)) | {12, 13}
+
+
 def migrate(store: Store) -> int:
     """Apply every migration of the store's engine not yet applied; return the newest number.
 
@@ -423,7 +443,7 @@ def migrate(store: Store) -> int:
     applied = {name for (name,) in store.execute("SELECT name FROM schema_migrations")}
     current = store.execute("PRAGMA user_version").fetchone()[0] if engine == "sqlite" else 0
     if engine == "sqlite" and current and not applied:
-        applied = {name for number, name, _unused in migrations if number <= current}
+        applied = {name for number, name, _unused in migrations if number <= current and number in _BEFORE_NAMES}
         store.executemany("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                           [(name, utcnow()) for name in sorted(applied)])
     unknown = sorted(applied - known)
@@ -443,8 +463,6 @@ def migrate(store: Store) -> int:
                     continue
             store.executescript(sql)
             if number == 1:
-                from dbox.store import geo
-
                 geo.load_reference(store)
             store.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, utcnow()))
             if engine == "sqlite" and number > current:

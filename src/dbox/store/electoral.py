@@ -12,6 +12,10 @@ from collections.abc import Iterable
 
 from dbox.store.db import Store
 from dbox.i18n import _
+from dbox.filters.nodes import And, Compare, Flag, InList, IsEmpty, Not, Or
+from dbox.filters.parser import suggest
+from dbox.filters.errors import FilterSyntaxError, Source
+from dbox.text import fold
 
 _PAGE = 900
 
@@ -474,8 +478,6 @@ _SEX = {"f": "F", "femme": "F", "feminin": "F", "mme": "F", "m": "M", "homme": "
 def compile_term(compiler, node) -> tuple[str, list]:
     """SQL over alias ``c`` for the electoral filter terms (registered by dbox.electoral.terms;
     ``compiler`` is dbox.store.filters' compiler, whose ``error`` points at the node)."""
-    from dbox.filters.nodes import Compare, Flag, InList, IsEmpty
-
     if isinstance(node, Flag):
         return registered_sql()
     if getattr(node, "kind", None) in ("turnout", "share") and hasattr(node, "election"):
@@ -508,12 +510,8 @@ def compile_term(compiler, node) -> tuple[str, list]:
 
 
 def _value(compiler, name: str, value) -> str | int:
-    from dbox.filters.parser import suggest
-
     text = value.text.strip()
     if name == "sex":
-        from dbox.text import fold
-
         sex = _SEX.get(fold(text))
         if sex is None:
             raise compiler.error(_('"{text}" is not a sex on the roll (F or M)').format(text=text), value)
@@ -572,8 +570,6 @@ def _age(compiler, op: str, years: int) -> tuple[str, list]:
 
 
 def _result_term(compiler, node) -> tuple[str, list]:
-    from dbox.filters.parser import suggest
-
     if not has_results(compiler.store, node.election):
         known = [e for e, _unused, _unused in result_elections(compiler.store)]
         raise compiler.error(_('no results loaded for "{election}"').format(election=node.election), node, suggestion=suggest(node.election, known),
@@ -601,9 +597,6 @@ def compile_voters(store: Store, tree, now) -> tuple[str, list]:
     """A filter tree as SQL over ``voters v``: bureau, age, sex and registered, joined with and, or,
     not; anything else is refused (CNIL délibération 2012-020: the roll is selected by age, sex and
     bureau only). ``now`` is the day ages are counted on."""
-    from dbox.filters.errors import FilterSyntaxError, Source
-    from dbox.filters.nodes import And, Compare, Flag, InList, IsEmpty, Not, Or
-
     class _Voters:
         def __init__(self):
             self.store, self.now = store, now
@@ -638,8 +631,6 @@ def compile_voters(store: Store, tree, now) -> tuple[str, list]:
 
 
 def _voter_condition(compiler, node) -> str:
-    from dbox.filters.nodes import Compare, InList, IsEmpty
-
     name = node.field
     if isinstance(node, IsEmpty):
         return "FALSE" if not node.negated else "TRUE"            # every voter has a bureau, an age and a sex
@@ -663,8 +654,6 @@ def _voter_condition(compiler, node) -> str:
 
 
 def _voter_params(compiler, node) -> list:
-    from dbox.filters.nodes import Compare, InList, IsEmpty
-
     name = node.field
     if isinstance(node, IsEmpty):
         return []

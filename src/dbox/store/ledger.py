@@ -14,6 +14,9 @@ The rules (docs/sending.md):
   meanwhile is honoured. The outcome is committed after the call.
 - A claim whose process died (no one holds the campaign's lock) becomes ``in-doubt``: it is never
   claimed again unless the user asks (``--retry-in-doubt``).
+- A broadcast campaign (a social post) has one row and no contact: its address is the account it
+  is published from (``contact_id`` NULL, migration 0011). It is claimed, recorded and found in
+  doubt by the same statements; its claim has no contact to check (``BROADCAST``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from dataclasses import dataclass
 from dbox.errors import InputError
 from dbox.store.db import Store, utcnow
 from dbox.i18n import _
+from dbox.store.suppressions import Hasher, add
+from dbox.store.contacts_write import record_consent_events
+from dbox.store.filters import refresh_hashes
+from dbox.store.privacy import UNSUBSCRIBE_UID_SQL
 
 STATES = ("planned", "claimed", "accepted", "delivered", "undelivered", "failed", "skipped", "in-doubt")
 FINAL_STATES = ("accepted", "delivered", "undelivered", "failed", "skipped")
@@ -53,11 +60,21 @@ class Reach:
     """What reachability means on a channel: the consent channel and the kind of address."""
 
     consent_channel: str      # 'sms', 'email'
-    address_kind: str         # 'mobile' or 'email': the contacts column and contact_points kind
+    address_kind: str         # 'mobile' or 'email': the contacts column and contact_points kind;
+                              # 'account' for a broadcast (BROADCAST: no contact behind the message)
 
     def __post_init__(self):
-        if self.address_kind not in _ADDRESS_KINDS:
+        if self.address_kind not in _ADDRESS_KINDS and self.address_kind != "account":
             raise ValueError(f"unsupported address kind {self.address_kind!r}")
+
+    @property
+    def broadcast(self) -> bool:
+        return self.address_kind == "account"
+
+
+# A message to a channel's own audience (a social network's followers), not to a contact: the
+# claim has no consent, address or suppression to re-check.
+BROADCAST = Reach("", "account")
 
 
 @dataclass
@@ -107,12 +124,8 @@ def register_functions(store: Store) -> None:
     missing ones are computed first."""
     if getattr(store, "_ledger_functions", False):
         return
-    from dbox.store.suppressions import Hasher
-
     hasher = store._suppression_hasher = Hasher(store)
     if not store.create_function("dbox_hash", 1, lambda v: None if v is None else hasher(v)):
-        from dbox.store.filters import refresh_hashes
-
         refresh_hashes(store)
         return
     store._ledger_functions = True
@@ -131,8 +144,6 @@ def _hasher(store: Store):
     """The store's suppression hasher, made once per store (it reads the salt)."""
     hasher = getattr(store, "_suppression_hasher", None)
     if hasher is None:
-        from dbox.store.suppressions import Hasher
-
         hasher = store._suppression_hasher = Hasher(store)
     return hasher
 
@@ -141,6 +152,8 @@ def _unreachable_reason(reach: Reach, address: str, contact: str, engine: str = 
                         known: tuple[str, str] | None = None) -> tuple[str, list]:
     """A SQL expression: NULL when ``address`` of ``contact`` is reachable on the channel, else why not.
     ``known``: (an address, its suppression hash) bound as parameters, used when ``address`` is it."""
+    if reach.broadcast:
+        return "NULL", []
     kind = reach.address_kind
     value_hash = _hash_sql(engine, kind, address, contact)
     if known is not None:
@@ -197,17 +210,13 @@ def iter_audience(store: Store, reach: Reach, where: str, params: Iterable = (),
     if limit is not None:
         query += " LIMIT ?"
         values.append(limit)
-    cursor = store.execute(query, values)
-    while rows := cursor.fetchmany(batch):
-        yield from rows
+    yield from store.stream(query, values, size=batch)     # PostgreSQL: a server-side cursor
 
 
 def _field_sql(fields: Iterable[str], custom: Iterable[str], engine: str = "sqlite") -> tuple[str, list]:
     parts, params = [], []
     for name in fields:
         if name == UNSUBSCRIBE_FIELD:
-            from dbox.store.privacy import UNSUBSCRIBE_UID_SQL
-
             parts.append(UNSUBSCRIBE_UID_SQL.format(contact="c.id"))
         else:
             parts.append(CONTACT_FIELDS[name])
@@ -244,10 +253,11 @@ def get_campaign(store: Store, campaign_id: int) -> Campaign:
 def create_campaign(store: Store, *, uid: str, channel: str, reach: Reach, fingerprint: str,
                     expression: str, segment: str | None, where: str, params: list, template: dict,
                     status: str, due_at: str | None, ignore_window: bool, settings: dict, created_by: str,
-                    on_id=None) -> tuple[int, dict[str, int]]:
+                    on_id=None, broadcast: str | None = None) -> tuple[int, dict[str, int]]:
     """Create a campaign and freeze its audience in one transaction; return (id, counts by state or
     reason). ``on_id(id)`` runs inside the transaction before the row exists, so the caller can
-    take the campaign's lock before anyone else can see it."""
+    take the campaign's lock before anyone else can see it. With ``broadcast`` (the account a post
+    is published from) the audience is that one message, with no contact; ``where`` is not read."""
     register_functions(store)
     now = utcnow()
     with store.transaction(immediate=True) as conn:
@@ -264,11 +274,15 @@ def create_campaign(store: Store, *, uid: str, channel: str, reach: Reach, finge
              json.dumps(template, ensure_ascii=False), status, due_at, int(ignore_window),
              json.dumps(settings), created_by, now, None, None, None, None))
         store.ids_written("campaigns")
-        sql, all_params = _audience_sql(reach, where, list(params), store.engine)
-        conn.execute(
-            f"INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, reason, updated_at) "
-            f"SELECT ?, contact_id, address, CASE WHEN reason IS NULL THEN 'planned' ELSE 'skipped' END, "
-            f"reason, ? FROM ({sql}) AS a ORDER BY contact_id", [campaign_id, now, *all_params])
+        if broadcast is not None:
+            conn.execute("INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, updated_at) "
+                         "VALUES (?, NULL, ?, 'planned', ?)", (campaign_id, broadcast, now))
+        else:
+            sql, all_params = _audience_sql(reach, where, list(params), store.engine)
+            conn.execute(
+                f"INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, reason, updated_at) "
+                f"SELECT ?, contact_id, address, CASE WHEN reason IS NULL THEN 'planned' ELSE 'skipped' END, "
+                f"reason, ? FROM ({sql}) AS a ORDER BY contact_id", [campaign_id, now, *all_params])
         _event(conn, campaign_id, "created", f"status={status}")
     counts = {}
     for state, reason, n in store.execute(
@@ -383,11 +397,12 @@ def mark_stale_claims(store: Store, campaign_id: int) -> int:
 def planned_page(store: Store, campaign_id: int, after_id: int, size: int, fields: Iterable[str] = (),
                  custom: Iterable[str] = (), now: str | None = None) -> list[tuple]:
     """The next ``planned`` rows after ``after_id`` that are not waiting to be tried again after
-    ``now``: (recipient id, contact id, address, attempts, *fields, custom_json)."""
+    ``now``: (recipient id, contact id, address, attempts, *fields, custom_json). A broadcast row
+    (no contact) comes with its fields NULL."""
     select, select_params = _field_sql(fields, custom, store.engine)
     return store.execute(
         f"SELECT r.id, r.contact_id, r.address, r.attempts{select} FROM campaign_recipients r "
-        f"JOIN contacts c ON c.id = r.contact_id WHERE r.campaign_id = ? AND r.state = 'planned' AND r.id > ? "
+        f"LEFT JOIN contacts c ON c.id = r.contact_id WHERE r.campaign_id = ? AND r.state = 'planned' AND r.id > ? "
         f"AND (r.retry_at IS NULL OR r.retry_at <= ?) ORDER BY r.id LIMIT ?",
         [*select_params, campaign_id, after_id, now or utcnow(), size]).fetchall()
 
@@ -446,7 +461,7 @@ def claim(store: Store, recipient_id: int, reach: Reach, address: str | None = N
     (docs/sending.md, "Speed"). Should the row hold another address, the hash is computed in SQL."""
     register_functions(store)
     table = "campaign_recipients"
-    known = None if address is None else (address, _hasher(store)(address))
+    known = None if address is None or reach.broadcast else (address, _hasher(store)(address))
     reason_sql, reason_params = _unreachable_reason(reach, f"{table}.address", f"{table}.contact_id", store.engine,
                                                     known)
     now = utcnow()
@@ -541,6 +556,26 @@ def requeue_in_doubt(store: Store, campaign_id: int) -> int:
     return n
 
 
+def requeue_failed(store: Store, campaign_id: int) -> int:
+    """Failed messages become planned again: a post the network refused (nothing was published)
+    is tried again when the user asks (``dbox posts retry``). The claim re-checks as always."""
+    now = utcnow()
+    with store.transaction(immediate=True) as conn:
+        n = conn.execute("UPDATE campaign_recipients SET state = 'planned', reason = NULL, updated_at = ? "
+                         "WHERE campaign_id = ? AND state = 'failed'", (now, campaign_id)).rowcount
+        if n:
+            _event(conn, campaign_id, "retry-failed", f"{n} failed message(s) planned again")
+    return n
+
+
+def broadcast_message(store: Store, campaign_id: int) -> tuple | None:
+    """(recipient id, state, provider id, provider status, error, done_at) of a broadcast
+    campaign's message (a post), or None when it has none (made before migration 0011)."""
+    return store.execute(
+        "SELECT id, state, provider_id, provider_status, error, done_at FROM campaign_recipients "
+        "WHERE campaign_id = ? AND contact_id IS NULL ORDER BY id LIMIT 1", (campaign_id,)).fetchone()
+
+
 def iter_accepted(store: Store, campaign_id: int) -> Iterator[tuple]:
     """(recipient id, provider id, provider status, done_at) of messages whose delivery is not final."""
     cursor = store.execute(
@@ -588,8 +623,6 @@ def record_optout(store: Store, reach: Reach, value: str, *, source: str, detail
 def optout_in_transaction(store: Store, reach: Reach, value: str, *, source: str, detail: str, reason: str) -> int:
     """``record_optout`` inside the caller's transaction (``dbox bounces sync`` records the report
     and its effect in one)."""
-    from dbox.store.contacts_write import record_consent_events
-
     now = utcnow()
     ids = [cid for (cid,) in store.execute(
         "SELECT DISTINCT p.contact_id FROM contact_points p WHERE p.kind = ? AND p.value = ? AND NOT EXISTS "
@@ -605,8 +638,6 @@ def suppress(store: Store, kind: str, value: str, reason: str, channel: str | No
     """Suppress ``value`` for ``channel`` (None: every channel). The table keeps one row per value:
     a value already suppressed for another channel becomes suppressed for every channel, never
     less (``suppressions.add`` alone would keep the first channel and drop this one)."""
-    from dbox.store.suppressions import Hasher, add
-
     add(store, kind, value, reason, channel=channel)
     store.execute("UPDATE suppressions SET channel = NULL WHERE value_hash = ? AND channel IS NOT NULL "
                   "AND channel IS DISTINCT FROM ?", (Hasher(store)(value), channel))

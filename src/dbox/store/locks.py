@@ -21,6 +21,7 @@ import zlib
 from pathlib import Path
 
 from dbox.errors import LockedError
+from dbox.store.pg import connect
 
 # pg_try_advisory_lock(class, object): the class is dbox's and the lock's kind; the object an id.
 _KINDS = {"run-due": 1, "campaign": 2, "post": 3}
@@ -80,8 +81,6 @@ class AdvisoryLock:
         self.conn = None
 
     def acquire(self) -> "AdvisoryLock":
-        from dbox.store.pg import connect
-
         conn = connect(self.url)
         try:
             # Who holds it, for the message: application_name is visible to every session.

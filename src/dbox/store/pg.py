@@ -16,14 +16,17 @@ context as SQLite does.
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from dbox.errors import NotAllowedError, StoreError
 from dbox.store.db import EngineFault, Store, migrate
-from dbox.store.dialect import to_postgres, translate
+from dbox.store.dialect import translate
 from dbox.i18n import _
+from dbox.secrets import get_secret
+from dbox.paths import default_data_dir
 
 
 def mask_url(url: str) -> str:
@@ -56,15 +59,11 @@ def _password(url: str) -> str | None:
 
     if os.environ.get("PGPASSWORD") or os.environ.get("PGPASSFILE") or (Path.home() / ".pgpass").exists():
         return None      # libpq reads them itself
-    from dbox.secrets import get_secret
-
     return get_secret(secret_name(url))
 
 
 def lock_folder(url: str) -> Path:
     """A local folder standing for the store where file-based locks of one machine go."""
-    from dbox.paths import default_data_dir
-
     p = _parts(url)
     name = re.sub(r"[^\w.-]", "_", f"{p['host']}-{p['port']}-{p['dbname']}")
     folder = default_data_dir() / "postgresql"
@@ -82,11 +81,13 @@ class PostgresStore(Store):
 
         self._conn = conn
         self._psycopg = psycopg
+        conn.adapters.register_loader("numeric", _sqlite_number_loader())
         self.url = url
         self.location = mask_url(url)
         self.path = lock_folder(url)
         self.IntegrityError = psycopg.IntegrityError
         self.DatabaseError = psycopg.DatabaseError
+        self._streams_open, self._stream_began = 0, False     # see stream()
 
     def _run(self, cursor, sql: str, params):
         try:
@@ -100,6 +101,8 @@ class PostgresStore(Store):
             raise refused from None
 
     def execute(self, sql: str, params=()):
+        if isinstance(params, dict):        # named parameters (``:name``)
+            return self._run(self._conn.cursor(), translate(sql, True)[0], params)
         params = tuple(params) if params else None
         text, lists = translate(sql, params is not None)
         if lists:
@@ -197,13 +200,54 @@ class PostgresStore(Store):
             (list(tables),)).fetchall()
 
     def stream(self, sql: str, params=(), size: int = 2000):
-        """Rows of a large SELECT through a server-side cursor: memory stays flat (exports)."""
+        """Rows of a large SELECT through a server-side cursor (``DECLARE ... CURSOR``, then
+        ``FETCH`` ``size`` rows at a time): the client holds one batch, whatever the row count.
+
+        A cursor lives in a transaction: inside one already open it uses that one; otherwise the
+        first stream opens one and the last stream to end commits it (streams may be read side by
+        side, each with its cursor), when its last row is read or its reader stops."""
         params = tuple(params) if params else None
-        with self._conn.transaction():
-            with self._conn.cursor(name="dbox_stream") as cursor:
-                cursor.itersize = size
-                cursor.execute(to_postgres(sql, params is not None), params)
-                yield from cursor
+        text, lists = translate(sql, params is not None)
+        if params is not None:
+            if lists:
+                params = _lists(params, lists)
+            # bound here, as every other statement is (client side: a str is an untyped literal
+            # that PostgreSQL types from its context); a server-side cursor would bind them itself
+            text = self._psycopg.ClientCursor(self._conn).mogrify(text, params)
+        name = f"dbox_stream_{next(_STREAMS)}"      # unique: streams may be open side by side
+        if not self.in_transaction:
+            self._run(self._conn.cursor(), "BEGIN", None)
+            self._stream_began = True
+        self._streams_open += 1
+        try:
+            with self._conn.cursor(name=name) as cursor:
+                self._run(cursor, text, None)
+                while rows := cursor.fetchmany(size):
+                    yield from rows
+        except self._psycopg.OperationalError as exc:
+            raise EngineFault(f"{self.location}: {str(exc).strip()}") from exc
+        finally:
+            self._streams_open -= 1
+            if not self._streams_open and self._stream_began:
+                self._stream_began = False
+                failed = self._conn.info.transaction_status == self._psycopg.pq.TransactionStatus.INERROR
+                self._run(self._conn.cursor(), "ROLLBACK" if failed else "COMMIT", None)
+
+
+_STREAMS = itertools.count(1)
+
+
+def _sqlite_number_loader():
+    """NUMERIC values read as SQLite gives them: ``sum()`` over integers (NUMERIC on PostgreSQL)
+    an ``int``, ``avg()`` and other fractions a ``float`` (a Decimal is not JSON, nor SQLite's)."""
+    from psycopg.adapt import Loader
+
+    class SQLiteNumberLoader(Loader):
+        def load(self, data):
+            text = bytes(data).decode()
+            return int(text) if text.lstrip("-").isdigit() else float(text)
+
+    return SQLiteNumberLoader
 
 
 def _lists(params, positions) -> tuple:

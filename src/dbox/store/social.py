@@ -286,12 +286,11 @@ def iter_identities(store: Store, network: str | None = None, relation: str | No
     if linked is not None:
         clauses.append("i.contact_id IS NOT NULL" if linked else "i.contact_id IS NULL")
     where = " AND ".join(clauses) or "TRUE"
-    cursor = store.execute(
+    yield from store.stream(
         "SELECT i.id, i.network, (SELECT group_concat(relation, ',') FROM identity_relations r "
         "WHERE r.identity_id = i.id), i.account_id, i.handle, i.display_name, i.profile_url, i.email, "
-        f"i.contact_id, i.link_method, i.first_seen_at FROM identities i WHERE {where} ORDER BY i.id", params)
-    while rows := cursor.fetchmany(batch):
-        yield from rows
+        f"i.contact_id, i.link_method, i.first_seen_at FROM identities i WHERE {where} ORDER BY i.id", params,
+        size=batch)
 
 
 # -- filter terms (used by the segment compiler: dbox.store.filters) ------------------------------------
