@@ -32,6 +32,8 @@ from dbox.store import suppressions
 from dbox.store.db import Store
 from dbox.text import fold
 from dbox.i18n import _
+from dbox.store.contacts import count_contacts
+from dbox.privacy.rights import name_suppression_value
 
 CHUNK_ROWS = 5000
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024   # below this, worker start-up costs more than it saves
@@ -333,8 +335,6 @@ def _write_rejects(rec: Row, writer, report: ImportReport) -> None:
 def _is_large_for(store: Store, path: Path) -> bool:
     """Whether the file may add more than a quarter of the store (then deferring indexes pays),
     whatever the number of workers; a file of a few chunks is never worth the rebuild."""
-    from dbox.store.contacts import count_contacts
-
     estimated_rows = path.stat().st_size // 120
     return estimated_rows >= DEFER_MIN_ROWS and estimated_rows > count_contacts(store) // 4
 
@@ -508,8 +508,6 @@ class _Merger:
     def _drop_suppressed(self, records: list[Row]) -> list[Row]:
         """Leave out anyone erased or opposed: by e-mail, phone, or — for a person who had neither —
         by name and postal code (the values dbox.privacy.rights.forget hashes)."""
-        from dbox.privacy.rights import name_suppression_value
-
         def hashes_of(r: Row) -> list[str]:
             found = [r.hashes[v] for v in (*r.emails, *r.mobiles, *r.fixeds)]
             if r.name_key and r.postal_code:

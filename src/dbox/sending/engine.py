@@ -36,6 +36,7 @@ from dbox.sending.window import from_iso, iso
 from dbox.store import ledger
 from dbox.store.db import fault_text as _fault_text
 from dbox.store.db import STORE_FAULTS, store_fault
+from dbox.electoral.calendar import ElectoralSilence, check_send
 
 PAGE = 500
 BACKOFF_BASE = 1.0     # seconds before the first retry; doubles each time
@@ -89,7 +90,7 @@ class _Run:
         self.window = None if campaign.ignore_window else window
         self.options = options
         self.log = log
-        self.reach = channel.reach
+        self.reach = channel.claim_reach        # a broadcast's message (a post) has no contact to re-check
         self.db = threading.Lock()
         self.counts = threading.Lock()
         self.stop = threading.Event()       # no new message is started
@@ -350,8 +351,6 @@ def run_campaign(store, campaign, channel, settings, composer, window, options: 
 
 
 def _run_campaign(store, campaign, channel, settings, composer, window, options: RunOptions, log) -> RunReport:
-    from dbox.electoral.calendar import ElectoralSilence, check_send
-
     try:   # Code électoral L49: nothing goes out during an election's silence (docs/electoral.md)
         check_send(store, campaign.channel, campaign.id, now=options.clock())
     except ElectoralSilence as exc:   # held: run-due sends it once the polls have closed

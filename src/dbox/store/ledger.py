@@ -14,6 +14,9 @@ The rules (docs/sending.md):
   meanwhile is honoured. The outcome is committed after the call.
 - A claim whose process died (no one holds the campaign's lock) becomes ``in-doubt``: it is never
   claimed again unless the user asks (``--retry-in-doubt``).
+- A broadcast campaign (a social post) has one row and no contact: its address is the account it
+  is published from (``contact_id`` NULL, migration 0011). It is claimed, recorded and found in
+  doubt by the same statements; its claim has no contact to check (``BROADCAST``).
 """
 
 from __future__ import annotations
@@ -57,11 +60,21 @@ class Reach:
     """What reachability means on a channel: the consent channel and the kind of address."""
 
     consent_channel: str      # 'sms', 'email'
-    address_kind: str         # 'mobile' or 'email': the contacts column and contact_points kind
+    address_kind: str         # 'mobile' or 'email': the contacts column and contact_points kind;
+                              # 'account' for a broadcast (BROADCAST: no contact behind the message)
 
     def __post_init__(self):
-        if self.address_kind not in _ADDRESS_KINDS:
+        if self.address_kind not in _ADDRESS_KINDS and self.address_kind != "account":
             raise ValueError(f"unsupported address kind {self.address_kind!r}")
+
+    @property
+    def broadcast(self) -> bool:
+        return self.address_kind == "account"
+
+
+# A message to a channel's own audience (a social network's followers), not to a contact: the
+# claim has no consent, address or suppression to re-check.
+BROADCAST = Reach("", "account")
 
 
 @dataclass
@@ -129,6 +142,8 @@ def _hash_sql(engine: str, kind: str, address: str, contact: str) -> str:
 
 def _unreachable_reason(reach: Reach, address: str, contact: str, engine: str = "sqlite") -> tuple[str, list]:
     """A SQL expression: NULL when ``address`` of ``contact`` is reachable on the channel, else why not."""
+    if reach.broadcast:
+        return "NULL", []
     kind = reach.address_kind
     sql = (
         f"CASE WHEN {address} IS NULL THEN 'no-address' "
@@ -225,10 +240,11 @@ def get_campaign(store: Store, campaign_id: int) -> Campaign:
 def create_campaign(store: Store, *, uid: str, channel: str, reach: Reach, fingerprint: str,
                     expression: str, segment: str | None, where: str, params: list, template: dict,
                     status: str, due_at: str | None, ignore_window: bool, settings: dict, created_by: str,
-                    on_id=None) -> tuple[int, dict[str, int]]:
+                    on_id=None, broadcast: str | None = None) -> tuple[int, dict[str, int]]:
     """Create a campaign and freeze its audience in one transaction; return (id, counts by state or
     reason). ``on_id(id)`` runs inside the transaction before the row exists, so the caller can
-    take the campaign's lock before anyone else can see it."""
+    take the campaign's lock before anyone else can see it. With ``broadcast`` (the account a post
+    is published from) the audience is that one message, with no contact; ``where`` is not read."""
     register_functions(store)
     now = utcnow()
     with store.transaction(immediate=True) as conn:
@@ -245,11 +261,15 @@ def create_campaign(store: Store, *, uid: str, channel: str, reach: Reach, finge
              json.dumps(template, ensure_ascii=False), status, due_at, int(ignore_window),
              json.dumps(settings), created_by, now, None, None, None, None))
         store.ids_written("campaigns")
-        sql, all_params = _audience_sql(reach, where, list(params), store.engine)
-        conn.execute(
-            f"INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, reason, updated_at) "
-            f"SELECT ?, contact_id, address, CASE WHEN reason IS NULL THEN 'planned' ELSE 'skipped' END, "
-            f"reason, ? FROM ({sql}) AS a ORDER BY contact_id", [campaign_id, now, *all_params])
+        if broadcast is not None:
+            conn.execute("INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, updated_at) "
+                         "VALUES (?, NULL, ?, 'planned', ?)", (campaign_id, broadcast, now))
+        else:
+            sql, all_params = _audience_sql(reach, where, list(params), store.engine)
+            conn.execute(
+                f"INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, reason, updated_at) "
+                f"SELECT ?, contact_id, address, CASE WHEN reason IS NULL THEN 'planned' ELSE 'skipped' END, "
+                f"reason, ? FROM ({sql}) AS a ORDER BY contact_id", [campaign_id, now, *all_params])
         _event(conn, campaign_id, "created", f"status={status}")
     counts = {}
     for state, reason, n in store.execute(
@@ -364,11 +384,12 @@ def mark_stale_claims(store: Store, campaign_id: int) -> int:
 def planned_page(store: Store, campaign_id: int, after_id: int, size: int, fields: Iterable[str] = (),
                  custom: Iterable[str] = (), now: str | None = None) -> list[tuple]:
     """The next ``planned`` rows after ``after_id`` that are not waiting to be tried again after
-    ``now``: (recipient id, contact id, address, attempts, *fields, custom_json)."""
+    ``now``: (recipient id, contact id, address, attempts, *fields, custom_json). A broadcast row
+    (no contact) comes with its fields NULL."""
     select, select_params = _field_sql(fields, custom, store.engine)
     return store.execute(
         f"SELECT r.id, r.contact_id, r.address, r.attempts{select} FROM campaign_recipients r "
-        f"JOIN contacts c ON c.id = r.contact_id WHERE r.campaign_id = ? AND r.state = 'planned' AND r.id > ? "
+        f"LEFT JOIN contacts c ON c.id = r.contact_id WHERE r.campaign_id = ? AND r.state = 'planned' AND r.id > ? "
         f"AND (r.retry_at IS NULL OR r.retry_at <= ?) ORDER BY r.id LIMIT ?",
         [*select_params, campaign_id, after_id, now or utcnow(), size]).fetchall()
 
@@ -494,6 +515,26 @@ def requeue_in_doubt(store: Store, campaign_id: int) -> int:
         if n:
             _event(conn, campaign_id, "retry-in-doubt", f"{n} in-doubt message(s) planned again")
     return n
+
+
+def requeue_failed(store: Store, campaign_id: int) -> int:
+    """Failed messages become planned again: a post the network refused (nothing was published)
+    is tried again when the user asks (``dbox posts retry``). The claim re-checks as always."""
+    now = utcnow()
+    with store.transaction(immediate=True) as conn:
+        n = conn.execute("UPDATE campaign_recipients SET state = 'planned', reason = NULL, updated_at = ? "
+                         "WHERE campaign_id = ? AND state = 'failed'", (now, campaign_id)).rowcount
+        if n:
+            _event(conn, campaign_id, "retry-failed", f"{n} failed message(s) planned again")
+    return n
+
+
+def broadcast_message(store: Store, campaign_id: int) -> tuple | None:
+    """(recipient id, state, provider id, provider status, error, done_at) of a broadcast
+    campaign's message (a post), or None when it has none (made before migration 0011)."""
+    return store.execute(
+        "SELECT id, state, provider_id, provider_status, error, done_at FROM campaign_recipients "
+        "WHERE campaign_id = ? AND contact_id IS NULL ORDER BY id LIMIT 1", (campaign_id,)).fetchone()
 
 
 def iter_accepted(store: Store, campaign_id: int) -> Iterator[tuple]:
