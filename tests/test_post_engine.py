@@ -185,3 +185,30 @@ def test_sigkill_while_publishing_then_resume_posts_exactly_once(store, x, cli):
     listed = json.loads(cli("posts", "list", "--format", "json").output)
     assert [(r["status"], r["post_or_error"]) for r in listed] == [
         ("stopped", "in-doubt: process ended during the provider call")]
+
+
+def test_send_resume_of_a_post_is_refused_with_the_command_to_use(store, x, cli):
+    cid = _post(store)
+    result = cli("send", "--resume", str(cid), "--yes")
+    assert result.exit_code == 3
+    assert f"Error: campaign {cid} is a post" in result.output and f"dbox posts retry {cid}" in result.output
+    assert x.posts == [] and _message(store, cid)[0][2:4] == ("planned", 0)
+
+
+def test_a_post_due_in_an_electoral_silence_is_held_by_the_engine_then_published(store, x):
+    from datetime import datetime, timezone
+
+    from dbox.electoral.calendar import add_election
+    from dbox.sending import service
+
+    add_election(store, "legislatives-2027", ["2027-06-13"], ["circo:38-01"])
+    cid = _post(store)
+    silence = datetime(2027, 6, 12, 12, tzinfo=timezone.utc)
+    results = service.run_due(store, clock=lambda: silence)
+    assert [(c, r.split(":")[0]) for c, r in results] == [(cid, "held")]
+    assert x.posts == [] and _message(store, cid)[0][2:4] == ("planned", 0)
+    assert ledger.get_campaign(store, cid).status == "waiting"
+    after = datetime(2027, 6, 13, 20, tzinfo=timezone.utc)
+    [(done, line)] = service.run_due(store, clock=lambda: after)
+    assert done == cid and line.startswith("post published on x https://x.com/candidate38/status/")
+    assert [p["text"] for p in x.posts] == ["Bonjour"]

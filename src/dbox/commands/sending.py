@@ -87,10 +87,16 @@ def send(
 
 
 def _resume(store, campaign_id, yes, limit, rate, workers, now, retry_in_doubt, steps) -> None:
+    from dbox.errors import InputError
     from dbox.sending import service
     from dbox.store import ledger
 
     campaign = ledger.get_campaign(store, campaign_id)
+    from dbox.social.posting import is_post_channel
+
+    if is_post_channel(campaign.channel):          # a post: published and retried by `dbox posts`
+        raise InputError(_("campaign {campaign_id} is a post").format(campaign_id=campaign_id),
+                         hint=_("use: dbox posts {action} {campaign_id}").format(action="retry", campaign_id=campaign_id))
     counts = ledger.state_counts(store, campaign_id)
     left = counts["planned"] + (counts["in-doubt"] if retry_in_doubt else 0)
     from dbox.console import out
