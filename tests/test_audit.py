@@ -1,12 +1,18 @@
 """The audit log: append-only (triggers), chained by hash (tampering shows), readable with dbox audit."""
 
 import json
-import sqlite3
 
 import pytest
 
 from dbox.privacy import audit
 from tests.conftest import write_csv
+
+pytestmark = pytest.mark.engines
+
+
+def drop_trigger(store, name: str, table: str) -> None:
+    """What someone holding the file (SQLite) or a superuser's connection (PostgreSQL) can do."""
+    store.execute(f"DROP TRIGGER {name}" + (f" ON {table}" if store.engine == "postgresql" else ""))
 
 
 def test_record_and_read_back(store):
@@ -23,9 +29,9 @@ def test_record_and_read_back(store):
 
 def test_rows_cannot_be_changed_or_removed(store):
     audit.record(store, "import", 1, {"file": "a.csv"})
-    with pytest.raises(sqlite3.IntegrityError, match="the audit log is append-only"):
+    with pytest.raises(store.IntegrityError, match="the audit log is append-only"):
         store.execute("UPDATE audit_log SET count = 0")
-    with pytest.raises(sqlite3.IntegrityError, match="the audit log is append-only"):
+    with pytest.raises(store.IntegrityError, match="the audit log is append-only"):
         store.execute("DELETE FROM audit_log")
     assert store.execute("SELECT count FROM audit_log").fetchall() == [(1,)]
 
@@ -35,7 +41,7 @@ def test_verify_finds_a_row_changed_behind_dbox_s_back(cli, store):
         audit.record(store, "export", n, {"n": n})
     assert "The audit log is intact (3 rows)." in cli("audit", "--verify").output
     # someone with the file drops the trigger and edits a row
-    store.execute("DROP TRIGGER audit_log_no_update")
+    drop_trigger(store, "audit_log_no_update", "audit_log")
     store.execute("UPDATE audit_log SET count = 999 WHERE id = 2")
     result = cli("audit", "--verify")
     assert result.exit_code == 1

@@ -9,6 +9,7 @@ import pytest
 
 from dbox.privacy import audit
 from dbox.store import audit as store_audit
+from tests.test_audit import drop_trigger
 
 
 @pytest.mark.engines
@@ -45,16 +46,18 @@ def test_concurrent_appends_on_postgresql_keep_one_chain(engine, store, cli):
     assert audit.verify(store) == (60, None)
 
 
+@pytest.mark.engines
 def test_the_hash_covers_host_and_role(store, cli):
     audit.record(store, "export", 1)
     audit.record(store, "export", 2)
     assert "intact (2 rows)" in cli("audit", "--verify").output
-    store.execute("DROP TRIGGER audit_log_no_update")
+    drop_trigger(store, "audit_log_no_update", "audit_log")
     store.execute("UPDATE audit_log SET host = 'autre-machine' WHERE id = 1")
     result = cli("audit", "--verify")
     assert result.exit_code == 1 and "row 1 does not follow" in result.output
 
 
+@pytest.mark.engines
 def test_rows_written_before_schema_16_keep_their_hash(store, cli):
     """A row with no host nor role hashes exactly as before the columns existed."""
     old = hashlib.sha256(json.dumps([store_audit.GENESIS, "2026-01-01T00:00:00Z", "alice", "import", 5, None],

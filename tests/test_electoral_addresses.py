@@ -10,6 +10,8 @@ from dbox.electoral.addresses import import_addresses, read_addresses
 from dbox.electoral.streets import derive_ranges, find_bureau, match_key, side_of, split_address
 from dbox.errors import InputError
 
+pytestmark = pytest.mark.engines
+
 FIX = Path(__file__).resolve().parent / "fixtures" / "electoral"
 
 

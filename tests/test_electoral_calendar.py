@@ -11,6 +11,8 @@ from dbox.sending import service
 from dbox.sending.compose import Template
 from dbox.store import ledger
 
+pytestmark = pytest.mark.engines
+
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
@@ -53,7 +55,7 @@ def test_add_election_and_its_errors(store):
 
 
 def _plan(store, clock, **kw):
-    request = service.SendRequest("sms", service.Selection("1", [], ""), Template("Info {{ first_name }}"), **kw)
+    request = service.SendRequest("sms", service.Selection("TRUE", [], ""), Template("Info {{ first_name }}"), **kw)
     return service.plan_send(store, request, clock=clock)
 
 

@@ -12,6 +12,8 @@ from dbox.electoral.results import import_results
 from dbox.filters import FilterSyntaxError, parse, to_text
 from dbox.store.filters import compile_filter
 
+pytestmark = pytest.mark.engines
+
 FIX = Path(__file__).resolve().parent / "fixtures" / "electoral"
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 

@@ -10,6 +10,8 @@ from dbox.electoral.calendar import add_election
 from dbox.electoral.results import import_results, insee_code, read_results
 from dbox.errors import InputError
 
+pytestmark = pytest.mark.engines
+
 FIX = Path(__file__).resolve().parent / "fixtures" / "electoral"
 
 

@@ -11,6 +11,8 @@ from dbox.electoral.roll import bureau_code, read_roll
 from dbox.errors import InputError
 from dbox.store import electoral as se
 
+pytestmark = pytest.mark.engines
+
 FIX = Path(__file__).resolve().parent / "fixtures" / "electoral"
 ROLL = FIX / "reu_grenoble.csv"
 CONTACTS = FIX / "contacts_grenoble.csv"

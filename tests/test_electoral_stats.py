@@ -1,11 +1,15 @@
 """Coverage by bureau de vote: `dbox stats --by bureau`."""
 
 import json
+
+import pytest
 from pathlib import Path
 
 from dbox.electoral import rolls
 from dbox.electoral.calendar import add_election
 from dbox.electoral.results import import_results
+
+pytestmark = pytest.mark.engines
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "electoral"
 

@@ -10,6 +10,8 @@ from dbox.electoral import rolls, voters
 from dbox.electoral.calendar import add_election
 from dbox.filters import FilterSyntaxError
 
+pytestmark = pytest.mark.engines
+
 FIX = Path(__file__).resolve().parent / "fixtures" / "electoral"
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 

@@ -218,8 +218,8 @@ def campaign_store(campaign_template, tmp_path):
     store.close()
 
 
-def _stats_json(cli, *args):
-    result = cli("stats", *args, "--format", "json")
+def _stats_json(cli, *args, db=None):
+    result = cli(*(("--db", db) if db else ()), "stats", *args, "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     data.pop("generated_at")
@@ -475,3 +475,37 @@ def test_help_does_not_import_plotting_libraries():
     assert run.returncode == 0 and "stats" in run.stdout and "report" in run.stdout and "browse" in run.stdout
     imported = {line.split("|")[-1].strip() for line in run.stderr.splitlines() if "|" in line}
     assert not {m for m in imported if m.split(".")[0] in ("plotly", "matplotlib", "datasette", "uvicorn")}
+
+
+# -- the same figures on PostgreSQL ---------------------------------------------------------------
+
+def _embedded(html: Path) -> dict:
+    text = html.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'<script type="application/json" id="dbox-stats">(.*?)</script>', text,
+                                re.S).group(1))
+    data.pop("generated_at")
+    return data
+
+
+def test_stats_and_report_give_the_same_figures_on_postgresql(campaign_store, pg_database, cli, tmp_path):
+    """The campaign store copied to PostgreSQL (``dbox store copy``): every section of ``dbox stats``
+    (weeks and months of growth, areas, campaigns and their opt-outs, followers, actions and
+    volunteers) and the report's embedded figures are the ones SQLite gives."""
+    from dbox.store import copy as store_copy
+
+    sqlite_path = campaign_store.path
+    with open_store(pg_database) as pg:
+        store_copy.copy_store(campaign_store, pg)
+    cases = ([], ["--by", "canton", "--period", "week"], ["--by", "commune", "--period", "month", "--since", "2026-10-01"],
+             ["tag:militant", "--empty", "--by", "circo"], ["--reachable", "sms", "--since", "2026-09-15"])
+    for args in cases:
+        on_sqlite, on_pg = (_stats_json(cli, *args, db=db) for db in (sqlite_path, pg_database))
+        assert on_pg == on_sqlite, args
+        assert on_sqlite["campaigns"] and on_sqlite["growth"]["sources"], args    # the sections hold rows
+    pages = []
+    for name, db in (("sqlite", sqlite_path), ("pg", pg_database)):
+        html = tmp_path / f"report-{name}.html"
+        result = cli("--db", db, "report", "--out", html, "--period", "week", "tag:militant")
+        assert result.exit_code == 0, result.output
+        pages.append(_embedded(html))
+    assert pages[0] == pages[1]

@@ -15,6 +15,8 @@ from dbox.errors import InputError
 from dbox.insights import stats
 from dbox.store import social as store_social
 
+pytestmark = pytest.mark.engines
+
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
 # Grenoble (38185) is split between cantons; Peaugres (07172, 07340) lies wholly in one canton;

@@ -5,6 +5,8 @@ statistics, the timeline, and the person's rights (export, erasure)."""
 
 import json
 
+import pytest
+
 from test_organizing_support import (  # noqa: F401  (fixtures)
     day_after, fill, import_people, local_text, pdf_text, read_csv, store, table_snapshot, template_store, travel,
     twilio, write_csv,
@@ -16,6 +18,8 @@ from dbox import segments
 from dbox.organizing import actions, people, results, sheets, stats
 from dbox.organizing.timeline import timeline
 from dbox.store import ledger
+
+pytestmark = pytest.mark.engines
 
 TITLE = "Porte-à-porte quartier Mistral"
 WORDING = "J'accepte de recevoir des SMS de Mon Parti (porte-à-porte du 5/12)"

@@ -11,6 +11,8 @@ from dbox.filters.nodes import ActionRef, Compare, Flag, IsEmpty, Not
 from dbox.store import organizing as so
 from dbox.store.db import utcnow
 
+pytestmark = pytest.mark.engines
+
 
 @pytest.mark.parametrize("text, canonical", [
     ('attended:"Porte-à-porte quartier Mistral"', 'attended:"Porte-à-porte quartier Mistral"'),

@@ -9,6 +9,8 @@ from dbox.errors import InputError
 from dbox.organizing import actions, results, sheets
 from dbox.streets import parse_address, street_key, walking_order
 
+pytestmark = pytest.mark.engines
+
 
 def make_action(store, title="Porte-à-porte Mistral", type_="porte-a-porte", days=1, **kw):
     return actions.create(store, actions.ActionInput(title=title, type=type_, date=local_text(day_after(days)),

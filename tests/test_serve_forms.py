@@ -15,9 +15,6 @@ from test_send_support import smtp  # noqa: F401  (a fixture)
 from dbox.store import forms as sf
 
 pytestmark = pytest.mark.engines
-# `dbox privacy forget|export` and `dbox action show` do not run on PostgreSQL yet (issue 14): the
-# tests that call them run on SQLite only until they do.
-SQLITE_UNTIL_PRIVACY_ON_PG = pytest.mark.engine("sqlite")
 
 
 WORDING_SMS = "J'accepte de recevoir les SMS de l'équipe Mon Parti (formulaire bénévoles)"
@@ -168,7 +165,6 @@ def test_bad_values_are_shown_next_to_their_field_and_nothing_is_written(store, 
     assert contacts(store) == []
 
 
-@SQLITE_UNTIL_PRIVACY_ON_PG
 def test_an_erased_or_opposed_person_is_not_added_back(store, cli, live_server, smtp, tmp_path):
     make_form(cli)
     write_csv(tmp_path / "c.csv", "prénom;nom;email;portable\nLéa;Martin;lea.martin@exemple.fr;0612345678\n"
@@ -224,7 +220,6 @@ def _today_action(cli, *extra):
     return int(re.search(r"Action (\d+)", result.output).group(1))
 
 
-@SQLITE_UNTIL_PRIVACY_ON_PG
 def test_event_page_takes_answers_as_rsvps(store, cli, live_server):
     action = _today_action(cli, "--description", "On frappe aux portes du quartier")
     server = live_server()
@@ -346,7 +341,6 @@ def test_revoked_expired_and_unknown_links_are_refused(store, cli, live_server, 
 
 # -- personal data ----------------------------------------------------------------------------------------
 
-@SQLITE_UNTIL_PRIVACY_ON_PG
 def test_privacy_export_shows_and_forget_erases_confirmations_and_links(store, cli, live_server, smtp, tmp_path,
                                                                         monkeypatch):
     import json
@@ -398,7 +392,6 @@ def test_behind_the_proxy_each_client_has_its_own_limit(store, cli, live_server)
     assert len(contacts(store)) == 6
 
 
-@SQLITE_UNTIL_PRIVACY_ON_PG
 def test_event_pages_of_cancelled_actions_and_opposed_people(store, cli, live_server, tmp_path):
     action = _today_action(cli)
     assert cli("action", "publish", str(action)).exit_code == 0

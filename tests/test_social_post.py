@@ -76,9 +76,13 @@ def test_post_to_every_connected_network_once(store, servers):
     assert all(len(s.posts) == 1 for s in servers.values())
     campaigns = store.execute("SELECT channel, status FROM campaigns ORDER BY id").fetchall()
     assert campaigns == [("social:linkedin", "done"), ("social:mastodon", "done"), ("social:x", "done")]
-    assert store.execute("SELECT count(*) FROM campaign_recipients").fetchone() == (0,)
+    # each post is one message of the ledger, with no contact, sent by the engine (issue 13 item 4)
+    messages = store.execute("SELECT campaign_id, contact_id, state, provider_id, provider_status "
+                             "FROM campaign_recipients ORDER BY campaign_id").fetchall()
+    assert messages == [(o.campaign_id, None, "accepted", o.post_id, o.url) for o in outcomes]
+    assert all(o.post_id and o.url for o in outcomes)
     events = [e for _, e, _ in ledger.campaign_events(store, outcomes[2].campaign_id)]
-    assert events == ["created", "running", "published", "done"]
+    assert events == ["created", "running", "done"]
 
 
 def test_too_long_for_x_publishes_nowhere(store, servers):
@@ -112,6 +116,8 @@ def test_server_error_leaves_the_post_in_doubt_and_it_is_not_republished(store, 
 def test_a_process_that_died_while_publishing_leaves_it_in_doubt(store, servers):
     [created] = posting.create_posts(store, posting.plan_post(store, "Bonjour", ["x"]))
     ledger.set_status(store, created.campaign_id, "running", detail="publishing")   # as a crashed process would
+    [message] = store.execute("SELECT id FROM campaign_recipients WHERE campaign_id = ?", (created.campaign_id,))
+    assert ledger.claim(store, message[0], ledger.BROADCAST) is None      # its claim, committed before the call
     [outcome] = posting.publish_due(store)
     assert outcome.state == "in-doubt"
     assert servers["x"].posts == []

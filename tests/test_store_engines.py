@@ -136,6 +136,20 @@ def test_dialect_rewrites():
     with pytest.raises(ValueError, match="REPLACE_KEYS"):
         pg("INSERT OR REPLACE INTO nowhere (a) VALUES (?)")
     assert pg("INSERT INTO temp.keys (a) VALUES (?)") == "INSERT INTO pg_temp.keys (a) VALUES (%s)"
+    assert pg("SELECT x::text FROM t WHERE a = :a AND b = :b_2 AND c = '10:00'") == \
+        "SELECT x::text FROM t WHERE a = %(a)s AND b = %(b_2)s AND c = '10:00'"
+    assert pg("SELECT 1 LIMIT :n") == "SELECT 1 LIMIT %(n)s"
+
+
+@pytest.mark.engines
+def test_named_parameters_and_sums_read_the_same_on_both_engines(store):
+    """``:name`` parameters with a dict; a sum of integers is an int and an average a float on
+    both (PostgreSQL's NUMERIC would otherwise come back as a Decimal)."""
+    store.executemany("INSERT INTO tags (name, key) VALUES (?, ?)", [("a", "a"), ("b", "b"), ("c", "c")])
+    row = store.execute("SELECT count(*), sum(id), avg(id) FROM tags WHERE key <> :k AND name <> :k",
+                        {"k": "c"}).fetchone()
+    assert row == (2, row[1], row[2]) and type(row[1]) is int and type(row[2]) is float
+    assert row[2] == row[1] / 2
 
 
 @pytest.mark.engines

@@ -10,13 +10,13 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
 from dbox.errors import InputError
-from dbox.text import fold_key
+from dbox.text import fold, fold_key
 from dbox.i18n import _, grouped
 
 SAMPLE_BYTES = 256 * 1024
@@ -359,3 +359,52 @@ def map_header(header: list[str], columns: dict[str, tuple[str, ...]], path: Pat
                              hint=_("keep one of them"))
         found.setdefault(name, []).append(i)
     return found, ignored
+
+
+# -- --map: the user's own column mapping ---------------------------------------------------------
+
+def parse_map(specs: Iterable[str], known: Callable[[str], bool], *, fields_hint: str,
+              example: str | None = None) -> dict[str, str]:
+    """``--map "Header=field"`` options -> folded header -> field: the one reading of ``--map``
+    (contact imports and electoral files). The header is what stands before the last ``=``, compared
+    folded like the aliases (:func:`dbox.text.fold`); ``known(field)`` says whether the field exists."""
+    overrides = {}
+    for spec in specs:
+        header, sep, target = spec.rpartition("=")
+        header, target = header.strip(), target.strip()
+        if not sep or not header or not target:
+            raise InputError(_("--map {spec!r}: expected HEADER=FIELD").format(spec=spec),
+                             hint=f'--map "{example}"' if example else None)
+        if not known(target):
+            raise InputError(_("--map {spec!r}: unknown field {target!r}").format(spec=spec, target=target),
+                             hint=fields_hint)
+        overrides[fold(header)] = target
+    return overrides
+
+
+def folded_header(header: list[str], overrides: dict[str, str]) -> list[str]:
+    """The header folded as ``--map`` and the aliases compare it; an error when ``--map`` names a
+    column the file does not have (a typo would otherwise map nothing, silently)."""
+    folded = [fold(h) for h in header]
+    unknown = set(overrides) - set(folded)
+    if unknown:
+        raise InputError(_("--map names no column of the file: {items}").format(items=", ".join(sorted(unknown))),
+                         hint=_("columns: {items}").format(items=", ".join(header)))
+    return folded
+
+
+def map_fields(header: list[str], aliases: dict[str, list[str]], specs: list[str] | None = None,
+               *, what: str) -> dict[str, int]:
+    """field -> column index for a file of a known kind (``what``: "an electoral roll"), from the
+    fields' folded aliases and ``--map`` options; ``=ignore`` skips a column; the first column
+    that gives a field wins. (``dbox import`` maps contacts with dbox.importing.mapping, which
+    also keeps unknown columns as custom fields; fixed-format sheets use :func:`map_header`.)"""
+    overrides = parse_map(specs or [], lambda f: f == "ignore" or f in aliases,
+                          fields_hint=f"fields of {what}: " + ", ".join(aliases) + ", ignore")
+    table = {fold(alias): name for name, names in aliases.items() for alias in names}
+    found: dict[str, int] = {}
+    for i, key in enumerate(folded_header(header, overrides)):
+        target = overrides.get(key) or table.get(key)
+        if target and target != "ignore" and target not in found:
+            found[target] = i
+    return found

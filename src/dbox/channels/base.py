@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dbox.errors import InputError, NotConfiguredError
-from dbox.store.ledger import Reach
+from dbox.store.ledger import BROADCAST, Reach
 from dbox.i18n import _
 from dbox.config import section
 from dbox.secrets import get_secret, keyring_problem
@@ -56,6 +56,7 @@ class ComposeRules:
     unsubscribe_url: str | None = None
     price_per_segment: float | None = None
     currency: str = "EUR"
+    headers: dict[str, str] = field(default_factory=dict)   # added to every message (kind "post")
 
 
 @dataclass
@@ -127,10 +128,29 @@ class Channel:
     quiet_hours: bool = False       # on by default?
     fields: tuple[SettingField, ...] = ()
     setup_command: str = ""
+    broadcast = False               # publishes to its own audience (a social network): no contacts
 
     @property
     def reach(self) -> Reach:
         return Reach(self.consent_channel, self.address_kind)
+
+    @property
+    def claim_reach(self) -> Reach:
+        """What the engine's claim re-checks before each message: the contact's reach, or nothing
+        for a broadcast channel's message (it has no contact: ``ledger.BROADCAST``)."""
+        return BROADCAST if self.broadcast else self.reach
+
+    def campaign_settings(self, store, campaign, settings: dict[str, Any]) -> dict[str, Any]:
+        """The settings a run of ``campaign`` uses (default: the channel's own). A channel may
+        refuse to start here (raise a DboxError: nothing is claimed) and add what its sender and
+        its compose rules need for this campaign."""
+        return settings
+
+    def run_result(self, store, campaign_id: int, report):
+        """What ``dbox run-due`` reports for a run of this channel's campaign (it still holds the
+        campaign's lock): the run's report, or a line in the channel's words (a line starting with
+        ``error:`` makes run-due exit non-zero)."""
+        return report
 
     # -- settings ---------------------------------------------------------------------------
     def settings(self) -> dict[str, Any]:

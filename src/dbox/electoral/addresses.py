@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dbox.electoral.assign import Assignment, assign_commune
-from dbox.electoral.headers import map_headers
 from dbox.electoral.roll import bureau_code
 from dbox.electoral.streets import derive_ranges, split_address
 from dbox.errors import InputError
 from dbox.store import electoral as se
 from dbox.i18n import _
+from dbox.readers import map_fields, open_reader
 
 COLUMNS = {
     "commune": ["code_commune_ref", "code_commune", "code commune"],
@@ -49,8 +49,6 @@ class AddressReport:
 def read_addresses(path: Path, *, overrides: list[str] | None = None,
                    encoding: str | None = None) -> dict[str, dict[str, list]]:
     """commune -> street key -> [(number, bureau)] (weighted by ``nb_adresses``)."""
-    from dbox.readers import open_reader
-
     with path.open("rb") as fh:
         if fh.read(4) == b"PAR1":
             raise InputError(_("{path}: a Parquet file; dbox reads the CSV version of the INSEE table").format(
@@ -58,7 +56,7 @@ def read_addresses(path: Path, *, overrides: list[str] | None = None,
                              hint=_("download table-adresses-reu.csv, or convert the Parquet file to CSV"))
     reader = open_reader(path, encoding=encoding)
     header = reader.header
-    columns = map_headers(header, COLUMNS, overrides, what="the INSEE address table")
+    columns = map_fields(header, COLUMNS, overrides, what="the INSEE address table")
     missing = [f for f in ("commune", "bureau", "address") if f not in columns]
     if missing:
         reader.close()

@@ -27,6 +27,8 @@ from dbox.store import electoral as se
 from dbox.store import geo as store_geo
 from dbox.store.db import Store, utcnow
 from dbox.i18n import _
+from dbox.text import fold
+from dbox.privacy.audit import os_user, record
 
 NATIONAL = ("presidentielle", "legislatives", "europeennes", "referendum")
 AREA_KINDS = ("france", "departement", "commune", "canton", "circonscription")
@@ -123,8 +125,6 @@ def quiet_period(day: date, zone_list: list[tuple[str, bool]], national: bool) -
 
 
 def is_national(name: str) -> bool:
-    from dbox.text import fold
-
     return fold(name).startswith(NATIONAL)
 
 
@@ -193,8 +193,6 @@ def check_send(store: Store, channel: str, campaign_id: int | None = None, *, no
 
 def allow(store: Store, campaign_id: int, reason: str) -> None:
     """Let one campaign go out during a silence; the reason is kept and audited."""
-    from dbox.privacy.audit import os_user, record
-
     if not reason or not reason.strip():
         raise InputError(_("--reason: say why this campaign may go out during the electoral silence"))
     if not se.campaign_exists(store, campaign_id):

@@ -22,10 +22,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dbox.electoral.headers import map_headers
 from dbox.errors import InputError
 from dbox.text import fold
 from dbox.i18n import _
+from dbox.readers import map_fields, open_reader
+from dbox.store import electoral as se
 
 FIXED = {
     "departement": ["code du departement", "code departement"],
@@ -97,12 +98,10 @@ def insee_code(departement: str, commune: str, where: str) -> str:
 def read_results(path: Path, *, overrides: list[str] | None = None, encoding: str | None = None,
                  sheet: str | None = None) -> list[BureauResult]:
     """Every bureau of the file; raises ``InputError`` naming the first bad row and column."""
-    from dbox.readers import open_reader
-
     reader = open_reader(path, encoding=encoding, sheet=sheet)
     header = reader.header
     try:
-        columns = map_headers(header, FIXED, overrides, what="a results file")
+        columns = map_fields(header, FIXED, overrides, what="a results file")
         missing = [f for f in NEEDED if f not in columns]
         if missing:
             raise InputError(_("{path}: no column for {items} (columns: {items2}...)").format(
@@ -196,8 +195,6 @@ def import_results(store, path: Path, election: str, *, overrides: list[str] | N
                    encoding: str | None = None, sheet: str | None = None) -> ResultsReport:
     """Store a results file for ``election`` and what it says of each bureau's canton and
     circonscription; contacts of split communes then get theirs from their bureau."""
-    from dbox.store import electoral as se
-
     election = check_election_name(election)
     rows = read_results(path, overrides=overrides, encoding=encoding, sheet=sheet)
     report = ResultsReport(election, len(rows))

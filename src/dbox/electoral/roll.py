@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from dbox.electoral.headers import map_headers
 from dbox.electoral.streets import split_address
 from dbox.errors import InputError
 from dbox.files import sha256_of
 from dbox.text import fold
 from dbox.i18n import _
+from dbox.readers import map_fields, open_reader
 
 ALIASES = {
     "bureau": ["code du bureau de vote", "code bureau de vote", "code bureau", "code bv", "code_bv",
@@ -141,11 +141,9 @@ def parse_sex(raw: str, where: str) -> str | None:
 def read_roll(path: Path, commune_insee: str, *, overrides: list[str] | None = None,
               encoding: str | None = None, sheet: str | None = None) -> RollFile:
     """Every voter of the file, checked; raises ``InputError`` naming the first bad row and column."""
-    from dbox.readers import open_reader
-
     reader = open_reader(path, encoding=encoding, sheet=sheet)
     header = reader.header
-    columns = map_headers(header, ALIASES, overrides, what="an electoral roll")
+    columns = map_fields(header, ALIASES, overrides, what="an electoral roll")
     missing = [f for f in NEEDED if f not in columns]
     if "birth_name" not in columns and "usage_name" not in columns:
         missing.insert(0, "birth_name")

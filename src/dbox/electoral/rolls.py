@@ -18,6 +18,8 @@ from dbox.store import electoral as se
 from dbox.store import geo as store_geo
 from dbox.store.db import Store, utcnow
 from dbox.i18n import _
+from dbox.geo import commune_key
+from dbox.privacy.audit import record
 
 
 @dataclass
@@ -35,8 +37,6 @@ class RollReport:
 
 def resolve_commune(store: Store, text: str) -> str:
     """An INSEE code from ``--commune`` (a code or an unambiguous name)."""
-    from dbox.geo import commune_key
-
     value = text.strip()
     if value[:5].isalnum() and value[:2].isalnum() and len(value) == 5 and value[2:].isdigit():
         if store_geo.commune_exists(store, value.upper()):
@@ -108,8 +108,6 @@ def purge_due(store: Store, today: date | None = None) -> list[tuple[int, str, s
     due = se.rolls_due(store, today.isoformat())
     if not due:
         return []
-    from dbox.privacy.audit import record
-
     with store.transaction(immediate=True):
         communes = {commune for _unused, commune, _unused, _unused in due}
         se.delete_rolls(store, [r[0] for r in due])

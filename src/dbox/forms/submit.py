@@ -30,9 +30,11 @@ from dbox.importing.pipeline import ImportOptions, import_rows
 from dbox.masking import mask
 from dbox.normalize import ValueRejected, normalize_field, phone_region_for_postal_code
 from dbox.privacy import audit
-from dbox.privacy.consent import blocked, grant
+from dbox.privacy.consent import blocked, grant, state
 from dbox.store import forms as sf
 from dbox.store.db import Store, utcnow
+from dbox.channels.base import OutgoingMessage
+from dbox.channels.plugins import get_channel
 
 MAX_VALUE = 200              # characters a field may hold
 CONFIRM_DAYS = 7             # a confirmation link works this long
@@ -147,8 +149,6 @@ def submit(store: Store, form: SignupForm, values: dict[str, str], ticked, *, in
 
 def _ask_confirmation(store: Store, form: SignupForm, contact_id: int, email: str, now: str,
                       outcome: Outcome) -> PendingMail | None:
-    from dbox.privacy.consent import state
-
     if state(store, contact_id)["current"]["email"]["status"] == "granted":
         return None                       # already reachable by e-mail: nothing to confirm
     if blocked(store, contact_id, "email"):
@@ -188,9 +188,6 @@ def send_confirmation(store: Store, form: SignupForm, mail: PendingMail, base_ur
     accepted it. A failure leaves the confirmation unsent (``dbox forms show`` counts them); the
     address is never logged whole."""
     import logging
-
-    from dbox.channels.base import OutgoingMessage
-    from dbox.channels.plugins import get_channel
 
     log = logging.getLogger("dbox.serve")
     link = f"{base_url.rstrip('/')}/f/confirm/{mail.token}"

@@ -21,6 +21,9 @@ from dbox.store import contacts_merge as sm
 from dbox.store.contacts_write import SCALAR_FIELDS
 from dbox.store.db import Store, utcnow
 from dbox.i18n import _
+from dbox.filters.keys import contact_keys
+from dbox.privacy import audit
+from dbox.text import name_key
 
 _PLACE = ("postal_code", "commune_name", "commune_insee", "departement", "canton_code", "circonscription",
           "geo_status", "phone_region")
@@ -65,10 +68,6 @@ def stricter(a: str | None, b: str | None) -> str | None:
 
 def merge(store: Store, keep: int, other: int) -> MergeResult:
     """Merge contact ``other`` into ``keep`` (see the module's rules) and delete ``other``."""
-    from dbox.filters.keys import contact_keys
-    from dbox.privacy import audit
-    from dbox.text import name_key
-
     if keep == other:
         raise InputError(_("contacts merge: {keep} and {other} are the same contact").format(keep=keep, other=other))
     columns = ("id", *SCALAR_FIELDS)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dbox.errors import InputError
-from dbox.text import custom_field_name, fold
+from dbox.readers import folded_header, parse_map
+from dbox.text import custom_field_name
 from dbox.i18n import _
 
 FIELDS = {
@@ -93,31 +94,13 @@ class ColumnMapping:
 
 def parse_overrides(specs: list[str]) -> dict[str, str]:
     """``["Portable=mobile", "Ville=commune"]`` -> folded header -> field."""
-    overrides = {}
-    for spec in specs:
-        header, sep, target = spec.rpartition("=")
-        header, target = header.strip(), target.strip()
-        if not sep or not header or not target:
-            raise InputError(_('--map {spec!r}: expected HEADER=FIELD, e.g. --map "Portable=mobile"').format(
-                                 spec=spec))
-        if target not in FIELDS and not target.startswith("field."):
-            raise InputError(
-                _("--map {spec!r}: unknown field {target!r}").format(spec=spec, target=target),
-                hint="fields: " + ", ".join(FIELDS) + ", or field.<name> for a custom field",
-            )
-        overrides[fold(header)] = target
-    return overrides
+    return parse_map(specs, lambda target: target in FIELDS or target.startswith("field."), example="Portable=mobile",
+                     fields_hint=_("fields: {fields}, or field.<name> for a custom field").format(fields=", ".join(FIELDS)))
 
 
 def map_columns(header: list[str], overrides: dict[str, str] | None = None) -> ColumnMapping:
     overrides = overrides or {}
-    folded = [fold(h) for h in header]
-    unknown = set(overrides) - set(folded)
-    if unknown:
-        raise InputError(
-            _("--map names no column of the file: {items}").format(items=', '.join(sorted(unknown))),
-            hint="columns: " + ", ".join(header),
-        )
+    folded = folded_header(header, overrides)
     targets, how = [], []
     for name, key in zip(header, folded):
         if key in overrides:

@@ -7,51 +7,18 @@ the column mapping, the geography index and the options.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from dbox.filters.keys import contact_keys
-from dbox.geo import GeoIndex, GeoResult, resolve
+from dbox.geo import GeoIndex, resolve
 from dbox import normalize as norm
 from dbox.importing.mapping import ColumnMapping
 from dbox.store.contacts_write import SCALAR_FIELDS
 from dbox.text import fold, name_key
+from dbox.i18n import _
 
 CONSENT_CHANNELS = ("sms", "email", "phone", "post")
 _FORMULA_START = ("=", "+", "-", "@")
-
-
-@dataclass
-class Record:
-    row: int
-    civility: str = ""
-    first_name: str = ""
-    last_name: str = ""
-    address: str = ""
-    postal_code: str = ""
-    commune: str = ""
-    emails: list[str] = field(default_factory=list)
-    mobiles: list[str] = field(default_factory=list)
-    fixeds: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    custom: dict[str, str] = field(default_factory=dict)
-    consents: list[str] = field(default_factory=list)
-    # Channels the row explicitly refused ("non"): (channel, column, value). A refusal beats a
-    # consent for the same channel, in the row and across rows and files (docs/privacy.md).
-    refusals: list[tuple[str, str, str]] = field(default_factory=list)
-    consent_columns: dict[str, str] = field(default_factory=dict)   # channel -> column it came from
-    # Values left out (the person is kept with the rest): (column, value, reason).
-    bad_cells: list[tuple[str, str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)   # e.g. a likely typo in an e-mail domain
-    phone_region: str = "FR"
-    geo: GeoResult | None = None
-    error: str | None = None
-    cells: list[str] | None = None   # the raw cells, kept only for a rejected row
-
-    name_key: str = ""               # folded "last|first", set once the names are known
-
-    def identity(self) -> bool:
-        return bool(self.last_name or self.first_name or self.emails or self.mobiles or self.fixeds)
 
 
 class Row(NamedTuple):
@@ -88,28 +55,6 @@ class Row(NamedTuple):
 _POSTAL = SCALAR_FIELDS.index("postal_code")
 
 
-def to_row(rec: Record, hasher: Callable[[str], str]) -> Row:
-    """The flat form of a built record (see ``Row``)."""
-    geo = rec.geo
-    values = (rec.civility or None, rec.first_name or None, rec.last_name or None, rec.address or None,
-              rec.postal_code or None,
-              (geo.commune_name if geo and geo.commune_name else rec.commune) or None,
-              geo.insee if geo else None, geo.departement if geo else None,
-              geo.canton_code if geo else None, geo.circonscription if geo else None,
-              geo.status if geo else None, rec.phone_region,
-              rec.emails[0] if rec.emails else None, rec.mobiles[0] if rec.mobiles else None,
-              rec.fixeds[0] if rec.fixeds else None)
-    resolved = geo is not None and geo.status == "resolved"
-    return Row(rec.row, rec.error, rec.cells, tuple(rec.bad_cells), tuple(rec.notes), values,
-               contact_keys(values[1], values[2], values[3], values[5]), rec.name_key or None,
-               tuple(rec.emails), tuple(rec.mobiles), tuple(rec.fixeds),
-               {v: hasher(v) for v in (*rec.emails, *rec.mobiles, *rec.fixeds)},
-               tuple((t, fold(t)) for t in rec.tags), rec.custom, tuple(rec.consents), tuple(rec.refusals),
-               geo.status if geo else None,
-               geo.commune_name if resolved and geo.canton_candidates else None,
-               resolved and not geo.canton_candidates and not geo.canton_code)
-
-
 def _split_full_name(text: str) -> tuple[str, str]:
     """'Jean DUPONT' -> ('Jean', 'DUPONT'); 'DUPONT Jean' -> ('Jean', 'DUPONT'); else last word is the surname."""
     words = text.split()
@@ -122,110 +67,204 @@ def _split_full_name(text: str) -> tuple[str, str]:
     return " ".join(words[:-1]), words[-1]
 
 
-def build_record(row: int, cells: list[str], mapping: ColumnMapping, index: GeoIndex | None,
-                 extra_consents: tuple[str, ...] = ()) -> Record:
-    """A bad value leaves that value out, not the person: it is listed in ``bad_cells`` and the
-    contact is kept with its valid fields. Only a row with nothing that identifies a person (no
-    name, e-mail or phone) is rejected whole (``error``)."""
-    rec = _build(row, cells, mapping, index, extra_consents)
-    if rec.error or rec.bad_cells:
-        rec.cells = cells
-    return rec
+# Normalization memoized per distinct value (a file names the same few hundred first names,
+# civilities, towns, postal codes, tag lists and yes/no answers over and over): (kind, cell) ->
+# the normal form, or the reason it was refused as a ``_Refused``. Bounded: emptied when full,
+# so that memory stays flat whatever the file.
+_MEMO: dict[tuple[str, str], object] = {}
+_MEMO_MAX = 200_000
 
 
-def _build(row: int, cells: list[str], mapping: ColumnMapping, index: GeoIndex | None,
-           extra_consents: tuple[str, ...]) -> Record:
-    rec = Record(row)
-    header = mapping.header
-    if len(cells) > len(header):
-        rec.error = f"row {row}: {len(cells)} cells but the header has {len(header)} columns"
-        return rec
-    _fill(rec, cells, mapping)
-    if not rec.identity():
-        # Nothing identifies a person: the row is rejected whole (its bad cells are listed too).
-        rec.error = f"row {row}: no name, e-mail or phone"
-        return rec
-    refused = {channel for channel, _, _ in rec.refusals}
-    if refused:
-        rec.consents = [c for c in rec.consents if c not in refused]
-    for channel in extra_consents:
-        if channel not in rec.consents and channel not in refused:
-            rec.consents.append(channel)
-    if index is not None:
-        rec.geo = resolve(index, rec.postal_code or None, rec.commune or None, rec.custom.pop("__insee", None))
-        if rec.geo.status == "resolved":
-            rec.commune = rec.geo.commune_name or rec.commune
-    return rec
+class _Refused(str):
+    """A memoized ValueRejected: its message."""
 
 
-def _fill(rec: Record, cells: list[str], mapping: ColumnMapping) -> None:
-    header, targets = mapping.header, mapping.targets
-    phones_raw: list[tuple[str, str, str]] = []   # (column, target, raw)
-    address2 = ""
-    for i, (target, value) in enumerate(zip(targets, cells)):
-        value = value.strip()
-        if not value or target == "ignore":
-            continue
-        if value[0] == "'" and value[1:2] in _FORMULA_START:
-            value = value[1:]  # undo the quote our own exports put before =, +, -, @
-        column = header[i]
+def _memo(kind: str, value: str, compute: Callable[[str], object]):
+    key = (kind, value)
+    found = _MEMO.get(key)
+    if found is None:
         try:
-            if target in ("first_name", "last_name", "civility", "address", "postal_code", "commune"):
-                setattr(rec, target, norm.normalize_field(target, value))
-            elif target == "full_name":
-                first, last = _split_full_name(value)
-                rec.first_name = rec.first_name or norm.normalize_name(first)
-                rec.last_name = rec.last_name or norm.normalize_name(last)
-            elif target == "email":
-                for part in value.replace(";", ",").split(","):
-                    if part.strip():
-                        try:
-                            email = norm.normalize_field("email", part)
-                        except norm.ValueRejected as exc:
-                            rec.bad_cells.append((column, part.strip(), str(exc)))
-                            continue
-                        if email not in rec.emails:
-                            rec.emails.append(email)
-                            suggestion = norm.email_domain_suggestion(email)
-                            if suggestion:
-                                rec.notes.append(f"row {rec.row}, column {column!r}: {email!r}: did you mean "
-                                                 f"@{suggestion}? (imported as written)")
-            elif target in ("mobile", "fixed", "phone"):
-                for part in value.replace(";", ",").replace("/", ",").split(","):
-                    if part.strip():
-                        phones_raw.append((column, target, part))
-            elif target == "address2":
-                address2 = norm.normalize_field(target, value)
-            elif target == "insee":
-                rec.custom["__insee"] = value.zfill(5)
-            elif target == "tags":
-                for tag in norm.split_tags(value):
-                    if tag not in rec.tags:
-                        rec.tags.append(tag)
-            elif target.startswith("consent_"):
-                channel = target[8:]
-                if norm.parse_yes_no(value):
-                    if channel not in rec.consents:
-                        rec.consents.append(channel)
-                        rec.consent_columns[channel] = column
-                else:
-                    rec.refusals.append((channel, column, value))
-            elif target.startswith("field:"):
-                rec.custom[target[6:]] = value
+            found = compute(value)
         except norm.ValueRejected as exc:
-            rec.bad_cells.append((column, value, str(exc)))
-    if rec.last_name and rec.first_name:
-        rec.name_key = name_key(rec.first_name, rec.last_name)
-    if address2:
-        rec.address = f"{rec.address}, {address2}" if rec.address else address2
-    rec.phone_region = norm.phone_region_for_postal_code(rec.postal_code)
-    for column, target, raw in phones_raw:
-        try:
-            phone = norm.normalize_phone(raw, rec.phone_region)
-        except norm.ValueRejected as exc:
-            rec.bad_cells.append((column, raw.strip(), str(exc)))
-            continue
-        # The number decides its kind: a fixed line typed in the mobile column is never texted.
-        bucket = rec.mobiles if phone.kind == "mobile" else rec.fixeds
-        if phone.e164 not in bucket:
-            bucket.append(phone.e164)
+            found = _Refused(str(exc))
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.clear()
+        _MEMO[key] = found
+    if type(found) is _Refused:
+        raise norm.ValueRejected(str(found))
+    return found
+
+
+def _normalizer(target: str) -> Callable[[str], object]:
+    return lambda value: norm.normalize_field(target, value)
+
+
+def _full_name(value: str) -> tuple[str, str]:
+    first, last = _split_full_name(value)
+    return norm.normalize_name(first), norm.normalize_name(last)
+
+
+def _tags(value: str) -> tuple[str, ...]:
+    return tuple(norm.split_tags(value))
+
+
+_MEMOIZED = {"first_name", "last_name", "civility", "postal_code", "commune"}
+_NORMALIZERS = {name: _normalizer(name) for name in _MEMOIZED}
+
+
+class RowBuilder:
+    """Builds the ``Row`` of each line of cells (``build(row, cells)``): normalization, geography,
+    keys and hashes. A bad value leaves that value out, not the person: it is listed in
+    ``bad_cells`` and the contact is kept with its valid fields. Only a row with nothing that
+    identifies a person (no name, e-mail or phone) is rejected whole (``error``)."""
+
+    def __init__(self, mapping: ColumnMapping, index: GeoIndex | None, extra_consents: tuple[str, ...],
+                 hasher: Callable[[str], str]):
+        self.width = len(mapping.header)
+        self.index = index
+        self.extra_consents = tuple(extra_consents)
+        self.hasher = hasher
+        # The columns read, in order: (position, target, column header).
+        self.plan = [(i, target, mapping.header[i]) for i, target in enumerate(mapping.targets)
+                     if target != "ignore"]
+
+    def build(self, row: int, cells: list[str]) -> Row:
+        if len(cells) > self.width:
+            return _rejected(row, cells, _("row {row}: {n} cells but the header has {columns} columns").format(
+                                 row=row, n=len(cells), columns=self.width),
+                             (), ())
+        civility = first_name = last_name = address = postal_code = commune = address2 = ""
+        emails: list[str] = []
+        mobiles: list[str] = []
+        fixeds: list[str] = []
+        tags: list[str] = []
+        custom: dict[str, str] = {}
+        consents: list[str] = []
+        refusals: list[tuple[str, str, str]] = []
+        bad_cells: list[tuple[str, str, str]] = []
+        notes: list[str] = []
+        phones_raw: list[tuple[str, str]] = []   # (column, raw)
+        insee = None
+        for i, target, column in self.plan:
+            if i >= len(cells):
+                break
+            value = cells[i].strip()
+            if not value:
+                continue
+            if value[0] == "'" and value[1:2] in _FORMULA_START:
+                value = value[1:]  # undo the quote our own exports put before =, +, -, @
+            try:
+                if target in _MEMOIZED:
+                    normal = _memo(target, value, _NORMALIZERS[target])
+                    if target == "first_name":
+                        first_name = normal
+                    elif target == "last_name":
+                        last_name = normal
+                    elif target == "postal_code":
+                        postal_code = normal
+                    elif target == "commune":
+                        commune = normal
+                    else:
+                        civility = normal
+                elif target == "address":
+                    address = " ".join(value.split())
+                elif target == "email":
+                    for part in value.replace(";", ",").split(","):
+                        if part.strip():
+                            try:
+                                email = norm.normalize_email(part)
+                            except norm.ValueRejected as exc:
+                                bad_cells.append((column, part.strip(), str(exc)))
+                                continue
+                            if email not in emails:
+                                emails.append(email)
+                                suggestion = norm.email_domain_suggestion(email)
+                                if suggestion:
+                                    notes.append(_("row {row}, column {column!r}: {email!r}: did you mean "
+                                                   "@{suggestion}? (imported as written)").format(
+                                                       row=row, column=column, email=email, suggestion=suggestion))
+                elif target in ("mobile", "fixed", "phone"):
+                    for part in value.replace(";", ",").replace("/", ",").split(","):
+                        if part.strip():
+                            phones_raw.append((column, part))
+                elif target == "full_name":
+                    first, last = _memo(target, value, _full_name)
+                    first_name = first_name or first
+                    last_name = last_name or last
+                elif target == "address2":
+                    address2 = " ".join(value.split())
+                elif target == "insee":
+                    insee = value.zfill(5)
+                    if self.index is None:
+                        custom["__insee"] = insee
+                elif target == "tags":
+                    for tag in _memo(target, value, _tags):
+                        if tag not in tags:
+                            tags.append(tag)
+                elif target.startswith("consent_"):
+                    channel = target[8:]
+                    if _memo("yes_no", value, norm.parse_yes_no):
+                        if channel not in consents:
+                            consents.append(channel)
+                    else:
+                        refusals.append((channel, column, value))
+                elif target.startswith("field:"):
+                    custom[target[6:]] = value
+            except norm.ValueRejected as exc:
+                bad_cells.append((column, value, str(exc)))
+        key = name_key(first_name, last_name) if last_name and first_name else None
+        if address2:
+            address = f"{address}, {address2}" if address else address2
+        region = norm.phone_region_for_postal_code(postal_code)
+        for column, raw in phones_raw:
+            try:
+                phone = norm.normalize_phone(raw, region)
+            except norm.ValueRejected as exc:
+                bad_cells.append((column, raw.strip(), str(exc)))
+                continue
+            # The number decides its kind: a fixed line typed in the mobile column is never texted.
+            bucket = mobiles if phone.kind == "mobile" else fixeds
+            if phone.e164 not in bucket:
+                bucket.append(phone.e164)
+        if not (last_name or first_name or emails or mobiles or fixeds):
+            # Nothing identifies a person: the row is rejected whole (its bad cells are listed too).
+            return _rejected(row, cells, _("row {row}: no name, e-mail or phone").format(row=row), bad_cells, notes)
+        if refusals:
+            refused = {channel for channel, _column, _value in refusals}
+            consents = [c for c in consents if c not in refused]
+        else:
+            refused = ()
+        for channel in self.extra_consents:
+            if channel not in consents and channel not in refused:
+                consents.append(channel)
+        geo = None
+        if self.index is not None:
+            geo = resolve(self.index, postal_code or None, commune or None, insee)
+        if geo is not None:
+            status = geo.status
+            resolved = status == "resolved"
+            commune_name = (geo.commune_name if geo.commune_name else commune) or None
+            values = (civility or None, first_name or None, last_name or None, address or None, postal_code or None,
+                      commune_name, geo.insee, geo.departement, geo.canton_code, geo.circonscription, status,
+                      region, emails[0] if emails else None, mobiles[0] if mobiles else None,
+                      fixeds[0] if fixeds else None)
+            split = geo.commune_name if resolved and geo.canton_candidates else None
+            no_canton = resolved and not geo.canton_candidates and not geo.canton_code
+        else:
+            status = split = None
+            no_canton = False
+            values = (civility or None, first_name or None, last_name or None, address or None, postal_code or None,
+                      commune or None, None, None, None, None, None, region,
+                      emails[0] if emails else None, mobiles[0] if mobiles else None, fixeds[0] if fixeds else None)
+        hasher = self.hasher
+        return Row(row, None, cells if bad_cells else None, tuple(bad_cells), tuple(notes), values,
+                   contact_keys(values[1], values[2], values[3], values[5]), key,
+                   tuple(emails), tuple(mobiles), tuple(fixeds),
+                   {v: hasher(v) for v in (*emails, *mobiles, *fixeds)},
+                   tuple((t, fold(t)) for t in tags), custom, tuple(consents), tuple(refusals),
+                   status, split, no_canton)
+
+
+def _rejected(row: int, cells: list[str], error: str, bad_cells, notes) -> Row:
+    return Row(row, error, cells, tuple(bad_cells), tuple(notes), (), ("", "", "", ""), None, (), (), (), {},
+               (), {}, (), (), None, None, False)

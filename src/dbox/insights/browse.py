@@ -37,6 +37,8 @@ from dbox.errors import DboxError, InputError, StoreError
 from dbox.store import insights as sql
 from dbox.store.db import check_readable
 from dbox.i18n import _
+from dbox.privacy.audit import record
+from dbox.store.contacts import count_contacts
 
 DATABASE = "store"
 
@@ -136,7 +138,7 @@ def _datasette():
     except ImportError:
         raise DboxError(_("dbox browse needs Datasette, which is not installed"),
                         hint=_("pip install 'dbox[browse]'")) from None
-    from dbox.insights import datasette_plugin
+    from dbox.insights import datasette_plugin   # deferred: it imports datasette (an optional extra)
 
     if not pm.is_registered(datasette_plugin):
         pm.register(datasette_plugin, name="dbox")
@@ -341,8 +343,6 @@ class Browser:
 def refuse_engine(store) -> None:
     """``dbox browse`` serves a store file through Datasette, which reads SQLite only."""
     if store.engine != "sqlite":
-        from dbox.errors import InputError
-
         raise InputError(_("dbox browse reads a SQLite store file; {location} is on PostgreSQL").format(
                              location=store.location),
                          hint=_("browse a copy (dbox store copy SRC file.sqlite3), or use psql (docs/team.md)"))
@@ -350,12 +350,6 @@ def refuse_engine(store) -> None:
 
 def record_browse(store, host: str) -> None:
     """The audit log keeps who opened the store in a browser (every contact can be read there)."""
-    try:
-        from dbox.privacy.audit import record
-    except ImportError:
-        return
-    from dbox.store.contacts import count_contacts
-
     record(store, "browse", count_contacts(store), {"host": host})
 
 

@@ -14,6 +14,7 @@ from dbox import i18n
 from dbox.i18n import N_, _
 from dbox.insights import departements, maps, shapes
 from dbox.numbers import format_money, format_number, format_percent
+from dbox.errors import DboxError
 
 # Colours: outcomes of a message, and a qualitative palette for sources and networks.
 # (the keys are English words marked for the catalog: shown as _(key))
@@ -54,8 +55,6 @@ def _go():
     try:
         import plotly.graph_objects as go
     except ImportError:  # pragma: no cover - depends on the installation
-        from dbox.errors import DboxError
-
         raise DboxError("the HTML report needs plotly, which is not installed",
                         hint="pip install 'dbox[report]'") from None
     return go

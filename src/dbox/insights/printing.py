@@ -14,6 +14,7 @@ from dbox.insights import charts, departements, maps, shapes
 from dbox.insights.charts import OUTCOME_COLOURS, PALETTE, campaign_outcome_parts
 from dbox.insights.charts import number as format_number
 from dbox.insights.charts import percent as format_percent
+from dbox.errors import DboxError
 
 _DPI = 150
 
@@ -22,8 +23,6 @@ def _plt():
     try:
         import matplotlib
     except ImportError:  # pragma: no cover - depends on the installation
-        from dbox.errors import DboxError
-
         raise DboxError(_("PNG and PDF charts need matplotlib, which is not installed"),
                         hint="pip install 'dbox[report]'") from None
     matplotlib.use("Agg", force=True)
@@ -268,7 +267,7 @@ def write_pdf(report, path: Path) -> Path:
             page = _summary_page(report, plt)
             pdf.savefig(page)
             plt.close(page)
-            for _, fig in figures(report):
+            for _title, fig in figures(report):
                 pdf.savefig(fig)
                 plt.close(fig)
         tmp.replace(path)

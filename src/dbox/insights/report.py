@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dbox import i18n
-from dbox.errors import InputError
+from dbox.errors import DboxError, InputError
 from dbox.i18n import _
 from dbox.insights import departements, maps, stats
 from dbox.store.db import Store
@@ -69,8 +69,6 @@ def _plotly_js() -> str:
     try:
         from plotly.offline import get_plotlyjs
     except ImportError:
-        from dbox.errors import DboxError
-
         raise DboxError("the HTML report needs plotly, which is not installed",
                         hint="pip install 'dbox[report]'") from None
     return get_plotlyjs()

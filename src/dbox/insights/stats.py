@@ -19,12 +19,13 @@ from datetime import date, datetime, timedelta, timezone
 
 from dbox.errors import InputError
 from dbox.insights import departements
-from dbox.store import insights as sql
+from dbox.store import electoral as se, insights as sql
 from dbox.store.db import Store
 from dbox.config import section
 from dbox.segments import select
 from dbox.stats_sections import StatsQuery, stats_sections
 from dbox.i18n import _
+from dbox.channels.plugins import channels
 
 # The sections insights computes itself, with their positions; other areas add theirs through the
 # register_stats_sections hook (social: followers at 40, organizing: actions at 60).
@@ -254,8 +255,6 @@ def bureaux(store: Store, where: str, params: list, reach: sql.Reach) -> dict:
     """Coverage by bureau de vote (docs/electoral.md): contacts, reachable, registered, inscrits,
     contacts per 100 inscrits and the turnout of the latest election loaded — where to canvass.
     Contacts without a bureau are one row."""
-    from dbox.store import electoral as se
-
     election = se.latest_results(store)
     rows = []
     for code, label, commune, contacts, sms, email, registered, inscrits, turnout in se.coverage(
@@ -312,8 +311,6 @@ def _source_label(info: tuple[str, str] | None) -> str:
 def _channel_info(channel_id: str) -> tuple[str, float | None, str]:
     """(consent channel, price per SMS segment or None, currency) of a channel, as configured now."""
     try:
-        from dbox.channels.plugins import channels
-
         channel = channels().get(channel_id)
     except Exception:  # noqa: BLE001 - a broken plugin must not break statistics
         channel = None

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dbox.errors import InputError
 from dbox.store import organizing as so
-from dbox.clock import configured_timezone
+from dbox.clock import configured_timezone, parse_when
 from dbox.store.db import Store, utcnow
 from dbox.text import fold
 from dbox.filters.parser import suggest
@@ -181,8 +181,6 @@ def check_timezone(name: str) -> str:
 def parse_local(text: str, tz_name: str, option: str = "--date") -> datetime:
     """'2026-12-05T10:00', '2026-12-05 10h', '05/12/2026 10:00' (local time) -> aware datetime:
     the one parser of dates (dbox.clock), as send --at and post --at."""
-    from dbox.clock import parse_when
-
     return parse_when(text, tz_name, option=option)
 
 

@@ -34,6 +34,7 @@ from dbox.store import privacy as sp
 from dbox.store.contacts import find_contact
 from dbox.store.contacts_write import finish_import, start_import
 from dbox.i18n import _
+from dbox.normalize import ValueRejected, parse_yes_no
 
 TYPES = ("door", "call", "meeting", "message", "note", "donation", "membership", "other")
 _TYPE_ALIASES = {
@@ -274,8 +275,6 @@ def import_file(store: Store, path: Path, *, default_type: str | None = None, dr
             contact_id = find_contact(store, ref)
             column = "wants_call"
             wants = cell("wants_call")
-            from dbox.normalize import ValueRejected, parse_yes_no
-
             try:
                 wants_call = parse_yes_no(wants or "")
             except ValueRejected as exc:
@@ -305,8 +304,6 @@ def import_file(store: Store, path: Path, *, default_type: str | None = None, dr
                 if row["reached"]:
                     note_exchange(store, row["contact_id"], row["type"], describe(row), row["at"])
             finish_import(store, import_id, {"read": report.rows, "added": report.recorded})
-            from dbox.privacy import audit
-
             audit.record(store, "interaction import", len({r["contact_id"] for r in rows}),
                          {"file": path.name, "rows": report.recorded})
             if dry_run:

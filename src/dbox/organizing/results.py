@@ -44,6 +44,7 @@ from dbox.store.contacts_write import finish_import, record_consent_events, star
 from dbox.store.suppressions import Hasher
 from dbox.text import fold_key
 from dbox.i18n import _
+from dbox.privacy import audit
 
 CHANNELS = ("sms", "email", "phone", "post", "social")
 COLUMNS = {
@@ -417,8 +418,6 @@ def write_lines(store: Store, action: Action, lines: list[Line], report: Results
                 note_exchange(store, volunteer, "action", f"volunteered at {where}", action.starts_at)
             finish_import(store, import_id, {"read": report.rows,
                                              "added": report.results_new, "merged": report.results_updated})
-            from dbox.privacy import audit
-
             audit.record(store, "action import-results", report.rows,
                          {"action": action.id, "file": name, "results": report.results_new + report.results_updated,
                           "consents": sum(report.consents.values())})

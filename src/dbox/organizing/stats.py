@@ -14,6 +14,7 @@ from dbox.store import organizing as so
 from dbox.store.db import Store
 from dbox.errors import InputError
 from dbox.i18n import _
+from dbox.clock import configured_timezone, parse_day as read_day
 
 
 @dataclass
@@ -44,8 +45,6 @@ def parse_day(text: str | None, option: str) -> str | None:
     """'2026-11-01' or '01/11/2026' (local midnight) -> ISO UTC."""
     if not text:
         return None
-    from dbox.clock import configured_timezone, parse_day as read_day
-
     return iso(parse_local(f"{read_day(text, option):%Y-%m-%d} 00:00", configured_timezone(), option))
 
 

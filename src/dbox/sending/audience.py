@@ -7,13 +7,12 @@ suppressions, one message per address) is enforced by the ledger whatever the se
 from __future__ import annotations
 
 from dbox.sending.service import Selection
+from dbox.segments import select
 
 
 def resolve(store, expression: str | None = None, segment: str | None = None,
             shortcuts: dict[str, str] | None = None) -> Selection:
     """Compile what the user typed (expression, saved segment, shortcut flags) into a Selection;
     nothing given means every contact."""
-    from dbox.segments import select
-
     sel = select(store, expression, segment=segment, shortcuts=shortcuts or None)
     return Selection(sel.where, list(sel.params), sel.expression or "", segment)

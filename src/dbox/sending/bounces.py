@@ -23,6 +23,10 @@ from dbox.sending.dsn import Report, parse
 from dbox.store import bounces as store_bounces
 from dbox.store import ledger
 from dbox.i18n import _
+from dbox.config import section
+from dbox.sending.mailbox import ImapSource, read_maildir, read_mbox
+from dbox.channels import get_channel
+from dbox.privacy.audit import record
 
 DEFAULT_SOFT_LIMIT = 3
 
@@ -52,8 +56,6 @@ class BounceSummary:
 
 
 def soft_limit() -> int:
-    from dbox.config import section
-
     value = section("bounces").get("soft_limit", DEFAULT_SOFT_LIMIT)
     try:
         limit = int(value)
@@ -124,8 +126,6 @@ def sync_messages(store, messages: Iterable[tuple[str, bytes]], *, log=_noop_log
 
 def sync_imap(store, settings: dict, *, log=_noop_log) -> BounceSummary:
     """Read the new messages of the IMAP bounce folder (after the last UID read)."""
-    from dbox.sending.mailbox import ImapSource
-
     source = ImapSource(settings)
     summary = BounceSummary(source=f"imap {source.host}/{source.folder}")
     limit = soft_limit()
@@ -148,8 +148,6 @@ def sync_imap(store, settings: dict, *, log=_noop_log) -> BounceSummary:
 
 
 def email_settings() -> dict:
-    from dbox.channels import get_channel
-
     return get_channel("email").settings()
 
 
@@ -160,8 +158,6 @@ def imap_configured(settings: dict | None = None) -> bool:
 
 def sync(store, *, maildir: Path | None = None, mbox: Path | None = None, log=_noop_log) -> BounceSummary:
     """``dbox bounces sync``: a Maildir folder, an mbox file, or the configured IMAP mailbox."""
-    from dbox.sending.mailbox import read_maildir, read_mbox
-
     if maildir is not None and mbox is not None:
         raise InputError(_("give --maildir or --mbox, not both"))
     if maildir is not None:
@@ -187,8 +183,6 @@ def sync_if_configured(store, *, log: Callable = _noop_log) -> BounceSummary | N
 
 
 def _audit(store, summary: BounceSummary) -> None:
-    from dbox.privacy.audit import record
-
     record(store, "bounces sync", summary.suppressed + summary.complaints,
            {"source": summary.source, "hard": summary.hard, "soft": summary.soft,
             "complaints": summary.complaints, "suppressed": summary.suppressed})

@@ -19,6 +19,9 @@ from urllib.parse import quote
 from dbox.errors import InputError
 from dbox.store.ledger import CONTACT_FIELDS, UNSUBSCRIBE_FIELD
 from dbox.i18n import _
+from dbox.privacy.unsubscribe import token_for, verify
+from dbox.sending.bounded import check_template, make_environment, render
+from dbox.sending.sms_parts import count, to_gsm
 
 _MENTION = re.compile(r"\bSTOP\s+(?:SMS\s+)?(?:au|AU|Au|:)\s*\d{5}\b")
 
@@ -96,8 +99,6 @@ class Composer:
                  max_length: int | None = None):
         from jinja2 import TemplateSyntaxError
 
-        from dbox.sending.bounded import check_template, make_environment
-
         ChainableUndefined = _undefined_class()
 
         self.template = template
@@ -113,6 +114,8 @@ class Composer:
         html_env = make_environment(undefined=ChainableUndefined, autoescape=True)
         self.uses_unsubscribe = False
         self.compiled = {}
+        if rules.kind == "post":           # published as written: no contact, no fields, no template
+            return
         for part, text, env in (("message", template.body, text_env), ("subject", template.subject, text_env),
                                 ("HTML part", template.html, html_env)):
             if text is None:
@@ -158,8 +161,6 @@ class Composer:
     # -- per contact -----------------------------------------------------------------------------
     def token(self, uid: str) -> str:
         """The unsubscribe token of a contact's random identifier (not of its id: ids are reused)."""
-        from dbox.privacy.unsubscribe import token_for
-
         return token_for(self.unsubscribe_key, uid)
 
     def unsubscribe_url(self, token: str) -> str | None:
@@ -171,8 +172,8 @@ class Composer:
         return base + ("&" if "?" in base else "?") + "token=" + token
 
     def render(self, contact_id: int, address: str, values: dict, custom_json: str | None) -> Rendered:
-        from dbox.sending.bounded import render
-
+        if self.rules.kind == "post":
+            return Rendered(self.template.body, headers=dict(self.rules.headers))
         context = {k: v for k, v in values.items() if v not in (None, "") and k != UNSUBSCRIBE_FIELD}
         context["fields"] = {k: v for k, v in (json.loads(custom_json) if custom_json else {}).items()
                              if v not in (None, "")}
@@ -190,8 +191,6 @@ class Composer:
         return self._finish_text(contact_id, out["message"])
 
     def _finish_text(self, contact_id: int, body: str) -> Rendered:
-        from dbox.sending.sms_parts import count, to_gsm
-
         body = "\n".join(line.rstrip() for line in body.strip().splitlines())
         name = self.rules.sender_name
         if name and name.lower() not in body.lower():
@@ -268,6 +267,4 @@ def verify_token(store, token: str) -> int | None:
     """The contact id an unsubscribe token was made for, or None if it is not one of ours.
 
     The privacy side owns the check (the unsubscribe endpoint reads the same tokens)."""
-    from dbox.privacy.unsubscribe import verify
-
     return verify(store, token)

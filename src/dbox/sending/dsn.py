@@ -25,6 +25,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from dbox.masking import scrub_emails
+
 # <dbox.<campaign uid>.<contact id>@domain>, as dbox.sending.compose makes it
 OUR_MESSAGE_ID = re.compile(r"<dbox\.([0-9a-f]{8,64})\.(\d{1,12})@[^<>\s]+>", re.I)
 # the return path of one message: <local>+<campaign uid>.<contact id>@<domain> (channels.email.verp_address)
@@ -253,6 +255,4 @@ def _looks_like_bounce(msg) -> bool:
 def _clean(text: str | None) -> str | None:
     if not text:
         return None
-    from dbox.masking import scrub_emails
-
     return scrub_emails(" ".join(text.split()))[:300]

@@ -17,14 +17,27 @@ from datetime import datetime
 from typing import Any
 
 from dbox.channels import get_channel
-from dbox.errors import DboxError, InputError, LockedError, ProviderError
+from dbox.errors import DboxError, InputError, LockedError, NotConfiguredError, ProviderError, StoreError
 from dbox.sending.compose import Composer, Rendered, Template
-from dbox.sending.engine import RunOptions, RunReport, run_campaign, utc_now
+from dbox.sending.engine import RunOptions, RunReport, apply_effect, run_campaign, utc_now
 from dbox.sending.locks import campaign_lock, is_free, run_due_lock
 from dbox.masking import mask
-from dbox.sending.window import SendWindow, iso, parse_when
-from dbox.store import ledger
+from dbox.sending.window import SendWindow, from_iso, iso, parse_when
+from dbox.store import inbox, ledger
 from dbox.i18n import N_, _
+from dbox.privacy.notice import send_warning
+from dbox.output import emit
+from dbox.privacy.audit import record
+from dbox.config import section
+from dbox.sending.rate import parse_rate
+from dbox.electoral.calendar import ElectoralSilence
+from dbox.text import fold
+from dbox.normalize import ValueRejected, normalize_phone
+from dbox.privacy.retention import record_exchange
+from dbox.store.db import utcnow
+from dbox.store.suppressions import Hasher
+from dbox.sending.bounces import sync_if_configured
+from dbox.sending.sms_parts import non_gsm_characters
 
 # Why a contact is left out; shown with _() (dbox.i18n), stored by key.
 REASONS = {
@@ -153,8 +166,6 @@ def plan_send(store, request: SendRequest, *, clock: Callable[[], datetime] = ut
                     hint=_("to send it again as a new campaign, add --new-campaign"))
             _schedule(plan, clock)
             if existing.status in ("scheduled", "waiting") and existing.due_at and not request.now:
-                from dbox.sending.window import from_iso
-
                 due = from_iso(existing.due_at)
                 if due > clock():
                     plan.due_at, plan.due_reason = due, "already scheduled"
@@ -174,8 +185,6 @@ def plan_send(store, request: SendRequest, *, clock: Callable[[], datetime] = ut
             plan.segments += rendered.segments
             plan.encodings[rendered.encoding] = plan.encodings.get(rendered.encoding, 0) + 1
             if rendered.encoding == "UCS-2":
-                from dbox.sending.sms_parts import non_gsm_characters
-
                 plan.gsm_segments += rendered.gsm_segments or rendered.segments
                 for ch in non_gsm_characters(rendered.body):
                     plan.ucs2_chars[ch] = plan.ucs2_chars.get(ch, 0) + 1
@@ -192,8 +201,6 @@ def notice_warning(store, request: SendRequest) -> str | None:
     """The send's one check of the information owed to third-party contacts (GDPR art. 14,
     docs/privacy.md): a warning to show before confirming, or None. The plain-text part is what
     must carry the mention (dbox.privacy.notice.check_send)."""
-    from dbox.privacy.notice import send_warning
-
     sel = request.selection
     return send_warning(store, sel.where, sel.params, request.channel, request.template.body)
 
@@ -201,8 +208,6 @@ def notice_warning(store, request: SendRequest) -> str | None:
 def write_dry_run(store, request: SendRequest, output) -> tuple[Plan, int]:
     """A dry run that writes every message it would send to the CSV ``output`` (mode 0600: it
     holds addresses), recorded in the audit log. Returns (the plan, messages written)."""
-    from dbox.output import emit
-
     rows: list = []
     plan = plan_send(store, request, dry_run_rows=lambda contact_id, address, rendered: rows.append(
         (contact_id, address, rendered.segments or "", rendered.subject or "", rendered.body)))
@@ -214,8 +219,6 @@ def write_dry_run(store, request: SendRequest, output) -> tuple[Plan, int]:
 def audit(store, command: str, count: int, detail: dict) -> None:
     """The privacy area's audit log: who sent (or wrote out) how many messages. Sending writes its
     rows here only: one per run (``run``), one per campaign scheduled for later (``start``)."""
-    from dbox.privacy.audit import record
-
     record(store, command, count, detail)
 
 
@@ -244,9 +247,6 @@ def _schedule(plan: Plan, clock) -> None:
 
 def run_options(channel, settings, rate: str | None, workers: int | None, limit: int | None,
                 stored: dict | None = None, clock=utc_now, progress=None, sleep=None) -> RunOptions:
-    from dbox.config import section
-    from dbox.sending.rate import parse_rate
-
     stored = stored or {}
     rate_text = rate or stored.get("rate") or settings.get("rate") or channel.default_rate
     workers = workers or stored.get("workers") or int(settings.get("workers") or channel.default_workers)
@@ -328,8 +328,6 @@ def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now:
         raise InputError(_("campaign {campaign_id} was cancelled; nothing is sent").format(campaign_id=campaign_id))
     if (not now and campaign.status in ("scheduled", "waiting") and campaign.due_at
             and campaign.due_at > iso(clock())):     # --resume waits for its time; --now does not
-        from dbox.sending.window import from_iso
-
         return RunReport(campaign_id, status="scheduled", due_at=from_iso(campaign.due_at),
                          left=ledger.count_state(store, campaign_id, "planned"))
     channel = get_channel(campaign.channel)
@@ -337,6 +335,7 @@ def resume(store, campaign_id: int, *, rate=None, workers=None, limit=None, now:
     channel.check(settings)
     lock = None if lock_held else campaign_lock(store, campaign_id).acquire()
     try:
+        settings = channel.campaign_settings(store, campaign, settings)   # may refuse: nothing claimed yet
         if retry_in_doubt:
             ledger.mark_stale_claims(store, campaign_id)
             if channel.supports_lookup and ledger.in_doubt_rows(store, campaign_id):
@@ -364,9 +363,6 @@ def run_due(store, *, log=_noop_log, clock=utc_now, sleep=None,
     ("held: ...", not a failure); a store fault stops everything (``StoreError``). Then, with
     ``bounces``, the IMAP bounce mailbox is read when one is configured: its entry has campaign id
     None (a ``BounceSummary``, or the error that stopped it)."""
-    from dbox.electoral.calendar import ElectoralSilence
-    from dbox.errors import StoreError
-
     results: list[tuple[int, RunReport | str | DboxError]] = []
     with run_due_lock(store):
         due = ledger.due_campaigns(store, iso(clock()))
@@ -385,11 +381,9 @@ def run_due(store, *, log=_noop_log, clock=utc_now, sleep=None,
                     continue
                 if campaign.status in ("scheduled", "waiting") and campaign.due_at and campaign.due_at > iso(clock()):
                     continue
-                if campaign.channel.startswith("social:"):   # a post (no recipients): its channel runs it
-                    results.append((campaign_id, get_channel(campaign.channel).run_due(store, campaign_id, log)))
-                    continue
                 report = resume(store, campaign_id, log=log, clock=clock, lock_held=True, sleep=sleep)
-                results.append((campaign_id, report))
+                # every campaign (posts included) ran through the engine; its channel says the outcome
+                results.append((campaign_id, get_channel(campaign.channel).run_result(store, campaign_id, report)))
             except StoreError:
                 raise
             except ElectoralSilence as exc:   # held until the polls close: this run did its work
@@ -400,8 +394,6 @@ def run_due(store, *, log=_noop_log, clock=utc_now, sleep=None,
             finally:
                 lock.release()
         if bounces:
-            from dbox.sending.bounces import sync_if_configured
-
             try:       # the bounce mailbox, when one is configured (docs/sending.md)
                 summary = sync_if_configured(store, log=log)
             except StoreError:
@@ -418,8 +410,6 @@ def run_due(store, *, log=_noop_log, clock=utc_now, sleep=None,
 def run_due_failure(results) -> DboxError | None:
     """The error ``dbox run-due`` exits with, or None when every run did its work (failed
     recipients included). Missing settings (5) win over a provider that stopped a run (6)."""
-    from dbox.errors import NotConfiguredError
-
     not_configured = [(cid, r) for cid, r in results if isinstance(r, NotConfiguredError)]
     if not_configured:
         cids = ", ".join(str(cid) for cid, _r in not_configured if cid is not None)
@@ -564,8 +554,6 @@ OPTOUT_KEYWORDS = {"stop", "arret", "arreter", "stopall", "unsubscribe", "desabo
 
 def optout_keyword(body: str) -> str | None:
     """The opt-out keyword a reply starts with (STOP, ARRET, STOP SMS, Arrêt, ...), else None."""
-    from dbox.text import fold
-
     words = fold(body or "").split()
     return words[0] if words and words[0] in OPTOUT_KEYWORDS else None
 
@@ -591,12 +579,6 @@ def take_reply(store, channel, reply, *, recipient: str | None = None, log=_noop
     contact holding the number and suppresses the number for the channel, at once. Every reply is
     kept whole in the inbox, linked to its contact and to the campaign (and action) it answers;
     a reply from a contact counts as an exchange coming from the person (retention)."""
-    from dbox.normalize import ValueRejected, normalize_phone
-    from dbox.privacy.retention import record_exchange
-    from dbox.store import inbox
-    from dbox.store.db import utcnow
-    from dbox.store.suppressions import Hasher
-
     if ledger.replies_seen(store, [reply.provider_id]):
         return TakenReply(False)
     try:
@@ -637,9 +619,6 @@ def take_status(store, provider_id: str, status: str, code: str | None) -> str:
     it, and an error code acts on the address as at send time (21211: invalid, 21610: opted out).
     Idempotent on (message, status). Returns what happened: ``unknown`` (no such message),
     ``repeat``, ``pending`` (not final yet) or the new state."""
-    from dbox.sending.engine import apply_effect
-    from dbox.store import inbox
-
     row = inbox.recipient_of(store, provider_id)
     if row is None:
         return "unknown"

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dbox.errors import InputError
+from dbox.errors import InputError, NotConfiguredError
 from dbox.i18n import _
+from dbox.sending.rate import parse_rate
+from dbox.sending.window import SendWindow
+from dbox.channels import get_channel
+from dbox.config import load_config, save_config, section
+from dbox.secrets import get_secret, keyring_problem, set_secret
 
 # Settings every channel accepts besides its own fields (quiet hours, speed).
 COMMON = ("rate", "workers", "quiet_hours", "send_days", "send_from", "send_until", "timezone", "holidays",
@@ -29,9 +34,6 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
 
 
 def _common(name: str, value: str):
-    from dbox.sending.rate import parse_rate
-    from dbox.sending.window import SendWindow
-
     if name == "rate":
         parse_rate(value)
         return value
@@ -49,10 +51,6 @@ def _common(name: str, value: str):
 
 def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
                 secrets_in: dict[str, str] | None = None, warn: Callable[[str], None] | None = None) -> list[str]:
-    from dbox.channels import get_channel
-    from dbox.config import section, update_section
-    from dbox.secrets import keyring_problem, set_secret
-
     channel = get_channel(channel_id)
     fields = {f.name: f for f in channel.fields}
     secrets_in = {k: v for k, v in (secrets_in or {}).items() if k}
@@ -80,8 +78,6 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
         if f.secret:
             value = secrets_in.get(name)
             if value is None and ask is not None and not problem and f.ask:
-                from dbox.secrets import get_secret
-
                 value = ask(f, get_secret(f"{channel_id}.{name}", None)) or None
             if value:
                 secret_values[name] = value
@@ -107,8 +103,6 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
     keep = {k: v for k, v in merged.items() if not (k in plain and plain[k] is None)}
     lines = []
     if plain:
-        from dbox.config import load_config, save_config
-
         config = load_config()
         node = config.setdefault("channels", {})
         node[channel_id] = keep
@@ -123,12 +117,9 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
     missing = channel.missing(settings)
     lines.append(_("Channel {channel}: ready.").format(channel=channel_id) if not missing else
                  _("Channel {channel}: still missing {names}.").format(channel=channel_id, names=", ".join(missing)))
-    del update_section
     unstored = [f for f in fields.values() if f.secret and f.env and (
         f.name in secret_values or f.name in missing)] if problem else []
     if unstored:
-        from dbox.errors import NotConfiguredError
-
         env_lines = "\n".join(f"{f.env}=...   # {_(f.prompt)}" for f in unstored)
         raise NotConfiguredError(
             "\n".join(lines) + "\n" + _(
@@ -137,8 +128,6 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
                 problem=problem, names=", ".join(f.name for f in unstored)) + "\n" + env_lines,
             hint=_("or install and unlock a keyring backend (e.g. Secret Service), then run this again"))
     if missing and ask is None:
-        from dbox.errors import NotConfiguredError
-
         envs = [fields[n].env for n in missing if n in fields and fields[n].env]
         raise NotConfiguredError(
             "\n".join(lines[:-1] + [_("channel {channel}: {names} still missing").format(

@@ -21,6 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from dbox.serve.accesslog import AccessLog
+from dbox.serve.routes import collect
+from dbox.store.db import open_store
+
 
 @dataclass
 class ServeContext:
@@ -36,9 +40,6 @@ def create_app(store_path: Path | str, *, public_url: str | None = None):
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
 
-    from dbox.serve.accesslog import AccessLog
-    from dbox.serve.routes import collect
-
     app = Starlette(routes=collect(), middleware=[Middleware(AccessLog)])
     app.state.dbox = ServeContext(store_path, public_url.rstrip("/") if public_url else None)
     return app
@@ -51,8 +52,6 @@ def context(request) -> ServeContext:
 @contextmanager
 def request_store(request):
     """A store opened for this request only (never created: a missing store is a server fault)."""
-    from dbox.store.db import open_store
-
     store = open_store(context(request).store_path, create=False)
     try:
         yield store
@@ -79,3 +78,15 @@ def public_url_for(request) -> str:
         return str(request.url)
     query = request.url.query
     return base + request.url.path + (f"?{query}" if query else "")
+
+
+async def small_body(request, limit: int) -> bytes | None:
+    """The request's body, or None past ``limit`` bytes (read no further: an over-long body costs
+    no memory). The webhooks and the one-click unsubscribe read their bodies through it."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -22,6 +22,8 @@ import threading
 import time
 from collections import deque
 
+from dbox.serve.app import context
+
 CSRF_FIELD = "csrf_token"
 HONEYPOT_FIELD = "website"
 TOKEN_AGE = 2 * 3600          # seconds a drawn form may wait before it is sent
@@ -89,8 +91,6 @@ class Guard:
 
 
 def guard_of(request) -> Guard:
-    from dbox.serve.app import context
-
     extra = context(request).extra
     if "guard" not in extra:
         extra.setdefault("guard", Guard())
@@ -111,8 +111,6 @@ def client_of(request) -> str:
 def same_origin(request) -> bool:
     """False when the browser says the POST comes from another site (``Origin``); a missing
     ``Origin`` (an old browser, a privacy extension) is left to the token."""
-    from dbox.serve.app import context
-
     origin = request.headers.get("origin")
     if not origin or origin == "null":
         return origin != "null"

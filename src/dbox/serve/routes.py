@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import importlib
 
+from dbox.plugins import hook
+
 BUILTIN = (
     "dbox.serve.health",
     "dbox.serve.unsubscribe",
@@ -26,8 +28,6 @@ BUILTIN = (
 
 def collect() -> list:
     """Every route: the built-in modules' in :data:`BUILTIN` order, then the plugins'."""
-    from dbox.plugins import hook
-
     found: list = []
     for name in BUILTIN:
         importlib.import_module(name).register_routes(found.append)

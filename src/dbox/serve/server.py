@@ -15,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+from dbox.serve.app import create_app
+
 GRACE = 10          # seconds the requests in flight get on SIGTERM
 
 
@@ -41,8 +43,6 @@ def run(store_path: Path | str, *, host: str = "127.0.0.1", port: int = 8000, pu
     """Serve until SIGINT/SIGTERM."""
     import uvicorn
 
-    from dbox.serve.app import create_app
-
     setup_logging()
     server = uvicorn.Server(_config(create_app(store_path, public_url=public_url), host, port))
     # uvicorn catches SIGINT/SIGTERM while serving, shuts down, then raises the signal again for
@@ -67,8 +67,6 @@ class ServerThread:
 
     def __init__(self, store_path: Path | str, *, host: str = "127.0.0.1", public_url: str | None = None):
         import uvicorn
-
-        from dbox.serve.app import create_app
 
         if host not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError("a test server listens on this machine only")

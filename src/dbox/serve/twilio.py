@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import logging
 
-from dbox.serve.app import in_store, public_url_for
+from dbox.serve.app import in_store, public_url_for, small_body
+from dbox.channels import get_channel
+from dbox.serve.inbox import receive
+from dbox.sending.service import take_status
 
 logger = logging.getLogger("dbox.serve")
 MAX_BODY = 64 * 1024
@@ -21,8 +24,6 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def _auth_token() -> str | None:
-    from dbox.channels import get_channel
-
     return get_channel("sms").settings().get("auth_token")
 
 
@@ -36,13 +37,10 @@ async def verified_form(request) -> dict[str, str] | None:
     signature = request.headers.get("x-twilio-signature")
     if not signature:
         return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    params = dict(parse_qsl(b"".join(chunks).decode("utf-8", "replace"), keep_blank_values=True))
+    body = await small_body(request, MAX_BODY)
+    if body is None:
+        return None
+    params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     token = await run_in_threadpool(_auth_token)
     if not token:
         logger.warning('{"event":"twilio-webhook-refused","why":"no auth token: run dbox channels setup sms"}')
@@ -65,8 +63,6 @@ def _twiml():
 
 
 async def inbound(request):
-    from dbox.serve.inbox import receive
-
     form = await verified_form(request)
     if form is None or not form.get("MessageSid"):
         return _forbidden()
@@ -76,8 +72,6 @@ async def inbound(request):
 
 
 async def status(request):
-    from dbox.sending.service import take_status
-
     form = await verified_form(request)
     if form is None or not form.get("MessageSid"):
         return _forbidden()

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dbox.privacy import unsubscribe_app as pages
 from dbox.privacy.optouts import unsubscribe_one_click
 from dbox.privacy.unsubscribe import well_formed
-from dbox.serve.app import context, in_store
+from dbox.serve.app import context, in_store, small_body
+from dbox.config import section
 
 MAX_BODY = pages.MAX_BODY
 
@@ -27,8 +28,6 @@ def _sender(request) -> str:
     """The name the pages give the sender: the e-mail channel's ``from_name`` (read once)."""
     extra = context(request).extra
     if "unsubscribe.sender" not in extra:
-        from dbox.config import section
-
         extra["unsubscribe.sender"] = str(section("channels.email").get("from_name") or "")
     return extra["unsubscribe.sender"]
 
@@ -48,7 +47,7 @@ async def unsubscribe(request):
     sender = _sender(request)
     if request.method in ("GET", "HEAD"):
         return _page(200, "Désinscription", pages.confirm_form(token, sender))
-    body = await _small_body(request)
+    body = await small_body(request, MAX_BODY)
     if body is None:
         return _page(413, "Requête trop longue", "")
     from urllib.parse import parse_qs
@@ -58,17 +57,6 @@ async def unsubscribe(request):
     if not await in_store(request, unsubscribe_one_click, token):
         return _page(404, *pages.INVALID)
     return _page(200, *pages.done(sender))
-
-
-async def _small_body(request) -> bytes | None:
-    """The body, or None past MAX_BODY bytes (read no further)."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def register_routes(register) -> None:

@@ -1,10 +1,11 @@
 """The social networks as channel plugins (``social:x``, ``social:linkedin``, ``social:facebook``,
 ``social:mastodon``), registered through the ``dbox`` entry-point group like SMS and e-mail.
 
-A social channel publishes posts; it does not message contacts. Its campaigns have no recipient
-rows, ``dbox post`` creates them, and ``run-due`` hands them to dbox.social.posting, which sends
-through this channel's sender. ``dbox send --channel social:x`` is refused with the command to
-use. Settings live in ``[social.<network>]`` (dbox connect), not ``[channels.<id>]``.
+A social channel publishes posts; it does not message contacts. It is a *broadcast* channel: each
+of its campaigns (made by ``dbox post``) holds one ledger message with no contact, addressed to the
+connected account, which the send engine claims, publishes through this channel's sender and
+records like an SMS (docs/sending.md, "Posts"). ``dbox send --channel social:x`` is refused with
+the command to use. Settings live in ``[social.<network>]`` (dbox connect), not ``[channels.<id>]``.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from typing import Any
 from dbox.channels import hookimpl
 from dbox.channels.base import Channel, ComposeRules, OutgoingMessage, Sender, SendResult
 from dbox.errors import DboxError, InputError, NotConfiguredError
-from dbox.i18n import _
+from dbox.i18n import N_, _
+from dbox.social.posting import image_digest, run_due_text
+from dbox.store import social as store_social
+from dbox.config import section
 
 IMAGE_HEADER = "X-Dbox-Image"
 KEY_HEADER = "Idempotency-Key"
-TITLES = {"x": "X (Twitter) posts", "linkedin": "LinkedIn posts", "facebook": "Facebook Page posts",
-          "mastodon": "Mastodon posts"}
+TITLES = {"x": N_("X (Twitter) posts"), "linkedin": N_("LinkedIn posts"), "facebook": N_("Facebook Page posts"),
+          "mastodon": N_("Mastodon posts")}
 
 
 class SocialChannel(Channel):
@@ -40,16 +44,30 @@ class SocialChannel(Channel):
         raise InputError(_("channel {id} publishes posts; it does not message contacts").format(id=self.id),
                          hint=_('dbox post "text" --network {network}').format(network=self.network))
 
-    def run_due(self, store, campaign_id: int, log=None) -> str:
-        """What ``dbox run-due`` does with this channel's due post campaign (sending calls it
-        through the channel, so it does not depend on the social area)."""
-        from dbox.social.posting import run_due_post
+    def campaign_settings(self, store, campaign, settings: dict[str, Any]) -> dict[str, Any]:
+        """Before the engine claims the post: the image is the one checked when it was planned,
+        and the account it was planned for is still the connected one. The sender gets the store
+        (to find the account and its tokens); every message, the campaign's idempotency key and
+        the image (as headers, through the compose rules)."""
+        template = campaign.template
+        image = template.get("image")
+        if image and image_digest(Path(image)) != template.get("image_sha256"):
+            raise InputError(_("{image}: the image changed since the post was planned").format(image=image))
+        account = store_social.get_account(store, self.network)
+        if account is None or account["account_id"] != template.get("account_id"):
+            raise NotConfiguredError(_("the {network} account this post was planned for is no longer connected").format(
+                                         network=self.network),
+                                     hint=_("dbox connect {network}").format(network=self.network))
+        headers = {KEY_HEADER: f"dbox-{campaign.uid}"}
+        if image:
+            headers[IMAGE_HEADER] = image
+        return {**settings, "store": store, "post_headers": headers}
 
-        return run_due_post(store, campaign_id, log)
+    def run_result(self, store, campaign_id: int, report) -> str:
+        """``dbox run-due``'s line for a post the engine ran (dbox.social.posting.run_due_text)."""
+        return run_due_text(store, campaign_id)
 
     def settings(self) -> dict[str, Any]:
-        from dbox.config import section
-
         return dict(section(f"social.{self.network}"))
 
     def missing(self, settings: dict[str, Any], *, secrets: bool = True) -> list[str]:
@@ -61,7 +79,7 @@ class SocialChannel(Channel):
             raise NotConfiguredError(_("channel {id} is not connected").format(id=self.id), hint=self.setup_command)
 
     def compose_rules(self, settings: dict[str, Any]) -> ComposeRules:
-        return ComposeRules(kind="post")
+        return ComposeRules(kind="post", headers=dict(settings.get("post_headers") or {}))
 
     def connect(self, settings: dict[str, Any]) -> Sender:
         """``settings["store"]`` is the open store: the connected account and the keyring entry
@@ -73,7 +91,7 @@ class SocialChannel(Channel):
         if settings.get("client") is not None:
             client, account = settings["client"]
         else:
-            from dbox.social.connections import open_client
+            from dbox.social.connections import open_client   # deferred: the network clients load requests_oauthlib
 
             client, account = open_client(store, self.network)
         return SocialSender(self.network, client, account)
@@ -88,7 +106,7 @@ class SocialSender(Sender):
         self.account = account
 
     def send(self, message: OutgoingMessage) -> SendResult:
-        from dbox.social.clients import PublishUnknown
+        from dbox.social.clients import PublishUnknown   # deferred: the network clients load requests_oauthlib
 
         image = message.headers.get(IMAGE_HEADER)
         kwargs = {"key": message.headers.get(KEY_HEADER), "handle": self.account.get("handle")}

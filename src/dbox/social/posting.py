@@ -1,17 +1,24 @@
-"""``dbox post``: one text (and an image) to several networks, through the campaign ledger.
+"""``dbox post``: one text (and an image) to several networks, through the send engine.
 
 A post is a campaign per network in the sending ledger (``dbox.store.ledger``): channel
-``social:<network>``, no recipient rows (the audience is the network's), the text and image in
-its template, ``due_at`` for ``--at``. That gives posts the same guarantees as SMS and e-mail:
+``social:<network>`` (a *broadcast* channel, dbox.social.channel), the text and image in its
+template, ``due_at`` for ``--at``, and one message: a ledger row with no contact, addressed to the
+connected account. The send engine (dbox.sending.engine, through dbox.sending.service) sends it
+like an SMS or an e-mail, so posts have the same guarantees and the same code:
 
 - the same post (network, account, text, image, time) is one campaign, found again by its
   fingerprint: running ``dbox post`` twice publishes once;
-- publishing holds the campaign's lock (``dbox.sending.locks``) and commits ``running`` before
-  the network is called, and ``done`` with the post id after; a process that died in between
-  leaves ``running`` behind, which is treated as *in doubt*: never published again without the
-  user checking (``--retry-in-doubt``);
+- publishing holds the campaign's lock; the message is *claimed* (committed) before the network
+  is called and its outcome (post id and URL) recorded after; a process that died in between
+  leaves the claim behind, which the next run finds *in doubt*: never published again without
+  the user checking (``--retry-in-doubt``);
 - an answer that may mean the post exists (timeout, 5xx) is in doubt too; Mastodon gets the
-  campaign uid as Idempotency-Key, so a retry there cannot duplicate.
+  campaign uid as Idempotency-Key, so a retry there cannot duplicate;
+- electoral silence, cancel, the audit log: as for every campaign.
+
+This module plans and creates posts, and says what their one message became. A post whose message
+ends in doubt or refused leaves its campaign ``stopped`` with the error (``posts list`` shows it),
+where a message campaign would be ``done``: a post has nothing else to send.
 
 Every check (length, image) runs for every network before anything is published.
 """
@@ -26,19 +33,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from dbox.errors import DboxError, InputError, LockedError, NotConfiguredError
-from dbox.social.clients import Published
+from dbox.errors import InputError, LockedError, NotConfiguredError
 from dbox.social.formats import check_network
 from dbox.social.length import Check, check_post
 from dbox.store import ledger
 from dbox.store import social as store_social
 from dbox.store.db import Store, utcnow
 from dbox.i18n import _
+from dbox.sending.window import parse_when   # one parser, in the configured timezone (not the server's)
+from dbox.sending.locks import campaign_lock, post_lock
+from dbox.sending import service
 
 CHANNEL_PREFIX = "social:"
-# create_campaign freezes an audience of contacts; a post has none (where = "0"), so the reach
-# below is never evaluated against anyone. It only satisfies the ledger's signature.
-_NO_AUDIENCE = ledger.Reach("social", "email")
 
 
 def is_post_channel(channel: str) -> bool:
@@ -73,8 +79,6 @@ def parse_at(value: str | None, now: datetime | None = None) -> str | None:
     """``--at``: ISO date-time (local time when no zone is given) -> ISO UTC; None for now."""
     if not value:
         return None
-    from dbox.sending.window import parse_when   # one parser, in the configured timezone (not the server's)
-
     now = now or datetime.now(timezone.utc)
     moment = parse_when(value, now=now)
     if moment < now.replace(microsecond=0):
@@ -108,13 +112,19 @@ def plan_post(store: Store, text: str, networks: list[str] | None = None, image:
     return PostPlan(text, image, wanted, checks, at, {n: connected[n] for n in wanted})
 
 
-def _fingerprint(network: str, account: dict, text: str, image_digest: str | None, due_at: str | None) -> str:
-    data = json.dumps(["post", network, account["account_id"], text, image_digest, due_at], ensure_ascii=False)
+def _fingerprint(network: str, account: dict, text: str, digest: str | None, due_at: str | None) -> str:
+    data = json.dumps(["post", network, account["account_id"], text, digest, due_at], ensure_ascii=False)
     return hashlib.sha256(data.encode()).hexdigest()
 
 
-def _digest(path: Path | None) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path else None
+def image_digest(path: Path | None) -> str | None:
+    """The image's SHA-256, checked again before publishing (the file could have changed)."""
+    if path is None:
+        return None
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise InputError(_("{path}: cannot read the image: {strerror}").format(path=path, strerror=exc.strerror)) from None
 
 
 def create_posts(store: Store, plan: PostPlan, created_by: str = "dbox") -> list[PostOutcome]:
@@ -123,15 +133,13 @@ def create_posts(store: Store, plan: PostPlan, created_by: str = "dbox") -> list
     if not plan.ok:
         problems = "; ".join(f"{c.network}: {', '.join(c.problems)}" for c in plan.checks if not c.ok)
         raise InputError(_("the post does not fit: {problems}").format(problems=problems), hint=_("shorten it, or leave a network out with --network"))
-    from dbox.sending.locks import post_lock
-
     # Finding a post by fingerprint and creating it must not interleave with another dbox post.
     with post_lock(store):
         return _create_posts(store, plan, created_by)
 
 
 def _create_posts(store: Store, plan: PostPlan, created_by: str) -> list[PostOutcome]:
-    digest = _digest(plan.image)
+    digest = image_digest(plan.image)
     outcomes = []
     for network in plan.networks:
         account = plan.accounts[network]
@@ -143,38 +151,54 @@ def _create_posts(store: Store, plan: PostPlan, created_by: str) -> list[PostOut
         template = {"body": plan.text, "image": str(plan.image.resolve()) if plan.image else None,
                     "image_sha256": digest, "network": network, "account_id": account["account_id"]}
         campaign_id, _counts = ledger.create_campaign(
-            store, uid=secrets.token_hex(8), channel=CHANNEL_PREFIX + network, reach=_NO_AUDIENCE,
-            fingerprint=fingerprint, expression="", segment=None, where="0", params=[], template=template,
+            store, uid=secrets.token_hex(8), channel=CHANNEL_PREFIX + network, reach=ledger.BROADCAST,
+            fingerprint=fingerprint, expression="", segment=None, where="FALSE", params=[], template=template,
             status="scheduled", due_at=plan.due_at or utcnow(), ignore_window=True, settings={},
-            created_by=created_by)
+            created_by=created_by, broadcast=account["account_id"])
         outcomes.append(PostOutcome(network, campaign_id, "scheduled", detail=plan.due_at))
     return outcomes
 
 
-def _published_event(store: Store, campaign_id: int) -> tuple | None:
-    for at, event, detail in reversed(ledger.campaign_events(store, campaign_id)):
-        if event == "published":
-            data = json.loads(detail)
-            return data.get("post_id"), data.get("url"), at
-    return None
+def _message(store: Store, campaign_id: int) -> tuple:
+    """(state, post id, URL, error, done_at) of the post's one ledger message."""
+    row = ledger.broadcast_message(store, campaign_id)
+    if row is None:     # cannot happen after migration 0011 (it gives older posts their message)
+        raise InputError(_("campaign {campaign_id} has no message to publish").format(campaign_id=campaign_id))
+    return row[1:]
 
 
-def _existing(store: Store, network: str, campaign) -> PostOutcome:
-    published = _published_event(store, campaign.id)
-    if published:
-        return PostOutcome(network, campaign.id, "already-published", published[0], published[1],
-                           f"published {published[2]}")
-    if campaign.status == "stopped" and (campaign.last_error or "").startswith("in-doubt"):
-        return PostOutcome(network, campaign.id, "in-doubt", detail=campaign.last_error)
+def _existing(store: Store, network: str, campaign, *, just_ran: bool = False) -> PostOutcome:
+    """What the post's message became, in ``dbox post``'s words."""
+    state, post_id, url, error, done_at = _message(store, campaign.id)
+    if state in ("accepted", "delivered"):
+        if just_ran:
+            return PostOutcome(network, campaign.id, "published", post_id, url)
+        return PostOutcome(network, campaign.id, "already-published", post_id, url, f"published {done_at}")
+    if state in ("in-doubt", "claimed"):     # claimed: by a process that ended (the next run says in doubt)
+        return PostOutcome(network, campaign.id, "in-doubt", detail=error or campaign.last_error)
+    if state == "failed":
+        return PostOutcome(network, campaign.id, "failed", detail=error)
+    if state == "skipped":
+        return PostOutcome(network, campaign.id, "failed", detail="cancelled")
     return PostOutcome(network, campaign.id, "scheduled" if campaign.status != "stopped" else "failed",
                        detail=campaign.last_error or campaign.due_at)
 
 
-def publish_campaign(store: Store, campaign_id: int, *, retry_in_doubt: bool = False, client_factory=None,
-                     lock_held: bool = False) -> PostOutcome:
-    """Publish one post campaign, at most once."""
-    from dbox.sending.locks import campaign_lock
+def settle(store: Store, campaign_id: int) -> PostOutcome:
+    """After the engine ran a post (the caller holds its lock): what its message became. A post in
+    doubt or refused stops its campaign with the error, for the user to look at (``posts list``);
+    nothing else is written."""
+    campaign = ledger.get_campaign(store, campaign_id)
+    outcome = _existing(store, campaign.channel[len(CHANNEL_PREFIX):], campaign, just_ran=True)
+    if outcome.state in ("in-doubt", "failed") and campaign.status == "done":
+        error = f"in-doubt: {outcome.detail}" if outcome.state == "in-doubt" else outcome.detail
+        ledger.set_status(store, campaign_id, "stopped", error=error, detail=outcome.state)
+    return outcome
 
+
+def publish_campaign(store: Store, campaign_id: int, *, retry_in_doubt: bool = False,
+                     lock_held: bool = False) -> PostOutcome:
+    """Publish one post campaign now, at most once, through the send engine."""
     campaign = ledger.get_campaign(store, campaign_id)
     if not is_post_channel(campaign.channel):
         raise InputError(_("campaign {campaign_id} is not a social post ({channel})").format(
@@ -189,74 +213,25 @@ def publish_campaign(store: Store, campaign_id: int, *, retry_in_doubt: bool = F
     try:
         campaign = ledger.get_campaign(store, campaign_id)
         existing = _existing(store, network, campaign)
+        state = _message(store, campaign_id)[0]
         if existing.state == "already-published":
             return existing
-        from dbox.electoral.calendar import ElectoralSilence, check_send
-
-        try:   # Code électoral L49: no post during an election's silence (docs/electoral.md)
-            check_send(store, campaign.channel, campaign_id)
-        except ElectoralSilence as exc:   # held: run-due publishes it once the polls have closed
-            ledger.set_status(store, campaign_id, "waiting", due_at=exc.until, detail="electoral silence")
-            raise
-        if campaign.status == "running" or existing.state == "in-doubt":
-            # running with its lock free: a process died between claiming and recording
-            if not retry_in_doubt:
-                if campaign.status == "running":
-                    ledger.set_status(store, campaign_id, "stopped",
-                                      error="in-doubt: a process stopped while publishing",
-                                      detail="in-doubt")
-                return PostOutcome(network, campaign_id, "in-doubt",
-                                   detail="it may be on the network already: check, then use --retry-in-doubt")
-        template = campaign.template
-        image = Path(template["image"]) if template.get("image") else None
-        if image is not None and _digest(image) != template.get("image_sha256"):
-            raise InputError(_("{image}: the image changed since the post was planned").format(image=image))
-        account = store_social.get_account(store, network)
-        if account is None or account["account_id"] != template.get("account_id"):
-            raise NotConfiguredError(_("the {network} account this post was planned for is no longer connected").format(
-                                         network=network),
-                                     hint=_("dbox connect {network}").format(network=network))
-        from dbox.channels import get_channel
-        from dbox.channels.base import OutgoingMessage
-        from dbox.social.channel import IMAGE_HEADER, KEY_HEADER
-
-        channel = get_channel(campaign.channel)            # the plugin, through the plugin manager
-        settings = {**channel.settings(), "store": store}
-        if client_factory:
-            settings["client"] = client_factory(network)
-        sender = channel.connect(settings)
-        headers = {KEY_HEADER: f"dbox-{campaign.uid}"}
-        if image is not None:
-            headers[IMAGE_HEADER] = str(image)
-        message = OutgoingMessage(account.get("handle") or account["account_id"], template["body"], headers=headers)
-        ledger.set_status(store, campaign_id, "running", detail="publishing")      # the claim, committed
-        try:
-            result = sender.send(message)
-        except BaseException:
-            ledger.set_status(store, campaign_id, "stopped", error="in-doubt: interrupted while publishing",
-                              detail="in-doubt")
-            raise
-        finally:
-            sender.close()
-        if result.outcome == "unknown":
-            ledger.set_status(store, campaign_id, "stopped", error=f"in-doubt: {result.error}", detail="in-doubt")
-            return PostOutcome(network, campaign_id, "in-doubt", detail=result.error)
-        if result.outcome != "accepted":
-            # nothing was published (refused, rate limited, not reachable): it can be tried again
-            ledger.set_status(store, campaign_id, "stopped", error=result.error, detail="failed")
-            return PostOutcome(network, campaign_id, "failed", detail=result.error)
-        published = Published(result.provider_id, result.status)
-        with store.transaction(immediate=True):
-            ledger.add_event(store, campaign_id, "published",
-                             json.dumps({"post_id": published.post_id, "url": published.url}))
-        ledger.set_status(store, campaign_id, "done", detail=published.post_id)
-        return PostOutcome(network, campaign_id, "published", published.post_id, published.url)
+        if state == "in-doubt" and not retry_in_doubt:
+            return PostOutcome(network, campaign_id, "in-doubt",
+                               detail="it may be on the network already: check, then use --retry-in-doubt")
+        if state == "failed":          # refused by the network: nothing was published, try again
+            ledger.requeue_failed(store, campaign_id)
+        service.resume(store, campaign_id, now=True, retry_in_doubt=retry_in_doubt, lock_held=True)
+        outcome = settle(store, campaign_id)
+        if outcome.state == "in-doubt" and state == "claimed" and not retry_in_doubt:
+            outcome.detail = "it may be on the network already: check, then use --retry-in-doubt"
+        return outcome
     finally:
         if lock is not None:
             lock.release()
 
 
-def publish_due(store: Store, *, now: str | None = None, client_factory=None,
+def publish_due(store: Store, *, now: str | None = None,
                 log: Callable[[str], None] | None = None) -> list[PostOutcome]:
     """Publish every post campaign that is due (what ``run-due`` does for posts)."""
     outcomes = []
@@ -264,20 +239,18 @@ def publish_due(store: Store, *, now: str | None = None, client_factory=None,
         campaign = ledger.get_campaign(store, campaign_id)
         if not is_post_channel(campaign.channel):
             continue
-        outcome = publish_campaign(store, campaign_id, client_factory=client_factory)
+        outcome = publish_campaign(store, campaign_id)
         if log:
             log(f"{outcome.network}: {outcome.state} {outcome.post_id or outcome.detail or ''}".strip())
         outcomes.append(outcome)
     return outcomes
 
 
-def run_due_post(store: Store, campaign_id: int, log=None) -> str:
-    """What ``dbox run-due`` does with a due post campaign (it holds the campaign's lock): publish
-    it, and say how it went in run-due's words ("error: ..." makes run-due exit non-zero)."""
-    outcome = publish_campaign(store, campaign_id, lock_held=True)
+def run_due_text(store: Store, campaign_id: int) -> str:
+    """``dbox run-due``'s line for a post the engine just ran (run-due holds its lock): how it went
+    ("error: ..." makes run-due exit non-zero)."""
+    outcome = settle(store, campaign_id)
     where = outcome.url or outcome.post_id or ""
-    if log:
-        log(campaign_id, f"post-{outcome.state}", where or outcome.detail)
     if outcome.state in ("published", "already-published"):
         return f"post {outcome.state.replace('-', ' ')} on {outcome.network} {where}".rstrip()
     return f"error: post on {outcome.network} {outcome.state}: {outcome.detail or ''}".rstrip(": ")
@@ -290,7 +263,8 @@ def post_campaigns(store: Store) -> list[tuple]:
         if not is_post_channel(channel):
             continue
         campaign = ledger.get_campaign(store, campaign_id)
-        published = _published_event(store, campaign_id)
+        message = ledger.broadcast_message(store, campaign_id)
+        post_id = message[2] if message is not None and message[1] in ("accepted", "delivered") else None
         rows.append((campaign_id, campaign.channel[len(CHANNEL_PREFIX):], campaign.status, campaign.due_at,
-                     campaign.template.get("body", "")[:60], published[0] if published else campaign.last_error))
+                     campaign.template.get("body", "")[:60], post_id or campaign.last_error))
     return rows

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import time
 import warnings
 from datetime import datetime, timezone
 from importlib import resources
@@ -27,9 +28,22 @@ from dbox.store import geo
 BUSY_TIMEOUT_MS = int(os.environ.get("DBOX_BUSY_TIMEOUT_MS") or 30_000)
 
 
+_last_stamp: tuple[int, str] = (-1, "")
+
+
 def utcnow() -> str:
-    """Timestamps are ISO-8601 UTC text with seconds: sortable and comparable as text."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Timestamps are ISO-8601 UTC text with seconds: sortable and comparable as text.
+
+    The text is made once per second (a send writes two timestamps per message; formatting a
+    datetime each time was a measurable part of the send loop, bench/send_bench.py)."""
+    global _last_stamp
+    second = int(time.time())
+    last = _last_stamp
+    if last[0] == second:
+        return last[1]
+    text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    _last_stamp = (second, text)
+    return text
 
 
 ENGINES = ("sqlite", "postgresql")
@@ -309,7 +323,7 @@ def store_exists(target) -> bool:
     """True when the store at ``target`` (a file or a PostgreSQL URL) holds dbox's schema."""
     if not is_url(target):
         return Path(target).expanduser().exists()
-    from dbox.store.pg import open_postgres
+    from dbox.store.pg import open_postgres   # here, not above: pg.py builds on this module (Store, migrate)
 
     try:
         open_postgres(target, create=False).close()
@@ -322,7 +336,7 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
     """Open (and on first use create and migrate) the store at ``path``: a file, or a
     ``postgresql://`` URL (``dbox.store.pg``)."""
     if is_url(path):
-        from dbox.store.pg import open_postgres
+        from dbox.store.pg import open_postgres   # here, not above: pg.py builds on this module (Store, migrate)
 
         return open_postgres(path, create=create)
     return open_connection(path, lambda target: sqlite3.connect(target, isolation_level=None, check_same_thread=False),
@@ -406,6 +420,12 @@ MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRI
                     "applied_at TEXT NOT NULL)")
 
 
+# The migrations a SQLite store that records only ``user_version`` can have applied: those that
+# existed before ``schema_migrations``. Numbers reserved then and written later (0011) never ran on
+# such a store, even when its user_version is higher.
+_BEFORE_NAMES = frozenset(range(1, 11)) | {12, 13}
+
+
 def migrate(store: Store) -> int:
     """Apply every migration of the store's engine not yet applied; return the newest number.
 
@@ -423,7 +443,7 @@ def migrate(store: Store) -> int:
     applied = {name for (name,) in store.execute("SELECT name FROM schema_migrations")}
     current = store.execute("PRAGMA user_version").fetchone()[0] if engine == "sqlite" else 0
     if engine == "sqlite" and current and not applied:
-        applied = {name for number, name, _unused in migrations if number <= current}
+        applied = {name for number, name, _unused in migrations if number <= current and number in _BEFORE_NAMES}
         store.executemany("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                           [(name, utcnow()) for name in sorted(applied)])
     unknown = sorted(applied - known)

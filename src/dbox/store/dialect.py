@@ -3,7 +3,8 @@
 The store's statements are written once, in SQLite's words, when both engines accept them after
 these rewrites (docs/store.md):
 
-- ``?`` placeholders become psycopg's ``%s`` (and a literal ``%`` is doubled);
+- ``?`` placeholders become psycopg's ``%s``, named ``:name`` ones ``%(name)s`` (and a literal
+  ``%`` is doubled);
 - ``BEGIN IMMEDIATE`` becomes ``BEGIN`` (PostgreSQL locks rows, not the file);
 - ``INSERT OR IGNORE INTO t ...`` becomes ``INSERT INTO t ... ON CONFLICT DO NOTHING``;
 - ``INSERT OR REPLACE INTO t (cols) ...`` becomes an upsert on the table's primary key
@@ -55,7 +56,14 @@ def _placeholders(sql: str, has_params: bool) -> tuple[str, tuple[int, ...]]:
     out, lists = [], []
     quote = None
     index = 0
-    for ch in sql:
+    name = False                # inside a named placeholder's name
+    for i, ch in enumerate(sql):
+        if name:
+            if ch.isalnum() or ch == "_":
+                out.append(ch)
+                continue
+            out.append(")s")
+            name = False
         if quote:
             if ch == quote:
                 quote = None
@@ -71,8 +79,14 @@ def _placeholders(sql: str, has_params: bool) -> tuple[str, tuple[int, ...]]:
             out.append("%s")
         elif ch == "%" and has_params:
             out.append("%%")
+        elif (ch == ":" and has_params and i + 1 < len(sql) and (sql[i + 1].isalpha() or sql[i + 1] == "_")
+              and (i == 0 or sql[i - 1] != ":")):
+            out.append("%(")
+            name = True
         else:
             out.append(ch)
+    if name:
+        out.append(")s")
     return "".join(out), tuple(lists)
 
 

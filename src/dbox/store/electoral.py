@@ -383,7 +383,7 @@ def coverage(store: Store, where: str, params: list, reach, election: str | None
         f"SELECT cb.bureau, b.label, b.commune_insee, count(*), sum(CASE WHEN {reach.sms} THEN 1 ELSE 0 END), "
         f"sum(CASE WHEN {reach.email} THEN 1 ELSE 0 END), sum(cb.registered), {inscrits}, {turnout} "
         f"FROM contacts c JOIN contact_bureaux cb ON cb.contact_id = c.id LEFT JOIN bureaux b ON b.code = cb.bureau "
-        f"WHERE {where} GROUP BY cb.bureau ORDER BY cb.bureau",
+        f"WHERE {where} GROUP BY cb.bureau, b.label, b.commune_insee ORDER BY cb.bureau",
         [*reach.sms_params, *reach.email_params, *extra, *params]).fetchall()
 
 
@@ -680,6 +680,6 @@ def selected_voters(store: Store, where: str, params: list) -> Iterable[tuple]:
     """Walk-list rows: bureau, order, usage or birth name, first names, number, street, complement, registered."""
     return store.execute(
         "SELECT v.bureau, v.order_number, coalesce(v.usage_name, v.birth_name), v.first_names, "
-        "trim(coalesce(v.house_number, '') || ' ' || coalesce(v.house_suffix, '')), v.street, v.complement, "
+        "trim(coalesce(CAST(v.house_number AS TEXT), '') || ' ' || coalesce(v.house_suffix, '')), v.street, v.complement, "
         f"CASE WHEN v.contact_id IS NULL THEN 'no' ELSE 'yes' END FROM voters v WHERE {where} "
         "ORDER BY v.bureau, v.street_key, v.house_number, v.order_number", params)

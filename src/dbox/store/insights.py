@@ -1,6 +1,6 @@
 """Insights: every SQL statement behind ``dbox stats``, ``dbox report`` and ``dbox browse``.
 
-Everything is aggregated inside SQLite and read back a group at a time: a 3-million-contact store
+Everything is aggregated inside the database and read back a group at a time: a 3-million-contact store
 is never loaded into Python. The callers (``dbox.insights``) pass the selection as a WHERE clause
 over ``contacts c`` (built by ``dbox.segments``), and the reachability tests as SQL fragments over
 the same alias, so that "reachable by SMS" here is exactly ``reachable:sms`` of the filter
@@ -156,7 +156,7 @@ def _area_reference(level: Level) -> str:
         f"sum(CASE WHEN s.n = 1 THEN g.population END) AS population, "
         f"sum(g.lat * coalesce(g.population, 1)) / sum(coalesce(g.population, 1)) AS lat, "
         f"sum(g.lon * coalesce(g.population, 1)) / sum(coalesce(g.population, 1)) AS lon, "
-        f"min(s.n = 1) AS complete "
+        f"min(CASE WHEN s.n = 1 THEN 1 ELSE 0 END) AS complete "
         f"FROM {table} m JOIN geo_communes g ON g.insee = m.insee "
         f"JOIN (SELECT insee, count(*) AS n FROM {table} GROUP BY insee) s ON s.insee = m.insee "
         f"GROUP BY m.{column}")
@@ -191,15 +191,26 @@ def by_area(store: Store, level_name: str, where: str, params: list, reach: Reac
 # -- over time ------------------------------------------------------------------------------------
 
 PERIOD_SQL = {
-    "week": "date({col}, 'weekday 0', '-6 days')",     # the Monday of the week (UTC)
-    "month": "substr({col}, 1, 7)",
+    "sqlite": {
+        "week": "date({col}, 'weekday 0', '-6 days')",     # the Monday of the week (UTC)
+        "month": "substr({col}, 1, 7)",
+    },
+    "postgresql": {             # the same 'YYYY-MM-DD' Monday from the ISO text (isodow: Monday 1)
+        "week": "to_char(CAST(substr({col}, 1, 10) AS date) "
+                "- (CAST(extract(isodow FROM CAST(substr({col}, 1, 10) AS date)) AS integer) - 1), 'YYYY-MM-DD')",
+        "month": "substr({col}, 1, 7)",
+    },
 }
+
+
+def _period(store: Store, period: str, column: str) -> str:
+    return PERIOD_SQL[store.engine][period].format(col=column)
 
 
 def growth(store: Store, where: str, params: list, period: str, since: str | None) -> Iterator[tuple]:
     """New contacts of the selection per period and first source: ``(period, import_id, count)``;
     ``import_id`` is the first import that brought the contact (None: added otherwise)."""
-    p = PERIOD_SQL[period].format(col="c.created_at")
+    p = _period(store, period, "c.created_at")
     sql = (f"SELECT {p} AS p, (SELECT min(s.import_id) FROM contact_sources s WHERE s.contact_id = c.id) AS imp, "
            f"count(*) FROM contacts c WHERE {where}")
     all_params = list(params)
@@ -227,12 +238,12 @@ def import_labels(store: Store, ids: list[int]) -> dict[int, tuple[str, str]]:
 def follower_series(store: Store, period: str, since: str | None) -> list[tuple]:
     """Per network, relation and period: the last snapshot's total and the new ones of the period:
     ``(network, relation, period, total, new, linked, taken_at)``."""
-    p = PERIOD_SQL[period].format(col="taken_at")
+    p = _period(store, period, "taken_at")
     sql = (f"SELECT network, relation, p, total, new_in, linked, taken_at FROM ("
            f"SELECT network, relation, {p} AS p, total, linked, taken_at, "
            f"sum(new) OVER (PARTITION BY network, relation, {p}) AS new_in, "
            f"row_number() OVER (PARTITION BY network, relation, {p} ORDER BY taken_at DESC, id DESC) AS rn "
-           f"FROM follower_snapshots WHERE taken_at >= ?) WHERE rn = 1 ORDER BY network, relation, p")
+           f"FROM follower_snapshots WHERE taken_at >= ?) AS latest WHERE rn = 1 ORDER BY network, relation, p")
     return store.execute(sql, [since or ""]).fetchall()
 
 
@@ -245,6 +256,8 @@ def posts_published(store: Store, since: str | None) -> list[tuple]:
 
 # -- campaigns ------------------------------------------------------------------------------------
 
+# A JSON object parameter as rows (key, value).
+_JSON_OBJECT = {"sqlite": "json_each(?)", "postgresql": "json_each_text(CAST(? AS json))"}
 CAMPAIGN_COLUMNS = ("id", "channel", "status", "created_at", "finished_at", "audience", "recipients", "sent",
                     "delivered", "failed", "skipped", "in_doubt", "pending", "opted_out", "segments",
                     "undelivered")
@@ -275,7 +288,7 @@ def campaign_outcomes(store: Store, where: str, params: list, since: str | None,
         "AND e.at >= coalesce(r.claimed_at, r.done_at, k.started_at, k.created_at)) THEN 1 ELSE 0 END), 0), "
         f"coalesce(sum(CASE WHEN r.state IN {_SENT} THEN r.segments END), 0), "
         "coalesce(sum(r.state = 'undelivered'), 0) "
-        f"FROM campaigns k LEFT JOIN json_each(?) m ON m.key = k.channel "
+        f"FROM campaigns k LEFT JOIN {_JSON_OBJECT[store.engine]} m ON m.key = k.channel "
         f"LEFT JOIN {recipients} ON r.campaign_id = k.id{join_filter} "
         "WHERE k.channel NOT LIKE 'social:%' AND k.created_at >= ? GROUP BY k.id ORDER BY k.id")
     all_params.append(since or "")
@@ -391,11 +404,11 @@ def action_outcomes(store: Store, where: str, params: list, since: str | None, *
         return []
 
     def only(column: str) -> str:
-        return f" AND {column} IN sel" if selection_given else ""
+        return f" AND {column} IN (SELECT id FROM sel)" if selection_given else ""
 
     states = ", ".join("'" + s + "'" for s in INVITED_STATES)   # constants of the organizing schema
     sql = (
-        f"WITH sel AS MATERIALIZED (SELECT c.id FROM contacts c WHERE {where if selection_given else '0'}) "
+        f"WITH sel AS MATERIALIZED (SELECT c.id FROM contacts c WHERE {where if selection_given else 'FALSE'}) "
         "SELECT a.id, a.starts_at, a.type, a.title, a.commune_name, "
         "(SELECT count(DISTINCT r.contact_id) FROM action_invitations ai JOIN campaigns k ON k.fingerprint = "
         f"ai.fingerprint JOIN campaign_recipients r ON r.campaign_id = k.id WHERE ai.action_id = a.id "

@@ -14,6 +14,9 @@ The rules (docs/sending.md):
   meanwhile is honoured. The outcome is committed after the call.
 - A claim whose process died (no one holds the campaign's lock) becomes ``in-doubt``: it is never
   claimed again unless the user asks (``--retry-in-doubt``).
+- A broadcast campaign (a social post) has one row and no contact: its address is the account it
+  is published from (``contact_id`` NULL, migration 0011). It is claimed, recorded and found in
+  doubt by the same statements; its claim has no contact to check (``BROADCAST``).
 """
 
 from __future__ import annotations
@@ -57,11 +60,21 @@ class Reach:
     """What reachability means on a channel: the consent channel and the kind of address."""
 
     consent_channel: str      # 'sms', 'email'
-    address_kind: str         # 'mobile' or 'email': the contacts column and contact_points kind
+    address_kind: str         # 'mobile' or 'email': the contacts column and contact_points kind;
+                              # 'account' for a broadcast (BROADCAST: no contact behind the message)
 
     def __post_init__(self):
-        if self.address_kind not in _ADDRESS_KINDS:
+        if self.address_kind not in _ADDRESS_KINDS and self.address_kind != "account":
             raise ValueError(f"unsupported address kind {self.address_kind!r}")
+
+    @property
+    def broadcast(self) -> bool:
+        return self.address_kind == "account"
+
+
+# A message to a channel's own audience (a social network's followers), not to a contact: the
+# claim has no consent, address or suppression to re-check.
+BROADCAST = Reach("", "account")
 
 
 @dataclass
@@ -111,7 +124,7 @@ def register_functions(store: Store) -> None:
     missing ones are computed first."""
     if getattr(store, "_ledger_functions", False):
         return
-    hasher = Hasher(store)
+    hasher = store._suppression_hasher = Hasher(store)
     if not store.create_function("dbox_hash", 1, lambda v: None if v is None else hasher(v)):
         refresh_hashes(store)
         return
@@ -127,23 +140,38 @@ def _hash_sql(engine: str, kind: str, address: str, contact: str) -> str:
             f"AND p.value = {address})")
 
 
-def _unreachable_reason(reach: Reach, address: str, contact: str, engine: str = "sqlite") -> tuple[str, list]:
-    """A SQL expression: NULL when ``address`` of ``contact`` is reachable on the channel, else why not."""
+def _hasher(store: Store):
+    """The store's suppression hasher, made once per store (it reads the salt)."""
+    hasher = getattr(store, "_suppression_hasher", None)
+    if hasher is None:
+        hasher = store._suppression_hasher = Hasher(store)
+    return hasher
+
+
+def _unreachable_reason(reach: Reach, address: str, contact: str, engine: str = "sqlite",
+                        known: tuple[str, str] | None = None) -> tuple[str, list]:
+    """A SQL expression: NULL when ``address`` of ``contact`` is reachable on the channel, else why not.
+    ``known``: (an address, its suppression hash) bound as parameters, used when ``address`` is it."""
+    if reach.broadcast:
+        return "NULL", []
     kind = reach.address_kind
+    value_hash = _hash_sql(engine, kind, address, contact)
+    if known is not None:
+        value_hash = f"(CASE WHEN {address} = ? THEN ? ELSE {value_hash} END)"
+    # consents has one row per (channel, contact), 'granted' or 'withdrawn': one lookup gives
+    # '' (granted), the refusal of an import ("non" in a file) or a withdrawal; none: no consent
+    consent = (f"(SELECT CASE WHEN k.status = 'granted' THEN '' WHEN k.source = 'import' THEN 'consent-refused' "
+               f"ELSE 'consent-withdrawn' END FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?)")
     sql = (
         f"CASE WHEN {address} IS NULL THEN 'no-address' "
         f"WHEN NOT EXISTS (SELECT 1 FROM contact_points p WHERE p.contact_id = {contact} "
         f"  AND p.kind = '{kind}' AND p.value = {address} AND p.status = 'valid') THEN 'invalid-address' "
-        f"WHEN NOT EXISTS (SELECT 1 FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?) "
-        f"  THEN 'no-consent' "
-        f"WHEN EXISTS (SELECT 1 FROM consents k WHERE k.contact_id = {contact} AND k.channel = ? "
-        f"  AND k.status = 'withdrawn' AND k.source = 'import') THEN 'consent-refused' "   # a "non" in a file
-        f"WHEN (SELECT k.status FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?) <> 'granted' "
-        f"  THEN 'consent-withdrawn' "
-        f"ELSE (SELECT CASE s.reason WHEN 'bounced' THEN 'bounced' ELSE 'opted-out' END FROM suppressions s "
-        f"  WHERE s.value_hash = {_hash_sql(engine, kind, address, contact)} AND (s.channel IS NULL OR s.channel = ?)) "
+        f"ELSE coalesce(nullif(coalesce({consent}, 'no-consent'), ''), "
+        f"  (SELECT CASE s.reason WHEN 'bounced' THEN 'bounced' ELSE 'opted-out' END FROM suppressions s "
+        f"  WHERE s.value_hash = {value_hash} AND (s.channel IS NULL OR s.channel = ?))) "
         f"END")
-    return sql, [reach.consent_channel] * 4
+    channel = reach.consent_channel
+    return sql, [channel, *(known or ()), channel]
 
 
 def _audience_sql(reach: Reach, where: str, params: list, engine: str = "sqlite") -> tuple[str, list]:
@@ -225,10 +253,11 @@ def get_campaign(store: Store, campaign_id: int) -> Campaign:
 def create_campaign(store: Store, *, uid: str, channel: str, reach: Reach, fingerprint: str,
                     expression: str, segment: str | None, where: str, params: list, template: dict,
                     status: str, due_at: str | None, ignore_window: bool, settings: dict, created_by: str,
-                    on_id=None) -> tuple[int, dict[str, int]]:
+                    on_id=None, broadcast: str | None = None) -> tuple[int, dict[str, int]]:
     """Create a campaign and freeze its audience in one transaction; return (id, counts by state or
     reason). ``on_id(id)`` runs inside the transaction before the row exists, so the caller can
-    take the campaign's lock before anyone else can see it."""
+    take the campaign's lock before anyone else can see it. With ``broadcast`` (the account a post
+    is published from) the audience is that one message, with no contact; ``where`` is not read."""
     register_functions(store)
     now = utcnow()
     with store.transaction(immediate=True) as conn:
@@ -245,11 +274,15 @@ def create_campaign(store: Store, *, uid: str, channel: str, reach: Reach, finge
              json.dumps(template, ensure_ascii=False), status, due_at, int(ignore_window),
              json.dumps(settings), created_by, now, None, None, None, None))
         store.ids_written("campaigns")
-        sql, all_params = _audience_sql(reach, where, list(params), store.engine)
-        conn.execute(
-            f"INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, reason, updated_at) "
-            f"SELECT ?, contact_id, address, CASE WHEN reason IS NULL THEN 'planned' ELSE 'skipped' END, "
-            f"reason, ? FROM ({sql}) AS a ORDER BY contact_id", [campaign_id, now, *all_params])
+        if broadcast is not None:
+            conn.execute("INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, updated_at) "
+                         "VALUES (?, NULL, ?, 'planned', ?)", (campaign_id, broadcast, now))
+        else:
+            sql, all_params = _audience_sql(reach, where, list(params), store.engine)
+            conn.execute(
+                f"INSERT INTO campaign_recipients (campaign_id, contact_id, address, state, reason, updated_at) "
+                f"SELECT ?, contact_id, address, CASE WHEN reason IS NULL THEN 'planned' ELSE 'skipped' END, "
+                f"reason, ? FROM ({sql}) AS a ORDER BY contact_id", [campaign_id, now, *all_params])
         _event(conn, campaign_id, "created", f"status={status}")
     counts = {}
     for state, reason, n in store.execute(
@@ -364,11 +397,12 @@ def mark_stale_claims(store: Store, campaign_id: int) -> int:
 def planned_page(store: Store, campaign_id: int, after_id: int, size: int, fields: Iterable[str] = (),
                  custom: Iterable[str] = (), now: str | None = None) -> list[tuple]:
     """The next ``planned`` rows after ``after_id`` that are not waiting to be tried again after
-    ``now``: (recipient id, contact id, address, attempts, *fields, custom_json)."""
+    ``now``: (recipient id, contact id, address, attempts, *fields, custom_json). A broadcast row
+    (no contact) comes with its fields NULL."""
     select, select_params = _field_sql(fields, custom, store.engine)
     return store.execute(
         f"SELECT r.id, r.contact_id, r.address, r.attempts{select} FROM campaign_recipients r "
-        f"JOIN contacts c ON c.id = r.contact_id WHERE r.campaign_id = ? AND r.state = 'planned' AND r.id > ? "
+        f"LEFT JOIN contacts c ON c.id = r.contact_id WHERE r.campaign_id = ? AND r.state = 'planned' AND r.id > ? "
         f"AND (r.retry_at IS NULL OR r.retry_at <= ?) ORDER BY r.id LIMIT ?",
         [*select_params, campaign_id, after_id, now or utcnow(), size]).fetchall()
 
@@ -411,17 +445,25 @@ def count_state(store: Store, campaign_id: int, state: str) -> int:
                          (campaign_id, state)).fetchone()[0]
 
 
-def claim(store: Store, recipient_id: int, reach: Reach) -> str | None:
+def claim(store: Store, recipient_id: int, reach: Reach, address: str | None = None) -> str | None:
     """Claim one planned message before calling the provider. Returns None when claimed (and
     committed), else the reason it was not: the row was no longer planned (``'gone'``), or the
     contact is no longer reachable (the row is then ``skipped`` with that reason).
 
     One UPDATE statement, atomic and committed on its own (autocommit: no BEGIN/COMMIT round
     trips on the hot path), claims the row only if it is still planned and its contact still
-    reachable; only when it does not is the reason looked up, in a transaction of its own."""
+    reachable; only when it does not is the reason looked up, in a transaction of its own.
+
+    ``address``: the row's address as the caller read it (``planned_page``). Its suppression hash
+    is then computed here and bound as a parameter, so the statement calls no Python function:
+    a SQLite function called back from inside a statement must take the GIL again while the other
+    workers hold it (HTTP), and the statement waited for it with the ledger's lock held
+    (docs/sending.md, "Speed"). Should the row hold another address, the hash is computed in SQL."""
     register_functions(store)
     table = "campaign_recipients"
-    reason_sql, reason_params = _unreachable_reason(reach, f"{table}.address", f"{table}.contact_id", store.engine)
+    known = None if address is None or reach.broadcast else (address, _hasher(store)(address))
+    reason_sql, reason_params = _unreachable_reason(reach, f"{table}.address", f"{table}.contact_id", store.engine,
+                                                    known)
     now = utcnow()
     claimed = store.execute(
         f"UPDATE {table} SET state = 'claimed', claimed_at = ?, attempts = attempts + 1, updated_at = ? "
@@ -429,7 +471,8 @@ def claim(store: Store, recipient_id: int, reach: Reach) -> str | None:
         [now, now, recipient_id, *reason_params]).rowcount
     if claimed:
         return None
-    with store.transaction(immediate=True) as conn:
+    reason_sql, reason_params = _unreachable_reason(reach, f"{table}.address", f"{table}.contact_id", store.engine)
+    with _atomic(store) as conn:
         row = conn.execute(f"SELECT state, {reason_sql} FROM {table} WHERE id = ?",
                            [*reason_params, recipient_id]).fetchone()
         if row is None or row[0] != "planned":
@@ -437,6 +480,23 @@ def claim(store: Store, recipient_id: int, reach: Reach) -> str | None:
         conn.execute(f"UPDATE {table} SET state = 'skipped', reason = ?, updated_at = ? WHERE id = ? "
                      f"AND state = 'planned'", (row[1], now, recipient_id))
         return row[1]
+
+
+class _InTransaction:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __enter__(self):
+        return self.store
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _atomic(store: Store):
+    """A transaction of its own, or the caller's when one is open (the send loop commits the
+    writes of several workers together: dbox.sending.commits)."""
+    return _InTransaction(store) if store.in_transaction else store.transaction(immediate=True)
 
 
 def record_attempt(store: Store, recipient_id: int, error: str) -> None:
@@ -494,6 +554,26 @@ def requeue_in_doubt(store: Store, campaign_id: int) -> int:
         if n:
             _event(conn, campaign_id, "retry-in-doubt", f"{n} in-doubt message(s) planned again")
     return n
+
+
+def requeue_failed(store: Store, campaign_id: int) -> int:
+    """Failed messages become planned again: a post the network refused (nothing was published)
+    is tried again when the user asks (``dbox posts retry``). The claim re-checks as always."""
+    now = utcnow()
+    with store.transaction(immediate=True) as conn:
+        n = conn.execute("UPDATE campaign_recipients SET state = 'planned', reason = NULL, updated_at = ? "
+                         "WHERE campaign_id = ? AND state = 'failed'", (now, campaign_id)).rowcount
+        if n:
+            _event(conn, campaign_id, "retry-failed", f"{n} failed message(s) planned again")
+    return n
+
+
+def broadcast_message(store: Store, campaign_id: int) -> tuple | None:
+    """(recipient id, state, provider id, provider status, error, done_at) of a broadcast
+    campaign's message (a post), or None when it has none (made before migration 0011)."""
+    return store.execute(
+        "SELECT id, state, provider_id, provider_status, error, done_at FROM campaign_recipients "
+        "WHERE campaign_id = ? AND contact_id IS NULL ORDER BY id LIMIT 1", (campaign_id,)).fetchone()
 
 
 def iter_accepted(store: Store, campaign_id: int) -> Iterator[tuple]:

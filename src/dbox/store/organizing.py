@@ -477,7 +477,7 @@ def volunteer_results(store: Store, action_id: int) -> list[dict]:
         "coalesce(sum(i.wants_call), 0), coalesce(sum(i.gained IS NOT NULL), 0) "
         "FROM v JOIN contacts c ON c.id = v.contact_id "
         "LEFT JOIN interactions i ON i.action_id = :a AND i.volunteer_id = v.contact_id AND i.type IN ('door', 'call') "
-        "GROUP BY v.contact_id ORDER BY count(i.id) DESC, v.contact_id", {"a": action_id}).fetchall()
+        "GROUP BY v.contact_id, c.first_name, c.last_name ORDER BY count(i.id) DESC, v.contact_id", {"a": action_id}).fetchall()
     names = ("volunteer_id", "volunteer", "contacts", "reached", "supporters", "wants_call", "gained")
     return [dict(zip(names, r)) for r in rows]
 

@@ -81,6 +81,7 @@ class PostgresStore(Store):
 
         self._conn = conn
         self._psycopg = psycopg
+        conn.adapters.register_loader("numeric", _sqlite_number_loader())
         self.url = url
         self.location = mask_url(url)
         self.path = lock_folder(url)
@@ -100,6 +101,8 @@ class PostgresStore(Store):
             raise refused from None
 
     def execute(self, sql: str, params=()):
+        if isinstance(params, dict):        # named parameters (``:name``)
+            return self._run(self._conn.cursor(), translate(sql, True)[0], params)
         params = tuple(params) if params else None
         text, lists = translate(sql, params is not None)
         if lists:
@@ -232,6 +235,19 @@ class PostgresStore(Store):
 
 
 _STREAMS = itertools.count(1)
+
+
+def _sqlite_number_loader():
+    """NUMERIC values read as SQLite gives them: ``sum()`` over integers (NUMERIC on PostgreSQL)
+    an ``int``, ``avg()`` and other fractions a ``float`` (a Decimal is not JSON, nor SQLite's)."""
+    from psycopg.adapt import Loader
+
+    class SQLiteNumberLoader(Loader):
+        def load(self, data):
+            text = bytes(data).decode()
+            return int(text) if text.lstrip("-").isdigit() else float(text)
+
+    return SQLiteNumberLoader
 
 
 def _lists(params, positions) -> tuple:

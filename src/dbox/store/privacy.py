@@ -225,9 +225,10 @@ def name_and_postal_code(store: Store, contact_id: int) -> tuple[str | None, str
 
 def tombstone_ledger(store: Store, contact_ids: list[int], at: str) -> int:
     """Keep what the ledger knows of the messages to these contacts (campaign, outcome, cost) but
-    nothing that leads back to the person. Where the ledger's ``contact_id`` may be NULL, its rows
-    are kept and stripped in place; otherwise (the schema of migration 0003) the outcome is copied
-    to ``erased_recipients`` and the ledger row goes with the contact. Returns rows made anonymous."""
+    nothing that leads back to the person. In dbox's ledger (``campaign_recipients``) the outcome
+    is copied to ``erased_recipients`` and the ledger row goes with the contact; in another ledger
+    whose ``contact_id`` may be NULL, its rows are kept and stripped in place. Returns rows made
+    anonymous."""
     table = ledger_recipient_table(store)
     if table is None or not contact_ids:
         return 0
@@ -236,7 +237,9 @@ def tombstone_ledger(store: Store, contact_ids: list[int], at: str) -> int:
     done = 0
     for part in _chunks(contact_ids):
         marks = ",".join("?" * len(part))
-        if not notnull["contact_id"]:      # NULL allowed: the row can stay, unlinked
+        # NULL allowed: the row can stay, unlinked; but not in dbox's own ledger, where a NULL
+        # contact means a broadcast message (a post, migration 0011), never an erased person
+        if not notnull["contact_id"] and table != "campaign_recipients":
             blank = ["contact_id = NULL"] + [f"{_q(c)} = NULL" for c in columns
                                              if c in _LEDGER_IDENTIFYING and c != "contact_id" and not notnull[c]]
             done += store.execute(f"UPDATE {_q(table)} SET {', '.join(blank)} WHERE contact_id IN ({marks})",

@@ -38,6 +38,7 @@ class Request:
     query: dict
     headers: dict
     body: bytes
+    held: bool = False          # a post was made by it (hold_next_post may hold its answer)
 
 
 @dataclass
@@ -79,6 +80,7 @@ class SocialServer:
         self.idempotency: dict[str, dict] = {}
         self.requests: list[Request] = []
         self.rate_rules: list[RateRule] = []
+        self.held_posts: list[tuple[threading.Event, float]] = []
         self.lock = threading.Lock()
         if self.network == "facebook" and not self.pages:
             self.pages = [{"id": "5550001", "name": "Liste Grenoble en commun", "access_token": "page-token-1"}]
@@ -101,6 +103,14 @@ class SocialServer:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+    def hold_next_post(self, seconds: float = 60.0) -> threading.Event:
+        """The next post is made, then answered only once the returned event is set (or after
+        ``seconds``): a publisher killed meanwhile never learns that it was published."""
+        release = threading.Event()
+        with self.lock:
+            self.held_posts.append((release, seconds))
+        return release
 
     def settings(self) -> dict:
         """The ``[social.<network>]`` config.toml values that point dbox here."""
@@ -153,6 +163,9 @@ class SocialServer:
                 with server.lock:
                     server.requests.append(request)
                     status, headers, payload = server._route(request)
+                    hold = server.held_posts.pop(0) if server.held_posts and request.held else None
+                if hold is not None:            # the post exists; its answer waits (outside the lock)
+                    hold[0].wait(hold[1])
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
                 if not isinstance(payload, bytes):
@@ -389,6 +402,12 @@ class SocialServer:
         return 201, {}, b""
 
     def create_post(self, r: Request, *groups):
+        made = len(self.posts)
+        answer = self._create_post(r, *groups)
+        r.held = len(self.posts) > made
+        return answer
+
+    def _create_post(self, r: Request, *groups):
         if (denied := self._bearer(r)):
             return denied
         if self.publish_status:
