@@ -34,3 +34,13 @@ def test_the_driving_form_selects_the_same_contacts(sample, engine, expression):
 def test_no_driving_form_where_it_would_not_pay_or_not_be_safe(sample, expression):
     # alone (a large tag counts faster with IN), under a "not", or driven by an indexed condition
     assert segments.select(sample, expression).driving_where is None
+
+
+@pytest.mark.engine("postgresql")
+def test_an_or_of_large_id_sets_is_hashed_not_searched_row_by_row(sample):
+    # dbox's sessions get work_mem >= 64 MB: the server's 4 MB default made each contact search the
+    # ids of "c.id IN (SELECT ...)" under an "or" one by one once they no longer fit a hash
+    from dbox.store.pg import WORK_MEM_MB
+
+    mb = sample.execute("SELECT pg_size_bytes(current_setting('work_mem')) / 1048576").fetchone()[0]
+    assert mb >= WORK_MEM_MB
