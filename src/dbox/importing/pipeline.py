@@ -32,7 +32,7 @@ from dbox.store import geo as store_geo
 from dbox.store import suppressions
 from dbox.store.db import Store
 from dbox.text import fold
-from dbox.i18n import _
+from dbox.i18n import _, ngettext
 from dbox.store.contacts import count_contacts
 from dbox.privacy.rights import name_suppression_value
 
@@ -297,7 +297,8 @@ def import_rows(store: Store, source: str, fields: list[str], rows: list[list[st
             for column, value, reason in rec.bad_cells:
                 if not rec.error:
                     report.counts["values_rejected"] += 1
-                    report.rejections.append(f"{source}: row {rec.row}, {column}: {reason} (value left out)")
+                    report.rejections.append(_("{source}: row {row}, {column}: {reason} (value left out)").format(
+                        source=source, row=rec.row, column=column, reason=reason))
             for note in rec.notes:
                 merger._note(note)
         merger.apply([r for r in records if not r.error])
@@ -328,8 +329,8 @@ def _write_rejects(rec: Row, writer, report: ImportReport) -> None:
         if not rec.error:
             report.counts["values_rejected"] += 1
             if len(report.rejections) < MAX_LISTED:
-                report.rejections.append(f"{name}: row {rec.row}, column {column!r}: {reason} (value left out, "
-                                         f"contact kept)")
+                report.rejections.append(_("{name}: row {row}, column {column!r}: {reason} (value left out, "
+                                           "contact kept)").format(name=name, row=rec.row, column=column, reason=reason))
         writer.writerow(cells + [rec.row, column, excel_safe(value), reason])
 
 
@@ -529,16 +530,18 @@ class _Merger:
         agreeing = [cid for cid in candidates if not contradicts(_points(cid, states, fresh), rec)]
         if not matches and candidates and not agreeing:
             self.report.counts["possible_duplicates"] += 1
-            self._note(f"row {rec.row}: same name and postal code as contact{'s' if len(candidates) > 1 else ''} "
-                       f"{', '.join(map(str, candidates))} but another e-mail or mobile: added as a new contact "
-                       f"(possible duplicate: dbox contacts duplicates)")
+            self._note(ngettext("row {row}: same name and postal code as contact {ids} but another e-mail or "
+                                "mobile: added as a new contact (possible duplicate: dbox contacts duplicates)",
+                                "row {row}: same name and postal code as contacts {ids} but another e-mail or "
+                                "mobile: added as a new contact (possible duplicate: dbox contacts duplicates)",
+                                len(candidates)).format(row=rec.row, ids=", ".join(map(str, candidates))))
         matches += agreeing[:1]
         if not matches:
             return None
         target = matches[0]
         if len(set(matches)) > 1:
-            self._note(f"row {rec.row}: matches contacts {', '.join(map(str, sorted(set(matches))))}; "
-                       f"merged into {target}")
+            self._note(_("row {row}: matches contacts {ids}; merged into {target}").format(
+                row=rec.row, ids=", ".join(map(str, sorted(set(matches)))), target=target))
         return target
 
     def _drop_suppressed(self, records: list[Row]) -> list[Row]:
@@ -687,12 +690,14 @@ class _Merger:
             if status == "granted":
                 if seen and seen[1] == "grant":
                     self.report.counts["consent_conflicts"] += 1
-                    self._note(f"row {rec.row}: {channel}: {value!r} here but consent at row {seen[0]}: "
-                               f"the refusal is kept (the most restrictive value wins)")
+                    self._note(_("row {row}: {channel}: {value!r} here but consent at row {seen}: "
+                                 "the refusal is kept (the most restrictive value wins)").format(
+                                     row=rec.row, channel=channel, value=value, seen=seen[0]))
                 else:
                     self.report.counts["consent_ended"] += 1
-                    self._note(f"row {rec.row}: {channel} consent of contact {state.id} ended: {value!r} in "
-                               f"column {column!r}")
+                    self._note(_("row {row}: {channel} consent of contact {id} ended: {value!r} in "
+                                 "column {column!r}").format(row=rec.row, channel=channel, id=state.id,
+                                                             value=value, column=column))
             state.consents[channel] = "withdrawn"
             state.new_consents.append((channel, "withdraw", f"refused: {value!r} in column {column!r} of {file}, "
                                                             f"row {rec.row}", None))
@@ -705,13 +710,14 @@ class _Merger:
                 seen = self.consent_seen.get(state.id, channel)
                 if seen and seen[1] == "refuse":
                     self.report.counts["consent_conflicts"] += 1
-                    self._note(f"row {rec.row}: {channel}: consent here but refused at row {seen[0]}: "
-                               f"the refusal is kept (the most restrictive value wins)")
+                    self._note(_("row {row}: {channel}: consent here but refused at row {seen}: "
+                                 "the refusal is kept (the most restrictive value wins)").format(
+                                     row=rec.row, channel=channel, seen=seen[0]))
                 else:
                     # An opposition is never lifted by a file: only the person can lift it.
                     self.report.counts["consent_not_restored"] += 1
-                    self._note(f"row {rec.row}: {channel} consent not restored: contact {state.id} withdrew "
-                               f"or refused it")
+                    self._note(_("row {row}: {channel} consent not restored: contact {id} withdrew "
+                                 "or refused it").format(row=rec.row, channel=channel, id=state.id))
             elif status is None:
                 wording = self.options.consent_wording.get(channel) or self.options.consent_wording.get("*")
                 if not wording:
@@ -724,8 +730,8 @@ class _Merger:
 
     def _conflict(self, rec: Row, state: cw.ContactState, name: str, old, new) -> None:
         self.report.counts["conflicts"] += 1
-        self._note(f"row {rec.row}: {name} {new!r} not applied: contact {state.id} has {old!r} "
-                   f"(use --update to overwrite)")
+        self._note(_("row {row}: {name} {new!r} not applied: contact {id} has {old!r} "
+                     "(use --update to overwrite)").format(row=rec.row, name=name, new=new, id=state.id, old=old))
 
     def _note(self, text: str) -> None:
         if len(self.report.conflicts) < MAX_LISTED:
