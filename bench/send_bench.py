@@ -129,7 +129,10 @@ def audience(store, channel: str, count: int):
     return out[:count]
 
 
-def bare_sms(messages, base_url: str, workers: int) -> float:
+def bare_sms(messages, base_url: str, workers: int, settled: bool = False) -> float:
+    """The twilio client as its documentation shows it, one per thread. ``settled``: with its
+    requests session reading the proxy/CA environment once, as dbox's sender does
+    (``settle_environment`` in dbox.channels.sms), to show what the ledger itself costs."""
     from twilio.rest import Client
 
     from dbox.channels.sms import _quiet_twilio_logging
@@ -140,10 +143,15 @@ def bare_sms(messages, base_url: str, workers: int) -> float:
     def run(part):
         client = Client(SID, TOKEN)
         client.api.base_url = base_url
+        if settled:
+            session = client.http_client.session
+            found = session.merge_environment_settings(base_url, {}, None, None, None)
+            session.proxies, session.verify, session.cert = found["proxies"], found["verify"], found["cert"]
+            session.trust_env = False
         for _cid, to, rendered in part:
             client.messages.create(to=to, from_="MonParti", body=rendered.body)
 
-    return timed(run, parts)
+    return timed(run, parts, "settled" if settled else "bare")
 
 
 def bare_email(messages, port: int, workers: int) -> float:
@@ -180,14 +188,14 @@ def bare_email(messages, port: int, workers: int) -> float:
 CPU: dict = {}
 
 
-def timed(run, parts) -> float:
+def timed(run, parts, key: str = "bare") -> float:
     threads = [threading.Thread(target=run, args=(p,)) for p in parts]
     t0, c0 = time.monotonic(), time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    CPU.setdefault("bare", []).append(time.process_time() - c0)
+    CPU.setdefault(key, []).append(time.process_time() - c0)
     return time.monotonic() - t0
 
 
@@ -210,6 +218,7 @@ def dbox_send(store, channel: str, count: int, workers: int):
     CPU["dbox"] = time.process_time() - c1
     assert report.accepted == count, report
     assert ledger.state_counts(store, campaign_id)["accepted"] == count
+    CPU["writes_per_commit"] = report.ledger_writes / max(1, report.ledger_commits)
     return t1 - t0, t2 - t1, rss.samples
 
 
@@ -254,6 +263,8 @@ def main() -> None:
             before = bare_run()                       # bare, dbox, bare again: load drifts on a shared box
             plan_s, send_s, rss = dbox_send(store, channel, args.count, args.workers)
             after = bare_run()
+            settled = (bare_sms(messages, f"http://127.0.0.1:{sms_port}", args.workers, settled=True)
+                       if channel == "sms" else None)
             del messages
             bare = (before + after) / 2
             n = args.count
@@ -265,6 +276,12 @@ def main() -> None:
             bare_cpu = sum(CPU["bare"]) / len(CPU["bare"])
             print(f"  CPU (this process) bare {bare_cpu:.1f} s, dbox {CPU['dbox']:.1f} s  -> "
                   f"{CPU['dbox'] / bare_cpu - 1:+.1%} vs bare")
+            if settled is not None:
+                cpu = CPU["settled"][0]
+                print(f"  bare loop, proxy/CA environment read once as dbox does: {n / settled:.0f} msg/s, CPU "
+                      f"{cpu:.1f} s -> dbox {CPU['dbox'] / cpu - 1:+.1%} CPU, {send_s / settled - 1:+.1%} wall "
+                      f"(what the ledger, checks and rendering cost)")
+            print(f"  ledger writes per commit {CPU['writes_per_commit']:.2f} (claims and outcomes arriving together)")
             print(f"  RSS during send    {min(rss):.0f}-{max(rss):.0f} MB (start {rss[0]:.0f}, end {rss[-1]:.0f})")
     finally:
         for p in servers:

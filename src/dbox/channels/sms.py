@@ -151,8 +151,9 @@ class TwilioSms(Channel):
 
     def connect(self, settings: dict[str, Any]) -> Sender:
         base = public_url()     # dbox serve is reachable: Twilio pushes the statuses there
-        return TwilioSender(self.client(settings, float(settings.get("timeout") or 15)), settings["sender"],
-                            status_callback=f"{base}/twilio/status" if base else None)
+        client = self.client(settings, float(settings.get("timeout") or 15))
+        client.http_client.settle_environment(settings.get("base_url") or "https://api.twilio.com")
+        return TwilioSender(client, settings["sender"], status_callback=f"{base}/twilio/status" if base else None)
 
     def pushed_status(self, provider_id: str, status: str, code: str | None) -> tuple[Delivery, str | None]:
         code = _code(code)
@@ -366,6 +367,20 @@ def _http_client(timeout: float):
 
             def last_headers(self):
                 return getattr(self._local, "headers", None)
+
+            def settle_environment(self, url):
+                """Read the proxy and CA bundle settings of the environment (``HTTPS_PROXY``,
+                ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``...) once, for a sender's whole batch: requests
+                reads them again for every request otherwise, walking the whole environment, a
+                tenth of the CPU of a send (bench/send_bench.py). Same settings, read once."""
+                session = self.session
+                if session is None or not session.trust_env:
+                    return
+                found = session.merge_environment_settings(url, {}, None, None, None)
+                session.proxies = found["proxies"]
+                session.verify = found["verify"]
+                session.cert = found["cert"]
+                session.trust_env = False
 
             def log_request(self, kwargs):
                 pass

@@ -12,16 +12,18 @@ automatically. An exception raised by a channel for one message makes that messa
 may have gone) and the run goes on; a store fault (disk full, read-only, locked) stops the run
 before the next claim (``StoreFault``).
 
-The sqlite connection is shared by the threads under one lock: every ledger call is a short
-transaction. Memory stays flat: rows are read a page at a time into a bounded queue.
+The store connection is shared by the threads under one lock: every ledger call is a short
+transaction; claims and outcomes that arrive together share a commit (``dbox.sending.commits``),
+each still committed before its worker goes on. Memory stays flat: rows are read a page at a
+time, by the worker that needs the next one.
 """
 
 from __future__ import annotations
 
-import queue
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -31,6 +33,7 @@ from dbox.errors import DboxError as DboxErrorTypes
 from dbox.errors import InputError, StoreError
 from dbox.masking import mask
 from dbox.masking import scrub as mask_text
+from dbox.sending.commits import GroupCommit
 from dbox.sending.rate import TokenBucket
 from dbox.sending.window import from_iso, iso
 from dbox.store import ledger
@@ -78,6 +81,8 @@ class RunReport:
     due_at: datetime | None = None
     error: str | None = None
     skipped_reasons: dict[str, int] = field(default_factory=dict)
+    ledger_writes: int = 0           # claims and outcomes written ...
+    ledger_commits: int = 0          # ... in this many commits (several workers' writes may share one)
 
 
 class _Run:
@@ -92,6 +97,7 @@ class _Run:
         self.log = log
         self.reach = channel.claim_reach        # a broadcast's message (a post) has no contact to re-check
         self.db = threading.Lock()
+        self.commits = GroupCommit(store, self.db)   # claims and outcomes; other writes take self.db
         self.counts = threading.Lock()
         self.stop = threading.Event()       # no new message is started
         self.abort = threading.Event()      # messages in flight give up waiting too (not for --limit)
@@ -100,7 +106,10 @@ class _Run:
         self.bucket = TokenBucket(options.rate)
         self.report = RunReport(campaign.id)
         self.started = 0
-        self.queue: queue.Queue = queue.Queue(maxsize=max(PAGE, options.workers * 4))
+        self.rows: deque = deque()          # the page being sent, handed out one row at a time
+        self.feed = threading.Lock()
+        self.after = 0                      # the last row id read
+        self.exhausted = False
 
     # -- stop conditions ---------------------------------------------------------------------
     def halt(self, reason: str, error: str | None = None) -> None:
@@ -136,16 +145,32 @@ class _Run:
         return self.window.validity_seconds(now) if self.window.can_send(now) else 0
 
     # -- the worker ----------------------------------------------------------------------------
+    def next_row(self) -> tuple | None:
+        """The next planned row for a worker; None when none is left or the run stops. A page is
+        read (``PAGE`` rows: memory stays flat) by the worker that finds the last one used up:
+        no thread in between to wake for every message."""
+        with self.feed:
+            if not self.rows and not self.exhausted and not self.stop.is_set():
+                with self.db:
+                    page = ledger.planned_page(self.store, self.campaign.id, self.after, PAGE, self.field_names,
+                                               self.composer.custom_needed, iso(self.options.clock()))
+                if page:
+                    self.after = page[-1][0]
+                    self.rows.extend(page)
+                else:
+                    self.exhausted = True
+            if self.stop.is_set() or not self.rows:
+                return None
+            return self.rows.popleft()
+
     def worker(self) -> None:
         sender = None
         try:
-            while True:
-                item = self.queue.get()
-                if item is None:
-                    return
-                if self.stop.is_set():
-                    continue
+            while not self.stop.is_set():
                 try:
+                    item = self.next_row()
+                    if item is None:
+                        return
                     if sender is None:
                         sender = self.channel.connect(self.settings)
                     self.process(sender, item)
@@ -184,8 +209,7 @@ class _Run:
             if not self.bucket.acquire(self.abort):
                 self._give_back_slot()
                 return
-            with self.db:
-                reason = ledger.claim(self.store, recipient_id, self.reach)
+            reason = self.commits.write(ledger.claim, recipient_id, self.reach, address)
             if reason is not None:
                 self._give_back_slot()
                 if reason != "gone":
@@ -194,8 +218,7 @@ class _Run:
                         self.report.skipped_reasons[reason] = self.report.skipped_reasons.get(reason, 0) + 1
                 return
             if rendered is None:
-                with self.db:
-                    ledger.record_outcome(self.store, recipient_id, "failed", reason="template", error=render_error)
+                self.commits.write(ledger.record_outcome, recipient_id, "failed", reason="template", error=render_error)
                 self._count("failed")
                 return
             attempt += 1
@@ -206,23 +229,22 @@ class _Run:
             except Exception as exc:   # the channel failed on this message: it may have gone, the run goes on
                 result = SendResult("unknown", error=f"{type(exc).__name__} in the channel: {mask_text(str(exc))}")
             if result.outcome == "accepted":
-                with self.db:
-                    ledger.record_outcome(self.store, recipient_id, "accepted", provider_id=result.provider_id,
-                                          provider_status=result.status, segments=rendered.segments)
+                self.commits.write(ledger.record_outcome, recipient_id, "accepted", provider_id=result.provider_id,
+                                   provider_status=result.status, segments=rendered.segments)
                 self._count("accepted")
                 return
             if result.outcome == "failed":
-                with self.db:
-                    ledger.record_outcome(self.store, recipient_id, "failed", reason=result.code,
-                                          error=result.error, segments=0)
-                    self._effect(result, address)
+                self.commits.write(ledger.record_outcome, recipient_id, "failed", reason=result.code,
+                                   error=result.error, segments=0)
+                if result.effect:
+                    with self.db:
+                        self._effect(result, address)
                 self._count("failed")
                 self.log(self.campaign.id, "failed", f"to={mask(address)} code={result.code} {result.error or ''}")
                 return
             if result.outcome == "unknown":
-                with self.db:
-                    ledger.record_outcome(self.store, recipient_id, "in-doubt", error=result.error,
-                                          segments=rendered.segments)
+                self.commits.write(ledger.record_outcome, recipient_id, "in-doubt", error=result.error,
+                                   segments=rendered.segments)
                 self._count("in_doubt")
                 self.log(self.campaign.id, "in-doubt", f"to={mask(address)} {result.error or ''}")
                 return
@@ -231,8 +253,7 @@ class _Run:
                 self._give_back_slot()
                 return
             # retry, soft or fatal: nothing was sent; the message goes back to planned
-            with self.db:
-                ledger.record_outcome(self.store, recipient_id, "planned", error=result.error)
+            self.commits.write(ledger.record_outcome, recipient_id, "planned", error=result.error)
             self._give_back_slot()
             if result.outcome == "fatal":
                 self.halt("fatal", result.error)
@@ -284,7 +305,7 @@ class _Run:
         if self.options.progress:
             self.options.progress(done)
 
-    # -- the producer ----------------------------------------------------------------------------
+    # -- the run ------------------------------------------------------------------------------
     def run(self) -> RunReport:
         self.field_names = sorted(self.composer.fields_needed)
         threads = [threading.Thread(target=self.worker, name=f"dbox-send-{i}", daemon=True)
@@ -292,53 +313,17 @@ class _Run:
         for t in threads:
             t.start()
         try:
-            after = 0
-            while not self.stop.is_set():
-                with self.db:
-                    page = ledger.planned_page(self.store, self.campaign.id, after, PAGE, self.field_names,
-                                               self.composer.custom_needed, iso(self.options.clock()))
-                if not page:
-                    break
-                after = page[-1][0]
-                for row in page:
-                    while not self.stop.is_set():
-                        try:
-                            self.queue.put(row, timeout=0.2)
-                            break
-                        except queue.Full:
-                            continue
-                    if self.stop.is_set():
-                        break
+            for t in threads:
+                while t.is_alive():
+                    t.join(0.2)
         except KeyboardInterrupt:
             self.halt("interrupted", "interrupted by the user")
-        except STORE_FAULTS as exc:
-            self.halt("store", str(exc))
-        finally:
-            for _ in threads:
-                while True:
-                    try:
-                        self.queue.put(None, timeout=0.2)
-                        break
-                    except queue.Full:
-                        self._drain()
-            try:
-                for t in threads:
-                    while t.is_alive():
-                        t.join(0.2)
-            except KeyboardInterrupt:
-                self.halt("interrupted", "interrupted by the user")
-                for t in threads:
-                    t.join()
+            for t in threads:
+                t.join()
         self.report.stop_reason = self.stop_reason
         self.report.error = self.error
+        self.report.ledger_writes, self.report.ledger_commits = self.commits.writes, self.commits.commits
         return self.report
-
-    def _drain(self) -> None:
-        try:
-            while True:
-                self.queue.get_nowait()
-        except queue.Empty:
-            pass
 
 
 def run_campaign(store, campaign, channel, settings, composer, window, options: RunOptions, log) -> RunReport:

@@ -44,12 +44,24 @@ def _tables() -> tuple[frozenset, frozenset]:
     return _TABLES
 
 
+_ALL: frozenset | None = None
+
+
+def _gsm_all() -> frozenset:
+    """Every GSM-7 character, basic or extension (made once: ``count`` runs for every message)."""
+    global _ALL
+    if _ALL is None:
+        basic, ext = _tables()
+        _ALL = basic | ext
+    return _ALL
+
+
 def count(text: str) -> Parts:
     if not text:
         return Parts("GSM-7", 0, 1)
     basic, ext = _tables()
     chars = set(text)
-    if not chars <= basic | ext:
+    if not chars <= _gsm_all():
         return _ucs2(text)
     extra = sum(text.count(ch) for ch in chars & ext)      # extension characters take two septets
     units = len(text) + extra

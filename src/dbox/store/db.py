@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import time
 import warnings
 from datetime import datetime, timezone
 from importlib import resources
@@ -27,9 +28,22 @@ from dbox.store import geo
 BUSY_TIMEOUT_MS = int(os.environ.get("DBOX_BUSY_TIMEOUT_MS") or 30_000)
 
 
+_last_stamp: tuple[int, str] = (-1, "")
+
+
 def utcnow() -> str:
-    """Timestamps are ISO-8601 UTC text with seconds: sortable and comparable as text."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Timestamps are ISO-8601 UTC text with seconds: sortable and comparable as text.
+
+    The text is made once per second (a send writes two timestamps per message; formatting a
+    datetime each time was a measurable part of the send loop, bench/send_bench.py)."""
+    global _last_stamp
+    second = int(time.time())
+    last = _last_stamp
+    if last[0] == second:
+        return last[1]
+    text = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    _last_stamp = (second, text)
+    return text
 
 
 ENGINES = ("sqlite", "postgresql")

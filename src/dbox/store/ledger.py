@@ -124,7 +124,7 @@ def register_functions(store: Store) -> None:
     missing ones are computed first."""
     if getattr(store, "_ledger_functions", False):
         return
-    hasher = Hasher(store)
+    hasher = store._suppression_hasher = Hasher(store)
     if not store.create_function("dbox_hash", 1, lambda v: None if v is None else hasher(v)):
         refresh_hashes(store)
         return
@@ -140,25 +140,38 @@ def _hash_sql(engine: str, kind: str, address: str, contact: str) -> str:
             f"AND p.value = {address})")
 
 
-def _unreachable_reason(reach: Reach, address: str, contact: str, engine: str = "sqlite") -> tuple[str, list]:
-    """A SQL expression: NULL when ``address`` of ``contact`` is reachable on the channel, else why not."""
+def _hasher(store: Store):
+    """The store's suppression hasher, made once per store (it reads the salt)."""
+    hasher = getattr(store, "_suppression_hasher", None)
+    if hasher is None:
+        hasher = store._suppression_hasher = Hasher(store)
+    return hasher
+
+
+def _unreachable_reason(reach: Reach, address: str, contact: str, engine: str = "sqlite",
+                        known: tuple[str, str] | None = None) -> tuple[str, list]:
+    """A SQL expression: NULL when ``address`` of ``contact`` is reachable on the channel, else why not.
+    ``known``: (an address, its suppression hash) bound as parameters, used when ``address`` is it."""
     if reach.broadcast:
         return "NULL", []
     kind = reach.address_kind
+    value_hash = _hash_sql(engine, kind, address, contact)
+    if known is not None:
+        value_hash = f"(CASE WHEN {address} = ? THEN ? ELSE {value_hash} END)"
+    # consents has one row per (channel, contact), 'granted' or 'withdrawn': one lookup gives
+    # '' (granted), the refusal of an import ("non" in a file) or a withdrawal; none: no consent
+    consent = (f"(SELECT CASE WHEN k.status = 'granted' THEN '' WHEN k.source = 'import' THEN 'consent-refused' "
+               f"ELSE 'consent-withdrawn' END FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?)")
     sql = (
         f"CASE WHEN {address} IS NULL THEN 'no-address' "
         f"WHEN NOT EXISTS (SELECT 1 FROM contact_points p WHERE p.contact_id = {contact} "
         f"  AND p.kind = '{kind}' AND p.value = {address} AND p.status = 'valid') THEN 'invalid-address' "
-        f"WHEN NOT EXISTS (SELECT 1 FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?) "
-        f"  THEN 'no-consent' "
-        f"WHEN EXISTS (SELECT 1 FROM consents k WHERE k.contact_id = {contact} AND k.channel = ? "
-        f"  AND k.status = 'withdrawn' AND k.source = 'import') THEN 'consent-refused' "   # a "non" in a file
-        f"WHEN (SELECT k.status FROM consents k WHERE k.contact_id = {contact} AND k.channel = ?) <> 'granted' "
-        f"  THEN 'consent-withdrawn' "
-        f"ELSE (SELECT CASE s.reason WHEN 'bounced' THEN 'bounced' ELSE 'opted-out' END FROM suppressions s "
-        f"  WHERE s.value_hash = {_hash_sql(engine, kind, address, contact)} AND (s.channel IS NULL OR s.channel = ?)) "
+        f"ELSE coalesce(nullif(coalesce({consent}, 'no-consent'), ''), "
+        f"  (SELECT CASE s.reason WHEN 'bounced' THEN 'bounced' ELSE 'opted-out' END FROM suppressions s "
+        f"  WHERE s.value_hash = {value_hash} AND (s.channel IS NULL OR s.channel = ?))) "
         f"END")
-    return sql, [reach.consent_channel] * 4
+    channel = reach.consent_channel
+    return sql, [channel, *(known or ()), channel]
 
 
 def _audience_sql(reach: Reach, where: str, params: list, engine: str = "sqlite") -> tuple[str, list]:
@@ -432,17 +445,25 @@ def count_state(store: Store, campaign_id: int, state: str) -> int:
                          (campaign_id, state)).fetchone()[0]
 
 
-def claim(store: Store, recipient_id: int, reach: Reach) -> str | None:
+def claim(store: Store, recipient_id: int, reach: Reach, address: str | None = None) -> str | None:
     """Claim one planned message before calling the provider. Returns None when claimed (and
     committed), else the reason it was not: the row was no longer planned (``'gone'``), or the
     contact is no longer reachable (the row is then ``skipped`` with that reason).
 
     One UPDATE statement, atomic and committed on its own (autocommit: no BEGIN/COMMIT round
     trips on the hot path), claims the row only if it is still planned and its contact still
-    reachable; only when it does not is the reason looked up, in a transaction of its own."""
+    reachable; only when it does not is the reason looked up, in a transaction of its own.
+
+    ``address``: the row's address as the caller read it (``planned_page``). Its suppression hash
+    is then computed here and bound as a parameter, so the statement calls no Python function:
+    a SQLite function called back from inside a statement must take the GIL again while the other
+    workers hold it (HTTP), and the statement waited for it with the ledger's lock held
+    (docs/sending.md, "Speed"). Should the row hold another address, the hash is computed in SQL."""
     register_functions(store)
     table = "campaign_recipients"
-    reason_sql, reason_params = _unreachable_reason(reach, f"{table}.address", f"{table}.contact_id", store.engine)
+    known = None if address is None or reach.broadcast else (address, _hasher(store)(address))
+    reason_sql, reason_params = _unreachable_reason(reach, f"{table}.address", f"{table}.contact_id", store.engine,
+                                                    known)
     now = utcnow()
     claimed = store.execute(
         f"UPDATE {table} SET state = 'claimed', claimed_at = ?, attempts = attempts + 1, updated_at = ? "
@@ -450,7 +471,8 @@ def claim(store: Store, recipient_id: int, reach: Reach) -> str | None:
         [now, now, recipient_id, *reason_params]).rowcount
     if claimed:
         return None
-    with store.transaction(immediate=True) as conn:
+    reason_sql, reason_params = _unreachable_reason(reach, f"{table}.address", f"{table}.contact_id", store.engine)
+    with _atomic(store) as conn:
         row = conn.execute(f"SELECT state, {reason_sql} FROM {table} WHERE id = ?",
                            [*reason_params, recipient_id]).fetchone()
         if row is None or row[0] != "planned":
@@ -458,6 +480,23 @@ def claim(store: Store, recipient_id: int, reach: Reach) -> str | None:
         conn.execute(f"UPDATE {table} SET state = 'skipped', reason = ?, updated_at = ? WHERE id = ? "
                      f"AND state = 'planned'", (row[1], now, recipient_id))
         return row[1]
+
+
+class _InTransaction:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def __enter__(self):
+        return self.store
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _atomic(store: Store):
+    """A transaction of its own, or the caller's when one is open (the send loop commits the
+    writes of several workers together: dbox.sending.commits)."""
+    return _InTransaction(store) if store.in_transaction else store.transaction(immediate=True)
 
 
 def record_attempt(store: Store, recipient_id: int, error: str) -> None:
