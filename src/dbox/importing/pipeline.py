@@ -389,6 +389,7 @@ class _Merger:
         self.consent_detail = consent_detail
         self.tags = cw.TagCache(store)
         self.next_id = cw.next_contact_id(store)
+        self.ids_end: int | None = self.next_id     # ids up to here are this import's (None: all)
         self.new_ids: set[int] = set()   # contacts this import created (for "duplicates in file")
         # (contact id, channel) -> (row, "grant" | "refuse"): the first consent value this file gave.
         self.consent_seen: dict[tuple[int, str], tuple[int, str]] = {}
@@ -402,6 +403,8 @@ class _Merger:
         for rec in records:
             hashes.update(rec.hashes)
         found, found_names = self._lookup(records)
+        # at most the rows no e-mail or mobile of the store matches become new contacts
+        self._reserve_ids(sum(1 for r in records if not any(k in found for k in _point_keys(r))))
         ids = set(found.values()) | {cid for cids in found_names.values() for cid in cids}
         states = cw.fetch_states(self.store, ids)
         chunk_index: dict[tuple[str, object], int] = {}
@@ -494,7 +497,13 @@ class _Merger:
         if rec.no_canton:
             self.report.geo["no_canton"] += 1
 
+    def _reserve_ids(self, count: int) -> None:
+        """Ids ready for ``count`` new contacts (dbox.store.contacts_write.reserve_contact_ids)."""
+        if self.ids_end is not None and self.ids_end - self.next_id < count:
+            self.next_id, self.ids_end = cw.reserve_contact_ids(self.store, count, self.next_id)
+
     def _new_state(self, rec: Row) -> cw.ContactState:
+        self._reserve_ids(1)
         points = ([("email", e) for e in rec.emails] + [("mobile", m) for m in rec.mobiles]
                   + [("fixed", f) for f in rec.fixeds])
         # Its fields are the row's (``fresh``) until a later row of the file merges into it. A new

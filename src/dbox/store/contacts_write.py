@@ -125,6 +125,26 @@ def next_contact_id(store: Store) -> int:
     return (store.execute("SELECT max(id) FROM contacts").fetchone()[0] or 0) + 1
 
 
+def reserve_contact_ids(store: Store, count: int, next_id: int) -> tuple[int, int | None]:
+    """Ids for up to ``count`` new contacts: ``(first, end)``, the ids ``first .. end - 1`` being
+    the caller's; ``next_id`` is where the import would count on from.
+
+    SQLite: ``(next_id, None)``, no end: the transaction holds the store's write lock and nobody
+    else adds a contact meanwhile. PostgreSQL: ids drawn from the contacts' id sequence, so that
+    whatever else adds a contact meanwhile (a sign-up form, another import, anything taking the
+    column's default) draws other ids, whoever commits first. The block is the consecutive run at
+    the start of what was drawn (all of it unless someone drew in between; then ask again when it
+    runs out). Ids drawn and not used are gaps, as a sequence leaves after any rollback."""
+    if store.engine != "postgresql":
+        return next_id, None
+    ids = sorted(i for (i,) in store.execute(
+        "SELECT nextval(pg_get_serial_sequence('contacts', 'id')) FROM generate_series(1, ?)", (max(count, 1),)))
+    end = ids[0] + 1
+    while end - ids[0] < len(ids) and ids[end - ids[0]] == end:
+        end += 1
+    return ids[0], end
+
+
 def _chunks(values: list, size: int = _BATCH):
     for i in range(0, len(values), size):
         yield values[i:i + size]
