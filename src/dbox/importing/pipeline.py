@@ -410,6 +410,10 @@ class _Merger:
         if self.check_suppressions:
             records = self._drop_suppressed(records)
         found, found_names = self._lookup(records)
+        # this chunk's new contacts take consecutive ids; at most the rows whose e-mails and
+        # mobiles the store does not hold become new ones
+        self.next_id = cw.reserve_contact_ids(
+            self.store, sum(1 for r in records if not any(v in found for v in (*r.emails, *r.mobiles))), self.next_id)
         ids = set(found.values()) | {cid for cids in found_names.values() for cid in cids}
         states = cw.fetch_states(self.store, ids)
         chunk_first = self.next_id
