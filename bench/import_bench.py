@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import shutil
 import sqlite3
@@ -110,15 +111,20 @@ def write_file(path: Path, rows: int, seed: int = 7, prefix: str = "", store_row
 def baseline(path: Path, db: Path) -> float:
     conn = sqlite3.connect(db)
     conn.execute(f"CREATE TABLE raw ({', '.join(f'c{i} TEXT' for i in range(len(HEADER)))})")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with path.open(encoding="cp1252", newline="") as fh:
         reader = csv.reader(fh, delimiter=";")
         next(reader)
         with conn:
             conn.executemany(f"INSERT INTO raw VALUES ({','.join('?' * len(HEADER))})", reader)
     elapsed = time.perf_counter() - start
+    global BASELINE_CPU
+    BASELINE_CPU = time.process_time() - cpu
     conn.close()
     return elapsed
+
+
+BASELINE_CPU = 0.0   # CPU seconds of the last baseline() (a ratio that a loaded box changes less)
 
 
 def baseline_copy(path: Path, url: str) -> float:
@@ -168,21 +174,38 @@ class PgStores:
         self.admin.close()
 
 
-def dbox_import(path: Path, db: Path | str) -> tuple[float, float, float, float]:
-    """Seconds, peak RSS (MiB), CPU seconds of the main process and of its workers, of
-    ``dbox import`` run as its own process."""
-    code = ("import resource, sys, time; from pathlib import Path;"
+# Peak private (anonymous) memory of the importing process, sampled every 20 ms: the peak RSS also
+# counts the pages of the store file SQLite maps into memory (they grow with the store, belong to
+# the page cache and are given back under pressure); the private part is what the import holds.
+_SAMPLER = ("import threading\n"
+            "PEAK = [0]\n"
+            "def _sample():\n"
+            "    while True:\n"
+            "        with open('/proc/self/status') as fh:\n"
+            "            for line in fh:\n"
+            "                if line.startswith('RssAnon:'):\n"
+            "                    PEAK[0] = max(PEAK[0], int(line.split()[1]))\n"
+            "        time.sleep(0.02)\n"
+            "threading.Thread(target=_sample, daemon=True).start()\n")
+
+
+def dbox_import(path: Path, db: Path | str) -> tuple[float, float, float, float, float]:
+    """Seconds, peak RSS (MiB), CPU seconds of the main process and of its workers, and peak
+    private memory of the main process (MiB, 0 where /proc is missing), of ``dbox import`` run
+    as its own process."""
+    code = ("import resource, sys, time, os; from pathlib import Path;\n"
+            + (_SAMPLER if os.path.exists("/proc/self/status") else "PEAK = [0]\n") +
             "from dbox.store.db import open_store; from dbox.importing.pipeline import import_file;"
             "s = open_store(sys.argv[1]); t = time.perf_counter(); r = import_file(s, Path(sys.argv[2]));"
             "e = time.perf_counter() - t; s.close();"
             "own = resource.getrusage(resource.RUSAGE_SELF);"
             "kids = resource.getrusage(resource.RUSAGE_CHILDREN);"
             "print(e, max(own.ru_maxrss, kids.ru_maxrss) / 1024, own.ru_utime + own.ru_stime,"
-            " kids.ru_utime + kids.ru_stime, dict(r.counts))")
+            " kids.ru_utime + kids.ru_stime, PEAK[0] / 1024, dict(r.counts))")
     out = subprocess.run([sys.executable, "-c", code, str(db), str(path)], check=True,
-                         capture_output=True, text=True).stdout.split(" ", 4)
-    print("   ", out[4].strip())
-    return float(out[0]), float(out[1]), float(out[2]), float(out[3])
+                         capture_output=True, text=True).stdout.split(" ", 5)
+    print("   ", out[5].strip())
+    return float(out[0]), float(out[1]), float(out[2]), float(out[3]), float(out[4])
 
 
 def prepared_store(tmp: Path, store_rows: int, pg: PgStores | None = None) -> Path | str:
@@ -236,21 +259,27 @@ def run(args, pg: PgStores | None) -> None:
         else:
             shutil.copy(prepared, tmp / "dbox.sqlite3")
             target = tmp / "dbox.sqlite3"
-        secs, peak, main_cpu, workers_cpu = dbox_import(big, target)
+        secs, peak, main_cpu, workers_cpu, private = dbox_import(big, target)
         print(f"dbox import:             {args.rows / secs:>10,.0f} rows/s ({secs:.1f} s), "
-              f"{secs / base:.1f}x the baseline's time, peak RSS {peak:,.0f} MiB")
+              f"{secs / base:.1f}x the baseline's time, peak RSS {peak:,.0f} MiB (private {private:,.0f} MiB)")
         if pg:
             print(f"    {secs / copied:.1f}x the raw PostgreSQL COPY's time")
         print(f"    CPU: main process {main_cpu:.1f} s ({main_cpu / args.rows * 1e6:.0f} µs a row), "
               f"workers {workers_cpu:.1f} s ({workers_cpu / args.rows * 1e6:.0f} µs a row)")
+        # What a quiet 2-core box allows: the main process is one core, main + workers share two.
+        bound = max(main_cpu, (main_cpu + workers_cpu) / 2)
+        print(f"    CPU-bound figure (2 cores, no other load): {args.rows / bound:,.0f} rows/s; CPU seconds "
+              f"÷ the baseline's CPU seconds ({BASELINE_CPU:.2f} s): main {main_cpu / BASELINE_CPU:.1f}x, "
+              f"all processes {(main_cpu + workers_cpu) / BASELINE_CPU:.1f}x")
         if pg:
             target = pg.fresh("small", template="prepared")
         else:
             shutil.copy(prepared, tmp / "dbox-small.sqlite3")
             target = tmp / "dbox-small.sqlite3"
-        secs_small, peak_small, _, _ = dbox_import(small, target)
+        secs_small, peak_small, _, _, private_small = dbox_import(small, target)
         print(f"dbox import, 1/5 size:   {small_rows / secs_small:>10,.0f} rows/s, peak RSS {peak_small:,.0f} MiB "
-              f"(memory ratio big/small: {peak / peak_small:.2f})")
+              f"(private {private_small:,.0f} MiB; memory ratio big/small: RSS {peak / peak_small:.2f}, "
+              f"private {private / max(private_small, 1):.2f})")
 
 
 if __name__ == "__main__":

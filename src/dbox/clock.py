@@ -16,11 +16,10 @@ import re
 from datetime import date, datetime, time, timezone
 
 from dbox.errors import InputError
-from dbox.i18n import _
+from dbox.i18n import _, current_language, weekday_short
 from dbox.config import section
 
 DEFAULT_TIMEZONE = "Europe/Paris"
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAY = r"(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})/(\d{1,2})/(\d{4}))"
 _WHEN = re.compile(_DAY + r"(?:(?:T|\s+)(\d{1,2})(?:[:hH](\d{2})?(?::(\d{2}))?)?)?")
 _TIME = re.compile(r"(\d{1,2})(?:[:hH](\d{2})?|(?=[hH]))[hH]?")
@@ -113,7 +112,10 @@ def local_text(at: datetime | str, tz_name: str | None = None) -> str:
         at = at.replace(tzinfo=timezone.utc)
     name = tz_name or configured_timezone()
     local = at.astimezone(zone(name))
-    return f"{_DAYS[local.weekday()]} {local:%Y-%m-%d %H:%M} {name}"
+    day = weekday_short(local.weekday())
+    if current_language() == "fr":                  # French: "dim. 20/12/2026 18:00 Europe/Paris"
+        return f"{day} {local:%d/%m/%Y %H:%M} {name}"
+    return f"{day} {local:%Y-%m-%d %H:%M} {name}"
 
 
 def local_column(value: str | None, tz_name: str | None = None) -> str | None:

@@ -144,6 +144,19 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _catalog().ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """The message as said in ``context``: one English word, two French ones ("planned": "prévus"
+    for messages, "prévue" for an action)."""
+    catalog = _catalog()
+    translate = getattr(catalog, "pgettext", None)
+    return translate(context, message) if translate else catalog.gettext(message)
+
+
+def NC_(context: str, message: str) -> tuple[str, str]:
+    """``N_`` with a context: marks the message, translated later with ``pgettext(*value)``."""
+    return context, message
+
+
 def N_(message: str) -> str:
     """Marks a string for the catalog without translating it now (tables built at import time);
     translate it with ``_(value)`` where it is shown."""
@@ -208,6 +221,22 @@ def format_datetime(moment) -> str:
     suffix = "am" if moment.hour < 12 else "pm"
     hour = f"{twelve}{':%02d' % moment.minute if moment.minute else ''} {suffix}"
     return f"{day} at {hour}"
+
+
+# Short day names (Monday first, as ``date.weekday()``): "Mon" / "lun.".
+WEEKDAYS_SHORT = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+
+
+def weekday_short(index: int) -> str:
+    """``date.weekday()`` -> 'Mon' in English, 'lun.' in French."""
+    return _(WEEKDAYS_SHORT[index])
+
+
+def format_clock(moment) -> str:
+    """A time of day: '10:00', '10:30' in English; '10 h', '10 h 30' in French."""
+    if current_language() == "fr":
+        return f"{moment.hour} h" + (f" {moment.minute:02d}" if moment.minute else "")
+    return f"{moment.hour:02d}:{moment.minute:02d}"
 
 
 def format_local_time(moment, zone: Optional[str] = None) -> str:

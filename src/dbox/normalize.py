@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from dbox.i18n import N_, _
 from dbox.text import fold
 
 # Overseas départements: postal prefix -> phonenumbers region.
@@ -94,7 +95,7 @@ def normalize_phone(raw: str, region: str = "FR") -> Phone:
         text = text[:-2]
     digits = _PHONE_NOISE.sub("", text)
     if not digits:
-        raise ValueRejected("empty phone")
+        raise ValueRejected(_("empty phone"))
     phone = _fast_phone(digits, region) or _library_phone(digits, region)
     if phone is None and len(digits) == 9 and digits.isdigit():
         phone = _library_phone("0" + digits, region)
@@ -108,7 +109,7 @@ def normalize_phone(raw: str, region: str = "FR") -> Phone:
         if len(found) == 1:
             phone = found.pop()
     if phone is None:
-        raise ValueRejected(f"{raw.strip()!r} is not a valid phone number")
+        raise ValueRejected(_("{value!r} is not a valid phone number").format(value=raw.strip()))
     return phone
 
 
@@ -125,7 +126,7 @@ def normalize_email(raw: str) -> str:
     if text.startswith("mailto:"):
         text = text[7:]
     if not text:
-        raise ValueRejected("empty e-mail")
+        raise ValueRejected(_("empty e-mail"))
     match = _SIMPLE_EMAIL.fullmatch(text)
     if match and match.group(1) not in _SPECIAL_TLDS and len(text) <= 254 and text.index("@") <= 64:
         return text
@@ -134,7 +135,42 @@ def normalize_email(raw: str) -> str:
     try:
         return validate_email(text, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise ValueRejected(f"{raw.strip()!r} is not a valid e-mail ({exc})") from None
+        raise ValueRejected(_("{value!r} is not a valid e-mail ({detail})").format(
+            value=raw.strip(), detail=email_problem(str(exc)))) from None
+
+
+# What email_validator says (English only), in the user's language: its frequent sentences, by shape;
+# a sentence not listed is shown as the library wrote it.
+_EMAIL_PROBLEMS = [
+    (r"An email address must have an @-sign\.", N_("there is no @")),
+    (r"There must be something before the @-sign\.", N_("nothing before the @")),
+    (r"There must be something after the @-sign\.", N_("nothing after the @")),
+    (r"The part after the @-sign contains invalid characters: (?P<chars>.*?)\.?", N_("invalid characters after the @: {chars}")),
+    (r"The email address contains invalid characters before the @-sign: (?P<chars>.*?)\.?",
+     N_("invalid characters before the @: {chars}")),
+    (r"The email address contains invalid characters before the @-sign\.", N_("invalid characters before the @")),
+    (r"The email address contains an invalid character\.", N_("an invalid character")),
+    (r"The email address contains unsafe characters: (?P<chars>.*?)\.?", N_("unsafe characters: {chars}")),
+    (r"An email address cannot have two periods in a row\.", N_("two dots in a row")),
+    (r"An email address cannot (?:start|end) with a period\.", N_("a dot at the start or the end")),
+    (r"An email address cannot have a period immediately after the @-sign\.", N_("a dot right after the @")),
+    (r"The part after the @-sign is not valid\. It should have a period\.", N_("the domain after the @ has no dot")),
+    (r"The part after the @-sign is not valid\. It is not within a valid top-level domain\.",
+     N_("the domain after the @ does not end like a real one (.fr, .com...)")),
+    (r"The part after the @-sign is a special-use or reserved name.*", N_("the domain after the @ is a reserved name")),
+    (r"The email address is too long.*", N_("the address is too long")),
+    (r"There can't be anything after the email address\.", N_("something follows the address")),
+    (r"An email address cannot have a hyphen immediately after the @-sign\.", N_("a hyphen right after the @")),
+]
+
+
+def email_problem(text: str) -> str:
+    """email_validator's reason in the user's language (as written when its shape is not known)."""
+    for pattern, key in _EMAIL_PROBLEMS:
+        match = re.fullmatch(pattern, text.strip(), re.S)
+        if match:
+            return _(key).format(**match.groupdict())
+    return text
 
 
 _POSTAL_NOISE = re.compile(r"[\s\u00a0]")
@@ -148,7 +184,7 @@ def normalize_postal_code(raw: str) -> str:
     if text.isdigit() and len(text) == 4:
         text = "0" + text
     if not (text.isdigit() and len(text) == 5):
-        raise ValueRejected(f"{raw.strip()!r} is not a 5-digit postal code")
+        raise ValueRejected(_("{value!r} is not a 5-digit postal code").format(value=raw.strip()))
     return text
 
 
@@ -215,7 +251,7 @@ def parse_yes_no(raw: str) -> bool:
         return True
     if key in _NO:
         return False
-    raise ValueRejected(f"{raw.strip()!r} is neither yes nor no (oui/non, yes/no, 1/0, x)")
+    raise ValueRejected(_("{value!r} is neither yes nor no (oui/non, yes/no, 1/0, x)").format(value=raw.strip()))
 
 
 def normalize_field(name: str, raw: str, region: str = "FR"):

@@ -14,7 +14,7 @@ import csv
 import json
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -30,6 +30,25 @@ EXCEL_HEADERS = (
     N_("id"), N_("civility"), N_("first_name"), N_("last_name"), N_("email"), N_("mobile"), N_("fixed"),
     N_("address"), N_("postal_code"), N_("commune"), N_("commune_insee"), N_("departement"), N_("canton"),
     N_("canton_code"), N_("circonscription"), N_("tags"), N_("consents"), N_("created_at"), N_("updated_at"),
+)
+# Headers of the tables dbox draws on screen (the English key stays in JSON and CSV): translated where
+# the table is drawn, so every listing's columns are marked here, once.
+TABLE_HEADERS = (
+    N_("channel"), N_("title"), N_("plugin"), N_("configured"), N_("rate"), N_("quiet_hours"), N_("status"),
+    N_("due_at"), N_("audience"), N_("planned"), N_("claimed"), N_("sent"), N_("delivered"), N_("failed"),
+    N_("skipped"), N_("in_doubt"), N_("at"), N_("by"), N_("field"), N_("old"), N_("new"), N_("reason"),
+    N_("rule"), N_("contact_id"), N_("last_exchange"), N_("user"), N_("host"), N_("role"), N_("command"),
+    N_("count"), N_("detail"), N_("received_at"), N_("name"), N_("phone"), N_("campaign"), N_("action"),
+    N_("kind"), N_("answer"), N_("body"), N_("network"), N_("relations"), N_("relation"), N_("account_id"),
+    N_("handle"), N_("display_name"), N_("profile_url"), N_("linked_by"), N_("first_seen"), N_("people"),
+    N_("contacts"), N_("audience_only"), N_("account"), N_("connected"), N_("token_until"),
+    N_("renews_itself"), N_("followers_synced"), N_("text"), N_("post_or_error"), N_("profile"), N_("store"),
+    N_("channels"), N_("active"), N_("bureau"), N_("order"), N_("first_names"), N_("number"), N_("street"),
+    N_("complement"), N_("contact"), N_("member"), N_("slug"), N_("fields"), N_("submissions"),
+    N_("emails_confirmed"), N_("date"), N_("type"), N_("capacity"), N_("invited"), N_("yes"), N_("no"),
+    N_("maybe"), N_("came"), N_("volunteers"), N_("expression"), N_("description"), N_("tag"),
+    N_("import"), N_("file"), N_("finished"), N_("rows"), N_("origin"), N_("segments"), N_("subject"),
+    N_("to"), N_("followers"), N_("date"), N_("value"),
 )
 _FORMULA_START = ("=", "@", "\t", "\r")
 _SIGNED_NUMBER = re.compile(r"[+-][0-9 .,]*")      # +33785812350, +33 7 85 81 23 50, -12,5
@@ -113,15 +132,25 @@ def write_json(rows: Iterable[Sequence], columns: Sequence[str], fh: IO[str]) ->
     return count
 
 
-def render_table(rows: Iterable[Sequence], columns: Sequence[str], *, title: str | None = None) -> int:
+def header_shown(column: str) -> str:
+    """A column's title on screen, in the user's language; ``due_at (Europe/Paris)`` keeps its zone."""
+    base, sep, zone = column.partition(" (")
+    return _(base) + (f" ({zone}" if sep else "")
+
+
+def render_table(rows: Iterable[Sequence], columns: Sequence[str], *, title: str | None = None,
+                 shown: Mapping[str, Callable] | None = None) -> int:
+    """A Rich table for people: titles in their language; ``shown`` maps a column to how its stored
+    codes are said (``{"status": labels.campaign_status}``)."""
     from rich.table import Table
 
     table = Table(title=title, show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(header_shown(column), overflow="fold")
+    say = [(shown or {}).get(column.partition(" (")[0]) for column in columns]
     count = 0
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*("" if v is None else str(f(v) if f else v) for v, f in zip(row, say)))
         count += 1
     out.print(table)
     return count
@@ -129,15 +158,16 @@ def render_table(rows: Iterable[Sequence], columns: Sequence[str], *, title: str
 
 def emit(rows: Iterable[Sequence], columns: Sequence[str], *, fmt: str = "table",
          output: Path | None = None, excel: bool = False, title: str | None = None,
-         phone_format: str | None = None) -> int:
+         phone_format: str | None = None, shown: Mapping[str, Callable] | None = None) -> int:
     """Write ``rows`` in ``fmt`` to ``output`` (stdout when None); returns the row count. Phone
-    columns follow ``phone_format`` (default: national with ``excel``, else E.164)."""
+    columns follow ``phone_format`` (default: national with ``excel``, else E.164). ``shown``: how
+    the table on screen says a column's stored codes (files keep them as stored)."""
     rows = with_phone_format(rows, columns, phone_style(phone_format, excel))
     if fmt not in FORMATS:
         raise InputError(_("unknown format {fmt!r}: choose one of {items}").format(
                              fmt=fmt, items=', '.join(FORMATS)))
     if fmt == "table" and output is None:
-        return render_table(rows, columns, title=title)
+        return render_table(rows, columns, title=title, shown=shown)
     if fmt == "json":
         with _open_output(output) as fh:
             return write_json(rows, columns, fh)

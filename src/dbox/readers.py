@@ -389,7 +389,7 @@ def folded_header(header: list[str], overrides: dict[str, str]) -> list[str]:
     unknown = set(overrides) - set(folded)
     if unknown:
         raise InputError(_("--map names no column of the file: {items}").format(items=", ".join(sorted(unknown))),
-                         hint="columns: " + ", ".join(header))
+                         hint=_("columns: {items}").format(items=", ".join(header)))
     return folded
 
 

@@ -104,16 +104,20 @@ def _keyring():
 
     backend = keyring.get_keyring()
     if type(backend).__name__ in _PLAINTEXT_BACKENDS:
-        raise _no_keyring(f"the keyring backend {type(backend).__module__}.{type(backend).__name__} stores "
-                          f"secrets in a plaintext file")
+        raise _no_keyring(_("the keyring backend {name} stores secrets in a plaintext file").format(
+            name=f"{type(backend).__module__}.{type(backend).__name__}"))
     return keyring
 
 
 def _no_keyring(why: str, env: str | None = None) -> NotConfiguredError:
-    where = f"set {env} in the environment" if env else "set the DBOX_* environment variables"
-    return NotConfiguredError(_("no usable system keyring: {why}").format(why=why),
-                              hint=_("{where} (for cron: in the crontab or a file only you can read)").format(
-                                       where=where))
+    """Our message around the keyring's reason (the library speaks English: its words stay inside)."""
+    where = (_("set {env} in the environment").format(env=env) if env
+             else _("set the DBOX_* environment variables"))
+    error = NotConfiguredError(_("no usable system keyring: {why}").format(why=why),
+                               hint=_("{where} (for cron: in the crontab or a file only you can read)").format(
+                                        where=where))
+    error.why = why
+    return error
 
 
 def keyring_name(name: str) -> str:
@@ -155,8 +159,10 @@ def require_secret(name: str, env: str | None, what: str, setup_command: str) ->
         return value
     reason = keyring_problem()
     if reason:
-        raise _no_keyring(f"{reason}; {what} not found", env)
-    raise NotConfiguredError(_("{what} is not set").format(what=what), hint=f"run: {setup_command}" + (f" (or set {env})" if env else ""))
+        raise _no_keyring(_("{reason}; {what} not found").format(reason=reason, what=what), env)
+    hint = (_("run: {command} (or set {env})").format(command=setup_command, env=env) if env
+            else _("run: {command}").format(command=setup_command))
+    raise NotConfiguredError(_("{what} is not set").format(what=what), hint=hint)
 
 
 def keyring_problem() -> str | None:
@@ -164,13 +170,13 @@ def keyring_problem() -> str | None:
     try:
         kr = _keyring()
     except NotConfiguredError as exc:
-        return str(exc).removeprefix("no usable system keyring: ")
+        return getattr(exc, "why", str(exc))
     if isinstance(kr, _FileStore):
         return None
     from keyring.backends import fail
 
     if isinstance(kr.get_keyring(), fail.Keyring):
-        return "no keyring backend is available on this machine (headless server?)"
+        return _("no keyring backend is available on this machine (headless server?)")
     return None
 
 
@@ -189,7 +195,8 @@ def set_secret(name: str, value: str, env: str | None = None) -> None:
     try:
         backend.set_password(SERVICE, name, value)
     except keyring.errors.KeyringError as exc:
-        raise _no_keyring(f"{type(exc).__name__}: {exc}", env) from None
+        raise _no_keyring(_("the keyring refused the secret ({error})").format(
+            error=f"{type(exc).__name__}: {exc}"), env) from None
 
 
 def delete_secret(name: str) -> bool:
@@ -211,7 +218,7 @@ def delete_secret(name: str) -> bool:
 def where() -> str:
     """Where ``set_secret`` writes: for messages (``Tokens are in ...``)."""
     store = _file_store()
-    return f"the secrets file {store.path}" if store is not None else "the system keyring"
+    return _("the secrets file {path}").format(path=store.path) if store is not None else _("the system keyring")
 
 
 def require_writable(env: str | None = None) -> None:

@@ -83,7 +83,7 @@ def _https(value: str) -> str:
 
 class SmtpEmail(Channel):
     id = "email"
-    title = "E-mail through SMTP"
+    title = N_("E-mail through SMTP")
     consent_channel = "email"
     address_kind = "email"
     default_rate = "20/s"

@@ -95,7 +95,7 @@ def _base_url(value: str) -> str:
 
 class TwilioSms(Channel):
     id = "sms"
-    title = "SMS through Twilio"
+    title = N_("SMS through Twilio")
     consent_channel = "sms"
     address_kind = "mobile"
     default_rate = "10/s"

@@ -94,6 +94,11 @@ _SUMMARY_ROWS = (
 )
 
 
+# How each column was mapped (importing.mapping's codes), as the mapping table says it.
+HOW_SHOWN = {code: code for code in (N_("alias"), N_("override"), N_("custom"), N_("custom (duplicate)"),
+                                     N_("dbox rejects column"))}
+
+
 def print_report(report, show_mapping: bool = True) -> None:
     from rich.markup import escape
     from rich.table import Table
@@ -116,7 +121,7 @@ def print_report(report, show_mapping: bool = True) -> None:
         table.add_column(_("field"))
         table.add_column(_("how"))
         for header, target, how in report.mapping.describe():
-            table.add_row(escape(header), target.replace("field:", "field."), how)
+            table.add_row(escape(header), target.replace("field:", "field."), _(HOW_SHOWN.get(how, how)))
         out.print(table)
     c = report.counts
     title = _("Import of {name}").format(name=report.path.name)

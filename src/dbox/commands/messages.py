@@ -162,6 +162,7 @@ def _money(amount, currency) -> str:
 def print_plan(plan, sample: bool = True) -> None:
     """Recipients, exclusions by reason, SMS segments and cost, the first message, when it goes;
     then the information notice the service found owed (GDPR art. 14), if any."""
+    from dbox.labels import shown
     from dbox.console import out, print_warning
     from dbox.masking import mask
     from dbox.sending.service import REASONS
@@ -215,7 +216,7 @@ def print_plan(plan, sample: bool = True) -> None:
         tz = plan.window.tz_name if plan.window else None      # None: the configured zone
         note = _(" — add --now to send now anyway") if plan.due_reason == "quiet hours" else ""
         out.print(_("  scheduled for {local_text} ({due_reason}){note}").format(
-                      local_text=local_text(plan.due_at, tz), due_reason=plan.due_reason, note=note), markup=False)
+                      local_text=local_text(plan.due_at, tz), due_reason=shown('due', plan.due_reason), note=note), markup=False)
     if plan.notice:
         print_warning(plan.notice)
 
@@ -223,16 +224,17 @@ def print_plan(plan, sample: bool = True) -> None:
 def print_outcome(campaign_id: int, plan, report) -> None:
     """What a run did, what is left and how to send it; raises the provider's error if it stopped
     the run (exit code 6)."""
+    from dbox.labels import campaign_status, shown
     from dbox.console import out, print_warning
     from dbox.sending.service import provider_failure
     from dbox.sending.window import local_text
 
     if report is None:
         out.print(_("Campaign {campaign_id} scheduled for {local_text} ({due_reason}). `dbox run-due` sends it when due (run it from cron, see README), or `dbox send --resume {campaign_id} --now`.").format(
-                      campaign_id=campaign_id, local_text=local_text(plan.due_at), due_reason=plan.due_reason), markup=False)
+                      campaign_id=campaign_id, local_text=local_text(plan.due_at), due_reason=shown('due', plan.due_reason)), markup=False)
         return
     out.print(_("Campaign {campaign_id}: {n} sent, {n2} failed, {n3} skipped at send time, {n4} in doubt, {n5} left ({status}).").format(
-                  campaign_id=campaign_id, n=n(report.accepted), n2=n(report.failed), n3=n(report.skipped), n4=n(report.in_doubt_total), n5=n(report.left), status=report.status), markup=False)
+                  campaign_id=campaign_id, n=n(report.accepted), n2=n(report.failed), n3=n(report.skipped), n4=n(report.in_doubt_total), n5=n(report.left), status=campaign_status(report.status)), markup=False)
     if report.skipped_reasons:
         out.print("  skipped: " + ", ".join(f"{k} {v}" for k, v in report.skipped_reasons.items()), markup=False)
     if report.in_doubt_total:

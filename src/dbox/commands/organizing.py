@@ -110,6 +110,7 @@ def list_(
     fmt: str = FormatOption, output: Optional[Path] = OutputOption, excel: bool = ExcelOption,
 ):
     """List actions (upcoming by default) with invited, yes/no/maybe and came."""
+    from dbox.labels import shown
     from dbox.organizing import actions
     from dbox.output import emit
 
@@ -119,7 +120,7 @@ def list_(
                "volunteers", "status"]
     emit(([r["id"], _local(r["starts_at"]), r["type"], r["title"], r["commune"] or "", r["capacity"] or "",
            r["invited"], r["yes"], r["no"], r["maybe"], r["came"], r["volunteers"], r["status"]] for r in rows),
-         columns, fmt=fmt, output=output, excel=excel)
+         columns, fmt=fmt, output=output, excel=excel, shown={"status": lambda v: shown("action", v)})
 
 
 def _local(starts_at: str, tz: str = "Europe/Paris") -> str:

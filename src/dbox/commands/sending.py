@@ -87,6 +87,7 @@ def send(
 
 
 def _resume(store, campaign_id, yes, limit, rate, workers, now, retry_in_doubt, steps) -> None:
+    from dbox.labels import campaign_status
     from dbox.errors import InputError
     from dbox.sending import service
     from dbox.store import ledger
@@ -102,7 +103,7 @@ def _resume(store, campaign_id, yes, limit, rate, workers, now, retry_in_doubt, 
     from dbox.console import out
 
     out.print(_("Campaign {campaign_id} ({channel}, {shown_status}): {n} planned, {n2} in doubt.").format(
-                  campaign_id=campaign_id, channel=campaign.channel, shown_status=campaign.shown_status, n=n(counts['planned']), n2=n(counts['in-doubt'])))
+                  campaign_id=campaign_id, channel=campaign.channel, shown_status=campaign_status(campaign.shown_status), n=n(counts['planned']), n2=n(counts['in-doubt'])))
     if campaign.control is not None:
         service.resume(store, campaign_id)             # refuses, saying what to do
     if not now and campaign.status in ("scheduled", "waiting") and campaign.due_at:
@@ -131,6 +132,7 @@ def run_due(ctx: typer.Context, log: Optional[Path] = LogOption):
     Due: scheduled, waiting for quiet hours to end, or left running by a process that died.
     A second concurrent run exits at once with code 7.
     """
+    from dbox.labels import campaign_status
     from dbox.console import out
     from dbox.sending import service
 
@@ -145,7 +147,7 @@ def run_due(ctx: typer.Context, log: Optional[Path] = LogOption):
             out.print(_("campaign {campaign_id}: error: {report}").format(campaign_id=campaign_id, report=report), markup=False)
         else:
             out.print(_("campaign {campaign_id}: {accepted} sent, {failed} failed, {in_doubt_total} in doubt, {left} left ({status})").format(
-                          campaign_id=campaign_id, accepted=report.accepted, failed=report.failed, in_doubt_total=report.in_doubt_total, left=report.left, status=report.status), markup=False)
+                          campaign_id=campaign_id, accepted=report.accepted, failed=report.failed, in_doubt_total=report.in_doubt_total, left=report.left, status=campaign_status(report.status)), markup=False)
     error = service.run_due_failure(results)
     if error is not None:
         raise error
@@ -156,6 +158,7 @@ def run_due(ctx: typer.Context, log: Optional[Path] = LogOption):
 @channels_app.command("list")
 def channels_list(fmt: str = FormatOption):
     """The channels loaded from plugins, and whether each is configured."""
+    from dbox.labels import yes_no
     from dbox.channels import channels
     from dbox.output import emit
 
@@ -167,7 +170,16 @@ def channels_list(fmt: str = FormatOption):
                      "yes" if not missing else "missing: " + ", ".join(missing),
                      settings.get("rate") or channel.default_rate,
                      "yes" if settings.get("quiet_hours", channel.quiet_hours) else "no"))
-    emit(iter(rows), ["channel", "title", "plugin", "configured", "rate", "quiet_hours"], fmt=fmt)
+    emit(iter(rows), ["channel", "title", "plugin", "configured", "rate", "quiet_hours"], fmt=fmt,
+         shown={"title": _, "configured": _configured_shown, "quiet_hours": yes_no})
+
+
+def _configured_shown(value: str) -> str:
+    """``yes`` or ``missing: a, b`` (as JSON says it), in the user's language."""
+    from dbox.labels import yes_no
+    if value.startswith("missing: "):
+        return _("missing: {items}").format(items=value[len("missing: "):])
+    return yes_no(value)
 
 
 @channels_app.command("setup")
@@ -206,6 +218,7 @@ def channels_setup(
 def campaigns_list(ctx: typer.Context, fmt: str = FormatOption, output: Optional[Path] = OutputOption,
                    excel: bool = ExcelOption):
     """Campaigns, newest first, with their counts per state."""
+    from dbox.labels import campaign_status
     from dbox.clock import local_rows
     from dbox.output import emit
     from dbox.store.ledger import list_campaigns
@@ -215,12 +228,13 @@ def campaigns_list(ctx: typer.Context, fmt: str = FormatOption, output: Optional
     rows = list_campaigns(store_from(ctx))
     if fmt == "table" and output is None:     # on screen: local time, the zone named; files keep UTC
         rows, columns = local_rows(rows, columns, ("created_at", "due_at"))
-    emit(rows, columns, fmt=fmt, output=output, excel=excel)
+    emit(rows, columns, fmt=fmt, output=output, excel=excel, shown={"status": campaign_status})
 
 
 @campaigns_app.command("show")
 def campaigns_show(ctx: typer.Context, campaign_id: int = typer.Argument(..., help="Campaign id.")):
     """One campaign: audience, text, counts per state, why contacts were skipped, its journal."""
+    from dbox.labels import campaign_status, shown
     from dbox.console import out
     from dbox.store import ledger
 
@@ -228,32 +242,38 @@ def campaigns_show(ctx: typer.Context, campaign_id: int = typer.Argument(..., he
     c = ledger.get_campaign(store, campaign_id)
     from dbox.clock import configured_timezone, local_column, local_text
 
-    lines = [f"campaign {c.id} ({c.channel}): {c.status}", f"created {local_text(c.created_at)} by {c.created_by}"]
+    lines = [_("campaign {id} ({channel}): {status}").format(id=c.id, channel=c.channel,
+                                                           status=campaign_status(c.status)),
+             _("created {when} by {user}").format(when=local_text(c.created_at), user=c.created_by)]
     if c.due_at:
-        lines.append(f"due {local_text(c.due_at)}")
-    lines.append("audience: " + (f"segment {c.segment}" if c.segment else (c.expression or "everyone")))
+        lines.append(_("due {when}").format(when=local_text(c.due_at)))
+    audience = (_("segment {name}").format(name=c.segment) if c.segment else (c.expression or _("everyone")))
+    lines.append(_("audience: {audience}").format(audience=audience))
     if c.template.get("subject"):
-        lines.append(f"subject: {c.template['subject']}")
-    lines.append("text: " + c.template["body"].replace("\n", " / "))
+        lines.append(_("subject: {subject}").format(subject=c.template["subject"]))
+    lines.append(_("text: {text}").format(text=c.template["body"].replace("\n", " / ")))
     counts = ledger.state_counts(store, c.id)
-    lines.append("states: " + (", ".join(f"{k} {v}" for k, v in counts.items() if v) or "none"))
+    states = ", ".join(f"{shown('state', k)} {v}" for k, v in counts.items() if v) or _("none")
+    lines.append(_("states: {states}").format(states=states))
     for state in ("skipped", "failed", "undelivered"):
         reasons = ledger.reason_counts(store, c.id, state)
         if reasons:
-            lines.append(f"{state}: " + ", ".join(f"{k} {v}" for k, v in reasons.items()))
+            listed = ", ".join(f"{shown('reason', k)} {v}" for k, v in reasons.items())
+            lines.append(_("{state}: {reasons}").format(state=shown("state", state), reasons=listed))
     segments = ledger.segment_total(store, c.id)
     if segments:
-        lines.append(f"SMS segments sent: {segments}")
+        lines.append(_("SMS segments sent: {n}").format(n=segments))
     if c.last_error:
-        lines.append(f"last error: {c.last_error}")
-    lines.append(f"journal ({configured_timezone()}):")
-    lines.extend(f"  {local_column(at)} {event}" + (f" {detail}" if detail else "") for at, event, detail in
-                 ledger.campaign_events(store, c.id))
+        lines.append(_("last error: {error}").format(error=c.last_error))
+    lines.append(_("journal ({zone}):").format(zone=configured_timezone()))
+    lines.extend(f"  {local_column(at)} {shown('campaign', event)}" + (f" {detail}" if detail else "")
+                 for at, event, detail in ledger.campaign_events(store, c.id))
     for line in lines:
         out.print(line, markup=False)
 
 
 def _control(ctx, campaign_id: int, action: str, posts: bool, yes: bool = True) -> None:
+    from dbox.labels import campaign_status
     from dbox.console import out
     from dbox.sending import service
 
@@ -266,7 +286,7 @@ def _control(ctx, campaign_id: int, action: str, posts: bool, yes: bool = True) 
                              campaign_id=campaign_id, n=n(left)),
                          yes)
     campaign, cancelled = service.control(store, campaign_id, action, posts=posts)
-    what = "post" if posts else "campaign"
+    what = _("post") if posts else _("campaign")
     if action == "cancel":
         out.print(_("Cancelled {what} {campaign_id}: {n} planned message(s) will not be sent.").format(
                       what=what, campaign_id=campaign_id, n=n(cancelled)), markup=False)
@@ -275,7 +295,7 @@ def _control(ctx, campaign_id: int, action: str, posts: bool, yes: bool = True) 
                       what=what, campaign_id=campaign_id), markup=False)
     else:
         out.print(_("Resumed {what} {campaign_id} ({status}): `dbox run-due` sends it when due, or `dbox send --resume {campaign_id}`.").format(
-                      what=what, campaign_id=campaign_id, status=campaign.status), markup=False)
+                      what=what, campaign_id=campaign_id, status=campaign_status(campaign.status)), markup=False)
 
 
 @campaigns_app.command("cancel")

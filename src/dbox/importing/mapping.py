@@ -95,7 +95,7 @@ class ColumnMapping:
 def parse_overrides(specs: list[str]) -> dict[str, str]:
     """``["Portable=mobile", "Ville=commune"]`` -> folded header -> field."""
     return parse_map(specs, lambda target: target in FIELDS or target.startswith("field."), example="Portable=mobile",
-                     fields_hint="fields: " + ", ".join(FIELDS) + ", or field.<name> for a custom field")
+                     fields_hint=_("fields: {fields}, or field.<name> for a custom field").format(fields=", ".join(FIELDS)))
 
 
 def map_columns(header: list[str], overrides: dict[str, str] | None = None) -> ColumnMapping:

@@ -31,7 +31,7 @@ from dbox.store import geo as store_geo
 from dbox.store import suppressions
 from dbox.store.db import Store
 from dbox.text import fold
-from dbox.i18n import _
+from dbox.i18n import _, ngettext
 from dbox.store.contacts import count_contacts
 from dbox.privacy.rights import name_suppression_value
 
@@ -285,7 +285,7 @@ def import_rows(store: Store, source: str, fields: list[str], rows: list[list[st
         import_id = cw.start_import(store, source, digest, {"consent": list(options.consent),
                                                             "consent_source": options.consent_source}, kind=kind)
         report.import_id = import_id
-        merger = _Merger(store, import_id, options, report, consent_detail)
+        merger = _Merger(store, import_id, options, report, consent_detail, keep_contacts=True)
         builder = RowBuilder(report.mapping, index, options.consent, merger.hasher)
         records = [builder.build(number, [str(c or "") for c in cells]) for number, cells in enumerate(rows, 1)]
         report.counts["read"] += len(records)
@@ -296,7 +296,8 @@ def import_rows(store: Store, source: str, fields: list[str], rows: list[list[st
             for column, value, reason in rec.bad_cells:
                 if not rec.error:
                     report.counts["values_rejected"] += 1
-                    report.rejections.append(f"{source}: row {rec.row}, {column}: {reason} (value left out)")
+                    report.rejections.append(_("{source}: row {row}, {column}: {reason} (value left out)").format(
+                        source=source, row=rec.row, column=column, reason=reason))
             for note in rec.notes:
                 merger._note(note)
         merger.apply([r for r in records if not r.error])
@@ -327,8 +328,8 @@ def _write_rejects(rec: Row, writer, report: ImportReport) -> None:
         if not rec.error:
             report.counts["values_rejected"] += 1
             if len(report.rejections) < MAX_LISTED:
-                report.rejections.append(f"{name}: row {rec.row}, column {column!r}: {reason} (value left out, "
-                                         f"contact kept)")
+                report.rejections.append(_("{name}: row {row}, column {column!r}: {reason} (value left out, "
+                                           "contact kept)").format(name=name, row=rec.row, column=column, reason=reason))
         writer.writerow(cells + [rec.row, column, excel_safe(value), reason])
 
 
@@ -353,13 +354,16 @@ def _record_fields(rec: Row) -> dict[str, str | None]:
     return dict(zip(cw.SCALAR_FIELDS, rec.values))
 
 
-def _point_keys(rec: Row) -> list[tuple[str, object]]:
-    return [("email", e) for e in rec.emails] + [("mobile", m) for m in rec.mobiles]
+_POSTAL = cw.SCALAR_FIELDS.index("postal_code")
 
 
-def _name_key(rec: Row) -> tuple[str, str] | None:
-    postal_code = rec.postal_code
-    return (rec.name_key, postal_code) if rec.name_key and postal_code else None
+def _points(cid: int, states: dict, fresh: dict) -> set[tuple[str, str]]:
+    """The addresses of a contact of the chunk: its state's, or those of the row it still is."""
+    state = states.get(cid)
+    if state is not None:
+        return state.points
+    rec = fresh[cid][0]
+    return {("email", e) for e in rec.emails} | {("mobile", m) for m in rec.mobiles}
 
 
 def contradicts(points: set[tuple[str, str]], rec: Row) -> bool:
@@ -381,79 +385,127 @@ class _Merger:
     """Dedupe and merge a chunk of records against the store and against earlier rows."""
 
     def __init__(self, store: Store, import_id: int, options: ImportOptions, report: ImportReport,
-                 consent_detail: str):
+                 consent_detail: str, keep_contacts: bool = False):
         self.store = store
         self.import_id = import_id
         self.options = options
         self.report = report
         self.consent_detail = consent_detail
+        self.keep_contacts = keep_contacts   # fill report.contacts (row -> contact): import_rows only
         self.tags = cw.TagCache(store)
         self.next_id = cw.next_contact_id(store)
-        self.new_ids: set[int] = set()   # contacts this import created (for "duplicates in file")
+        # Contacts this import created (for "duplicates in file") are those from this id on.
+        self.first_new_id = self.next_id
         # (contact id, channel) -> (row, "grant" | "refuse"): the first consent value this file gave.
         self.consent_seen: dict[tuple[int, str], tuple[int, str]] = {}
         self.check_suppressions = suppressions.has_any(store)
         self.hasher = suppressions.Hasher(store)
 
     def apply(self, records: list[Row]) -> None:
+        """Decide, row by row, which contact each row is, then write the chunk.
+
+        A row that matches nobody (most of a file) becomes a new contact straight from its row:
+        no ``ContactState`` is made for it unless a later row of the chunk matches it, when it is
+        made (``_materialize``) exactly as the merge rules need it."""
         if self.check_suppressions:
             records = self._drop_suppressed(records)
-        hashes: dict[str, str] = {}
-        for rec in records:
-            hashes.update(rec.hashes)
         found, found_names = self._lookup(records)
         ids = set(found.values()) | {cid for cids in found_names.values() for cid in cids}
         states = cw.fetch_states(self.store, ids)
-        chunk_index: dict[tuple[str, object], int] = {}
+        chunk_first = self.next_id
+        # New contacts of this chunk still exactly their row: id -> (row, consent events).
+        fresh: dict[int, tuple[Row, list]] = {}
+        # E-mail or mobile -> the contact of this chunk that has it (e-mails and E.164 phones
+        # never look alike, so one dict keyed by value holds both kinds).
+        chunk_index: dict[str, int] = {}
         chunk_names: dict[tuple[str, str], list[int]] = {}
+        counts = self.report.counts
+        geo = self.report.geo
+        first_new = self.first_new_id
         for rec in records:
-            self._count_geo(rec)
-            target = self._match(rec, chunk_index, found, chunk_names, found_names, states)
+            if rec.geo_status is not None:
+                geo[rec.geo_status] += 1
+                if rec.split_commune is not None:
+                    geo["canton_ambiguous"] += 1
+                    self.report.split_communes[rec.split_commune] += 1
+                if rec.no_canton:
+                    geo["no_canton"] += 1
+            postal_code = rec.values[_POSTAL]
+            name = (rec.name_key, postal_code) if rec.name_key and postal_code else None
+            known = name is not None and (name in found_names or name in chunk_names)
+            if not known:
+                for value in rec.emails:
+                    if value in chunk_index or value in found:
+                        known = True
+                        break
+                else:
+                    for value in rec.mobiles:
+                        if value in chunk_index or value in found:
+                            known = True
+                            break
+            target = self._match(rec, name, chunk_index, found, chunk_names, found_names, states, fresh) \
+                if known else None
             if target is None:
-                state = self._new_state(rec)
-                states[state.id] = state
-                self.report.counts["added"] += 1
+                cid = self.next_id
+                self.next_id += 1
+                fresh[cid] = (rec, self._fresh_consents(cid, rec))
+                counts["added"] += 1
             else:
-                state = states[target]
-                if target in self.new_ids:
-                    self.report.counts["duplicates_in_file"] += 1
+                cid = target
+                state = states.get(target)
+                if state is None:
+                    state = states[target] = self._materialize(target, *fresh.pop(target))
+                if target >= first_new:
+                    counts["duplicates_in_file"] += 1
                 changed = self._merge(state, rec)
-                self.report.counts["merged" if changed else "unchanged"] += 1
+                counts["merged" if changed else "unchanged"] += 1
                 if changed:
                     state.sources.append(rec.row)
-            self.report.contacts[rec.row] = state.id
-            for key in _point_keys(rec):
-                chunk_index.setdefault(key, state.id)
-            name = _name_key(rec)
-            if name and state.id not in chunk_names.setdefault(name, []):
-                chunk_names[name].append(state.id)
-        cw.write_states(self.store, states.values(), self.import_id, self.tags, self.consent_detail,
+            if self.keep_contacts:
+                self.report.contacts[rec.row] = cid
+            for value in rec.emails:
+                chunk_index.setdefault(value, cid)
+            for value in rec.mobiles:
+                chunk_index.setdefault(value, cid)
+            if name:
+                held = chunk_names.setdefault(name, [])
+                if cid not in held:
+                    held.append(cid)
+        # In the order the contacts were met: those of the store (or of earlier chunks), then the
+        # chunk's new ones by id (tags are created in this order: the same ids whatever the path).
+        ordered = [state for cid, state in states.items() if cid < chunk_first]
+        ordered += [states[cid] if cid in states else (cid, *fresh[cid]) for cid in range(chunk_first, self.next_id)]
+        hashes: dict[str, str] = {}
+        for rec in records:
+            hashes.update(rec.hashes)
+        cw.write_states(self.store, ordered, self.import_id, self.tags, self.consent_detail,
                         replace_custom=self.options.update, source=self.options.consent_event_source,
                         hashes=hashes)
 
-    def _match(self, rec: Row, chunk_index, found, chunk_names, found_names, states) -> int | None:
+    def _match(self, rec: Row, name, chunk_index, found, chunk_names, found_names, states, fresh) -> int | None:
         """The contact a row is: same e-mail, else same mobile, else same folded name and postal
         code with no e-mail or mobile contradicting it (``contradicts``). None: a new contact."""
-        matches = [m for k in _point_keys(rec) if (m := chunk_index.get(k) or found.get(k)) is not None]
-        name = _name_key(rec)
+        matches = [m for v in (*rec.emails, *rec.mobiles) if (m := chunk_index.get(v) or found.get(v)) is not None]
         candidates = []
         if name:
             for cid in [*found_names.get(name, ()), *chunk_names.get(name, ())]:
                 if cid not in candidates:
                     candidates.append(cid)
-        agreeing = [cid for cid in candidates if not contradicts(states[cid].points, rec)]
+        agreeing = [cid for cid in candidates if not contradicts(_points(cid, states, fresh), rec)]
         if not matches and candidates and not agreeing:
             self.report.counts["possible_duplicates"] += 1
-            self._note(f"row {rec.row}: same name and postal code as contact{'s' if len(candidates) > 1 else ''} "
-                       f"{', '.join(map(str, candidates))} but another e-mail or mobile: added as a new contact "
-                       f"(possible duplicate: dbox contacts duplicates)")
+            self._note(ngettext("row {row}: same name and postal code as contact {ids} but another e-mail or "
+                                "mobile: added as a new contact (possible duplicate: dbox contacts duplicates)",
+                                "row {row}: same name and postal code as contacts {ids} but another e-mail or "
+                                "mobile: added as a new contact (possible duplicate: dbox contacts duplicates)",
+                                len(candidates)).format(row=rec.row, ids=", ".join(map(str, candidates))))
         matches += agreeing[:1]
         if not matches:
             return None
         target = matches[0]
         if len(set(matches)) > 1:
-            self._note(f"row {rec.row}: matches contacts {', '.join(map(str, sorted(set(matches))))}; "
-                       f"merged into {target}")
+            self._note(_("row {row}: matches contacts {ids}; merged into {target}").format(
+                row=rec.row, ids=", ".join(map(str, sorted(set(matches)))), target=target))
         return target
 
     def _drop_suppressed(self, records: list[Row]) -> list[Row]:
@@ -479,34 +531,49 @@ class _Merger:
         emails = [e for r in records for e in r.emails]
         mobiles = [m for r in records for m in r.mobiles]
         names = [(r.name_key, r.postal_code) for r in records if r.name_key and r.postal_code]
-        found: dict[tuple[str, object], int] = {}
-        found.update((("email", v), cid) for v, cid in cw.lookup_points(self.store, "email", emails).items())
-        found.update((("mobile", v), cid) for v, cid in cw.lookup_points(self.store, "mobile", mobiles).items())
+        # Keyed by value alone: an e-mail and an E.164 phone never look alike.
+        found: dict[str, int] = {}
+        found.update(cw.lookup_points(self.store, "email", emails))
+        found.update(cw.lookup_points(self.store, "mobile", mobiles))
         return found, cw.lookup_names(self.store, names)
 
-    def _count_geo(self, rec: Row) -> None:
-        if rec.geo_status is None:
-            return
-        self.report.geo[rec.geo_status] += 1
-        if rec.split_commune is not None:
-            self.report.geo["canton_ambiguous"] += 1
-            self.report.split_communes[rec.split_commune] += 1
-        if rec.no_canton:
-            self.report.geo["no_canton"] += 1
+    def _fresh_consents(self, cid: int, rec: Row) -> list[tuple[str, str, str, str | None]]:
+        """The consent events of a new contact made from ``rec``, counted as ``_apply_consents``
+        counts them for a contact with no consent yet: (channel, action, detail, wording)."""
+        events = []
+        refused = set()
+        counts = self.report.counts
+        for channel, column, value in rec.refusals:
+            if channel in refused:
+                continue   # a second "non" for the channel in the row: already withdrawn
+            refused.add(channel)
+            events.append((channel, "withdraw", f"refused: {value!r} in column {column!r} of {self.report.path.name}, "
+                                                f"row {rec.row}", None))
+            counts["consent_refused"] += 1
+            self.consent_seen.setdefault((cid, channel), (rec.row, "refuse"))
+        wordings = self.options.consent_wording
+        for channel in rec.consents:
+            # The row's consents leave out the channels it refused (RowBuilder).
+            wording = wordings.get(channel) or wordings.get("*")
+            if not wording:
+                counts["consents_without_wording"] += 1
+            events.append((channel, "grant", self.consent_detail, wording))
+            self.consent_seen.setdefault((cid, channel), (rec.row, "grant"))
+        return events
 
-    def _new_state(self, rec: Row) -> cw.ContactState:
+    def _materialize(self, cid: int, rec: Row, events: list) -> cw.ContactState:
+        """The state of a new contact made from ``rec`` (a later row of the chunk matches it)."""
         points = ([("email", e) for e in rec.emails] + [("mobile", m) for m in rec.mobiles]
                   + [("fixed", f) for f in rec.fixeds])
         # Its fields are the row's (``fresh``) until a later row of the file merges into it. A new
         # contact's custom fields are all new: one dict is both (the row's own, used once).
-        state = cw.ContactState(self.next_id, None, points=set(points), tag_keys={key for _unused, key in rec.tags},
-                                custom=rec.custom, is_new=True, new_points=points,
-                                new_tags=[name for name, _unused in rec.tags], new_custom=rec.custom,
-                                sources=[rec.row], fresh=rec)
-        self.next_id += 1
-        self.new_ids.add(state.id)
-        self._apply_consents(state, rec)
-        return state
+        return cw.ContactState(cid, None, points=set(points), tag_keys={key for _unused, key in rec.tags},
+                               custom=rec.custom, is_new=True, new_points=points,
+                               new_tags=[name for name, _unused in rec.tags], new_custom=rec.custom,
+                               sources=[rec.row], fresh=rec,
+                               consents={ch: "withdrawn" if action == "withdraw" else "granted"
+                                         for ch, action, _d, _w in events},
+                               new_consents=list(events))
 
     def _merge(self, state: cw.ContactState, rec: Row) -> bool:
         """Fill empty fields, add addresses, tags, custom fields and consents; never overwrite a
@@ -587,12 +654,14 @@ class _Merger:
             if status == "granted":
                 if seen and seen[1] == "grant":
                     self.report.counts["consent_conflicts"] += 1
-                    self._note(f"row {rec.row}: {channel}: {value!r} here but consent at row {seen[0]}: "
-                               f"the refusal is kept (the most restrictive value wins)")
+                    self._note(_("row {row}: {channel}: {value!r} here but consent at row {seen}: "
+                                 "the refusal is kept (the most restrictive value wins)").format(
+                                     row=rec.row, channel=channel, value=value, seen=seen[0]))
                 else:
                     self.report.counts["consent_ended"] += 1
-                    self._note(f"row {rec.row}: {channel} consent of contact {state.id} ended: {value!r} in "
-                               f"column {column!r}")
+                    self._note(_("row {row}: {channel} consent of contact {id} ended: {value!r} in "
+                                 "column {column!r}").format(row=rec.row, channel=channel, id=state.id,
+                                                             value=value, column=column))
             state.consents[channel] = "withdrawn"
             state.new_consents.append((channel, "withdraw", f"refused: {value!r} in column {column!r} of {file}, "
                                                             f"row {rec.row}", None))
@@ -605,13 +674,14 @@ class _Merger:
                 seen = self.consent_seen.get((state.id, channel))
                 if seen and seen[1] == "refuse":
                     self.report.counts["consent_conflicts"] += 1
-                    self._note(f"row {rec.row}: {channel}: consent here but refused at row {seen[0]}: "
-                               f"the refusal is kept (the most restrictive value wins)")
+                    self._note(_("row {row}: {channel}: consent here but refused at row {seen}: "
+                                 "the refusal is kept (the most restrictive value wins)").format(
+                                     row=rec.row, channel=channel, seen=seen[0]))
                 else:
                     # An opposition is never lifted by a file: only the person can lift it.
                     self.report.counts["consent_not_restored"] += 1
-                    self._note(f"row {rec.row}: {channel} consent not restored: contact {state.id} withdrew "
-                               f"or refused it")
+                    self._note(_("row {row}: {channel} consent not restored: contact {id} withdrew "
+                                 "or refused it").format(row=rec.row, channel=channel, id=state.id))
             elif status is None:
                 wording = self.options.consent_wording.get(channel) or self.options.consent_wording.get("*")
                 if not wording:
@@ -624,8 +694,8 @@ class _Merger:
 
     def _conflict(self, rec: Row, state: cw.ContactState, name: str, old, new) -> None:
         self.report.counts["conflicts"] += 1
-        self._note(f"row {rec.row}: {name} {new!r} not applied: contact {state.id} has {old!r} "
-                   f"(use --update to overwrite)")
+        self._note(_("row {row}: {name} {new!r} not applied: contact {id} has {old!r} "
+                     "(use --update to overwrite)").format(row=rec.row, name=name, new=new, id=state.id, old=old))
 
     def _note(self, text: str) -> None:
         if len(self.report.conflicts) < MAX_LISTED:

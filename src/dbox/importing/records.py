@@ -15,6 +15,7 @@ from dbox import normalize as norm
 from dbox.importing.mapping import ColumnMapping
 from dbox.store.contacts_write import SCALAR_FIELDS
 from dbox.text import fold, name_key
+from dbox.i18n import _
 
 CONSENT_CHANNELS = ("sms", "email", "phone", "post")
 _FORMULA_START = ("=", "+", "-", "@")
@@ -129,7 +130,8 @@ class RowBuilder:
 
     def build(self, row: int, cells: list[str]) -> Row:
         if len(cells) > self.width:
-            return _rejected(row, cells, f"row {row}: {len(cells)} cells but the header has {self.width} columns",
+            return _rejected(row, cells, _("row {row}: {n} cells but the header has {columns} columns").format(
+                                 row=row, n=len(cells), columns=self.width),
                              (), ())
         civility = first_name = last_name = address = postal_code = commune = address2 = ""
         emails: list[str] = []
@@ -178,8 +180,9 @@ class RowBuilder:
                                 emails.append(email)
                                 suggestion = norm.email_domain_suggestion(email)
                                 if suggestion:
-                                    notes.append(f"row {row}, column {column!r}: {email!r}: did you mean "
-                                                 f"@{suggestion}? (imported as written)")
+                                    notes.append(_("row {row}, column {column!r}: {email!r}: did you mean "
+                                                   "@{suggestion}? (imported as written)").format(
+                                                       row=row, column=column, email=email, suggestion=suggestion))
                 elif target in ("mobile", "fixed", "phone"):
                     for part in value.replace(";", ",").replace("/", ",").split(","):
                         if part.strip():
@@ -225,9 +228,9 @@ class RowBuilder:
                 bucket.append(phone.e164)
         if not (last_name or first_name or emails or mobiles or fixeds):
             # Nothing identifies a person: the row is rejected whole (its bad cells are listed too).
-            return _rejected(row, cells, f"row {row}: no name, e-mail or phone", bad_cells, notes)
+            return _rejected(row, cells, _("row {row}: no name, e-mail or phone").format(row=row), bad_cells, notes)
         if refusals:
-            refused = {channel for channel, _, _ in refusals}
+            refused = {channel for channel, _column, _value in refusals}
             consents = [c for c in consents if c not in refused]
         else:
             refused = ()

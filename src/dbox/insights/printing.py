@@ -267,7 +267,7 @@ def write_pdf(report, path: Path) -> Path:
             page = _summary_page(report, plt)
             pdf.savefig(page)
             plt.close(page)
-            for _, fig in figures(report):
+            for _title, fig in figures(report):
                 pdf.savefig(fig)
                 plt.close(fig)
         tmp.replace(path)

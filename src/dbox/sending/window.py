@@ -25,7 +25,7 @@ from typing import Any
 
 from dbox import clock
 from dbox.errors import InputError
-from dbox.i18n import _
+from dbox.i18n import _, format_clock, weekday_short
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULTS = {"send_days": "mon-sat", "send_from": "10:00", "send_until": "20:00", "timezone": "Europe/Paris",
@@ -105,10 +105,12 @@ class SendWindow:
             raise InputError(_("timezone {tz_name!r}: unknown time zone").format(tz_name=self.tz_name)) from None
 
     def describe(self) -> str:
-        days = _describe_days(self.days)
-        text = f"{days} {self.start:%H:%M}-{self.end:%H:%M} {self.tz_name}"
+        """'Mon-Sat 10:00-20:00 Europe/Paris, not on FR public holidays'; in French
+        'lun.-sam. 10 h-20 h Europe/Paris, sauf les jours fériés FR'."""
+        text = _("{days} {start}-{end} {zone}").format(days=_describe_days(self.days), start=format_clock(self.start),
+                                                     end=format_clock(self.end), zone=self.tz_name)
         if self.holidays:
-            text += f", not on {self.holidays} public holidays"
+            text += _(", not on {country} public holidays").format(country=self.holidays)
         return text
 
     def is_holiday(self, day: date) -> bool:
@@ -155,8 +157,8 @@ class SendWindow:
 def _describe_days(days: frozenset[int]) -> str:
     ordered = sorted(days)
     if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
-        return f"{DAYS[ordered[0]].title()}-{DAYS[ordered[-1]].title()}"
-    return ",".join(DAYS[d].title() for d in ordered)
+        return f"{weekday_short(ordered[0])}-{weekday_short(ordered[-1])}"
+    return ",".join(weekday_short(d) for d in ordered)
 
 
 def parse_when(text: str, tz_name: str | None = None, now: datetime | None = None) -> datetime:

@@ -16,15 +16,15 @@ from typing import Any
 from dbox.channels import hookimpl
 from dbox.channels.base import Channel, ComposeRules, OutgoingMessage, Sender, SendResult
 from dbox.errors import DboxError, InputError, NotConfiguredError
-from dbox.i18n import _
+from dbox.i18n import N_, _
 from dbox.social.posting import image_digest, run_due_text
 from dbox.store import social as store_social
 from dbox.config import section
 
 IMAGE_HEADER = "X-Dbox-Image"
 KEY_HEADER = "Idempotency-Key"
-TITLES = {"x": "X (Twitter) posts", "linkedin": "LinkedIn posts", "facebook": "Facebook Page posts",
-          "mastodon": "Mastodon posts"}
+TITLES = {"x": N_("X (Twitter) posts"), "linkedin": N_("LinkedIn posts"), "facebook": N_("Facebook Page posts"),
+          "mastodon": N_("Mastodon posts")}
 
 
 class SocialChannel(Channel):
