@@ -153,8 +153,10 @@ class PostgresStore(Store):
         self.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM pg_temp.{stage} ON CONFLICT DO NOTHING")
 
     def ids_written(self, table: str) -> None:
-        self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                     f"greatest((SELECT max(id) FROM {table}), 1))")
+        # Forward only: a sequence moved back would hand out ids that others already drew from it
+        # (contacts reserved by a concurrent import or sign-up, not yet committed).
+        self.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), greatest((SELECT max(id) FROM {table}), "
+                     f"pg_sequence_last_value(CAST(pg_get_serial_sequence('{table}', 'id') AS regclass)), 1))")
 
     def values_in(self, column: str, values) -> tuple[str, list]:
         return f"{column} = ANY(?)", [list(values)]
