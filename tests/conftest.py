@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import typer.testing
 from typer.testing import CliRunner
 
 # The suite reads dbox's English output: whatever the locale of the machine that runs it, dbox runs
@@ -246,6 +247,24 @@ def store(tmp_path, template_store, engine):
     s = open_store(dest)
     yield s
     s.close()
+
+
+# Typer builds the click command from the app on every CliRunner.invoke (~40 ms of annotation
+# evaluation each time, hundreds of times a run): built once per process instead. A click command
+# is reusable, and dbox's main translates the tree again on each run from the English it keeps
+# aside (dbox.commands.framework.translate_tree), as the French tests check.
+_build_command = typer.testing._get_command
+_commands: dict[int, tuple] = {}
+
+
+def _command_of(app):
+    built = _commands.get(id(app))
+    if built is None or built[0] is not app:
+        built = _commands[id(app)] = (app, _build_command(app))
+    return built[1]
+
+
+typer.testing._get_command = _command_of
 
 
 @pytest.fixture
