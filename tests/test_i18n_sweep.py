@@ -26,9 +26,32 @@ from typer.testing import CliRunner
 from dbox import i18n
 from dbox.cli import app
 from conftest import EXAMPLES, copy_store, isolate
-from test_i18n_guard import Pseudo, _allowed_words, _outside_markers, _walk
+from test_i18n_guard import Pseudo, _outside_markers, _walk
 
 WORD = r"[A-Za-zÀ-ÿ]{2,}"
+
+
+class CatalogPseudo(Pseudo):
+    """The pseudo-locale, stricter: only a message the catalog holds is wrapped in ⟦ ⟧. A string
+    translated with ``_()`` at run time but never marked for extraction (``_(variable)`` of an
+    unmarked value) stays bare, so its words count as a leak: French would show it in English."""
+
+    def __init__(self):
+        import gettext
+
+        with (i18n.LOCALE_DIR / "fr" / "LC_MESSAGES" / "dbox.mo").open("rb") as fh:
+            keys = gettext.GNUTranslations(fh)._catalog
+        self.known = {k[0] if isinstance(k, tuple) else k for k in keys}
+
+    def gettext(self, message):
+        return f"⟦{message}⟧" if message in self.known else message
+
+    def ngettext(self, singular, plural, n):
+        text = singular if n == 1 else plural
+        return f"⟦{text}⟧" if singular in self.known else text
+
+    def pgettext(self, context, message):
+        return f"⟦{message}⟧" if f"{context}\x04{message}" in self.known else message
 # Commands that serve or wait for a browser: they would block once their arguments are good.
 BLOCKING = {("serve",), ("browse",), ("connect",)}
 
@@ -109,8 +132,16 @@ def _data_words(store: Path) -> set[str]:
 
 @pytest.fixture(scope="module")
 def vocabulary(data_vocabulary):
-    """Error runs: data, plus command and option names (a usage line shows them)."""
-    return _allowed_words() | data_vocabulary
+    """Error runs: data, plus command names and metavars (a usage line shows them)."""
+    words = {"dbox", "root", "help"}
+    for path, command in _walk(typer.main.get_command(app)):
+        words.update(w for name in path for w in re.findall(WORD, name))
+        for param in command.params:
+            if getattr(param, "metavar", None):
+                words.update(re.findall(WORD, param.metavar))
+            if _is_argument(param):       # Click names a missing argument: 'CONTACT', 'slug'
+                words.update(w for word in re.findall(WORD, param.name or "") for w in (word, word.upper()))
+    return words | data_vocabulary
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +172,8 @@ def pseudo_home(demo, root, tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "2000")
     monkeypatch.setattr(i18n, "choose_language", lambda *args, **kwargs: "pseudo")
     real_use = i18n.use
-    monkeypatch.setattr(i18n, "use", lambda language, translations=None: real_use(language, Pseudo()))
+    pseudo = CatalogPseudo()
+    monkeypatch.setattr(i18n, "use", lambda language, translations=None: real_use(language, pseudo))
     i18n.reset()
     yield home
     i18n.reset()
@@ -237,7 +269,8 @@ def _invocations(path, command, home: Path):
 
 
 def _write_bad_files(home: Path) -> None:
-    (home / "garbage.csv").write_bytes(b"\x00\x01PK\x03\x04 not a table \xff\xfe" * 20)
+    # no word in it: a word of the file may be echoed back as the user's input and would hide a leak
+    (home / "garbage.csv").write_bytes(b"\x00\x01PK\x03\x04\xff\xfe\x80;1;2\n" * 20)
     (home / "empty.csv").write_bytes(b"")
 
 

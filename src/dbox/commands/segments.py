@@ -269,7 +269,7 @@ def tag_add(
     from dbox import segments
     from dbox.console import out
 
-    _require_selection(selection, all_, "Tag")
+    _require_selection(selection, all_, _("Tag"))
     store = store_from(ctx)
     tag = segments.check_tag_name(tag)
     sel = selection.select(store)
@@ -303,7 +303,7 @@ def tag_remove(
     from dbox import segments
     from dbox.console import out
 
-    _require_selection(selection, all_, "Untag")
+    _require_selection(selection, all_, _("Untag"))
     store = store_from(ctx)
     segments.require_tag(store, tag)
     sel = selection.select(store)
