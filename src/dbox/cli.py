@@ -254,6 +254,7 @@ def root(
         ctx.call_on_close(forget_profile)
     if profile and db is not None:
         from dbox.errors import InputError
+        from dbox.i18n import _
 
         source = "--db" if ctx.get_parameter_source("db").name == "COMMANDLINE" else "DBOX_DB"
         raise InputError(_("--profile {profile} names its own store; {source} chooses another").format(
