@@ -32,6 +32,10 @@ NEW_SRC = HERE.parent / "src"
 # Columns whose values differ from run to run whatever the code: times and random identifiers.
 VOLATILE = {"created_at", "updated_at", "at", "started_at", "finished_at", "applied_at", "uid"}
 
+# The tables an import writes or reads back.
+IMPORT_TABLES = ("contacts", "contact_points", "contact_tags", "tags", "contact_fields", "contact_sources",
+                 "consent_events", "consent_wordings", "consents", "imports", "unsubscribe_ids", "suppressions", "meta")
+
 SCENARIO = r'''
 import json, sys, shutil
 from pathlib import Path
@@ -122,7 +126,12 @@ def tables(db: Path) -> dict[str, list[tuple]]:
     out["consent_wordings"] = [("contact_id", "channel", "rank", "wording")] + conn.execute(
         f"SELECT e.contact_id, e.channel, {rank} AS r, w.wording FROM consent_wordings w "
         f"JOIN consent_events e ON e.id = w.event_id ORDER BY 1, 2, 3").fetchall()
-    out["(schema)"] = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").fetchall()
+    # Other work changes other tables' schema between the two versions: the import's own tables
+    # and indexes must be the same (a bulk import drops and rebuilds indexes and a trigger).
+    marks = ",".join("?" * len(IMPORT_TABLES))
+    out["(schema)"] = conn.execute(f"SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name IN ({marks}) "
+                                   f"ORDER BY name", IMPORT_TABLES).fetchall()
+    out.pop("schema_migrations", None)
     conn.close()
     return out
 
@@ -132,8 +141,8 @@ def compare(old: Path, new: Path) -> list[str]:
     a, b = tables(old / "store.sqlite3"), tables(new / "store.sqlite3")
     for name in sorted(set(a) | set(b)):
         ra, rb = a.get(name), b.get(name)
-        if ra == rb:
-            continue
+        if ra == rb or (ra is None and len(rb) == 1) or (rb is None and len(ra) == 1):
+            continue   # the same, or an empty table only one version's schema has
         problems.append(f"table {name}: {len(ra or [])} rows (old) vs {len(rb or [])} (new)")
         if ra and rb:
             only_a = [r for r in ra if r not in set(rb)][:3]

@@ -218,13 +218,19 @@ class CsvReader:
             for cells in self._reader:
                 row_number += 1
                 open_at_end = None
-                cells = self._decoded(row_number, cells)
-                for i, cell in enumerate(cells):
-                    if "\n" in cell or "\r" in cell:
-                        self._check_quote(row_number, i, cell, width)
-                        if cell.endswith(("\n", "\r")):
-                            open_at_end = (row_number, i, cell)
-                if not any(c.strip() for c in cells):
+                # The row's text once: checked for bytes the encoding could not read, line
+                # breaks and emptiness in three C calls (cell by cell only when it has to).
+                joined = "".join(cells)
+                if not joined.isascii():
+                    cells = self._decoded(row_number, cells)
+                    joined = "".join(cells)
+                if "\n" in joined or "\r" in joined:
+                    for i, cell in enumerate(cells):
+                        if "\n" in cell or "\r" in cell:
+                            self._check_quote(row_number, i, cell, width)
+                            if cell.endswith(("\n", "\r")):
+                                open_at_end = (row_number, i, cell)
+                if not joined.strip():
                     continue
                 if len(cells) < width:
                     cells = cells + [""] * (width - len(cells))

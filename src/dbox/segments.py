@@ -56,6 +56,7 @@ class Selection:
     splits: list = field(default_factory=list, repr=False)
     segments: list[str] = field(default_factory=list)    # saved segments used (folded names)
     now: datetime | None = field(default=None, repr=False)
+    driving_where: str | None = field(default=None, repr=False)   # store.filters.Compiled.driving_where
 
     @property
     def is_everyone(self) -> bool:
@@ -100,15 +101,15 @@ def selection_of(store: Store, tree: Node | None, *, now: datetime | None = None
     if compiled.needs_hashes:
         store_filters.refresh_hashes(store)
     return Selection(compiled.where, compiled.params, to_text(tree), to_text(compiled.expanded), tree,
-                     compiled.splits, compiled.segments, now)
+                     compiled.splits, compiled.segments, now, compiled.driving_where)
 
 
 def count(store: Store, selection: Selection) -> int:
-    return count_contacts(store, selection.where, selection.params)
+    return count_contacts(store, selection.driving_where or selection.where, selection.params)
 
 
 def rows(store: Store, selection: Selection, columns: list[str], limit: int | None = None):
-    return iter_contacts(store, columns, selection.where, selection.params, limit=limit)
+    return iter_contacts(store, columns, selection.driving_where or selection.where, selection.params, limit=limit)
 
 
 def export(store: Store, selection: Selection, columns: list[str], *, fmt: str = "csv",

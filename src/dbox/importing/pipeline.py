@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -381,6 +382,41 @@ def contradicts(points: set[tuple[str, str]], rec: Row) -> bool:
     return False
 
 
+class _FirstConsents:
+    """(contact id, channel) -> (row, "grant" | "refuse"): the first consent value the file gave a
+    contact on a channel, which the consent notes name.
+
+    Kept for every contact the file touched, so it must stay small: the contacts this import
+    creates have dense ids from ``first_id`` on, held in one array of 4-byte ints per channel
+    (``row * 2 + refused``; 0 for none); the store's own contacts a row matched sit in a dict."""
+
+    def __init__(self, first_id: int):
+        self.first_id = first_id
+        self.arrays: dict[str, array] = {}
+        self.others: dict[tuple[int, str], tuple[int, str]] = {}
+
+    def get(self, cid: int, channel: str) -> tuple[int, str] | None:
+        i = cid - self.first_id
+        if i < 0:
+            return self.others.get((cid, channel))
+        values = self.arrays.get(channel)
+        value = values[i] if values is not None and i < len(values) else 0
+        return (value >> 1, "refuse" if value & 1 else "grant") if value else None
+
+    def setdefault(self, cid: int, channel: str, row: int, kind: str) -> None:
+        i = cid - self.first_id
+        if i < 0:
+            self.others.setdefault((cid, channel), (row, kind))
+            return
+        values = self.arrays.get(channel)
+        if values is None:
+            values = self.arrays[channel] = array("i")
+        if i >= len(values):
+            values.extend(bytes(max(i + 1 - len(values), 4096)))   # zeros, a block at a time
+        if not values[i]:
+            values[i] = row * 2 + (kind == "refuse")
+
+
 class _Merger:
     """Dedupe and merge a chunk of records against the store and against earlier rows."""
 
@@ -397,7 +433,7 @@ class _Merger:
         # Contacts this import created (for "duplicates in file") are those from this id on.
         self.first_new_id = self.next_id
         # (contact id, channel) -> (row, "grant" | "refuse"): the first consent value this file gave.
-        self.consent_seen: dict[tuple[int, str], tuple[int, str]] = {}
+        self.consent_seen = _FirstConsents(self.first_new_id)
         self.check_suppressions = suppressions.has_any(store)
         self.hasher = suppressions.Hasher(store)
 
@@ -410,6 +446,10 @@ class _Merger:
         if self.check_suppressions:
             records = self._drop_suppressed(records)
         found, found_names = self._lookup(records)
+        # this chunk's new contacts take consecutive ids; at most the rows whose e-mails and
+        # mobiles the store does not hold become new ones
+        self.next_id = cw.reserve_contact_ids(
+            self.store, sum(1 for r in records if not any(v in found for v in (*r.emails, *r.mobiles))), self.next_id)
         ids = set(found.values()) | {cid for cids in found_names.values() for cid in cids}
         states = cw.fetch_states(self.store, ids)
         chunk_first = self.next_id
@@ -550,7 +590,7 @@ class _Merger:
             events.append((channel, "withdraw", f"refused: {value!r} in column {column!r} of {self.report.path.name}, "
                                                 f"row {rec.row}", None))
             counts["consent_refused"] += 1
-            self.consent_seen.setdefault((cid, channel), (rec.row, "refuse"))
+            self.consent_seen.setdefault(cid, channel, rec.row, "refuse")
         wordings = self.options.consent_wording
         for channel in rec.consents:
             # The row's consents leave out the channels it refused (RowBuilder).
@@ -558,7 +598,7 @@ class _Merger:
             if not wording:
                 counts["consents_without_wording"] += 1
             events.append((channel, "grant", self.consent_detail, wording))
-            self.consent_seen.setdefault((cid, channel), (rec.row, "grant"))
+            self.consent_seen.setdefault(cid, channel, rec.row, "grant")
         return events
 
     def _materialize(self, cid: int, rec: Row, events: list) -> cw.ContactState:
@@ -650,7 +690,7 @@ class _Merger:
             status = state.consents.get(channel)
             if status == "withdrawn":
                 continue
-            seen = self.consent_seen.get((state.id, channel))
+            seen = self.consent_seen.get(state.id, channel)
             if status == "granted":
                 if seen and seen[1] == "grant":
                     self.report.counts["consent_conflicts"] += 1
@@ -666,12 +706,12 @@ class _Merger:
             state.new_consents.append((channel, "withdraw", f"refused: {value!r} in column {column!r} of {file}, "
                                                             f"row {rec.row}", None))
             self.report.counts["consent_refused"] += 1
-            self.consent_seen.setdefault((state.id, channel), (rec.row, "refuse"))
+            self.consent_seen.setdefault(state.id, channel, rec.row, "refuse")
             changed = True
         for channel in rec.consents:
             status = state.consents.get(channel)
             if status == "withdrawn":
-                seen = self.consent_seen.get((state.id, channel))
+                seen = self.consent_seen.get(state.id, channel)
                 if seen and seen[1] == "refuse":
                     self.report.counts["consent_conflicts"] += 1
                     self._note(_("row {row}: {channel}: consent here but refused at row {seen}: "
@@ -688,7 +728,7 @@ class _Merger:
                     self.report.counts["consents_without_wording"] += 1
                 state.consents[channel] = "granted"
                 state.new_consents.append((channel, "grant", self.consent_detail, wording))
-                self.consent_seen.setdefault((state.id, channel), (rec.row, "grant"))
+                self.consent_seen.setdefault(state.id, channel, rec.row, "grant")
                 changed = True
         return changed
 

@@ -125,6 +125,25 @@ def next_contact_id(store: Store) -> int:
     return (store.execute("SELECT max(id) FROM contacts").fetchone()[0] or 0) + 1
 
 
+def reserve_contact_ids(store: Store, count: int, next_id: int) -> int:
+    """The first of ``count`` consecutive ids for new contacts; ``next_id`` is where the import
+    would count on from.
+
+    SQLite: ``next_id`` itself: the transaction holds the store's write lock, nobody else adds a
+    contact meanwhile. PostgreSQL: ids drawn from the contacts' id sequence, so that whatever else
+    adds a contact meanwhile (a row taking the column's default, another client) draws other ids,
+    whoever commits first. Drawn in one statement, they are consecutive unless someone drew in
+    between; then they are drawn again. Ids drawn and not used are gaps, as a sequence leaves after
+    any rollback."""
+    if store.engine != "postgresql" or count <= 0:
+        return next_id
+    while True:
+        ids = sorted(i for (i,) in store.execute(
+            "SELECT nextval(pg_get_serial_sequence('contacts', 'id')) FROM generate_series(1, ?)", (count,)))
+        if ids[-1] - ids[0] == count - 1:
+            return ids[0]
+
+
 def _chunks(values: list, size: int = _BATCH):
     for i in range(0, len(values), size):
         yield values[i:i + size]

@@ -154,7 +154,10 @@ def _contact_url_keys(store: Store, key_of) -> None:
     while rows := cursor.fetchmany(2000):
         keyed = [(k, cid) for cid, value in rows if (k := key_of(value))]
         store.executemany("INSERT INTO temp.contact_url_keys (url_key, contact_id) VALUES (?, ?)", keyed)
-    store.execute("CREATE INDEX IF NOT EXISTS temp.contact_url_keys_key ON contact_url_keys(url_key)")
+    # SQLite names the index's schema, PostgreSQL the table's (an index lives beside its table)
+    store.execute("CREATE INDEX IF NOT EXISTS temp.contact_url_keys_key ON contact_url_keys(url_key)"
+                  if store.engine == "sqlite" else
+                  "CREATE INDEX IF NOT EXISTS contact_url_keys_key ON pg_temp.contact_url_keys(url_key)")
 
 
 @dataclass
