@@ -12,6 +12,9 @@ calls, in the same run, to the same local servers.
 - Memory: the process's resident size sampled every 0.2 s during dbox's send.
 
 Prints messages/s for both and the ratio (aim: dbox within 10% of the bare loop), and the RSS.
+For SMS also a third loop whose requests session reads the proxy/CA environment once, as dbox's
+sender does (docs/sending.md, "Speed"): the ratio to it is what the ledger, checks and rendering
+cost on their own. And how many ledger writes shared a commit (group commit, dbox.sending.commits).
 Also the CPU time this process spent (the servers run in their own processes): on a shared, loaded
 box the wall-clock ratio moves with the neighbours' load, the CPU ratio much less.
 Loopback only; every loop is bounded by --count.

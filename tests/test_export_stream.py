@@ -12,6 +12,7 @@ pytestmark = pytest.mark.engines
 from dbox import segments
 from dbox.store.contacts import count_contacts, iter_contacts
 from test_segments_support import sample, sample_template  # noqa: F401
+from test_team import team_db  # noqa: F401
 
 
 def open_cursors(store) -> list[str]:
@@ -73,3 +74,19 @@ def test_stream_parameters_are_bound_as_in_every_other_statement(sample):
     assert [row[0] for row in limited] == ids[:2]
     # a literal '%' in the statement (doubled for psycopg's placeholders, then bound here)
     assert list(sample.stream("SELECT ? || '%', ?", ("50", 7))) == [("50%", 7)]
+
+
+@pytest.mark.engine("postgresql")
+def test_an_export_the_role_may_not_read_is_refused_in_one_line_and_writes_nothing(engine, store, team_db, cli,
+                                                                                 tmp_path):
+    # the server refuses the cursor's DECLARE (an organizer may not read phones): the stream's
+    # transaction is rolled back, the refusal is the usual one line, and no file is left
+    from test_team import as_member
+
+    assert cli("team", "add", "tm_exporter", "--role", "organizer").exit_code == 0
+    target = tmp_path / "out.csv"
+    refused = cli("--db", as_member(team_db, "tm_exporter"), "segment", "-c", "id,mobile", "-o", target)
+    assert refused.exit_code == 8, refused.output
+    assert refused.output.startswith("Error: your role organizer cannot ") and "permission denied" in refused.output
+    assert len(refused.output.strip().splitlines()) <= 2 and not target.exists()
+    assert list(tmp_path.iterdir()) == []

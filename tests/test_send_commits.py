@@ -9,7 +9,7 @@ import time
 import pytest
 
 pytestmark = pytest.mark.engines
-from test_send_support import contact_id, import_contacts, mobile, people  # noqa: F401
+from test_send_support import contact_id, import_contacts, mobile, people, twilio  # noqa: F401
 
 from dbox.sending.commits import GroupCommit
 from dbox.store import ledger
@@ -140,3 +140,31 @@ def test_a_store_that_refuses_writes_fails_every_write_of_the_group(store, tmp_p
     store.execute("PRAGMA query_only = OFF")
     assert all(isinstance(r, sqlite3.OperationalError) for r in results)   # each worker stops (store fault)
     assert set(_states(store, cid).values()) == {("planned", None)}        # nothing claimed: nothing in doubt
+
+
+@pytest.mark.engine("sqlite")
+def test_the_twilio_sender_reads_the_proxy_environment_once_and_obeys_it(twilio, monkeypatch):
+    """requests reads HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE... at every request unless told
+    otherwise; dbox's sender reads them when it connects: the same settings, read once."""
+    from test_send_support import free_port
+
+    from dbox.channels import get_channel
+    from dbox.channels.base import OutgoingMessage
+
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    dead = f"http://127.0.0.1:{free_port()}"                  # a proxy nobody answers on
+    monkeypatch.setenv("HTTP_PROXY", dead)
+    monkeypatch.setenv("http_proxy", dead)
+    channel = get_channel("sms")
+    through_proxy = channel.connect(channel.settings())
+    result = through_proxy.send(OutgoingMessage(mobile(0), "Réunion jeudi"))
+    assert result.outcome != "accepted" and twilio.outbound() == []   # the proxy of the environment was used
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    assert through_proxy.send(OutgoingMessage(mobile(0), "Réunion jeudi")).outcome != "accepted"   # read once
+    through_proxy.close()
+    direct = channel.connect(channel.settings())                   # a new connection reads NO_PROXY
+    assert direct.send(OutgoingMessage(mobile(1), "Réunion jeudi")).outcome == "accepted"
+    direct.close()
+    assert len(twilio.outbound()) == 1

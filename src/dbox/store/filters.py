@@ -167,6 +167,7 @@ class _Compiler:
         self._has_geo = None
         self._trees: dict[str, Node] = {}   # saved segment key -> its parsed definition, read once per compile
         self._tag_ids: dict[str, int] = {}  # folded tag name -> id, looked up once per compile
+        self._expanded: dict[str, Node] = {}  # saved segment key -> its expansion, one object (_distinct)
         self.root: Node | None = None        # the expanded tree being compiled
         self.driving_in: tuple[str, str] | None = None   # see Compiled.driving_where
 
@@ -221,19 +222,21 @@ class _Compiler:
             self.outer_ref = node
         self.stack.append(key)
         try:
-            return self.expand(tree)
+            expanded = self.expand(tree)     # walked each time: its conditions count towards the limit
         finally:
             self.stack.pop()
             if outermost:
                 self.outer_ref = None
+        # A segment used again is the same object, which the SQL pass writes once (_distinct).
+        return self._expanded.setdefault(key, expanded)
 
     # -- pass 2: SQL -----------------------------------------------------------------------------
 
     def sql(self, node: Node, negated: bool) -> Fragment:
         if isinstance(node, And):
-            return self.conjunction(node.items, negated)
+            return self.conjunction(_distinct(node.items), negated)
         if isinstance(node, Or):
-            return _chain("OR", [self.sql(item, negated) for item in node.items])
+            return _chain("OR", [self.sql(item, negated) for item in _distinct(node.items)])
         if isinstance(node, Not):
             inner, params = self.sql(node.item, not negated)
             return f"({inner} IS NOT 1)", params
@@ -816,6 +819,17 @@ def _is_strong(node: Node) -> bool:
     if isinstance(node, InList):
         return not node.negated and node.field in _STRONG
     return False
+
+
+def _distinct(items: tuple[Node, ...]) -> tuple[Node, ...]:
+    """The items without a saved segment's repeats, in order: ``in:s or in:s`` is ``in:s`` (and
+    ``a or a`` is ``a`` in SQL's three-valued logic too). Segments that use another one twice
+    double at each level, and SQLite took seconds to plan thousands of copies of one condition.
+    Only the same object counts as a repeat (Compiler.segment gives one per segment): what the
+    user typed twice is compiled as typed, so the SQL's shape never depends on the values."""
+    seen: set[int] = set()
+    distinct = tuple(item for item in items if not (id(item) in seen or seen.add(id(item))))
+    return items if len(distinct) == len(items) else distinct    # the same tuple when nothing repeats
 
 
 def _chain(op: str, parts: list[Fragment]) -> Fragment:
