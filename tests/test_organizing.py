@@ -251,6 +251,7 @@ def test_html_sheets_call_list_and_attendance_list(store, tmp_path, cli, travel)
     assert ids_of(store, "volunteer") == sorted([who["Alice"], who["Bruno"]])   # a meeting makes no volunteer
 
 
+@pytest.mark.engine("sqlite")     # the PDF's fonts: nothing of the store's engine
 def test_pdf_without_unicode_font_spells_latin1(store, tmp_path, monkeypatch, travel):
     """With no TrueType font, the built-in one prints what Latin-1 can and spells the rest."""
     rows = [("Łukasz", "Œuvray", "0611000009", "", "", "2 rue de l’Église", "oui", "")]

@@ -215,6 +215,7 @@ def test_results_without_a_person_column(store, tmp_path, travel):
     (["--type", "call", "--support", "6"], "support 6: a level from 1 (opposed) to 5 (strong supporter)"),
     (["--type", "call", "--at", "hier"], "--at 'hier': use a date and a time like 2026-12-05T10:00"),
 ])
+@pytest.mark.engine("sqlite")     # refused before the store is read or written: the same on both engines
 def test_interaction_add_refuses_bad_values(store, tmp_path, cli, args, message):
     who = import_people(store, tmp_path)
     before = table_snapshot(store)

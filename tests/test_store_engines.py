@@ -136,9 +136,10 @@ def test_dialect_rewrites():
     with pytest.raises(ValueError, match="REPLACE_KEYS"):
         pg("INSERT OR REPLACE INTO nowhere (a) VALUES (?)")
     assert pg("INSERT INTO temp.keys (a) VALUES (?)") == "INSERT INTO pg_temp.keys (a) VALUES (%s)"
-    assert pg("SELECT x::text FROM t WHERE a = :a AND b = :b_2 AND c = '10:00'") == \
+    assert pg("SELECT x::text FROM t WHERE a = :a AND b = :b_2 AND c = '10:00'", named=True) == \
         "SELECT x::text FROM t WHERE a = %(a)s AND b = %(b_2)s AND c = '10:00'"
-    assert pg("SELECT 1 LIMIT :n") == "SELECT 1 LIMIT %(n)s"
+    assert pg("SELECT 1 LIMIT :n", named=True) == "SELECT 1 LIMIT %(n)s"
+    assert pg("SELECT a FROM t WHERE b = ? AND c = :x") == "SELECT a FROM t WHERE b = %s AND c = :x"
 
 
 @pytest.mark.engines

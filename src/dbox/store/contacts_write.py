@@ -21,6 +21,7 @@ SCALAR_FIELDS = ("civility", "first_name", "last_name", "address", "postal_code"
                  "commune_insee", "departement", "canton_code", "circonscription", "geo_status",
                  "phone_region", "email", "mobile", "fixed")
 _KEY_COLUMNS = ("first_name_key", "last_name_key", "address_key", "commune_key")
+_UPDATED_COLUMNS = (*SCALAR_FIELDS, *_KEY_COLUMNS, "name_key")
 _BATCH = 500  # SQLite's default limit is 32766 variables; stay well below, keep plans simple
 
 
@@ -44,6 +45,9 @@ class ContactState:
     # A new contact whose fields are still those of the row that created it: that row (with
     # ``values``, ``keys`` and ``name_key`` computed by the import's workers), else None.
     fresh: object = None
+    # A contact of the store: the values of ``_UPDATED_COLUMNS`` as read, so that an update
+    # writes only the columns that changed (each column written costs its indexes).
+    stored: tuple | None = None
 
 
 def previous_import(store: Store, sha256: str):
@@ -178,11 +182,12 @@ def lookup_names(store: Store, keys: Iterable[tuple[str, str]]) -> dict[tuple[st
 def fetch_states(store: Store, ids: Iterable[int]) -> dict[int, ContactState]:
     states: dict[int, ContactState] = {}
     ids = list(set(ids))
-    columns = ", ".join(SCALAR_FIELDS)
+    columns = ", ".join(_UPDATED_COLUMNS)
+    width = len(SCALAR_FIELDS)
     for part in _chunks(ids):
         marks = ",".join("?" * len(part))
         for row in store.execute(f"SELECT id, {columns} FROM contacts WHERE id IN ({marks})", part):
-            states[row[0]] = ContactState(row[0], dict(zip(SCALAR_FIELDS, row[1:])))
+            states[row[0]] = ContactState(row[0], dict(zip(SCALAR_FIELDS, row[1:width + 1])), stored=row[1:])
         for cid, kind, value in store.execute(
                 f"SELECT contact_id, kind, value FROM contact_points WHERE contact_id IN ({marks})", part):
             states[cid].points.add((kind, value))
@@ -228,7 +233,8 @@ def write_states(store: Store, states: Iterable, import_id: int, tags: TagCache,
     hasher = Hasher(store)
     hashes = hashes or {}
     now = utcnow()
-    inserts, updates, points, tag_rows, custom_rows, sources, events = [], [], [], [], [], [], []
+    inserts, points, tag_rows, custom_rows, sources, events = [], [], [], [], [], []
+    updates: dict[tuple[int, ...], list[tuple]] = {}   # the columns changed -> rows
     staged = [] if store.engine == "sqlite" else None
     for s in states:
         if type(s) is tuple:
@@ -267,7 +273,11 @@ def write_states(store: Store, states: Iterable, import_id: int, tags: TagCache,
             if s.is_new:
                 inserts.append((s.id, *values, *keys, _name_key(f), now, now))
             else:
-                updates.append((*values, *keys, _name_key(f), now, s.id))
+                new = (*values, *keys, _name_key(f))
+                old = s.stored
+                changed = (tuple(range(len(new))) if old is None
+                           else tuple(i for i, (a, b) in enumerate(zip(new, old)) if a != b))
+                updates.setdefault(changed, []).append((*(new[i] for i in changed), now, s.id))
         cid = s.id
         for kind, value in s.new_points:
             points.append((cid, kind, value, hashes.get(value) or hasher(value)))
@@ -286,9 +296,12 @@ def write_states(store: Store, states: Iterable, import_id: int, tags: TagCache,
                       inserts)
     if inserts:
         store.ids_written("contacts")
-    assignments = ", ".join(f"{f} = ?" for f in (*SCALAR_FIELDS, *_KEY_COLUMNS))
-    store.executemany(
-        f"UPDATE contacts SET {assignments}, name_key = ?, updated_at = ? WHERE id = ?", updates)
+    for changed, rows in updates.items():
+        # Only the columns that changed: an UPDATE rewrites the index entries of every column
+        # it sets, changed or not (the key-staleness triggers compare old and new values, so
+        # leaving an unchanged column out changes nothing else).
+        assignments = "".join(f"{_UPDATED_COLUMNS[i]} = ?, " for i in changed)
+        store.executemany(f"UPDATE contacts SET {assignments}updated_at = ? WHERE id = ?", rows)
     store.insert_rows("contact_points", ("contact_id", "kind", "value", "value_hash"), points, ignore=True)
     store.insert_rows("contact_tags", ("contact_id", "tag_id"), tag_rows, ignore=True)
     if replace_custom:

@@ -3,7 +3,7 @@
 The store's statements are written once, in SQLite's words, when both engines accept them after
 these rewrites (docs/store.md):
 
-- ``?`` placeholders become psycopg's ``%s``, named ``:name`` ones ``%(name)s`` (and a literal
+- ``?`` placeholders become psycopg's ``%s``, named ``:name`` ones (parameters given as a dict) ``%(name)s`` (and a literal
   ``%`` is doubled);
 - ``BEGIN IMMEDIATE`` becomes ``BEGIN`` (PostgreSQL locks rows, not the file);
 - ``INSERT OR IGNORE INTO t ...`` becomes ``INSERT INTO t ... ON CONFLICT DO NOTHING``;
@@ -50,7 +50,7 @@ _JSON_LIST = re.compile(r"\bIN\s*\(\s*SELECT\s+value\s+FROM\s+json_each\(\?\)\s*
 _LIST_MARK = "\x00"
 
 
-def _placeholders(sql: str, has_params: bool) -> tuple[str, tuple[int, ...]]:
+def _placeholders(sql: str, has_params: bool, named: bool = False) -> tuple[str, tuple[int, ...]]:
     """``?`` -> ``%s`` outside quotes; every ``%`` doubled when psycopg will read placeholders.
     Also the positions of the parameters that are JSON lists now compared with ``= ANY``."""
     out, lists = [], []
@@ -79,7 +79,7 @@ def _placeholders(sql: str, has_params: bool) -> tuple[str, tuple[int, ...]]:
             out.append("%s")
         elif ch == "%" and has_params:
             out.append("%%")
-        elif (ch == ":" and has_params and i + 1 < len(sql) and (sql[i + 1].isalpha() or sql[i + 1] == "_")
+        elif (ch == ":" and named and i + 1 < len(sql) and (sql[i + 1].isalpha() or sql[i + 1] == "_")
               and (i == 0 or sql[i - 1] != ":")):
             out.append("%(")
             name = True
@@ -118,13 +118,14 @@ def _insert_or(sql: str) -> str:
     return _conflict_clause(sql, f"ON CONFLICT ({', '.join(keys)}) {action}")
 
 
-def to_postgres(sql: str, has_params: bool = True) -> str:
-    """The PostgreSQL form of one statement written in SQLite's words (module docstring)."""
-    return translate(sql, has_params)[0]
+def to_postgres(sql: str, has_params: bool = True, named: bool = False) -> str:
+    """The PostgreSQL form of one statement written in SQLite's words (module docstring);
+    ``named``: its parameters are named (``:name``, given as a dict)."""
+    return translate(sql, has_params, named)[0]
 
 
 @lru_cache(maxsize=4096)
-def translate(sql: str, has_params: bool = True) -> tuple[str, tuple[int, ...]]:
+def translate(sql: str, has_params: bool = True, named: bool = False) -> tuple[str, tuple[int, ...]]:
     """``to_postgres``, and the positions of the parameters to turn from JSON text into lists."""
     stripped = sql.strip()
     upper = stripped.upper()
@@ -134,4 +135,4 @@ def translate(sql: str, has_params: bool = True) -> tuple[str, tuple[int, ...]]:
     sql = _JSON_LIST.sub("= ANY(" + _LIST_MARK + ")", sql)
     sql = re.sub(r"\btemp\.(\w)", r"pg_temp.\1", sql)
     sql = re.sub(r"\bIS NOT 1(?![\w.])", "IS NOT TRUE", sql)    # the filters' "not": NULL counts as false
-    return _placeholders(sql, has_params)
+    return _placeholders(sql, has_params, named)

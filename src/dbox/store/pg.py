@@ -108,7 +108,7 @@ class PostgresStore(Store):
 
     def execute(self, sql: str, params=()):
         if isinstance(params, dict):        # named parameters (``:name``)
-            return self._run(self._conn.cursor(), translate(sql, True)[0], params)
+            return self._run(self._conn.cursor(), translate(sql, True, named=True)[0], params)
         params = tuple(params) if params else None
         text, lists = translate(sql, params is not None)
         if lists:
