@@ -127,7 +127,7 @@ def problems(language: str = "fr") -> list[str]:
     catalog = read(catalog_path(language))
     found = []
     for message in fresh:
-        if message.id and message.id not in catalog:
+        if message.id and catalog.get(message.id, context=message.context) is None:
             found.append(f"not in the catalog: {message.id!r} ({message.locations[0][0]})")
     found += [f"no translation: {m!r}" for m in untranslated(catalog)]
     mo = catalog_path(language).with_suffix(".mo")

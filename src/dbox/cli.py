@@ -254,10 +254,13 @@ def root(
         ctx.call_on_close(forget_profile)
     if profile and db is not None:
         from dbox.errors import InputError
+        from dbox.i18n import _
 
         source = "--db" if ctx.get_parameter_source("db").name == "COMMANDLINE" else "DBOX_DB"
-        raise InputError(f"--profile {profile} names its own store; {source} chooses another",
-                         hint=f"drop {source}, or set db in [profiles.{profile}] of config.toml")
+        raise InputError(_("--profile {profile} names its own store; {source} chooses another").format(
+                             profile=profile, source=source),
+                         hint=_("drop {source}, or set db in [profiles.{profile}] of config.toml").format(
+                             source=source, profile=profile))
     state = AppState(db, profile or None)
     ctx.obj = state
     ctx.call_on_close(state.close)

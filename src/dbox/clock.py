@@ -16,10 +16,13 @@ import re
 from datetime import date, datetime, time, timezone
 
 from dbox.errors import InputError
-from dbox.i18n import _, current_language, weekday_short
+from dbox.i18n import N_, _, current_language, weekday_short
 from dbox.config import section
 
 DEFAULT_TIMEZONE = "Europe/Paris"
+# What Python's date() says of an impossible date, in the user's language.
+_DATE_PROBLEMS = {"day is out of range for month": N_("day is out of range for month"),
+                  "month must be in 1..12": N_("month must be in 1..12")}
 _DAY = r"(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})/(\d{1,2})/(\d{4}))"
 _WHEN = re.compile(_DAY + r"(?:(?:T|\s+)(\d{1,2})(?:[:hH](\d{2})?(?::(\d{2}))?)?)?")
 _TIME = re.compile(r"(\d{1,2})(?:[:hH](\d{2})?|(?=[hH]))[hH]?")
@@ -84,7 +87,9 @@ def _day(match, text, option: str) -> date:
     try:
         return date(int(y), int(m), int(d))
     except ValueError as exc:
-        raise InputError(f"{option} {text!r}: {exc}") from None
+        detail = str(exc)
+        detail = _(_DATE_PROBLEMS[detail]) if detail in _DATE_PROBLEMS else detail
+        raise InputError(_("{option} {text!r}: {detail}").format(option=option, text=text, detail=detail)) from None
 
 
 def _local(day: date, hour, minute, second, tz, text, option: str) -> datetime:

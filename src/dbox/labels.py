@@ -31,11 +31,26 @@ SKIP_REASONS = {code: code for code in (
 # An action's status (organizing).
 ACTION_STATUSES = {"planned": NC_("action", "planned"), "cancelled": NC_("action", "cancelled"),
                    "done": NC_("action", "done")}
+# Consent per channel (dbox.privacy.consent) and the events of its history.
+CONSENT_STATUSES = {"granted": NC_("consent", "granted"), "withdrawn": NC_("consent", "withdrawn"),
+                    "none": NC_("consent", "none")}
+CONSENT_ACTIONS = {"grant": NC_("consent", "grant"), "withdraw": NC_("consent", "withdraw")}
+# Retention rules (dbox.privacy.retention) as its table names them.
+RETENTION_RULES = {"third-party": N_("third-party"), "election": N_("election"), "inactive": N_("inactive"),
+                   "oppositions": N_("oppositions"), "inbox": N_("inbox")}
+# Where an import's data came from (dbox privacy sources) and its kind.
+ORIGINS = {"own": N_("own"), "(unfinished)": N_("(unfinished)")}
+IMPORT_KINDS = {"contacts": N_("contacts"), "form": N_("form"), "followers": N_("followers"),
+                "results": N_("results")}
+# What an action's sheets are (walk lists, call lists, attendance lists).
+SHEETS = {"walk": NC_("sheet", "walk"), "call": NC_("sheet", "call"), "list": NC_("sheet", "list")}
 YES_NO = {True: N_("yes"), False: N_("no"), "yes": N_("yes"), "no": N_("no")}
 CHANNELS = {"sms": N_("SMS"), "email": N_("e-mail")}
 
 KINDS = {"campaign": CAMPAIGN_STATUSES, "state": MESSAGE_STATES, "due": DUE_REASONS, "yes_no": YES_NO,
-         "channel": CHANNELS, "reason": SKIP_REASONS, "action": ACTION_STATUSES}
+         "channel": CHANNELS, "reason": SKIP_REASONS, "action": ACTION_STATUSES, "consent": CONSENT_STATUSES,
+         "consent_action": CONSENT_ACTIONS, "retention_rule": RETENTION_RULES, "origin": ORIGINS,
+         "import_kind": IMPORT_KINDS, "sheet": SHEETS}
 
 
 def shown(kind: str, value) -> str:

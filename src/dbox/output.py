@@ -48,7 +48,8 @@ TABLE_HEADERS = (
     N_("emails_confirmed"), N_("date"), N_("type"), N_("capacity"), N_("invited"), N_("yes"), N_("no"),
     N_("maybe"), N_("came"), N_("volunteers"), N_("expression"), N_("description"), N_("tag"),
     N_("import"), N_("file"), N_("finished"), N_("rows"), N_("origin"), N_("segments"), N_("subject"),
-    N_("to"), N_("followers"), N_("date"), N_("value"),
+    N_("to"), N_("followers"), N_("date"), N_("value"), N_("expanded"), N_("created_at"), N_("updated_at"),
+    N_("what"), N_("cut-off"), N_("due"), N_("since"), N_("source"), N_("wording"), N_("oldest"), N_("newest"),
 )
 _FORMULA_START = ("=", "@", "\t", "\r")
 _SIGNED_NUMBER = re.compile(r"[+-][0-9 .,]*")      # +33785812350, +33 7 85 81 23 50, -12,5

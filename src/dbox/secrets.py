@@ -228,6 +228,7 @@ def require_writable(env: str | None = None) -> None:
     if problem:
         raise NotConfiguredError(
             _("no usable system keyring ({problem}): the tokens would have nowhere to go").format(problem=problem),
-            hint=f"name a secrets file dbox creates 0600: export {FILE_ENV}=~/.dbox-secrets (and in the crontab)"
-                 + (f"; or, for a token that never changes, set {env}" if env else ""))
+            hint=_("name a secrets file dbox creates 0600: export {variable}=~/.dbox-secrets (and in the crontab)").format(
+                variable=FILE_ENV)
+                 + (_("; or, for a token that never changes, set {env}").format(env=env) if env else ""))
 

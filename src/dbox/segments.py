@@ -401,7 +401,7 @@ def require_tag(store: Store, tag: str) -> int:
     tid = store_segments.tag_id(store, tag)
     if tid is None:
         close = suggest(tag, store_segments.tag_names(store))
-        raise InputError(f'unknown tag "{tag}"' + (f' — did you mean "{close}"?' if close else ""),
+        raise InputError(_('unknown tag "{tag}"').format(tag=tag) + (_(' — did you mean "{close}"?').format(close=close) if close else ""),
                          hint=_("dbox tag list shows the tags"))
     return tid
 

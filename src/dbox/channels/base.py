@@ -191,10 +191,10 @@ class Channel:
                 raise NotConfiguredError(
                     _("channel {id}: {items} not set, and no usable keyring: {problem}").format(
                         id=self.id, items=', '.join(missing), problem=problem),
-                    hint="set " + ", ".join(envs) + " in the environment")
-        hint = f"run: {self.setup_command or 'dbox channels setup ' + self.id}"
-        if envs:
-            hint += " (or set " + ", ".join(envs) + ")"
+                    hint=_("set {items} in the environment").format(items=", ".join(envs)))
+        command = self.setup_command or "dbox channels setup " + self.id
+        hint = (_("run: {command} (or set {env})").format(command=command, env=", ".join(envs)) if envs
+                else _("run: {command}").format(command=command))
         raise NotConfiguredError(_("channel {id} is not configured: {items} missing").format(
                                      id=self.id, items=', '.join(missing)), hint=hint)
 

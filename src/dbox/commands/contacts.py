@@ -133,10 +133,12 @@ def merge(
     confirm_or_abort(_("Merge contact {other} into contact {keep} (contact {other} is then deleted)?").format(
                          other=other, keep=keep), yes)
     result = merge_contacts(store, keep, other)
-    out.print(f"Contact {other} merged into {keep}"
-              + (f"; filled: {', '.join(result.filled)}" if result.filled else "")
-              + (f"; consents: {', '.join(f'{ch} {st}' for ch, st in result.consents.items())}"
-                 if result.consents else "") + ".")
+    text = _("Contact {other} merged into {keep}").format(other=other, keep=keep)
+    if result.filled:
+        text += _("; filled: {items}").format(items=", ".join(result.filled))
+    if result.consents:
+        text += _("; consents: {items}").format(items=", ".join(f"{ch} {st}" for ch, st in result.consents.items()))
+    out.print(text + ".")
 
 
 # `dbox contacts timeline`: the organizing area's command (dbox.commands.organizing), listed here

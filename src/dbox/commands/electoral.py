@@ -40,7 +40,8 @@ def _purge(store) -> None:
     from dbox.electoral.rolls import purge_due
 
     for roll_id, commune, election, voters in purge_due(store):
-        _out().print(f"Purged roll {roll_id} ({commune}, {_n(voters)} voters): {election} is over.")
+        _out().print(_("Purged roll {id} ({commune}, {n} voters): {election} is over.").format(
+            id=roll_id, commune=commune, n=_n(voters), election=election))
 
 
 def _print_assignment(a) -> None:
@@ -105,11 +106,13 @@ def roll_list(ctx: typer.Context):
     _purge(store)
     rows = rolls(store)
     if not rows:
-        _out().print("No roll imported.")
+        _out().print(_("No roll imported."))
         return
     for rid, insee, name, filename, source, election, purge_after, at, voters, matched in rows:
-        _out().print(f"{rid}  {insee} {name or ''}  {_n(voters)} voters, {_n(matched)} matched  file {filename}  "
-                     f"source: {source}  for {election}, purged on {purge_after}  (imported {at})")
+        _out().print(_("{id}  {insee} {name}  {n} voters, {matched} matched  file {file}  source: {source}  "
+                       "for {election}, purged on {purge_after}  (imported {at})").format(
+            id=rid, insee=insee, name=name or "", n=_n(voters), matched=_n(matched), file=filename, source=source,
+            election=election, purge_after=purge_after, at=at))
 
 
 @roll_app.command("purge")
@@ -127,7 +130,7 @@ def roll_purge(ctx: typer.Context, commune: Optional[str] = typer.Option(None, "
     code = resolve_commune(store, commune) if commune else None
     rows = [r for r in se.rolls(store) if code is None or r[1] == code]
     if not rows:
-        _out().print("No roll to purge.")
+        _out().print(_("No roll to purge."))
         return
     confirm_or_abort(_("Remove {n} roll(s) and their {n2} voters?").format(
                          n=len(rows), n2=_n(sum((r[8] for r in rows)))), yes)
@@ -136,7 +139,7 @@ def roll_purge(ctx: typer.Context, commune: Optional[str] = typer.Option(None, "
         for commune_code in {r[1] for r in rows}:
             assign_commune(store, commune_code)
         record(store, "electoral roll purge", sum(r[8] for r in rows), {"rolls": [r[0] for r in rows]})
-    _out().print(f"Removed {len(rows)} roll(s).")
+    _out().print(_("Removed {n} roll(s).").format(n=len(rows)))
 
 
 @electoral_app.command("voters")
@@ -221,9 +224,10 @@ def results_list(ctx: typer.Context):
 
     rows = result_elections(store_from(ctx))
     if not rows:
-        _out().print("No results loaded (dbox electoral results import).")
+        _out().print(_("No results loaded (dbox electoral results import)."))
     for election, bureaux, inscrits in rows:
-        _out().print(f"{election}  {_n(bureaux)} bureaux, {_n(inscrits)} inscrits")
+        _out().print(_("{election}  {bureaux} bureaux, {inscrits} inscrits").format(
+            election=election, bureaux=_n(bureaux), inscrits=_n(inscrits)))
 
 
 def register(app: typer.Typer) -> None:
@@ -256,7 +260,8 @@ def _print_election(e: dict) -> None:
     area = "France" if e["area_kind"] == "france" else f"{e['area_kind']} {', '.join(e['areas'])}"
     _out().print(f"{e['name']}  ({area})")
     for r in e["rounds"]:
-        _out().print(f"  round {r['day']}: silence from {r['quiet_from']} to {r['quiet_until']} (UTC)")
+        _out().print(_("  round {day}: silence from {start} to {end} (UTC)").format(
+            day=r["day"], start=r["quiet_from"], end=r["quiet_until"]))
 
 
 @elections_app.command("list")
@@ -266,7 +271,7 @@ def elections_list(ctx: typer.Context):
 
     rows = elections(store_from(ctx))
     if not rows:
-        _out().print("No election recorded (dbox elections add).")
+        _out().print(_("No election recorded (dbox elections add)."))
     for e in rows:
         _print_election(e)
 
@@ -286,7 +291,7 @@ def elections_remove(ctx: typer.Context, name: str = typer.Argument(...),
         if not delete_election(store, name):
             raise InputError(_("no election named {name!r}").format(name=name), hint=_("dbox elections list"))
         record(store, "elections remove", 0, {"election": name})
-    _out().print(f"Removed {name}.")
+    _out().print(_("Removed {name}.").format(name=name))
 
 
 @elections_app.command("allow")
@@ -296,4 +301,5 @@ def elections_allow(ctx: typer.Context, campaign: int = typer.Argument(..., help
     from dbox.electoral.calendar import allow
 
     allow(store_from(ctx), campaign, reason)
-    _out().print(f"Campaign {campaign} may go out during the electoral silence; recorded in the audit log.")
+    _out().print(_("Campaign {campaign} may go out during the electoral silence; recorded in the audit log.").format(
+        campaign=campaign))

@@ -114,7 +114,7 @@ def disable(ctx: typer.Context, slug: str = typer.Argument(..., help="The form's
 
     store = store_from(ctx)
     form = fd.set_active(store, fd.get(store, slug), False)
-    _out().print(f"Form {form.slug} is disabled.", markup=False)
+    _out().print(_("Form {slug} is disabled.").format(slug=form.slug), markup=False)
 
 
 @app.command("enable")
@@ -124,7 +124,7 @@ def enable(ctx: typer.Context, slug: str = typer.Argument(..., help="The form's 
 
     store = store_from(ctx)
     form = fd.set_active(store, fd.get(store, slug), True)
-    _out().print(f"Form {form.slug} is active again.", markup=False)
+    _out().print(_("Form {slug} is active again.").format(slug=form.slug), markup=False)
 
 
 def register(root: typer.Typer) -> None:

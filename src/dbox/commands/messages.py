@@ -57,8 +57,8 @@ class MessageArgs:
         if sum([self.sms, self.email, plugin is not None]) != 1:
             from dbox.errors import InputError
 
-            raise InputError("choose the channel: --sms or --email" +
-                             (" (or --channel ID for a plugin's)" if plugin is not None else ""))
+            raise InputError(_("choose the channel: --sms or --email") +
+                             (_(" (or --channel ID for a plugin's)") if plugin is not None else ""))
         return "sms" if self.sms else "email" if self.email else plugin
 
 
@@ -128,9 +128,9 @@ def dry_run(store, request, output: Optional[Path]) -> None:
     def show(contact_id, address, rendered) -> None:
         shown[0] += 1
         if shown[0] <= DRY_RUN_SHOWN:
-            head = f"--- contact {contact_id}, to {mask(address)}"
+            head = _("--- contact {id}, to {address}").format(id=contact_id, address=mask(address))
             if rendered.segments:
-                head += f", {rendered.segments} segment(s) {rendered.encoding}"
+                head += _(", {n} segment(s) {encoding}").format(n=rendered.segments, encoding=rendered.encoding)
             out.print(head, markup=False)
             if rendered.subject:
                 out.print(_("Subject: {subject}").format(subject=rendered.subject), markup=False)

@@ -12,7 +12,7 @@ import typer
 from dbox.commands.common import (ExcelOption, FormatOption, OutputOption, SelectionArgs, TextFormatOption, YesOption,
                                  confirm_or_abort, selection_options, store_from)
 from dbox.commands.messages import MessageArgs, deliver, message_options, n
-from dbox.i18n import _
+from dbox.i18n import N_, _
 
 action_app = typer.Typer(no_args_is_help=True, help="Actions: door-to-door, leafleting, phone banks, meetings, events.")
 interaction_app = typer.Typer(no_args_is_help=True, help="Interactions with contacts: calls, doors, meetings, notes.")
@@ -85,6 +85,7 @@ def create(
     timezone_: Optional[str] = TimezoneOption,
 ):
     """Create an action (door-to-door, leafleting, phone bank, meeting, event, or a type of your own)."""
+    from dbox.labels import shown
     from dbox.organizing import actions
 
     store = store_from(ctx)
@@ -92,12 +93,13 @@ def create(
                                           address=address, capacity=capacity, description=description, target=target,
                                           script=script, consent_wording=consent_wording, sheet=sheet,
                                           timezone=timezone_))
-    _out().print(f"Action {action.id} created: {action.title} — {action.type_label}, {action.when_text()}"
+    _out().print(_("Action {id} created: {title} — {type}, {when}").format(
+                     id=action.id, title=action.title, type=action.type_label, when=action.when_text())
                  + (f", {action.place}" if action.place else "") + ".", markup=False)
     if action.sheet in ("walk", "call") and not action.target:
-        _out().print(f"Next: set whom the {action.sheet} lists reach (dbox action edit {action.id} --target EXPR), "
-                     f"assign volunteers (dbox action assign {action.id} VOLUNTEER), print the sheets "
-                     f"(dbox action sheet {action.id}).", markup=False)
+        _out().print(_("Next: set whom the {sheet} lists reach (dbox action edit {id} --target EXPR), assign "
+                       "volunteers (dbox action assign {id} VOLUNTEER), print the sheets (dbox action sheet {id}).").format(
+                         sheet=shown("sheet", action.sheet), id=action.id), markup=False)
 
 
 @action_app.command("list")
@@ -135,6 +137,7 @@ def _local(starts_at: str, tz: str = "Europe/Paris") -> str:
 def show(ctx: typer.Context, action: str = ActionArg,
          fmt: str = TextFormatOption):
     """Everything about one action: details, answers, attendance, volunteers, invitations."""
+    from dbox.labels import shown
     from dataclasses import asdict
 
     from dbox.organizing import actions, stats
@@ -151,14 +154,16 @@ def show(ctx: typer.Context, action: str = ActionArg,
                               ensure_ascii=False, indent=2))
         return
     out = _out()
-    out.print(f"Action {a.id}: {a.title}" + (" (CANCELLED)" if a.cancelled else ""), markup=False)
-    lines = [("type", f"{a.type_label} (sheet: {a.sheet})"), ("when", a.when_text() + f" ({a.timezone})"),
-             ("place", a.place), ("capacity", a.capacity), ("description", a.description),
-             ("target", a.target), ("consent wording", a.consent_wording),
-             ("cancelled", f"{a.cancelled_at} — {a.cancel_reason or ''}" if a.cancelled else None)]
+    out.print(_("Action {id}: {title}").format(id=a.id, title=a.title) + (_(" (CANCELLED)") if a.cancelled else ""),
+              markup=False)
+    lines = [(N_("type"), _("{type} (sheet: {sheet})").format(type=a.type_label, sheet=shown("sheet", a.sheet))),
+             (N_("when"), a.when_text() + f" ({a.timezone})"),
+             (N_("place"), a.place), (N_("capacity"), a.capacity), (N_("description"), a.description),
+             (N_("target"), a.target), (N_("consent wording"), a.consent_wording),
+             (N_("cancelled"), f"{a.cancelled_at} — {a.cancel_reason or ''}" if a.cancelled else None)]
     for label, value in lines:
         if value not in (None, ""):
-            out.print(f"  {label + ':':<17}{value}", markup=False)
+            out.print(f"  {_(label) + ':':<17}{value}", markup=False)
     if a.script:
         out.print(_("  script:"), markup=False)
         for line in a.script.splitlines():
@@ -168,24 +173,28 @@ def show(ctx: typer.Context, action: str = ActionArg,
         out.print(_("  volunteers ({n}):").format(n=len(volunteers)), markup=False)
         for v in volunteers:
             name = " ".join(x for x in (v["first_name"], v["last_name"]) if x)
-            zone = ", ".join(t["label"] for t in v["territory"]) or "a share of what is left"
+            zone = ", ".join(t["label"] for t in v["territory"]) or _("a share of what is left")
             out.print(f"    {v['contact_id']:>6}  {name} — {zone}", markup=False)
     if campaigns:
-        out.print("  invitation campaigns: " + ", ".join(f"{i} ({ch}, {st})" for i, ch, st in campaigns), markup=False)
+        from dbox.labels import campaign_status
+
+        out.print(_("  invitation campaigns: {items}").format(
+            items=", ".join(f"{i} ({ch}, {campaign_status(st)})" for i, ch, st in campaigns)), markup=False)
 
 
 def _print_counts(s) -> None:
     out = _out()
     ans = s.answers
     cap = f" / {s.action.capacity}" if s.action.capacity else ""
-    out.print(f"  invited:         {_n(s.invited)}" + (f" (answered: {_n(s.replied)})" if s.invited else ""),
-              markup=False)
+    out.print(_("  invited:         {n}").format(n=_n(s.invited))
+              + (_(" (answered: {n})").format(n=_n(s.replied)) if s.invited else ""), markup=False)
     out.print(_("  answers:         yes {n}{cap}, maybe {n2}, no {n3}").format(
                   n=_n(ans['yes']), cap=cap, n2=_n(ans['maybe']), n3=_n(ans['no'])),
               markup=False)
-    out.print(f"  came:            {_n(ans['came'])}" + (f" (said yes but did not come: {_n(ans['no_show'])}; "
-                                                         f"came without answering: {_n(ans['came_unannounced'])})"
-                                                         if ans["came"] or ans["no_show"] else ""), markup=False)
+    out.print(_("  came:            {n}").format(n=_n(ans["came"]))
+              + (_(" (said yes but did not come: {n}; came without answering: {n2})").format(
+                  n=_n(ans["no_show"]), n2=_n(ans["came_unannounced"])) if ans["came"] or ans["no_show"] else ""),
+              markup=False)
     r = s.results
     if r["contacts"]:
         noun = "calls" if s.action.sheet == "call" else "doors"
@@ -215,13 +224,13 @@ def edit(
         description=description, target=target, script=script, consent_wording=consent_wording, sheet=sheet,
         timezone=timezone_))
     if not changed:
-        _out().print(f"Action {a.id}: nothing changed.")
+        _out().print(_("Action {id}: nothing changed.").format(id=a.id))
         return
-    _out().print(f"Action {a.id} updated ({', '.join(changed)}): {updated.title}, {updated.when_text()}.",
-                 markup=False)
+    _out().print(_("Action {id} updated ({items}): {title}, {when}.").format(
+                     id=a.id, items=", ".join(changed), title=updated.title, when=updated.when_text()), markup=False)
     if {"starts_at", "ends_at", "address", "commune_name"} & set(changed) and so_invited(store, a.id):
-        _out().print(f"People were already invited: to tell them, dbox action invite {a.id} ... --again "
-                     f"with a message about the change.", markup=False)
+        _out().print(_("People were already invited: to tell them, dbox action invite {id} ... --again "
+                       "with a message about the change.").format(id=a.id), markup=False)
 
 
 def so_invited(store, action_id: int) -> int:
@@ -249,10 +258,10 @@ def cancel(ctx: typer.Context, action: str = ActionArg,
                          id=a.id, title=a.title, when_text=a.when_text()), yes)
     actions.cancel(store, a, reason)
     counts = so.people_counts(store, a.id)
-    _out().print(f"Action {a.id} cancelled.", markup=False)
+    _out().print(_("Action {id} cancelled.").format(id=a.id), markup=False)
     if counts["yes"] or counts["maybe"]:
-        _out().print(f"{counts['yes']} said yes and {counts['maybe']} maybe: tell them, e.g. with "
-                     f"dbox send 'invited:{a.id}' --sms -m '...'.", markup=False)
+        _out().print(_("{yes} said yes and {maybe} maybe: tell them, e.g. with dbox send 'invited:{id}' --sms -m '...'.").format(
+                         yes=counts["yes"], maybe=counts["maybe"], id=a.id), markup=False)
 
 
 # --- invitations, answers, attendance -----------------------------------------------------------------------
@@ -284,12 +293,12 @@ def invite(
                              dry_run=msg.dry_run)
 
     def nobody() -> InputError:
-        return InputError("nobody to invite: no reachable contact in this selection"
-                          + (" who was not already invited or has not answered" if invitation.excluded_already
+        return InputError(_("nobody to invite: no reachable contact in this selection")
+                          + (_(" who was not already invited or has not answered") if invitation.excluded_already
                              else ""), hint=None if again else _("add --again to invite them again"))
 
     deliver(store, invitation.request, yes=msg.yes, noun="invitation(s)", nobody=nobody,
-            header=f"Invitation to action {a.id} « {a.title} », {a.when_text()}",
+            header=_("Invitation to action {id} « {title} », {when}").format(id=a.id, title=a.title, when=a.when_text()),
             start=lambda plan, advance: inv.start(store, invitation, plan, progress=advance))
 
 
@@ -304,8 +313,9 @@ def rsvp(ctx: typer.Context, action: str = ActionArg,
     a = _action(store, action)
     contact_id = _contact(store, contact)
     previous, new = people.rsvp(store, a, contact_id, answer)
-    note = f" (was {previous})" if previous and previous != new else ""
-    _out().print(f"Contact {contact_id} answered {new} to action {a.id}{note}.", markup=False)
+    note = _(" (was {previous})").format(previous=_(previous)) if previous and previous != new else ""
+    _out().print(_("Contact {contact_id} answered {answer} to action {id}{note}.").format(
+        contact_id=contact_id, answer=_(new), id=a.id, note=note), markup=False)
 
 
 @action_app.command("attend")
@@ -571,7 +581,8 @@ def interaction_add(
     row = interactions.add(store, contact_id, interactions.InteractionInput(
         type=type_, outcome=outcome, note=note, support=support, wants_call=wants_call, at=at, amount=amount,
         action=action, volunteer=by))
-    _out().print(f"Recorded for contact {contact_id}: {interactions.describe(row)} ({row['at']}).", markup=False)
+    _out().print(_("Recorded for contact {contact_id}: {what} ({at}).").format(
+        contact_id=contact_id, what=interactions.describe(row), at=row["at"]), markup=False)
 
 
 @interaction_app.command("import")

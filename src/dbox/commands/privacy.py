@@ -11,7 +11,7 @@ import typer
 
 from dbox.commands.common import (FormatOption, OutputOption, SelectionArgs, TextFormatOption, YesOption,
                                  confirm_or_abort, selection_options, store_from)
-from dbox.i18n import _, grouped
+from dbox.i18n import N_, _, grouped, ngettext
 
 consent_app = typer.Typer(no_args_is_help=True, help="Consent per channel: show the history, grant, withdraw.")
 privacy_app = typer.Typer(no_args_is_help=True,
@@ -60,14 +60,18 @@ def consent_show(
     if fmt == "json":
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    render_table(([ch, s["status"] + (" (no wording recorded)" if s.get("without_wording") else ""),
+    from dbox.labels import shown
+
+    render_table(([ch, shown("consent", s["status"]) + (_(" (no wording recorded)") if s.get("without_wording") else ""),
                    s["at"] or "", s["source"] or ""] for ch, s in data["current"].items()),
-                 ["channel", "status", "since", "source"], title=f"Consent of contact {data['contact_id']}")
+                 ["channel", "status", "since", "source"],
+                 title=_("Consent of contact {id}").format(id=data["contact_id"]))
     if data["history"]:
         render_table(([e["at"], e["channel"], e["action"], e["source"],
-                       e["wording"] or ("NO WORDING RECORDED" if e["action"] == "grant" else ""),
+                       e["wording"] or (_("NO WORDING RECORDED") if e["action"] == "grant" else ""),
                        e["detail"] if e["detail"] != e["wording"] else ""] for e in data["history"]),
-                     ["at", "channel", "action", "source", "wording", "detail"], title="History")
+                     ["at", "channel", "action", "source", "wording", "detail"], title=_("History"),
+                     shown={"action": lambda v: shown("consent_action", v)})
         missing = sorted(ch for ch, s in data["current"].items() if s.get("without_wording"))
         if missing:
             from dbox.console import print_warning
@@ -82,11 +86,17 @@ def _print_change(change, dry: bool = False) -> None:
     from dbox.console import out
 
     c = change.counts
-    verb = "granted" if change.action == "grant" else "withdrawn"
-    out.print(f"{c['changed']:,} consent{'s' if c['changed'] != 1 else ''} {verb}"
-              + (f", {c['unchanged']:,} already {verb}" if c["unchanged"] else "")
-              + (f", {c['kept_withdrawn']:,} left withdrawn (only the person can lift an opposition)"
-                 if c["kept_withdrawn"] else "") + ".")
+    if change.action == "grant":
+        text = ngettext("{n} consent granted", "{n} consents granted", c["changed"]).format(n=grouped(c["changed"]))
+        if c["unchanged"]:
+            text += _(", {n} already granted").format(n=grouped(c["unchanged"]))
+    else:
+        text = ngettext("{n} consent withdrawn", "{n} consents withdrawn", c["changed"]).format(n=grouped(c["changed"]))
+        if c["unchanged"]:
+            text += _(", {n} already withdrawn").format(n=grouped(c["unchanged"]))
+    if c["kept_withdrawn"]:
+        text += _(", {n} left withdrawn (only the person can lift an opposition)").format(n=grouped(c["kept_withdrawn"]))
+    out.print(text + ".")
 
 
 @consent_app.command("grant")
@@ -103,6 +113,7 @@ def consent_grant(
 ):
     """Record a consent. Needs the wording; never lifts a withdrawal in bulk."""
     from dbox.console import out
+    from dbox.labels import shown
     from dbox.errors import InputError
     from dbox.privacy import consent
 
@@ -116,8 +127,8 @@ def consent_grant(
     plan = consent.plan_bulk(store, where, params, channel, "grant")
     total = sum(n for (ch, _unused), n in plan.items() if ch == consent.parse_channels(channel)[0])
     consent.check_source(source)
-    out.print(f"{description}: {total:,} contacts. "
-              + ", ".join(f"{ch} {st}: {n:,}" for (ch, st), n in sorted(plan.items())))
+    out.print(_("{description}: {total} contacts.").format(description=description, total=grouped(total)) + " "
+              + ", ".join(f"{ch} {shown('consent', st)}: {grouped(n)}" for (ch, st), n in sorted(plan.items())))
     confirm_or_abort(_("Record consent ({items}) for {total} contacts?").format(
                          items=', '.join(consent.parse_channels(channel)), total=grouped(total)), yes)
     _print_change(consent.bulk(store, where, params, channel, "grant", source=source, wording=wording,
@@ -175,13 +186,20 @@ def optouts_import(
     report = import_optouts(store_from(ctx), file, channel=channel, column=column, dry_run=dry_run,
                             encoding=encoding)
     c = report.counts
-    source = f"column {report.column!r}" if report.column else "first column, no header"
-    out.print(("Dry run: nothing was written. " if dry_run else "")
-              + f"{file.name} ({report.kind}s, {source}) -> channel {report.channel}: {c['read']:,} rows, "
-              f"{c['addresses']:,} addresses suppressed, {c['withdrawn']:,} contacts had consent withdrawn, "
-              f"{c['already_withdrawn']:,} had already withdrawn, {c['unknown']:,} match no contact"
-              + (f", {c['duplicates']:,} duplicates" if c["duplicates"] else "")
-              + (f", {c['invalid']:,} rows skipped" if c["invalid"] else "") + ".")
+    source = (_("column {column!r}").format(column=report.column) if report.column
+              else _("first column, no header"))
+    kinds = {"phone": N_("phones"), "email": N_("emails"), "token": N_("tokens")}
+    text = _("{file} ({kind}, {source}) -> channel {channel}: {read} rows, {addresses} addresses suppressed, "
+             "{withdrawn} contacts had consent withdrawn, {already} had already withdrawn, {unknown} match no "
+             "contact").format(file=file.name, kind=_(kinds[report.kind]) if report.kind in kinds else report.kind,
+                               source=source, channel=report.channel, read=grouped(c["read"]),
+                               addresses=grouped(c["addresses"]), withdrawn=grouped(c["withdrawn"]),
+                               already=grouped(c["already_withdrawn"]), unknown=grouped(c["unknown"]))
+    if c["duplicates"]:
+        text += _(", {n} duplicates").format(n=grouped(c["duplicates"]))
+    if c["invalid"]:
+        text += _(", {n} rows skipped").format(n=grouped(c["invalid"]))
+    out.print((_("Dry run: nothing was written. ") if dry_run else "") + text + ".")
     for line in report.problems[:10]:
         out.print(_("  skipped: {line}").format(line=escape(line)))
     if len(report.problems) > 10:
@@ -264,7 +282,7 @@ def privacy_rectify(
     contact_id = _contact(store, contact)
     if history:
         emit(store_privacy.rectification_history(store, contact_id), ["at", "by", "field", "old", "new", "reason"],
-             fmt=fmt, title=f"Changes to contact {contact_id}")
+             fmt=fmt, title=_("Changes to contact {contact_id}").format(contact_id=contact_id))
         return
     result = rights.rectify(store, contact_id, rights.parse_assignments(set_), reason=reason, dry_run=dry_run)
     if not result.changes:
@@ -272,7 +290,8 @@ def privacy_rectify(
                       contact_id=contact_id))
         return
     render_table(([f, old or "", new or ""] for f, old, new in result.changes), ["field", "old", "new"],
-                 title=("Dry run: " if dry_run else "") + f"Contact {contact_id}")
+                 title=(_("Dry run: contact {contact_id}") if dry_run else _("Contact {contact_id}")).format(
+                     contact_id=contact_id))
 
 
 @privacy_app.command("retention")
@@ -292,6 +311,7 @@ def privacy_retention(
     from dbox.console import out
     from dbox.output import emit, render_table
     from dbox.clock import parse_day
+    from dbox.labels import shown
     from dbox.privacy import retention
 
     store = store_from(ctx)
@@ -307,12 +327,13 @@ def privacy_retention(
         return
     rows = [[r.name, r.description, r.cutoff or "", f"{r.count:,}"] for r in plan.rules]
     if rules.opposition_years:
-        rows.append(["oppositions", f"opposition hashes older than {rules.opposition_years} years",
+        rows.append(["oppositions", _("opposition hashes older than {years} years").format(years=rules.opposition_years),
                      plan.opposition_cutoff, f"{plan.oppositions_due:,}"])
     if plan.inbox_due:
-        rows.append(["inbox", "SMS received from numbers no contact holds (dbox serve)", plan.inbox_cutoff,
+        rows.append(["inbox", _("SMS received from numbers no contact holds (dbox serve)"), plan.inbox_cutoff,
                      f"{plan.inbox_due:,}"])
-    render_table(rows, ["rule", "what", "cut-off", "due"], title=f"Retention as of {plan.as_of.isoformat()}")
+    render_table(rows, ["rule", "what", "cut-off", "due"], title=_("Retention as of {day}").format(day=plan.as_of.isoformat()),
+                 shown={"rule": lambda v: shown("retention_rule", v)})
     if not rules.election_date:
         out.print(_("No election date set: add --election-date and --election-tag (or \\[privacy.retention] in the config) to purge an election's prospect list after the vote."))
     if not purge:
@@ -325,12 +346,15 @@ def privacy_retention(
         return
     confirm_or_abort(_("Erase {total} contacts for good?").format(total=grouped(plan.total)), yes)
     report = retention.purge(store, plan)
-    out.print(f"Erased {sum(report.contacts.values()):,} contacts ("
-              + ", ".join(f"{rule} {n:,}" for rule, n in report.contacts.items())
-              + f"); {report.oppositions_kept:,} oppositions kept as hashes"
-              + (f"; {report.oppositions_purged:,} old opposition hashes purged" if report.oppositions_purged else "")
-              + (f"; {report.inbox_purged:,} SMS from unknown numbers deleted" if report.inbox_purged else "")
-              + ".")
+    text = _("Erased {n} contacts ({rules}); {kept} oppositions kept as hashes").format(
+        n=grouped(sum(report.contacts.values())),
+        rules=", ".join(f"{shown('retention_rule', rule)} {grouped(n)}" for rule, n in report.contacts.items()),
+        kept=grouped(report.oppositions_kept))
+    if report.oppositions_purged:
+        text += _("; {n} old opposition hashes purged").format(n=grouped(report.oppositions_purged))
+    if report.inbox_purged:
+        text += _("; {n} SMS from unknown numbers deleted").format(n=grouped(report.inbox_purged))
+    out.print(text + ".")
 
 
 @privacy_app.command("sources")
@@ -345,6 +369,7 @@ def privacy_sources(
     """Imports and whether their data came from a third party (information duty, short retention)."""
     from dbox.console import out
     from dbox.errors import InputError
+    from dbox.labels import shown
     from dbox.output import emit
     from dbox.privacy import notice
 
@@ -353,11 +378,14 @@ def privacy_sources(
         if bool(third_party) == own:
             raise InputError(_('say --third-party "origin" or --own'))
         row = notice.mark_import(store, import_id, None if own else third_party)
-        out.print(f"Import {import_id} ({row[1]}): " + ("the campaign's own data." if own else
-                                                        f"third-party data ({' '.join(third_party.split())})."))
+        out.print(_("Import {id} ({file}): the campaign's own data.").format(id=import_id, file=row[1]) if own else
+                  _("Import {id} ({file}): third-party data ({origin}).").format(
+                      id=import_id, file=row[1], origin=" ".join(third_party.split())))
         return
     emit(([i, f, k, done or "(unfinished)", n, origin or "own"] for i, f, k, done, n, origin in notice.sources(store)),
-         ["import", "file", "kind", "finished", "contacts", "origin"], fmt=fmt, title="Where the data came from")
+         ["import", "file", "kind", "finished", "contacts", "origin"], fmt=fmt, title=_("Where the data came from"),
+         shown={"kind": lambda v: shown("import_kind", v), "origin": lambda v: shown("origin", v),
+                "finished": lambda v: shown("origin", v)})
 
 
 @privacy_app.command("suppressions")
@@ -367,7 +395,7 @@ def privacy_suppressions(ctx: typer.Context):
     from dbox.store import privacy as store_privacy
 
     render_table(store_privacy.suppression_counts(store_from(ctx)),
-                 ["kind", "reason", "channel", "count", "oldest", "newest"], title="Suppression list")
+                 ["kind", "reason", "channel", "count", "oldest", "newest"], title=_("Suppression list"))
 
 
 # -- dbox audit, backup, restore -------------------------------------------------------------------

@@ -18,7 +18,7 @@ from dbox.commands.common import (
     YesOption, confirm_or_abort, parse_columns,
     selection_options, store_from,
 )
-from dbox.i18n import _
+from dbox.i18n import _, ngettext
 
 DEFAULT_COMMAND = "query"
 PREVIEW_ROWS = 20
@@ -171,9 +171,11 @@ def show(
     if fmt == "json":
         typer.echo(json.dumps(fields, ensure_ascii=False, indent=2))
         return
+    from dbox.output import header_shown
+
     for key, value in fields.items():
         if value is not None and not (key == "expanded" and value == info.expression):
-            out.print(f"{key}: {value}", markup=False, highlight=False)
+            out.print(f"{header_shown(key)}: {value}", markup=False, highlight=False)
 
 
 @app.command("delete")
@@ -206,8 +208,8 @@ def rename(
     store = store_from(ctx)
     current = segments.segment_info(store, old, with_count=False).name
     updated = segments.rename_segment(store, old, new)
-    out.print(f"Renamed segment {current} to {new}" + (f"; updated {', '.join(updated)}" if updated else ""),
-              markup=False)
+    out.print(_("Renamed segment {old} to {new}").format(old=current, new=new)
+              + (_("; updated {items}").format(items=", ".join(updated)) if updated else ""), markup=False)
 
 
 @app.command("explain")
@@ -267,22 +269,23 @@ def tag_add(
     from dbox import segments
     from dbox.console import out
 
-    _require_selection(selection, all_, "Tag")
+    _require_selection(selection, all_, _("Tag"))
     store = store_from(ctx)
     tag = segments.check_tag_name(tag)
     sel = selection.select(store)
     _warn_left_out(store, sel)
     total = segments.count(store, sel)
-    what = sel.expression or "every contact"
+    what = sel.expression or _("every contact")
     if dry_run or total == 0:
-        out.print(f"{total} contact{'' if total == 1 else 's'} match {what}; nothing changed"
-                  + (" (dry run)" if dry_run else ""), markup=False)
+        out.print(ngettext("{n} contact matches {what}; nothing changed", "{n} contacts match {what}; nothing changed",
+                           total).format(n=total, what=what)
+                  + (_(" (dry run)") if dry_run else ""), markup=False)
         return
     confirm_or_abort(_('Add tag "{tag}" to {total} contact{value} ({what})?').format(
                          tag=tag, total=total, value='' if total == 1 else 's', what=what), yes)
     added, already = segments.tag_contacts(store, tag, sel)
-    out.print(f'Tagged {added} contact{"" if added == 1 else "s"} "{tag}"'
-              + (f" ({already} already had it)" if already else ""), markup=False)
+    out.print(ngettext('Tagged {n} contact "{tag}"', 'Tagged {n} contacts "{tag}"', added).format(n=added, tag=tag)
+              + (_(" ({n} already had it)").format(n=already) if already else ""), markup=False)
 
 
 @tag_app.command("remove")
@@ -300,16 +303,17 @@ def tag_remove(
     from dbox import segments
     from dbox.console import out
 
-    _require_selection(selection, all_, "Untag")
+    _require_selection(selection, all_, _("Untag"))
     store = store_from(ctx)
     segments.require_tag(store, tag)
     sel = selection.select(store)
     _warn_left_out(store, sel)
     total = segments.count_with_tag(store, sel, tag)
-    what = sel.expression or "every contact"
+    what = sel.expression or _("every contact")
     if dry_run or total == 0:
-        out.print(f"{total} contact{'' if total == 1 else 's'} of {what} have the tag; nothing changed"
-                  + (" (dry run)" if dry_run else ""), markup=False)
+        out.print(ngettext("{n} contact of {what} has the tag; nothing changed",
+                           "{n} contacts of {what} have the tag; nothing changed", total).format(n=total, what=what)
+                  + (_(" (dry run)") if dry_run else ""), markup=False)
         return
     confirm_or_abort(_('Remove tag "{tag}" from {total} contact{value} ({what})?').format(
                          tag=tag, total=total, value='' if total == 1 else 's', what=what), yes)

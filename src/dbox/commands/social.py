@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from dbox.commands.common import FormatOption, OutputOption, YesOption, confirm_or_abort, store_from
-from dbox.i18n import _, grouped
+from dbox.i18n import N_, _, grouped
 
 followers_app = typer.Typer(no_args_is_help=True, help="Import followers, link them to contacts, follow growth.")
 
@@ -71,15 +71,23 @@ def print_followers_report(report) -> None:
                       name=report.path.name, when=when, import_id=import_id))
         return
     export = report.export
-    prefix = "Dry run: nothing was written. " if report.dry_run else ""
+    prefix = _("Dry run: nothing was written. ") if report.dry_run else ""
     out.print(f"{prefix}{escape(report.path.name)}: {export.description} ({export.network}, {export.relation}s)")
-    out.print(f"  read {report.read:,}; new people {report.new_identities:,}; already known {report.seen:,}; "
-              f"new {export.relation}s {report.new_relations:,}; rejected {len(report.rejected):,}"
-              + (f"; not imported (erased or opposed) {report.suppressed:,}" if report.suppressed else ""))
+    line = _("  read {read}; new people {new}; already known {seen}; new {relation}s {new_relations}; "
+             "rejected {rejected}").format(read=grouped(report.read), new=grouped(report.new_identities),
+                                           seen=grouped(report.seen), relation=export.relation,
+                                           new_relations=grouped(report.new_relations),
+                                           rejected=grouped(len(report.rejected)))
+    if report.suppressed:
+        line += _("; not imported (erased or opposed) {n}").format(n=grouped(report.suppressed))
+    out.print(line)
     linked = report.linked
     if linked:
-        out.print(f"  linked to contacts: {linked.by_email:,} by e-mail, {linked.by_profile_url:,} by profile URL"
-                  + (f"; {linked.ambiguous:,} match several contacts and stay unlinked" if linked.ambiguous else ""))
+        line = _("  linked to contacts: {by_email} by e-mail, {by_profile_url} by profile URL").format(
+            by_email=grouped(linked.by_email), by_profile_url=grouped(linked.by_profile_url))
+        if linked.ambiguous:
+            line += _("; {n} match several contacts and stay unlinked").format(n=grouped(linked.ambiguous))
+        out.print(line)
     out.print(_("  {network} {relation}s known: {known}, of which {known_linked} are contacts and {value} audience only").format(
                   network=export.network, relation=export.relation, known=grouped(report.known), known_linked=grouped(report.known_linked), value=grouped(report.known - report.known_linked)))
     for line in report.rejected[:10]:
@@ -91,10 +99,12 @@ def print_followers_report(report) -> None:
 def print_sync_report(report) -> None:
     from dbox.console import out
 
-    prefix = "Dry run: nothing was written. " if report.dry_run else ""
-    out.print(f"{prefix}{report.network}: {report.pages:,} pages, {report.read:,} followers read, "
-              f"{report.new:,} new" + (f"; the network counts {report.total:,} followers" if report.total is not None
-                                        else ""))
+    prefix = _("Dry run: nothing was written. ") if report.dry_run else ""
+    line = _("{network}: {pages} pages, {read} followers read, {new} new").format(
+        network=report.network, pages=grouped(report.pages), read=grouped(report.read), new=grouped(report.new))
+    if report.total is not None:
+        line += _("; the network counts {n} followers").format(n=grouped(report.total))
+    out.print(prefix + line)
     if report.linked:
         out.print(_("  linked to contacts: {by_email} by e-mail, {by_profile_url} by profile URL").format(
                       by_email=grouped(report.linked.by_email), by_profile_url=grouped(report.linked.by_profile_url)))
@@ -112,8 +122,11 @@ def followers_link(ctx: typer.Context):
     from dbox.social.followers import relink
 
     counts = relink(store_from(ctx))
-    out.print(f"Linked {counts.by_email:,} by e-mail and {counts.by_profile_url:,} by profile URL"
-              + (f"; {counts.ambiguous:,} match several contacts and stay unlinked" if counts.ambiguous else "") + ".")
+    text = _("Linked {by_email} by e-mail and {by_profile_url} by profile URL").format(
+        by_email=grouped(counts.by_email), by_profile_url=grouped(counts.by_profile_url))
+    if counts.ambiguous:
+        text += _("; {n} match several contacts and stay unlinked").format(n=grouped(counts.ambiguous))
+    out.print(text + ".")
 
 
 @followers_app.command("list")
@@ -320,12 +333,14 @@ def _print_preview(plan) -> None:
 def _print_outcomes(outcomes) -> None:
     from dbox.console import out
 
-    words = {"published": "published", "scheduled": "scheduled", "already-published": "already published, not again",
-             "in-doubt": "IN DOUBT (may be published; check before retrying)", "failed": "failed, nothing published",
-             "busy": "being published by another dbox process"}
+    words = {"published": N_("published"), "scheduled": N_("scheduled"),
+             "already-published": N_("already published, not again"),
+             "in-doubt": N_("IN DOUBT (may be published; check before retrying)"),
+             "failed": N_("failed, nothing published"), "busy": N_("being published by another dbox process")}
     for o in outcomes:
         where = o.url or o.post_id or o.detail or ""
-        out.print(f"{o.network}: {words[o.state]} (campaign {o.campaign_id}) {where}".rstrip())
+        out.print(_("{network}: {state} (campaign {id}) {where}").format(
+            network=o.network, state=_(words[o.state]), id=o.campaign_id, where=where).rstrip())
     if any(o.state == "scheduled" for o in outcomes):
         out.print(_("Scheduled posts are published by dbox run-due (from cron), or dbox posts publish-due."))
     if any(o.state in ("in-doubt",) for o in outcomes):

@@ -18,7 +18,7 @@ def init(ctx: typer.Context):
 
     existed = store_exists(ctx.obj.store_path)
     store = store_from(ctx)
-    out.print(f"{'Store' if existed else 'Created store'}: {store.location}")
+    out.print((_("Store: {location}") if existed else _("Created store: {location}")).format(location=store.location))
     out.print(_("Schema version {schema_version}, {reference_size} communes in the geography table.").format(
                   schema_version=schema_version(), reference_size=grouped(reference_size(store))))
 

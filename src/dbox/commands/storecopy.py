@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from dbox.commands.common import YesOption
+from dbox.i18n import _, grouped
 
 app = typer.Typer(no_args_is_help=True, help="Whole-store operations: copy a store between engines.")
 
@@ -31,12 +32,16 @@ def copy_(
 
     def confirm(held: dict) -> None:
         rows = sum(held.values())
-        confirm_or_abort(f"{destination} holds {rows:,} rows in {len(held)} tables (audit log: "
-                         f"{held.get('audit_log', 0):,} rows). Delete them all and copy {source} there?", yes)
+        confirm_or_abort(_("{destination} holds {rows} rows in {tables} tables (audit log: {audit} rows). "
+                           "Delete them all and copy {source} there?").format(
+                             destination=destination, rows=grouped(rows), tables=len(held),
+                             audit=grouped(held.get("audit_log", 0)), source=source), yes)
 
     result = copy(source, destination, replace=replace, confirm_replace=confirm)
-    out.print(f"Copied {result.report.total:,} rows in {result.report.tables} tables "
-              f"({result.contacts:,} contacts) from {result.source} to {result.destination}.", markup=False)
+    out.print(_("Copied {rows} rows in {tables} tables ({contacts} contacts) from {source} to {destination}.").format(
+                  rows=grouped(result.report.total), tables=result.report.tables, contacts=grouped(result.contacts),
+                  source=result.source, destination=result.destination), markup=False)
     if result.report.replaced:
-        out.print(f"Replaced {sum(result.report.replaced.values()):,} rows the destination held.", markup=False)
-    out.print(f"The copied audit log is intact ({result.audit_rows:,} rows).", markup=False)
+        out.print(_("Replaced {rows} rows the destination held.").format(
+                      rows=grouped(sum(result.report.replaced.values()))), markup=False)
+    out.print(_("The copied audit log is intact ({rows} rows).").format(rows=grouped(result.audit_rows)), markup=False)

@@ -62,6 +62,6 @@ def remove(ctx: typer.Context, name: str = typer.Argument(..., help="The member'
     from dbox.privacy import team
 
     dropped = team.remove(store_from(ctx), name)
-    out.print(f"Removed {name} from the team" + (" and dropped the login." if dropped else
-                                                 " (the login stays: another store or object uses it)."),
+    out.print((_("Removed {name} from the team and dropped the login.") if dropped else
+               _("Removed {name} from the team (the login stays: another store or object uses it).")).format(name=name),
               markup=False)

@@ -77,7 +77,7 @@ def parse_area(specs: list[str]) -> Area:
         word, _unused, rest = spec.partition(":")
         kind = _AREA_WORDS.get(word.strip().lower())
         if kind is None:
-            raise InputError(_("--area {spec!r}: unknown kind {word!r}").format(spec=spec, word=word), hint="kinds: " + ", ".join(AREA_KINDS))
+            raise InputError(_("--area {spec!r}: unknown kind {word!r}").format(spec=spec, word=word), hint=_("kinds: {items}").format(items=", ".join(AREA_KINDS)))
         kinds.add(kind)
         codes += [c.strip().upper() for c in rest.split(",") if c.strip()]
         if kind != "france" and not rest.strip():

@@ -151,7 +151,7 @@ def read_roll(path: Path, commune_insee: str, *, overrides: list[str] | None = N
         reader.close()
         raise InputError(_("{path}: no column for {items} (columns: {items2})").format(
                              path=path, items=', '.join(missing), items2=', '.join(header)),
-                         hint='name one with --map "Header=field"; fields: ' + ", ".join(ALIASES))
+                         hint=_('name one with --map "Header=field"; fields: {items}').format(items=", ".join(ALIASES)))
     used = set(columns.values())
     not_kept = [h for i, h in enumerate(header) if fold(h) in REFUSED and i not in used]
     ignored = [h for i, h in enumerate(header) if i not in used and fold(h) not in REFUSED]

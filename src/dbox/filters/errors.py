@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dbox.errors import InputError
+from dbox.i18n import _
 
 _WINDOW = 60  # characters shown either side of the error in a long expression
 
@@ -58,11 +59,12 @@ class FilterSyntaxError(InputError):
         return self.start + 1
 
     def _format(self) -> str:
-        near = f' — did you mean "{self.suggestion}"?' if self.suggestion else ""
+        near = _(' — did you mean "{close}"?').format(close=self.suggestion) if self.suggestion else ""
         if self.source.kind == "flag":
             return f"{self.source.label}: {self.message}{near}"
         prefix = f"{self.source.label}: " if self.source.label else ""
-        return f"{prefix}{self.message} at column {self.column}{near}\n{self.caret_lines()}"
+        where = _("{message} at column {column}").format(message=self.message, column=self.column)
+        return f"{prefix}{where}{near}\n{self.caret_lines()}"
 
     def caret_lines(self) -> str:
         """The expression (or a window of it) and a line of carets under the error."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from dbox.filters.errors import Source
 from dbox.filters.fields import KEYWORDS
 from dbox.filters.lexer import BARE, NUMBER
+from dbox.i18n import _
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ def to_text(node: Node | None) -> str:
 def tree_lines(node: Node | None) -> list[str]:
     """An indented outline of the tree, for ``dbox segment explain``."""
     if node is None:
-        return ["(every contact)"]
+        return [_("(every contact)")]
     lines: list[str] = []
 
     def walk(n: Node, depth: int) -> None:

@@ -274,7 +274,7 @@ class _Parser:
 
     def unknown_field(self, word: Token, name: str) -> FilterSyntaxError:
         candidates = F.known_names()
-        hint = "custom fields are written field.<name>; see docs/filters.md for the fields"
+        hint = _("custom fields are written field.<name>; see docs/filters.md for the fields")
         if self.custom_fields is not None and not name.startswith(F.CUSTOM_PREFIX):
             customs = {c: F.CUSTOM_PREFIX + c for c in self.custom_fields()}
             close = suggest(name, [*candidates, *customs])

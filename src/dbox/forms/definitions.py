@@ -92,8 +92,9 @@ def parse_fields(text) -> list[str]:
 def check_slug(slug: str) -> str:
     slug = (slug or "").strip().lower()
     if not _SLUG.fullmatch(slug) or slug in RESERVED_SLUGS:
-        raise InputError(f"form name {slug!r}: use lower-case letters, digits and dashes (at most 60), "
-                         f"e.g. benevoles-2026" + (f"; {slug!r} is reserved" if slug in RESERVED_SLUGS else ""))
+        raise InputError(_("form name {slug!r}: use lower-case letters, digits and dashes (at most 60), "
+                           "e.g. benevoles-2026").format(slug=slug)
+                         + (_("; {slug!r} is reserved").format(slug=slug) if slug in RESERVED_SLUGS else ""))
     return slug
 
 

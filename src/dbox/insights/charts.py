@@ -55,7 +55,7 @@ def _go():
     try:
         import plotly.graph_objects as go
     except ImportError:  # pragma: no cover - depends on the installation
-        raise DboxError("the HTML report needs plotly, which is not installed",
+        raise DboxError(_("the HTML report needs plotly, which is not installed"),
                         hint="pip install 'dbox[report]'") from None
     return go
 

@@ -69,7 +69,7 @@ def _plotly_js() -> str:
     try:
         from plotly.offline import get_plotlyjs
     except ImportError:
-        raise DboxError("the HTML report needs plotly, which is not installed",
+        raise DboxError(_("the HTML report needs plotly, which is not installed"),
                         hint="pip install 'dbox[report]'") from None
     return get_plotlyjs()
 
@@ -141,14 +141,14 @@ def _check_target(path: Path, *, folder: bool = False) -> Path:
     path = Path(path)
     if folder:
         if path.exists() and not path.is_dir():
-            raise InputError(f"{path} is a file: --png needs a folder")
+            raise InputError(_("{path} is a file: --png needs a folder").format(path=path))
         if not path.parent.exists():
-            raise InputError(f"{path.parent}: no such folder")
+            raise InputError(_("{path}: no such folder").format(path=path.parent))
         return path
     if path.is_dir():
-        raise InputError(f"{path} is a folder: give a file name")
+        raise InputError(_("{path} is a folder: give a file name").format(path=path))
     if not path.parent.exists():
-        raise InputError(f"{path.parent}: no such folder")
+        raise InputError(_("{path}: no such folder").format(path=path.parent))
     return path
 
 
@@ -168,15 +168,15 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def check_targets(html: Path | None, pdf: Path | None, png_dir: Path | None) -> None:
     if html is None and pdf is None and png_dir is None:
-        raise InputError("say where to write the report: --out report.html (and/or --pdf FILE, --png FOLDER)")
+        raise InputError(_("say where to write the report: --out report.html (and/or --pdf FILE, --png FOLDER)"))
     if html is not None:
         _check_target(html)
         if html.suffix.lower() not in (".html", ".htm"):
-            raise InputError(f"{html}: the report is an HTML page, name it .html")
+            raise InputError(_("{path}: the report is an HTML page, name it .html").format(path=html))
     if pdf is not None:
         _check_target(pdf)
         if pdf.suffix.lower() != ".pdf":
-            raise InputError(f"{pdf}: --pdf needs a file name ending in .pdf")
+            raise InputError(_("{path}: --pdf needs a file name ending in .pdf").format(path=pdf))
     if png_dir is not None:
         _check_target(png_dir, folder=True)
 

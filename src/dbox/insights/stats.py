@@ -214,10 +214,10 @@ def summary(store: Store, where: str, params: list, reach: sql.Reach, since: str
 def _unplaced_label(level: str, key: str) -> str:
     one, many = _LEVEL_WORDS[level]
     if key == "~unlocated":
-        return "(commune not located)" if level != "departement" else "(département not known)"
+        return _("(commune not located)") if level != "departement" else _("(département not known)")
     if key == "~split":
-        return f"(commune split between {many})"
-    return f"(commune in no {one})"
+        return _("(commune split between {areas})").format(areas=many)
+    return _("(commune in no {area})").format(area=one)
 
 
 def areas(store: Store, where: str, params: list, reach: sql.Reach, by: str, *, include_empty: bool = False) -> dict:

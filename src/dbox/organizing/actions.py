@@ -25,7 +25,7 @@ from dbox.filters.parser import suggest
 from dbox.geo import commune_key
 from dbox.privacy import audit
 from dbox.segments import select
-from dbox.i18n import _
+from dbox.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def parse_type(text: str) -> str:
     """'Porte-à-porte', 'door-to-door' -> 'porte-a-porte'; an unknown word is a custom type."""
     key = fold(text).replace(" ", "-")
     if not key:
-        raise InputError(_("--type: empty"), hint="types: " + ", ".join(TYPES) + ", or a word of your own")
+        raise InputError(_("--type: empty"), hint=_("types: {items}, or a word of your own").format(items=", ".join(TYPES)))
     if key in _ALIASES:
         return _ALIASES[key]
     if not _CUSTOM_TYPE.fullmatch(key):
@@ -249,9 +249,9 @@ def resolve_commune(store: Store, text: str) -> tuple[str, str | None]:
     if not found:
         names = {k: n for n, k in so.communes_starting(store, key[:1])}
         close = suggest(key, names)
-        where = f" in département {dep}" if dep else ""
-        raise InputError(f"--commune {text!r}: unknown commune{where}" +
-                         (f' — did you mean "{names[close]}"?' if close else ""),
+        where = _(" in département {dep}").format(dep=dep) if dep else ""
+        raise InputError(_("--commune {text!r}: unknown commune{where}").format(text=text, where=where) +
+                         (_(' — did you mean "{close}"?').format(close=names[close]) if close else ""),
                          hint=_("a commune is written as INSEE names it (Saint-Égrève) or by its INSEE code"))
     listed = ", ".join(f"{name} ({d}, {code})" for code, name, d in found[:8])
     raise InputError(_("--commune {text!r}: several communes have this name: {listed}").format(
@@ -274,7 +274,7 @@ def find(store: Store, ref: str | int) -> Action:
     text = str(ref).strip()
     if text.isdigit():
         return get(store, int(text))
-    ids = ids_for(store, text, what="action")
+    ids = ids_for(store, text, what=N_("action"))
     return get(store, ids[0]) if len(ids) == 1 else _ambiguous(store, text, ids)
 
 
@@ -283,12 +283,13 @@ def ids_for(store: Store, ref: str, *, what: str = "action") -> list[int]:
     text = " ".join(str(ref).split())
     if text.isdigit():
         if not so.existing_action_ids(store, [int(text)]):
-            raise InputError(_("no {what} with id {text}").format(what=what, text=text), hint=_("dbox action list shows them"))
+            raise InputError(_("no {what} with id {text}").format(what=_(what), text=text), hint=_("dbox action list shows them"))
         return [int(text)]
     rows = so.actions_with_key(store, fold(text))
     if rows:
         return [r[0] for r in rows]
-    raise InputError(f'unknown {what} "{text}"' + _near(store, text), hint=_("dbox action list shows them"))
+    raise InputError(_('unknown {what} "{text}"').format(what=_(what), text=text) + _near(store, text),
+                     hint=_("dbox action list shows them"))
 
 
 def suggestion(store: Store, text: str) -> str | None:
@@ -340,7 +341,8 @@ def create(store: Store, data: ActionInput) -> Action:
     if not data.title:
         raise InputError(_("an action needs a title"))
     if not data.type:
-        raise InputError(_("an action needs a type (--type)"), hint="types: " + ", ".join(TYPES) + ", or your own word")
+        raise InputError(_("an action needs a type (--type)"),
+                         hint=_("types: {items}, or a word of your own").format(items=", ".join(TYPES)))
     if not data.date:
         raise InputError(_("an action needs a date and time (--date 2026-12-05T10:00)"))
     values = _values(store, data, None)

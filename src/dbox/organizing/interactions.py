@@ -33,7 +33,7 @@ from dbox.readers import open_reader
 from dbox.store import privacy as sp
 from dbox.store.contacts import find_contact
 from dbox.store.contacts_write import finish_import, start_import
-from dbox.i18n import _
+from dbox.i18n import NC_, N_, _, pgettext
 from dbox.normalize import ValueRejected, parse_yes_no
 
 TYPES = ("door", "call", "meeting", "message", "note", "donation", "membership", "other")
@@ -75,8 +75,9 @@ def parse_type(text: str) -> str:
 
     close = suggest(key, list(_TYPE_ALIASES))
     close = _TYPE_ALIASES[close] if close else None
-    raise InputError(f"unknown interaction type {text!r}" + (f' — did you mean "{close}"?' if close else ""),
-                     hint="types: " + ", ".join(TYPES))
+    raise InputError(_("unknown interaction type {text!r}").format(text=text)
+                     + (_(' — did you mean "{close}"?').format(close=close) if close else ""),
+                     hint=_("types: {items}").format(items=", ".join(TYPES)))
 
 
 def parse_outcome(text: str | None, type_: str) -> tuple[str | None, bool]:
@@ -92,7 +93,7 @@ def parse_outcome(text: str | None, type_: str) -> tuple[str | None, bool]:
     word = key.replace(" ", "-")
     if not _CUSTOM_OUTCOME.fullmatch(word):
         raise InputError(_("outcome {text!r}: a word of letters, digits and dashes").format(text=text),
-                         hint="outcomes: " + ", ".join(OUTCOMES) + ", or your own word")
+                         hint=_("outcomes: {items}, or a word of your own").format(items=", ".join(OUTCOMES)))
     return word, type_ != "note"
 
 
@@ -189,12 +190,29 @@ def add(store: Store, contact_id: int, data: InteractionInput) -> dict:
     return row
 
 
+# Interaction types and outcomes as people read them (stored as the codes).
+TYPE_LABELS = {"door": N_("door"), "call": NC_("interaction", "call"), "meeting": N_("meeting"),
+               "message": N_("message"), "note": N_("note"), "donation": N_("donation"),
+               "membership": N_("membership"), "other": N_("other")}
+OUTCOME_LABELS = {"answered": N_("answered"), "refused": N_("refused"), "callback": N_("callback"),
+                  "not-home": N_("not-home"), "no-answer": N_("no-answer"), "voicemail": N_("voicemail"),
+                  "wrong-number": N_("wrong-number"), "moved": N_("moved")}
+
+
+def _label(table: dict, code: str) -> str:
+    label = table.get(code)
+    if label is None:
+        return code
+    return pgettext(*label) if isinstance(label, tuple) else _(label)
+
+
 def describe(row: dict) -> str:
-    parts = [row["type"]]
+    """'call answered support 4' (English), 'appel répondu soutien 4' (French)."""
+    parts = [_label(TYPE_LABELS, row["type"])]
     if row.get("outcome"):
-        parts.append(row["outcome"])
+        parts.append(_label(OUTCOME_LABELS, row["outcome"]))
     if row.get("support"):
-        parts.append(f"support {row['support']}")
+        parts.append(_("support {n}").format(n=row["support"]))
     return " ".join(parts)
 
 
@@ -253,7 +271,7 @@ def import_file(store: Store, path: Path, *, default_type: str | None = None, dr
     report = ImportReport(path, dry_run=dry_run, ignored_columns=ignored)
     if "contact" not in mapping:
         reader.close()
-        raise InputError(_("{path}: no contact column (contact, id, fiche)").format(path=path), hint="columns: " + ", ".join(reader.header))
+        raise InputError(_("{path}: no contact column (contact, id, fiche)").format(path=path), hint=_("columns: {items}").format(items=", ".join(reader.header)))
     if "type" not in mapping and default_type is None:
         reader.close()
         raise InputError(_("{path}: no type column").format(path=path), hint=_("add a 'type' column or give --type call (door, meeting, ...)"))

@@ -29,6 +29,7 @@ from dbox.privacy import audit
 from dbox.store import forms as sf
 from dbox.store import organizing as so
 from dbox.store.db import Store, utcnow
+from dbox.i18n import _
 
 DAYS_AFTER = 2            # a link works until this many days after the action ends
 NOT_ON_LIST = N_("this person is not on your list")
@@ -54,9 +55,9 @@ def issue(store: Store, action: Action, contact_id: int, *, days: int | None = N
           now: datetime | None = None) -> tuple[str, str]:
     """A new link for this volunteer (their older links end): (token, expires_at ISO UTC)."""
     if action.cancelled:
-        raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}")
+        raise InputError(_("action {id} was cancelled on {day}").format(id=action.id, day=action.cancelled_at[:10]))
     if days is not None and not 0 < days <= 90:
-        raise InputError(f"--link-days {days}: between 1 and 90")
+        raise InputError(_("--link-days {days}: between 1 and 90").format(days=days))
     now = now or act.clock()
     if days is None:
         end = act.from_iso(action.ends_at) if action.ends_at else act.from_iso(action.starts_at) + timedelta(hours=3)
@@ -66,7 +67,8 @@ def issue(store: Store, action: Action, contact_id: int, *, days: int | None = N
     token = secrets.token_urlsafe(24)
     with store.transaction(immediate=True):
         if not any(v["contact_id"] == contact_id for v in so.assignments(store, action.id)):
-            raise InputError(f"contact {contact_id} is not assigned to action {action.id}",
+            raise InputError(_("contact {contact_id} is not assigned to action {id}").format(
+                                 contact_id=contact_id, id=action.id),
                              hint=f"dbox action assign {action.id} {contact_id}")
         sf.revoke_links(store, action.id, contact_id, _iso(now))
         sf.insert_link(store, _hash(token), action.id, contact_id, _iso(now), _iso(expires))

@@ -10,12 +10,14 @@ from dbox.organizing.actions import Action
 from dbox.privacy import audit
 from dbox.store import forms as sf
 from dbox.store.db import Store, utcnow
+from dbox.i18n import _
 
 
 def publish(store: Store, action: Action, published: bool = True) -> bool:
     """Show (or stop showing) the action's public page; returns whether anything changed."""
     if published and action.cancelled:
-        raise InputError(f"action {action.id} was cancelled on {action.cancelled_at[:10]}: it is not published")
+        raise InputError(_("action {id} was cancelled on {day}: it is not published").format(
+            id=action.id, day=action.cancelled_at[:10]))
     with store.transaction(immediate=True):
         changed = sf.publish_action(store, action.id, utcnow()) if published else sf.unpublish_action(store, action.id)
         if changed:

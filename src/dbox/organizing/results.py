@@ -147,7 +147,8 @@ def read(store: Store, action: Action, path: Path, *, wording: str | None = None
     if "contact" not in mapping:
         reader.close()
         raise InputError(_("{path}: no column naming the person (n° fiche, contact, id)").format(path=path),
-                         hint="the CSV written by `dbox action sheet` has it; columns here: " + ", ".join(header))
+                         hint=_("the CSV written by `dbox action sheet` has it; columns here: {items}").format(
+                             items=", ".join(header)))
     default_wording = (wording or "").strip() or action.consent_wording
     problems: list[str] = []
     lines: list[Line] = []

@@ -530,7 +530,8 @@ def write(store: Store, plan_: SheetPlan, folder: Path, *, printable: str = "pdf
     if folder.exists() and not folder.is_dir():
         raise InputError(_("{folder}: not a folder").format(folder=folder))
     if not plan_.sheets or not plan_.total:
-        raise InputError("nobody to put on the sheets" + (f" (left out: {_left_out(plan_)})" if plan_.left_out else ""),
+        raise InputError(_("nobody to put on the sheets") + (
+                             _(" (left out: {items})").format(items=_left_out(plan_)) if plan_.left_out else ""),
                          hint=_("check the target: dbox segment count EXPR"))
     font = find_font() if printable == "pdf" else None
     rsvps = {cid: rsvp for cid, _unused, _unused, rsvp, _unused in so.action_people(store, plan_.action.id) if rsvp}

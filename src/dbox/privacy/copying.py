@@ -18,6 +18,7 @@ from dbox.errors import StoreError
 from dbox.privacy import audit
 from dbox.store import copy as store_copy
 from dbox.store.db import Store, is_url, open_store
+from dbox.i18n import _
 
 
 @dataclass
@@ -56,7 +57,8 @@ def copy(source, destination, *, replace: bool = False, confirm_replace: Callabl
             report = store_copy.copy_store(src, dst, replace=replace, progress=progress, before_commit=record)
             checked, broken = audit.verify(dst)
             if broken is not None:
-                raise StoreError(f"{dst.location}: the copied audit log does not verify at row {broken}")
+                raise StoreError(_("{location}: the copied audit log does not verify at row {broken}").format(
+                    location=dst.location, broken=broken))
             audit.record(src, "store copy", contacts, {"to": dst.engine, "rows": report.total})
             return CopyResult(report, src.location, dst.location, checked, contacts)
         except BaseException:

@@ -134,8 +134,9 @@ def import_optouts(store: Store, path: Path, *, channel: str | None = None, colu
             while chunk := list(islice(rows, _CHUNK)):
                 applier.apply(chunk, index)
             if not report.counts["addresses"] and not report.counts["tokens"]:
-                raise InputError(f"{path}: no row holds a valid {'token' if kind == 'token' else kind}; "
-                                 f"nothing was changed" + (f" ({report.problems[0]})" if report.problems else ""))
+                raise InputError(_("{path}: no row holds a valid {kind}; nothing was changed").format(
+                                     path=path, kind=_("token") if kind == "token" else kind)
+                                 + (f" ({report.problems[0]})" if report.problems else ""))
             if not dry_run:
                 audit.record(store, "optouts import", applier.contacts_touched,
                              {"file": path.name, "channel": channel, "addresses": report.counts["addresses"],

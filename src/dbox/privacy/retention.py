@@ -189,23 +189,23 @@ def plan(store: Store, rules: Rules, as_of: date | None = None) -> RetentionPlan
     if last_msg:
         where += f" AND coalesce({last_msg[0]}, '') < ?"
         params += [*last_msg[1], cutoff]
-    add("third-party", f"prospects from a third party, written to at most once, nothing from them for "
-                       f"{rules.single_message_months} months", cutoff, where, params)
+    add("third-party", _("prospects from a third party, written to at most once, nothing from them for "
+                         "{months} months").format(months=rules.single_message_months), cutoff, where, params)
 
     # 2. An election's prospect list, after the vote.
     if rules.election_date and rules.election_tags:
         tagged, tag_params = sp.tagged_clause(rules.election_tags)
         if as_of > rules.election_date:
-            add("election", f"prospects of the election of {rules.election_date.isoformat()} "
-                            f"(tags: {', '.join(rules.election_tags)})", rules.election_date.isoformat(),
+            add("election", _("prospects of the election of {day} (tags: {tags})").format(
+                day=rules.election_date.isoformat(), tags=", ".join(rules.election_tags)), rules.election_date.isoformat(),
                 tagged, tag_params)
         else:
-            result.rules.append(Rule("election", f"prospects of the election of {rules.election_date.isoformat()}: "
-                                                 f"due after the vote", rules.election_date.isoformat(), "FALSE", []))
+            result.rules.append(Rule("election", _("prospects of the election of {day}: due after the vote").format(
+                day=rules.election_date.isoformat()), rules.election_date.isoformat(), "FALSE", []))
 
     # 3. No exchange coming from the person for years.
     cutoff = _stamp(_years_before(as_of, rules.inactive_years))
-    add("inactive", f"no exchange coming from the person for {rules.inactive_years} years", cutoff,
+    add("inactive", _("no exchange coming from the person for {years} years").format(years=rules.inactive_years), cutoff,
         f"{sp.last_exchange_sql(store)} < ?", [cutoff])
 
     # 4. SMS from numbers no contact holds: kept as long as a third-party prospect.

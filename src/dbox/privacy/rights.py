@@ -236,7 +236,7 @@ def parse_assignments(specs: list[str]) -> dict[str, str | None]:
         name = name.strip()
         if name not in EDITABLE and not (name.startswith("field.") and len(name) > 6):
             raise InputError(_("--set {spec!r}: unknown field {name!r}").format(spec=spec, name=name),
-                             hint="fields: " + ", ".join(EDITABLE) + ", or field.<name>")
+                             hint=_("fields: {items}, or field.<name>").format(items=", ".join(EDITABLE)))
         if name in values:
             raise InputError(_("--set: field {name!r} given twice").format(name=name))
         values[name] = value.strip() or None

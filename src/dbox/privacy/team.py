@@ -14,20 +14,21 @@ from dbox.errors import NotAllowedError
 from dbox.privacy import audit
 from dbox.store import team as store_team
 from dbox.store.db import Store, open_store
+from dbox.i18n import N_, _
 
 ROLES = store_team.ROLES
 
 # What a command does, as the refusal says it ("your role volunteer cannot <this>").
 _DOING = {
-    "contacts list": "export contacts", "contacts show": "read contacts", "contacts count": "count contacts",
-    "segment query": "export contacts", "segment save": "save segments", "segment": "select contacts",
-    "send": "send messages", "run-due": "send messages", "campaigns": "manage campaigns",
-    "import": "import contacts", "tag add": "tag contacts", "tag remove": "untag contacts",
-    "privacy forget": "erase contacts", "privacy retention": "apply retention rules",
-    "privacy export": "export a person's data", "privacy rectify": "correct contacts",
-    "team add": "manage the team", "team remove": "manage the team",
-    "action invite": "invite people", "action add": "create actions", "store copy": "copy the store",
-    "init": "upgrade the store",
+    "contacts list": N_("export contacts"), "contacts show": N_("read contacts"), "contacts count": N_("count contacts"),
+    "segment query": N_("export contacts"), "segment save": N_("save segments"), "segment": N_("select contacts"),
+    "send": N_("send messages"), "run-due": N_("send messages"), "campaigns": N_("manage campaigns"),
+    "import": N_("import contacts"), "tag add": N_("tag contacts"), "tag remove": N_("untag contacts"),
+    "privacy forget": N_("erase contacts"), "privacy retention": N_("apply retention rules"),
+    "privacy export": N_("export a person's data"), "privacy rectify": N_("correct contacts"),
+    "team add": N_("manage the team"), "team remove": N_("manage the team"),
+    "action invite": N_("invite people"), "action add": N_("create actions"), "store copy": N_("copy the store"),
+    "init": N_("upgrade the store"),
 }
 
 
@@ -43,11 +44,11 @@ def refusal(store: Store | None, command: str, error: NotAllowedError) -> NotAll
             role = store_team.role_of(store)
     except Exception:       # the refusal must be said even when the lookup fails
         role = None
-    doing = _DOING.get(command) or _DOING.get(command.split(" ")[0]) or (f"run `dbox {command}`" if command
-                                                                          else "do this")
-    who = f"your role {role}" if role else "your database login"
-    return NotAllowedError(f"{who} cannot {doing} ({error})",
-                           hint="ask an admin of this store (see: dbox team list)")
+    doing = _DOING.get(command) or _DOING.get(command.split(" ")[0])
+    doing = _(doing) if doing else (_("run `dbox {command}`").format(command=command) if command else _("do this"))
+    who = _("your role {role}").format(role=role) if role else _("your database login")
+    return NotAllowedError(_("{who} cannot {doing} ({error})").format(who=who, doing=doing, error=error),
+                           hint=_("ask an admin of this store (see: dbox team list)"))
 
 
 def new_password() -> str:

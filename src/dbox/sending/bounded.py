@@ -74,7 +74,7 @@ def check_template(part: str, ast) -> None:
             if name not in ALLOWED_FILTERS:
                 raise InputError(_("{part}, line {lineno}: filter {name!r} is not allowed in a message template").format(
                                      part=part, lineno=node.lineno, name=name),
-                                 hint="filters: " + ", ".join(sorted(ALLOWED_FILTERS)))
+                                 hint=_("filters: {items}").format(items=", ".join(sorted(ALLOWED_FILTERS))))
 
 
 def _size(value) -> int:

@@ -140,7 +140,8 @@ class Composer:
             line = next((n.lineno for n in ast.find_all(nodes.Name) if n.name == name), "?")
             raise InputError(_("{part}, line {line}: unknown field {{{{ {name} }}}}").format(
                                  part=part, line=line, name=name),
-                             hint="fields: " + ", ".join(sorted(allowed - {"fields"})) + ", fields.<custom field>")
+                             hint=_("fields: {items}, fields.<custom field>").format(
+                                 items=", ".join(sorted(allowed - {"fields"}))))
         for node in ast.find_all(nodes.Name):
             if node.name in CONTACT_FIELDS:
                 self.fields_needed.add(node.name)

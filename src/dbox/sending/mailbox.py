@@ -66,8 +66,9 @@ class ImapSource:
         if missing:
             raise NotConfiguredError(_("bounce mailbox {host}: {items} not set").format(
                                          host=self.host, items=', '.join(missing)),
-                                     hint="set " + " and ".join(missing) + " in the environment, or: dbox channels "
-                                          "setup email --set imap_username=... --secret-stdin imap_password")
+                                     hint=_("set {items} in the environment, or: dbox channels setup email "
+                                            "--set imap_username=... --secret-stdin imap_password").format(
+                                         items=", ".join(missing)))
         self.folder = str(settings.get("imap_folder") or "INBOX")
         self.timeout = float(settings.get("timeout") or 30)
         self.conn = None

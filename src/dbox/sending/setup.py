@@ -58,7 +58,7 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
         if name not in fields and name not in COMMON:
             raise InputError(_("unknown setting {name!r} for channel {channel_id}").format(
                                  name=name, channel_id=channel_id),
-                             hint="settings: " + ", ".join([*fields, *COMMON]))
+                             hint=_("settings: {items}").format(items=", ".join([*fields, *COMMON])))
     for name in given:
         if name in fields and fields[name].secret:
             raise InputError(_("{name} is a secret: type it at the prompt or pass it with --secret-stdin {name}, never on the command line").format(
@@ -95,7 +95,7 @@ def apply_setup(channel_id: str, given: dict[str, str], ask: Callable | None,
         try:
             plain[name] = f.validate(value) if f.validate else value
         except InputError as exc:
-            raise InputError(f"{name}: {exc}") from None
+            raise InputError(f"{name}: {exc}", hint=exc.hint) from None
     for name in COMMON:
         if name in given:
             plain[name] = _common(name, given[name])

@@ -424,12 +424,12 @@ def check_network(value: str, *, with_instagram: bool = False) -> str:
     name = {"twitter": "x"}.get(name, name)
     allowed = NETWORKS if with_instagram else API_NETWORKS
     if name not in allowed:
-        raise InputError(_("unknown network {value!r}").format(value=value), hint="networks: " + ", ".join(allowed))
+        raise InputError(_("unknown network {value!r}").format(value=value), hint=_("networks: {items}").format(items=", ".join(allowed)))
     return name
 
 
 def check_relation(value: str) -> str:
     name = value.strip().lower()
     if name not in RELATIONS:
-        raise InputError(_("unknown relation {value!r}").format(value=value), hint="relations: " + ", ".join(RELATIONS))
+        raise InputError(_("unknown relation {value!r}").format(value=value), hint=_("relations: {items}").format(items=", ".join(RELATIONS)))
     return name

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dbox.errors import NotConfiguredError, StoreError
 from dbox.store.db import Store, open_connection
-from dbox.i18n import _
+from dbox.i18n import N_, _
 
 
 def _module():
@@ -48,8 +48,8 @@ def open_encrypted_store(path: Path | str, key: str, *, create: bool = True) -> 
         return _connect(target, key)[0]
 
     return open_connection(path, connect, create=create, errors=(dbapi2.DatabaseError,),
-                           failure="{path}: cannot open the encrypted store ({exc}): wrong key, or not a "
-                                   "SQLCipher store", cipher_key=key)
+                           failure=N_("{path}: cannot open the encrypted store ({exc}): wrong key, or not a "
+                                      "SQLCipher store"), cipher_key=key)
 
 
 def connect_with_key(path: Path | str, key: str, *, readonly: bool = False):

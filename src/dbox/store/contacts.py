@@ -41,7 +41,7 @@ def check_columns(columns: list[str]) -> list[str]:
     for name in columns:
         if name not in LIST_COLUMNS and not (name.startswith("field.") and len(name) > 6):
             raise InputError(_("unknown column {name!r}").format(name=name),
-                             hint="columns: " + ", ".join(LIST_COLUMNS) + ", or field.<name>")
+                             hint=_("columns: {items}, or field.<name>").format(items=", ".join(LIST_COLUMNS)))
     return columns
 
 

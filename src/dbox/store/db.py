@@ -22,7 +22,7 @@ from pathlib import Path
 
 from dbox.errors import StoreError
 from dbox.paths import default_data_dir
-from dbox.i18n import _
+from dbox.i18n import N_, _
 from dbox.store import geo
 
 BUSY_TIMEOUT_MS = int(os.environ.get("DBOX_BUSY_TIMEOUT_MS") or 30_000)
@@ -332,6 +332,12 @@ def store_exists(target) -> bool:
     return True
 
 
+# How a file that is not a store is reported (``failure`` of open_connection: a catalog key), and the
+# SQLite sentence that says so, in the user's language.
+NOT_A_STORE = N_("{path}: not a dbox store ({exc})")
+SQLITE_WORDS = {"file is not a database": N_("the file is not a database")}
+
+
 def open_store(path: Path | str, *, create: bool = True) -> Store:
     """Open (and on first use create and migrate) the store at ``path``: a file, or a
     ``postgresql://`` URL (``dbox.store.pg``)."""
@@ -340,7 +346,7 @@ def open_store(path: Path | str, *, create: bool = True) -> Store:
 
         return open_postgres(path, create=create)
     return open_connection(path, lambda target: sqlite3.connect(target, isolation_level=None, check_same_thread=False),
-                           create=create, errors=(sqlite3.DatabaseError,), failure="{path}: not a dbox store ({exc})")
+                           create=create, errors=(sqlite3.DatabaseError,), failure=NOT_A_STORE)
 
 
 def open_connection(path: Path | str, connect, *, create: bool, errors: tuple, failure: str,
@@ -381,7 +387,7 @@ def open_connection(path: Path | str, connect, *, create: bool, errors: tuple, f
 
 
 def configure(conn, path: Path, errors: tuple = (sqlite3.DatabaseError,),
-              failure: str = "{path}: not a dbox store ({exc})") -> None:
+              failure: str | None = None) -> None:
     """Set the pragmas of a store connection (every one, plain or SQLCipher, goes through here)."""
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -391,7 +397,9 @@ def configure(conn, path: Path, errors: tuple = (sqlite3.DatabaseError,),
         conn.close()
         if isinstance(exc, sqlite3.OperationalError):   # disk full, I/O error, locked: the store may be fine
             raise store_fault(exc, path) from None
-        raise StoreError(failure.format(path=path, exc=exc)) from None
+        detail = str(exc)
+        detail = _(SQLITE_WORDS[detail]) if detail in SQLITE_WORDS else detail
+        raise StoreError(_(failure or NOT_A_STORE).format(path=path, exc=detail)) from None
     if mode.lower() != "wal":
         raise StoreError(_("{path}: could not switch the store to WAL mode (got {mode})").format(
                              path=path, mode=mode))

@@ -583,7 +583,8 @@ def _result_term(compiler, node) -> tuple[str, list]:
         if node.nuance not in known:
             raise compiler.error(_('no nuance "{nuance}" in the results of {election}').format(
                                      nuance=node.nuance, election=node.election), node,
-                                 suggestion=suggest(node.nuance, known), hint="nuances: " + ", ".join(known))
+                                 suggestion=suggest(node.nuance, known),
+                                 hint=_("nuances: {items}").format(items=", ".join(known)))
         sql, params = share_sql(node.election, node.nuance, op, percent)
     return (f"({sql}) IS NOT 1", params) if negate else (sql, params)
 

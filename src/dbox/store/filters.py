@@ -547,8 +547,9 @@ class _Compiler:
             close = suggest(name, known)
             raise self.error(_('unknown custom field "{field}"').format(field=node.field), node, at_field=True,
                              suggestion=F.CUSTOM_PREFIX + close if close else None,
-                             hint="custom fields: " + (", ".join(F.CUSTOM_PREFIX + k for k in known[:20])
-                                                       or "none yet (they come from imports)"))
+                             hint=_("custom fields: {items}").format(
+                                 items=", ".join(F.CUSTOM_PREFIX + k for k in known[:20])
+                                 or _("none yet (they come from imports)")))
         return name
 
     def custom_condition(self, node: Compare, op: str) -> Fragment:

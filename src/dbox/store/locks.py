@@ -22,6 +22,7 @@ from pathlib import Path
 
 from dbox.errors import LockedError
 from dbox.store.pg import connect
+from dbox.i18n import _
 
 # pg_try_advisory_lock(class, object): the class is dbox's and the lock's kind; the object an id.
 _KINDS = {"run-due": 1, "campaign": 2, "post": 3}
@@ -47,8 +48,8 @@ class FileLock:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
             os.close(fd)
-            raise LockedError(f"{self.what} is already running" + (f" (pid {holder})" if holder else "")
-                              + "; nothing done") from None
+            raise LockedError(_("{what} is already running{holder}; nothing done").format(
+                what=self.what, holder=f" (pid {holder})" if holder else "")) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self.fd = fd
@@ -94,8 +95,8 @@ class AdvisoryLock:
                     "(SELECT oid FROM pg_database WHERE datname = current_database()) "
                     "AND l.classid = %s AND l.objid = %s AND l.objsubid = 2", self.key).fetchone()
                 holder = row[0].removeprefix("dbox lock ") if row and row[0] else None
-                raise LockedError(f"{self.what} is already running" + (f" ({holder})" if holder else "")
-                                  + "; nothing done")
+                raise LockedError(_("{what} is already running{holder}; nothing done").format(
+                    what=self.what, holder=f" ({holder})" if holder else ""))
         except BaseException:
             conn.close()
             raise
