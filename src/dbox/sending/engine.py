@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 
 from dbox.channels.base import OutgoingMessage, SendResult
 from dbox.errors import DboxError as DboxErrorTypes
-from dbox.errors import InputError, StoreError
+from dbox.errors import InputError, NotConfiguredError, StoreError
 from dbox.masking import mask
 from dbox.masking import scrub as mask_text
 from dbox.sending.commits import GroupCommit
@@ -83,6 +83,7 @@ class RunReport:
     skipped_reasons: dict[str, int] = field(default_factory=dict)
     ledger_writes: int = 0           # claims and outcomes written ...
     ledger_commits: int = 0          # ... in this many commits (several workers' writes may share one)
+    not_configured: Exception | None = None   # what stopped the run at connect, before any claim (exit 5)
 
 
 class _Run:
@@ -177,6 +178,8 @@ class _Run:
                 except STORE_FAULTS as exc:    # the store failed: stop before the next claim
                     self.halt("store", str(exc))
                 except DboxErrorTypes as exc:   # e.g. settings missing at connect: every message would fail
+                    if sender is None and isinstance(exc, NotConfiguredError):
+                        self.report.not_configured = exc
                     self.halt("fatal", str(exc))
                 except Exception as exc:   # a bug outside the provider call: stop cleanly, claims stay in-doubt
                     self.halt("error", f"{type(exc).__name__}: {exc}")

@@ -221,7 +221,9 @@ def publish_campaign(store: Store, campaign_id: int, *, retry_in_doubt: bool = F
                                detail="it may be on the network already: check, then use --retry-in-doubt")
         if state == "failed":          # refused by the network: nothing was published, try again
             ledger.requeue_failed(store, campaign_id)
-        service.resume(store, campaign_id, now=True, retry_in_doubt=retry_in_doubt, lock_held=True)
+        report = service.resume(store, campaign_id, now=True, retry_in_doubt=retry_in_doubt, lock_held=True)
+        if report.not_configured is not None:   # e.g. the secrets file refused: nothing claimed, exit 5
+            raise report.not_configured
         outcome = settle(store, campaign_id)
         if outcome.state == "in-doubt" and state == "claimed" and not retry_in_doubt:
             outcome.detail = "it may be on the network already: check, then use --retry-in-doubt"
