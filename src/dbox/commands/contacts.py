@@ -64,18 +64,23 @@ def show(
         return
     from rich.markup import escape
 
+    from dbox.labels import contact_key, contact_value
+
     for key, value in details.items():
+        label = escape(contact_key(key))
         if isinstance(value, list):
-            out.print(f"[bold]{key}[/]:")
+            out.print(f"[bold]{label}[/]:")
             for item in value:
-                text = ", ".join(f"{k}={v}" for k, v in item.items()) if isinstance(item, dict) else str(item)
+                text = ", ".join(f"{contact_key(k)}={contact_value((key, k), v)}" for k, v in item.items()
+                                 if v is not None) \
+                    if isinstance(item, dict) else str(item)
                 out.print(f"  - {escape(text)}")
-        elif isinstance(value, dict):
-            out.print(f"[bold]{key}[/]:")
+        elif isinstance(value, dict):        # custom fields: their names are the user's own
+            out.print(f"[bold]{label}[/]:")
             for k, v in value.items():
                 out.print(f"  {escape(k)}: {escape(str(v))}")
         elif value is not None:
-            out.print(f"[bold]{key}[/]: {escape(str(value))}")
+            out.print(f"[bold]{label}[/]: {escape(contact_value(key, value))}")
 
 
 @app.command()

@@ -630,22 +630,29 @@ def timeline(
                               ensure_ascii=False, indent=2))
         return
     out = _out()
-    head = [f"Contact {contact_id}"]
+    head = [_("Contact {contact_id}").format(contact_id=contact_id)]
     if info["support"]:
-        head.append(f"support {info['support']}/5")
+        head.append(_("support {level}/5").format(level=info["support"]))
     if info["attended"]:
-        head.append(f"came to {info['attended']} action(s)")
+        head.append(_("came to {n} action(s)").format(n=info["attended"]))
     if info["last_interaction"]:
-        head.append(f"last reached {info['last_interaction'][:10]}")
+        head.append(_("last reached {day}").format(day=info["last_interaction"][:10]))
     from dbox.clock import configured_timezone, local_column
 
-    head.append(f"times in {configured_timezone()}")
+    head.append(_("times in {zone}").format(zone=configured_timezone()))
     out.print(" — ".join(head), markup=False)
     if not events:
         out.print(_("  (nothing recorded)"))
     for e in events:
         shown = local_column(e.at) if e.at and len(e.at) > 10 else (e.at or "")
-        out.print(f"  {shown:<16}  {e.kind:<11} {e.summary}", markup=False)
+        kind = _(TIMELINE_KINDS[e.kind]) if e.kind in TIMELINE_KINDS else e.kind
+        out.print(f"  {shown:<16}  {kind:<11} {e.summary}", markup=False)
+
+
+# The kinds of a timeline's events as the listing names them (JSON keeps the codes).
+TIMELINE_KINDS = {"import": N_("import"), "consent": N_("consent"), "message": N_("message"), "rsvp": N_("rsvp"),
+                  "attended": N_("attended"), "interaction": N_("interaction"), "volunteer": N_("volunteer"),
+                  "exchange": N_("exchange")}
 
 
 def register(app: typer.Typer) -> None:

@@ -199,7 +199,8 @@ OUTCOME_LABELS = {"answered": N_("answered"), "refused": N_("refused"), "callbac
                   "wrong-number": N_("wrong-number"), "moved": N_("moved")}
 
 
-def _label(table: dict, code: str) -> str:
+def label(table: dict, code: str) -> str:
+    """A stored code as people read it (the code itself when the table has no label)."""
     label = table.get(code)
     if label is None:
         return code
@@ -208,9 +209,9 @@ def _label(table: dict, code: str) -> str:
 
 def describe(row: dict) -> str:
     """'call answered support 4' (English), 'appel répondu soutien 4' (French)."""
-    parts = [_label(TYPE_LABELS, row["type"])]
+    parts = [label(TYPE_LABELS, row["type"])]
     if row.get("outcome"):
-        parts.append(_label(OUTCOME_LABELS, row["outcome"]))
+        parts.append(label(OUTCOME_LABELS, row["outcome"]))
     if row.get("support"):
         parts.append(_("support {n}").format(n=row["support"]))
     return " ".join(parts)

@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from dbox.organizing.interactions import EXCHANGE_PREFIX
+from dbox.i18n import N_, _
+from dbox.organizing.interactions import EXCHANGE_PREFIX, OUTCOME_LABELS, TYPE_LABELS, label
 from dbox.store import organizing as so
 from dbox.store.db import Store
 
-_STATES = {"planned": "planned", "claimed": "being sent", "accepted": "sent", "delivered": "delivered",
-           "undelivered": "not delivered", "failed": "failed", "skipped": "not sent", "in-doubt": "in doubt"}
-_RSVP = {"yes": "yes", "no": "no", "maybe": "maybe"}
+# Summaries are prose in the user's language (docs/i18n.md); ``kind`` and ``detail`` keep the codes.
+_STATES = {"planned": N_("planned"), "claimed": N_("being sent"), "accepted": N_("sent"), "delivered": N_("delivered"),
+           "undelivered": N_("not delivered"), "failed": N_("failed"), "skipped": N_("not sent"),
+           "in-doubt": N_("in doubt")}
+_RSVP = {"yes": N_("yes"), "no": N_("no"), "maybe": N_("maybe")}
 
 
 @dataclass
@@ -37,29 +40,31 @@ def timeline(store: Store, contact_id: int, *, limit: int | None = None) -> list
     created = so.contact_created(store, contact_id)
     sources = so.timeline_sources(store, contact_id)
     for filename, row, at in sources:
-        events.append(Event(at, "import", f"imported from {filename}, row {row}", {"file": filename, "row": row}))
+        events.append(Event(at, "import", _("imported from {file}, row {row}").format(file=filename, row=row), {"file": filename, "row": row}))
     if created and not sources:
-        events.append(Event(created, "import", "added to the store", {}))
+        events.append(Event(created, "import", _("added to the store"), {}))
     for channel, action, at, source, detail in so.timeline_consents(store, contact_id):
-        verb = "gave" if action == "grant" else "withdrew"
-        events.append(Event(at, "consent", f"{verb} {channel} consent ({source})" + (f": {detail}" if detail else ""),
+        text = (_("gave {channel} consent ({source})") if action == "grant"
+                else _("withdrew {channel} consent ({source})")).format(channel=channel, source=source)
+        events.append(Event(at, "consent", text + (f": {detail}" if detail else ""),
                             {"channel": channel, "action": action, "source": source, "detail": detail}))
     for m in so.timeline_messages(store, contact_id):
         template = json.loads(m["template"]) if m["template"] else {}
-        what = f"invitation to « {m['action_title']} »" if m["action_title"] else \
-            (f"« {template['subject']} »" if template.get("subject") else "message")
-        state = _STATES.get(m["state"], m["state"])
+        what = _("invitation to « {title} »").format(title=m["action_title"]) if m["action_title"] else \
+            (f"« {template['subject']} »" if template.get("subject") else _("message"))
+        state = _(_STATES[m["state"]]) if m["state"] in _STATES else m["state"]
         summary = f"{m['channel']} {what}: {state}" + (f" ({m['reason']})" if m["reason"] else "")
         events.append(Event(m["at"], "message", summary, {"campaign_id": m["campaign_id"], "channel": m["channel"],
                                                             "state": m["state"], "action_id": m["action_id"]}))
     for a in so.timeline_actions(store, contact_id):
-        cancelled = " (cancelled)" if a["status"] == "cancelled" else ""
+        cancelled = _(" (cancelled)") if a["status"] == "cancelled" else ""
         if a["rsvp"]:
-            events.append(Event(a["rsvp_at"], "rsvp", f"answered {_RSVP[a['rsvp']]} to « {a['title']} »{cancelled}",
+            answer = _("answered {answer} to « {title} »").format(answer=_(_RSVP[a["rsvp"]]), title=a["title"])
+            events.append(Event(a["rsvp_at"], "rsvp", answer + cancelled,
                                 {"action_id": a["action_id"], "rsvp": a["rsvp"]}))
         if a["attended"] is not None:
-            verb = "came to" if a["attended"] else "did not come to"
-            events.append(Event(a["starts_at"], "attended", f"{verb} « {a['title']} » ({a['type']})",
+            text = _("came to « {title} » ({type})") if a["attended"] else _("did not come to « {title} » ({type})")
+            events.append(Event(a["starts_at"], "attended", text.format(title=a["title"], type=a["type"]),
                                 {"action_id": a["action_id"], "attended": bool(a["attended"])}))
     for i in so.timeline_interactions(store, contact_id):
         events.append(Event(i["at"], "interaction", _interaction_summary(i),
@@ -67,8 +72,9 @@ def timeline(store: Store, contact_id: int, *, limit: int | None = None) -> list
                                                "action_id", "volunteer_id", "source") if i[k] not in (None, 0, "")}))
     for v in so.timeline_as_volunteer(store, contact_id):
         events.append(Event(v["starts_at"], "volunteer",
-                            f"volunteer at « {v['title']} »: {v['contacts_made']} door(s)/call(s), "
-                            f"{v['contacts_gained']} contact(s) gained", {"action_id": v["action_id"]}))
+                            _("volunteer at « {title} »: {made} door(s)/call(s), {gained} contact(s) gained").format(
+                                title=v["title"], made=v["contacts_made"], gained=v["contacts_gained"]),
+                            {"action_id": v["action_id"]}))
     for at, kind, detail in so.timeline_exchanges(store, contact_id, EXCHANGE_PREFIX):
         events.append(Event(at, "exchange", f"{kind}" + (f": {detail}" if detail else ""), {"kind": kind}))
     events.sort(key=lambda e: (e.at or "", _ORDER.get(e.kind, 9)), reverse=True)
@@ -80,23 +86,23 @@ _ORDER = {"import": 0, "consent": 1, "message": 2, "rsvp": 3, "attended": 4, "in
 
 
 def _interaction_summary(i: dict) -> str:
-    parts = [i["type"]]
+    parts = [label(TYPE_LABELS, i["type"])]
     if i["outcome"]:
-        parts.append(i["outcome"])
+        parts.append(label(OUTCOME_LABELS, i["outcome"]))
     text = " ".join(parts)
     if i["action_title"]:
-        text += f" at « {i['action_title']} »"
+        text += " " + _("at « {title} »").format(title=i["action_title"])
     extra = []
     if i["support"]:
-        extra.append(f"support {i['support']}/5")
+        extra.append(_("support {level}/5").format(level=i["support"]))
     if i["wants_call"]:
-        extra.append("wants a call")
+        extra.append(_("wants a call"))
     if i["gained"]:
-        extra.append("gave " + i["gained"].replace(",", ", "))
+        extra.append(_("gave {what}").format(what=i["gained"].replace(",", ", ")))
     if i["amount_cents"] is not None:
         extra.append(f"{i['amount_cents'] / 100:.2f} €".replace(".", ","))
     if i["volunteer"]:
-        extra.append(f"by {i['volunteer']}")
+        extra.append(_("by {volunteer}").format(volunteer=i["volunteer"]))
     if extra:
         text += " — " + ", ".join(extra)
     if i["note"]:
