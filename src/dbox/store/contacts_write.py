@@ -157,6 +157,14 @@ def lookup_points(store: Store, kind: str, values: Iterable[str]) -> dict[str, i
     """value -> the oldest contact holding it, for e-mails or phones."""
     found: dict[str, int] = {}
     values = list(set(values))
+    if store.engine == "postgresql" and values:
+        # One statement with one array (no bound-parameter limit to chunk for).
+        where, params = store.values_in("value", values)
+        for value, contact_id in store.execute(
+                f"SELECT value, min(contact_id) FROM contact_points WHERE {where} AND kind = ? GROUP BY value",
+                (*params, kind)):
+            found[value] = contact_id
+        return found
     for part in _chunks(values):
         marks = ",".join("?" * len(part))
         for value, contact_id in store.execute(
@@ -170,6 +178,15 @@ def lookup_names(store: Store, keys: Iterable[tuple[str, str]]) -> dict[tuple[st
     """(name_key, postal_code) -> the contacts with that folded name in that postal code, oldest first."""
     found: dict[tuple[str, str], list[int]] = {}
     keys = list(set(keys))
+    if store.engine == "postgresql" and keys:
+        # One join on two arrays: an OR of hundreds of pairs costs PostgreSQL more to plan and run.
+        names, codes = [list(column) for column in zip(*keys)]
+        for name_key, postal_code, contact_id in store.execute(
+                "SELECT c.name_key, c.postal_code, c.id FROM contacts c "
+                "JOIN unnest(CAST(? AS text[]), CAST(? AS text[])) AS k(name_key, postal_code) "
+                "ON c.name_key = k.name_key AND c.postal_code = k.postal_code ORDER BY c.id", (names, codes)):
+            found.setdefault((name_key, postal_code), []).append(contact_id)
+        return found
     for part in _chunks(keys, _BATCH // 2):
         clause = " OR ".join("(name_key = ? AND postal_code = ?)" for _ in part)
         params = [v for key in part for v in key]
