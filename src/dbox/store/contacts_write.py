@@ -373,12 +373,25 @@ def record_consent_events(store: Store, events: list[tuple]) -> None:
         store.executemany("INSERT INTO consent_wordings (event_id, wording) VALUES (?, ?)", kept)
     else:
         store.insert_rows("consent_events", ("contact_id", "channel", "action", "at", "source", "detail"), rows)
-    store.executemany(
-        "INSERT INTO consents (contact_id, channel, status, at, source) VALUES (?,?,?,?,?) "
-        "ON CONFLICT (channel, contact_id) DO UPDATE SET status = excluded.status, at = excluded.at, "
-        "source = excluded.source",
-        [(cid, ch, "granted" if action == "grant" else "withdrawn", at, source)
-         for cid, ch, action, at, source, *_ in events])
+    states = [(cid, ch, "granted" if action == "grant" else "withdrawn", at, source)
+              for cid, ch, action, at, source, *_ in events]
+    upsert = ("ON CONFLICT (channel, contact_id) DO UPDATE SET status = excluded.status, at = excluded.at, "
+              "source = excluded.source")
+    if store.engine == "postgresql" and len(states) > 1:
+        # One COPY and one INSERT … SELECT instead of a statement per event (an import's thousands
+        # of round trips). An upsert may not touch a row twice in one statement: the last event of
+        # each contact and channel is kept, which is what the upserts one by one left.
+        latest = {(row[1], row[0]): row for row in states}
+        store.execute("CREATE TEMP TABLE IF NOT EXISTS dbox_stage_consents AS "
+                      "SELECT contact_id, channel, status, at, source FROM consents WITH NO DATA")
+        store.execute("TRUNCATE pg_temp.dbox_stage_consents")
+        store.copy_rows("pg_temp.dbox_stage_consents", ("contact_id", "channel", "status", "at", "source"),
+                        latest.values())
+        store.execute("INSERT INTO consents (contact_id, channel, status, at, source) "
+                      "SELECT contact_id, channel, status, at, source FROM pg_temp.dbox_stage_consents " + upsert)
+        return
+    store.executemany("INSERT INTO consents (contact_id, channel, status, at, source) VALUES (?,?,?,?,?) " + upsert,
+                      states)
 
 
 def _name_key(fields: dict) -> str | None:
