@@ -140,7 +140,7 @@ def show(ctx: typer.Context, action: str = ActionArg,
     from dbox.labels import shown
     from dataclasses import asdict
 
-    from dbox.organizing import actions, stats
+    from dbox.organizing import stats
     from dbox.store import organizing as so
 
     store = store_from(ctx)

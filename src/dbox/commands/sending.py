@@ -93,9 +93,7 @@ def _resume(store, campaign_id, yes, limit, rate, workers, now, retry_in_doubt, 
     from dbox.store import ledger
 
     campaign = ledger.get_campaign(store, campaign_id)
-    from dbox.social.posting import is_post_channel
-
-    if is_post_channel(campaign.channel):          # a post: published and retried by `dbox posts`
+    if service.is_broadcast(store, campaign):      # a post: published and retried by `dbox posts`
         raise InputError(_("campaign {campaign_id} is a post").format(campaign_id=campaign_id),
                          hint=_("use: dbox posts {action} {campaign_id}").format(action="retry", campaign_id=campaign_id))
     counts = ledger.state_counts(store, campaign_id)
@@ -247,8 +245,13 @@ def campaigns_show(ctx: typer.Context, campaign_id: int = typer.Argument(..., he
              _("created {when} by {user}").format(when=local_text(c.created_at), user=c.created_by)]
     if c.due_at:
         lines.append(_("due {when}").format(when=local_text(c.due_at)))
-    audience = (_("segment {name}").format(name=c.segment) if c.segment else (c.expression or _("everyone")))
-    lines.append(_("audience: {audience}").format(audience=audience))
+    account = ledger.broadcast_account(store, c.id)
+    if account is not None:                 # a broadcast (a post): no contacts, one account publishes
+        lines.append(_("posted from account {account} to its followers (no contacts messaged)").format(
+                         account=account or "?"))
+    else:
+        audience = (_("segment {name}").format(name=c.segment) if c.segment else (c.expression or _("everyone")))
+        lines.append(_("audience: {audience}").format(audience=audience))
     if c.template.get("subject"):
         lines.append(_("subject: {subject}").format(subject=c.template["subject"]))
     lines.append(_("text: {text}").format(text=c.template["body"].replace("\n", " / ")))

@@ -28,7 +28,7 @@ from dbox.i18n import _
 from dbox.channels.plugins import channels
 
 # The sections insights computes itself, with their positions; other areas add theirs through the
-# register_stats_sections hook (social: followers at 40, organizing: actions at 60).
+# register_stats_sections hook (the social area's followers at 40, organizing's actions at 60).
 OWN_SECTIONS = {"summary": 10, "areas": 20, "growth": 30, "campaigns": 50}
 
 

@@ -20,7 +20,7 @@ from dbox.channels import get_channel
 from dbox.errors import DboxError, InputError, LockedError, NotConfiguredError, ProviderError, StoreError
 from dbox.sending.compose import Composer, Rendered, Template
 from dbox.sending.engine import RunOptions, RunReport, apply_effect, run_campaign, utc_now
-from dbox.sending.locks import campaign_lock, is_free, run_due_lock
+from dbox.sending.locks import campaign_lock, run_due_lock
 from dbox.masking import mask
 from dbox.sending.window import SendWindow, from_iso, iso, parse_when
 from dbox.store import inbox, ledger
@@ -435,6 +435,17 @@ def run_due_failure(results) -> DboxError | None:
 CONTROLS = {"pause": "paused", "resume": None, "cancel": "cancelled"}
 
 
+def is_broadcast(store, campaign) -> bool:
+    """Whether a campaign is a broadcast (a post: it messages no contact). The channel's registry
+    flag (``Channel.broadcast``) says so when its plugin is loaded; otherwise the ledger does (its
+    one message has no contact). Never the channel's name: a new broadcast area plugs in through
+    the registry (docs/architecture.md)."""
+    try:
+        return bool(get_channel(campaign.channel).broadcast)
+    except InputError:                      # plugin not loaded (uninstalled, disabled)
+        return ledger.broadcast_account(store, campaign.id) is not None
+
+
 def control(store, campaign_id: int, action: str, *, posts: bool | None = None) -> tuple[Any, int]:
     """``pause``, ``resume`` or ``cancel`` a campaign (``posts``: True for a post only, False for
     a message campaign only). Pausing leaves it to no one: run-due skips it, ``send --resume``
@@ -442,7 +453,7 @@ def control(store, campaign_id: int, action: str, *, posts: bool | None = None) 
     as they are) and cannot be undone. Journalled and in the audit log. Returns (campaign, n
     cancelled). Holds the campaign's lock: a campaign being sent now is ``LockedError``."""
     campaign = ledger.get_campaign(store, campaign_id)
-    is_post = campaign.channel.startswith("social:")
+    is_post = is_broadcast(store, campaign)
     if posts is True and not is_post:
         raise InputError(_("campaign {campaign_id} is not a post ({channel})").format(
                              campaign_id=campaign_id, channel=campaign.channel),

@@ -19,8 +19,10 @@ def followers(query: StatsQuery) -> dict:
                        "linked": linked})
         latest[(network, relation)] = {"network": network, "relation": relation, "total": total, "linked": linked,
                                        "taken_at": taken_at}
-    posts = [{"network": n, "published": done or 0, "not_published": other or 0}
-             for n, done, other in sql.posts_published(query.store, query.since)]
+    prefix = "social:"          # this area's channels (dbox.social.channel); other broadcasts are not ours
+    posts = [{"network": channel[len(prefix):], "published": done or 0, "not_published": other or 0}
+             for channel, done, other in sql.posts_published(query.store, query.since)
+             if channel.startswith(prefix)]
     return {"series": series, "latest": list(latest.values()), "posts": posts}
 
 

@@ -16,7 +16,6 @@ import sqlite3
 import stat
 import time
 import warnings
-from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 

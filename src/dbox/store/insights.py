@@ -247,11 +247,17 @@ def follower_series(store: Store, period: str, since: str | None) -> list[tuple]
     return store.execute(sql, [since or ""]).fetchall()
 
 
+# The campaigns that message no contact (broadcasts: posts, migration 0011), told from the ledger
+# itself: their one message has no contact. Uncorrelated, so computed once (index on contact_id).
+_BROADCASTS = "(SELECT campaign_id FROM campaign_recipients WHERE contact_id IS NULL)"
+
+
 def posts_published(store: Store, since: str | None) -> list[tuple]:
-    """Social posts (ledger campaigns ``social:<network>``) per network: ``(network, done, other)``."""
+    """Broadcast campaigns (posts) per channel: ``(channel, done, other)``."""
     return store.execute(
-        "SELECT substr(channel, 8), sum(status = 'done'), sum(status <> 'done') FROM campaigns "
-        "WHERE channel LIKE 'social:%' AND created_at >= ? GROUP BY 1 ORDER BY 1", [since or ""]).fetchall()
+        "SELECT channel, sum(CASE WHEN status = 'done' THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN status <> 'done' THEN 1 ELSE 0 END) FROM campaigns "
+        f"WHERE id IN {_BROADCASTS} AND created_at >= ? GROUP BY 1 ORDER BY 1", [since or ""]).fetchall()
 
 
 # -- campaigns ------------------------------------------------------------------------------------
@@ -290,7 +296,7 @@ def campaign_outcomes(store: Store, where: str, params: list, since: str | None,
         "coalesce(sum(r.state = 'undelivered'), 0) "
         f"FROM campaigns k LEFT JOIN {_JSON_OBJECT[store.engine]} m ON m.key = k.channel "
         f"LEFT JOIN {recipients} ON r.campaign_id = k.id{join_filter} "
-        "WHERE k.channel NOT LIKE 'social:%' AND k.created_at >= ? GROUP BY k.id ORDER BY k.id")
+        f"WHERE k.id NOT IN {_BROADCASTS} AND k.created_at >= ? GROUP BY k.id ORDER BY k.id")
     all_params.append(since or "")
     rows = [list(r) for r in store.execute(sql, all_params)]
     if not selection_given and rows and has_table(store, "erased_recipients"):
@@ -444,5 +450,5 @@ def first_created_at(store: Store, where: str, params: list) -> str | None:
 
 
 def message_channels(store: Store) -> list[str]:
-    """The channels campaigns sent messages on (social posts left out)."""
-    return [c for (c,) in store.execute("SELECT DISTINCT channel FROM campaigns WHERE channel NOT LIKE 'social:%'")]
+    """The channels campaigns sent messages on (broadcasts, i.e. posts, left out)."""
+    return [c for (c,) in store.execute(f"SELECT DISTINCT channel FROM campaigns WHERE id NOT IN {_BROADCASTS}")]

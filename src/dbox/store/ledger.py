@@ -568,6 +568,15 @@ def requeue_failed(store: Store, campaign_id: int) -> int:
     return n
 
 
+def broadcast_account(store: Store, campaign_id: int) -> str | None:
+    """The account a broadcast campaign (a post) goes out from: the address of its message that
+    has no contact; None for a campaign that messages contacts. Says whether a campaign is a
+    broadcast from the ledger alone, without the channel's plugin (``Channel.broadcast``)."""
+    row = store.execute("SELECT address FROM campaign_recipients WHERE campaign_id = ? AND contact_id IS NULL "
+                        "ORDER BY id LIMIT 1", (campaign_id,)).fetchone()
+    return None if row is None else (row[0] or "")
+
+
 def broadcast_message(store: Store, campaign_id: int) -> tuple | None:
     """(recipient id, state, provider id, provider status, error, done_at) of a broadcast
     campaign's message (a post), or None when it has none (made before migration 0011)."""
