@@ -317,3 +317,15 @@ def test_cli_import_is_audited(cli, tmp_path):
     with open_store(os.environ["DBOX_DB"]) as s:
         rows = list(entries(s, command="import"))
     assert len(rows) == 1 and rows[0].count == 2 and rows[0].detail["file"] == "c.csv"
+
+
+def test_every_contact_an_import_adds_gets_one_unsubscribe_id_of_its_own(store, tmp_path):
+    # PostgreSQL writes them once per statement (migration 0015), SQLite per row: same result.
+    rows = "".join(f"N{i};P{i};06123450{i:02d};p{i}@example.org;oui\n" for i in range(40))
+    import_file(store, write_csv(tmp_path / "c.csv", "Nom;Prénom;Portable;Courriel;Accord SMS\n" + rows))
+    store.execute("INSERT INTO contacts (first_name, created_at, updated_at) VALUES ('Seule', 'x', 'x')")
+    counts = store.execute("SELECT c.id, count(u.uid) FROM contacts c LEFT JOIN unsubscribe_ids u "
+                           "ON u.contact_id = c.id GROUP BY c.id").fetchall()
+    assert len(counts) == 41 and {n for _id, n in counts} == {1}
+    assert store.execute("SELECT count(DISTINCT uid) FROM unsubscribe_ids").fetchone() == (41,)
+    assert store.execute("SELECT count(*) FROM consents WHERE channel = 'sms' AND status = 'granted'").fetchone() == (40,)
