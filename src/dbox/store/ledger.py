@@ -547,24 +547,24 @@ def resolve_in_doubt(store: Store, recipient_id: int, *, provider_id: str | None
 
 def requeue_in_doubt(store: Store, campaign_id: int) -> int:
     """``--retry-in-doubt``: in-doubt messages become planned again (the claim re-checks consent)."""
-    now = utcnow()
-    with store.transaction(immediate=True) as conn:
-        n = conn.execute("UPDATE campaign_recipients SET state = 'planned', updated_at = ? "
-                         "WHERE campaign_id = ? AND state = 'in-doubt'", (now, campaign_id)).rowcount
-        if n:
-            _event(conn, campaign_id, "retry-in-doubt", f"{n} in-doubt message(s) planned again")
-    return n
+    return _requeue(store, campaign_id, "in-doubt", "reason", "retry-in-doubt", "in-doubt message(s) planned again")
 
 
 def requeue_failed(store: Store, campaign_id: int) -> int:
     """Failed messages become planned again: a post the network refused (nothing was published)
     is tried again when the user asks (``dbox posts retry``). The claim re-checks as always."""
+    return _requeue(store, campaign_id, "failed", "NULL", "retry-failed", "failed message(s) planned again")
+
+
+def _requeue(store: Store, campaign_id: int, state: str, reason_sql: str, event: str, what: str) -> int:
+    """Messages in ``state`` planned again, with a campaign event saying how many. ``reason_sql``:
+    what the reason column becomes (a failure's reason is cleared; an in-doubt one keeps its own)."""
     now = utcnow()
     with store.transaction(immediate=True) as conn:
-        n = conn.execute("UPDATE campaign_recipients SET state = 'planned', reason = NULL, updated_at = ? "
-                         "WHERE campaign_id = ? AND state = 'failed'", (now, campaign_id)).rowcount
+        n = conn.execute(f"UPDATE campaign_recipients SET state = 'planned', reason = {reason_sql}, updated_at = ? "
+                         "WHERE campaign_id = ? AND state = ?", (now, campaign_id, state)).rowcount
         if n:
-            _event(conn, campaign_id, "retry-failed", f"{n} failed message(s) planned again")
+            _event(conn, campaign_id, event, f"{n} {what}")
     return n
 
 
