@@ -410,13 +410,16 @@ class _Direct:
     """Requests to one API, sent through the session's HTTP adapter without ``Session.send``.
 
     For each request ``requests.Session`` merges cookies, hooks and settings, reads the
-    environment, resolves redirects and times the call; a sender's batch uses none of that
-    (Twilio sets no cookies; twilio's client asks for no redirects and no hooks) and that work
-    was about a third of a message's CPU in the send loop (bench/send_bench.py, docs/sending.md
-    "Speed"). What stays the same: the adapter (its connection pool, TLS verification, the
-    proxy and CA settings read once from the environment), the session's default headers, the
-    body and authentication as requests prepares them, and requests' exceptions (a timeout or
-    a lost connection is told apart exactly as before)."""
+    environment, resolves redirects and times the call, and ``PreparedRequest.prepare`` parses the
+    URL again, encodes the authentication and walks the form through a runtime ``Protocol`` check
+    per field. A sender's batch needs none of that again and again (Twilio sets no cookies;
+    twilio's client asks for no redirects and no hooks; the URL and the credentials do not
+    change), and it was about a third of a message's CPU in the send loop (bench/send_bench.py,
+    docs/sending.md "Speed"). What stays the same: the adapter (its connection pool, TLS
+    verification, the proxy and CA settings read once from the environment), the session's
+    default headers, the request requests would prepare (the same method, URL, headers, body and
+    ``Authorization``: tests/test_send_transport.py compares them) and requests' exceptions (a
+    timeout or a lost connection is told apart exactly as before)."""
 
     def __init__(self, session, url: str):
         from requests.structures import CaseInsensitiveDict
@@ -425,22 +428,64 @@ class _Direct:
         self.adapter = session.get_adapter(url)
         self.headers = CaseInsensitiveDict(session.headers)
         self.settings = {"proxies": dict(session.proxies), "verify": session.verify, "cert": session.cert}
+        self._url = self._prepared_url = None
+        self._auth = self._authorization = None
 
     def serves(self, url: str, headers, allow_redirects: bool) -> bool:
         """Form requests to the settled API only; JSON bodies and redirects take requests' own path."""
         return (url.startswith(self.prefix) and not allow_redirects
                 and "json" not in ((headers or {}).get("Content-Type") or ""))
 
-    def request(self, method, url, params, data, headers, auth, timeout):
+    def prepare(self, method, url, params, data, headers, auth):
+        """The ``PreparedRequest`` requests would send, made with the parts that change only."""
         from requests.models import PreparedRequest
-        from twilio.http.response import Response
 
         merged = self.headers.copy()
         merged.update(headers or {})
         prepared = PreparedRequest()
-        prepared.prepare(method=method.upper(), url=url, headers=merged, data=data, params=params, auth=auth)
+        prepared.prepare_method(method)
+        if params:
+            prepared.prepare_url(url, params)
+        else:
+            if url != self._url:
+                prepared.prepare_url(url, None)
+                self._url, self._prepared_url = url, prepared.url
+            prepared.url = self._prepared_url
+        prepared.prepare_headers(merged)
+        prepared.prepare_body(_form(data) if data else None, None)
+        if auth:
+            prepared.headers["Authorization"] = self._basic(auth)
+        return prepared
+
+    def _basic(self, auth) -> str:
+        if auth != self._auth:
+            from requests.auth import HTTPBasicAuth
+            from requests.models import PreparedRequest
+
+            probe = PreparedRequest()
+            probe.prepare_headers({})
+            HTTPBasicAuth(*auth)(probe)
+            self._auth, self._authorization = auth, probe.headers["Authorization"]
+        return self._authorization
+
+    def request(self, method, url, params, data, headers, auth, timeout):
+        from twilio.http.response import Response
+
+        prepared = self.prepare(method, url, params, data, headers, auth)
         answer = self.adapter.send(prepared, timeout=timeout, **self.settings)
         return Response(int(answer.status_code), answer.text, answer.headers)
+
+
+def _form(data: dict) -> str:
+    """A form body as requests encodes a dict: a list value repeats its key, None is left out."""
+    from urllib.parse import urlencode
+
+    pairs = []
+    for key, values in data.items():
+        for value in values if isinstance(values, (list, tuple)) else (values,):
+            if value is not None:
+                pairs.append((key, value))
+    return urlencode(pairs)
 
 
 @hookimpl
