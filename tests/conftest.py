@@ -249,6 +249,17 @@ def store(tmp_path, template_store, engine):
     s.close()
 
 
+@pytest.fixture
+def store_file(template_store, engine) -> str:
+    """$DBOX_DB holds an empty store, not opened: on SQLite a copy of the template (for a test whose
+    commands would otherwise make the store on first use, half a second of geography each time,
+    when making it is not what the test is about); on PostgreSQL the test's fresh database."""
+    path = os.environ["DBOX_DB"]
+    if engine == "sqlite" and not Path(path).exists() and store_geo._reference_rows is _SHIPPED_REFERENCE:
+        copy_store(template_store, Path(path))
+    return path
+
+
 # Typer builds the click command from the app on every CliRunner.invoke (~40 ms of annotation
 # evaluation each time, hundreds of times a run): built once per process instead. A click command
 # is reusable, and dbox's main translates the tree again on each run from the English it keeps

@@ -4,6 +4,7 @@ nothing reaching up a layer), function-local imports included, and SQL runs only
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -36,12 +37,17 @@ def rank(area: str) -> int:
 SQL_ALLOWED = {("insights/datasette_plugin.py", "self.ds")}
 
 
+@functools.lru_cache(maxsize=1)
 def _modules():
+    """(path, relative path, syntax tree) of every module of the app, parsed once per process (the
+    checks below read the same trees: parsing and walking them is seconds of CPU each time)."""
+    modules = []
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC)
         if rel.parts[0] == "testing":   # test helpers shipped in the package, not part of the app
             continue
-        yield path, rel, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        modules.append((path, rel, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))))
+    return tuple(modules)
 
 
 def _area(module: str) -> str | None:
@@ -129,12 +135,10 @@ def test_no_area_imports_a_higher_layer():
     assert not upward, "imports that reach up a layer (see docs/architecture.md):\n" + "\n".join(upward)
 
 
+@functools.lru_cache(maxsize=1)
 def _outside_store():
-    """(file, node) for every node of every module outside dbox/store/."""
-    for _, rel, tree in _modules():
-        if rel.parts[0] != "store":
-            for node in ast.walk(tree):
-                yield rel, node
+    """(file, node) for every node of every module outside dbox/store/ (walked once per process)."""
+    return tuple((rel, node) for _, rel, tree in _modules() if rel.parts[0] != "store" for node in ast.walk(tree))
 
 
 def _is_sql_call(rel: Path, node: ast.AST) -> bool:

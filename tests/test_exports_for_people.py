@@ -16,7 +16,7 @@ PEOPLE = ("Prénom;Nom;Portable;Fixe;Adresse\n"
 
 
 @pytest.fixture
-def people(cli, tmp_path):
+def people(store_file, cli, tmp_path):
     assert cli("import", write_csv(tmp_path / "p.csv", PEOPLE)).exit_code == 0
 
 

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.engines
 from dbox import segments
 from dbox.filters import FilterSyntaxError, parse
 from dbox.store import filters as store_filters
-from test_segments_support import NOW, Oracle, geo, sample, sample_template, selected_ids  # noqa: F401
+from test_segments_support import (NOW, Oracle, geo, sample, sample_oracle, sample_template,  # noqa: F401
+                                   selected_ids)
 
 EXPRESSIONS = [
     # tags, consent, reachability
@@ -77,8 +78,9 @@ EXPRESSIONS = [
 
 
 @pytest.fixture
-def oracle(sample):
-    return Oracle(sample)
+def oracle(sample_oracle):
+    """What the plain-Python evaluation says of the sample (read once per template: test_segments_support)."""
+    return sample_oracle
 
 
 @pytest.mark.parametrize("expression", EXPRESSIONS)

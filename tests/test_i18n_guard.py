@@ -107,7 +107,7 @@ ERROR_RUNS = [
 
 
 @pytest.mark.parametrize("args", ERROR_RUNS, ids=" ".join)
-def test_error_paths_go_through_the_catalog(pseudo, args):
+def test_error_paths_go_through_the_catalog(store_file, pseudo, args):
     allowed = _allowed_words()
     result = pseudo.invoke(app, args)
     assert result.exit_code != 0, result.output

@@ -9,6 +9,7 @@ import os
 import shutil
 import tracemalloc
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_send_support import twilio  # noqa: F401
@@ -35,6 +36,12 @@ def _error_line(result):
 
 
 # -- 1. quotes, encodings, separators, field cap ------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def _empty_store(store_file):
+    """The tests import into the empty store at $DBOX_DB, copied from the session's template rather
+    than made by their first import (half a second of geography each)."""
+
 
 def test_unclosed_quote_is_refused_with_the_row_where_it_opened(cli, tmp_path):
     path = write_csv(tmp_path / "q.csv", "Nom;Prénom;Courriel;Ville\r\n"

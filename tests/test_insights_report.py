@@ -166,7 +166,9 @@ def _build_campaign_store(store, cli, twilio, examples: Path) -> None:
     mobiles = [m for (m,) in store.execute("SELECT mobile FROM contacts WHERE mobile IS NOT NULL ORDER BY id")]
     twilio.mark_unsubscribed(mobiles[0])
     twilio.mark_undeliverable(mobiles[1])
-    sent = cli("send", "--sms", "-m", "Réunion publique jeudi à 19 h, salle des fêtes", "--yes")
+    # At the channel's default rate (10/s) the hundred messages would take ten seconds of waiting;
+    # the report reads what was sent, not how fast.
+    sent = cli("send", "--sms", "-m", "Réunion publique jeudi à 19 h, salle des fêtes", "--yes", "--rate", "1000/s")
     assert sent.exit_code == 0, sent.output
     assert cli("campaigns", "sync").exit_code == 0
     emails = [e for (e,) in store.execute("SELECT email FROM contacts WHERE email IS NOT NULL ORDER BY id LIMIT 3")]
@@ -185,7 +187,7 @@ def _build_campaign_store(store, cli, twilio, examples: Path) -> None:
 @pytest.fixture(scope="module")
 def campaign_template(tmp_path_factory, template_store) -> Path:
     """The campaign store (and the config that priced its SMS), made once for the module in a
-    folder of its own: about ten seconds of importing and sending, which each test then copies."""
+    folder of its own: a few seconds of importing and sending, which each test then copies."""
     from typer.testing import CliRunner
 
     from dbox.cli import app

@@ -194,6 +194,25 @@ def sample(request, engine, tmp_path, pg_sample):
     store.close()
 
 
+_SAMPLE_ORACLES: dict = {}
+
+
+@pytest.fixture
+def sample_oracle(request, engine, sample):
+    """``Oracle(sample)`` as the test begins. Every ``sample`` is a fresh copy of one template per
+    engine (and worker), so the Oracle is read once per template — 1,600 store reads, a fifth of a
+    second on PostgreSQL — and each test gets its own copy of the contacts it holds."""
+    import copy
+
+    template = request.getfixturevalue("pg_sample_template" if engine == "postgresql" else "sample_template")
+    key = (engine, str(template))
+    if key not in _SAMPLE_ORACLES:
+        _SAMPLE_ORACLES[key] = Oracle(sample)
+    oracle = copy.copy(_SAMPLE_ORACLES[key])
+    oracle.contacts = copy.deepcopy(oracle.contacts)
+    return oracle
+
+
 # -- a plain-Python evaluation of a filter, to check the SQL against -------------------------------
 
 _LEADING_NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")

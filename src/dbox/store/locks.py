@@ -106,6 +106,12 @@ class AdvisoryLock:
     def release(self) -> None:
         if self.conn is not None:
             try:
+                # Unlocked before the connection closes: the server ends a closed session a moment
+                # later, and a lock taken again at once (by this process or another) must find it free.
+                try:
+                    self.conn.execute("SELECT pg_advisory_unlock(%s, %s)", self.key)
+                except Exception:  # noqa: BLE001 - a broken connection: closing it releases the lock
+                    pass
                 self.conn.close()         # the session ends: PostgreSQL releases its advisory locks
             finally:
                 self.conn = None
