@@ -12,9 +12,9 @@ calls, in the same run, to the same local servers.
 - Memory: the process's resident size sampled every 0.2 s during dbox's send.
 
 Prints messages/s for both and the ratio (aim: dbox within 10% of the bare loop), and the RSS.
-For SMS also a third loop whose requests session reads the proxy/CA environment once, as dbox's
-sender does (docs/sending.md, "Speed"): the ratio to it is what the ledger, checks and rendering
-cost on their own. And how many ledger writes shared a commit (group commit, dbox.sending.commits).
+For SMS also a third loop through dbox's HTTP client (the proxy/CA environment read once,
+requests sent through requests' HTTP adapter directly, as dbox's sender does; docs/sending.md,
+"Speed"): the ratio to it is what the ledger, checks and rendering cost on their own. And how many ledger writes shared a commit (group commit, dbox.sending.commits).
 Also the CPU time this process spent (the servers run in their own processes): on a shared, loaded
 box the wall-clock ratio moves with the neighbours' load, the CPU ratio much less.
 Loopback only; every loop is bounded by --count.
@@ -133,24 +133,24 @@ def audience(store, channel: str, count: int):
 
 
 def bare_sms(messages, base_url: str, workers: int, settled: bool = False) -> float:
-    """The twilio client as its documentation shows it, one per thread. ``settled``: with its
-    requests session reading the proxy/CA environment once, as dbox's sender does
-    (``settle_environment`` in dbox.channels.sms), to show what the ledger itself costs."""
+    """The twilio client as its documentation shows it, one per thread. ``settled``: with dbox's
+    HTTP client instead of twilio's default one (the proxy/CA environment read once, requests
+    sent through the HTTP adapter directly: ``dbox.channels.sms._Direct``), as dbox's sender
+    does, to show what the ledger, checks and rendering cost on their own."""
     from twilio.rest import Client
 
-    from dbox.channels.sms import _quiet_twilio_logging
+    from dbox.channels.sms import _http_client, _quiet_twilio_logging
 
     _quiet_twilio_logging()
     parts = [messages[i::workers] for i in range(workers)]
 
     def run(part):
-        client = Client(SID, TOKEN)
-        client.api.base_url = base_url
         if settled:
-            session = client.http_client.session
-            found = session.merge_environment_settings(base_url, {}, None, None, None)
-            session.proxies, session.verify, session.cert = found["proxies"], found["verify"], found["cert"]
-            session.trust_env = False
+            client = Client(SID, TOKEN, http_client=_http_client(15))
+            client.http_client.settle_environment(base_url)
+        else:
+            client = Client(SID, TOKEN)
+        client.api.base_url = base_url
         for _cid, to, rendered in part:
             client.messages.create(to=to, from_="MonParti", body=rendered.body)
 
@@ -281,7 +281,7 @@ def main() -> None:
                   f"{CPU['dbox'] / bare_cpu - 1:+.1%} vs bare")
             if settled is not None:
                 cpu = CPU["settled"][0]
-                print(f"  bare loop, proxy/CA environment read once as dbox does: {n / settled:.0f} msg/s, CPU "
+                print(f"  bare loop through dbox's HTTP client: {n / settled:.0f} msg/s, CPU "
                       f"{cpu:.1f} s -> dbox {CPU['dbox'] / cpu - 1:+.1%} CPU, {send_s / settled - 1:+.1%} wall "
                       f"(what the ledger, checks and rendering cost)")
             print(f"  ledger writes per commit {CPU['writes_per_commit']:.2f} (claims and outcomes arriving together)")

@@ -348,7 +348,9 @@ _http_client_class = None
 
 
 def _http_client(timeout: float):
-    """A TwilioHttpClient that keeps the last response's headers (Retry-After) per thread."""
+    """A TwilioHttpClient that keeps the last response's headers (Retry-After) per thread, and,
+    once told where it sends (``settle_environment``), sends through requests' HTTP adapter
+    directly (``_Direct``)."""
     global _http_client_class
     if _http_client_class is None:
         from twilio.http.http_client import TwilioHttpClient
@@ -358,10 +360,21 @@ def _http_client(timeout: float):
                 super().__init__(*args, **kwargs)
                 self._local = threading.local()
                 self.logger.disabled = False
+                self.direct = None
 
-            def request(self, *args, **kwargs):
+            def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
+                        allow_redirects=False):
                 self._local.headers = None
-                response = super().request(*args, **kwargs)
+                direct = self.direct
+                if direct is not None and direct.serves(url, headers, allow_redirects):
+                    if timeout is None:
+                        timeout = self.timeout
+                    elif timeout <= 0:
+                        raise ValueError(timeout)
+                    response = direct.request(method, url, params, data, headers, auth, timeout)
+                else:
+                    response = super().request(method, url, params=params, data=data, headers=headers, auth=auth,
+                                               timeout=timeout, allow_redirects=allow_redirects)
                 self._local.headers = response.headers
                 return response
 
@@ -370,17 +383,18 @@ def _http_client(timeout: float):
 
             def settle_environment(self, url):
                 """Read the proxy and CA bundle settings of the environment (``HTTPS_PROXY``,
-                ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``...) once, for a sender's whole batch: requests
-                reads them again for every request otherwise, walking the whole environment, a
-                tenth of the CPU of a send (bench/send_bench.py). Same settings, read once."""
+                ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``...) once, for a sender's whole batch, and send
+                the batch's requests to ``url`` through requests' adapter directly (``_Direct``)."""
                 session = self.session
-                if session is None or not session.trust_env:
+                if session is None:
                     return
-                found = session.merge_environment_settings(url, {}, None, None, None)
-                session.proxies = found["proxies"]
-                session.verify = found["verify"]
-                session.cert = found["cert"]
-                session.trust_env = False
+                if session.trust_env:
+                    found = session.merge_environment_settings(url, {}, None, None, None)
+                    session.proxies = found["proxies"]
+                    session.verify = found["verify"]
+                    session.cert = found["cert"]
+                    session.trust_env = False
+                self.direct = _Direct(session, url)
 
             def log_request(self, kwargs):
                 pass
@@ -390,6 +404,88 @@ def _http_client(timeout: float):
 
         _http_client_class = HeaderKeepingClient
     return _http_client_class(timeout=timeout, logger=logging.getLogger("twilio.http_client"))
+
+
+class _Direct:
+    """Requests to one API, sent through the session's HTTP adapter without ``Session.send``.
+
+    For each request ``requests.Session`` merges cookies, hooks and settings, reads the
+    environment, resolves redirects and times the call, and ``PreparedRequest.prepare`` parses the
+    URL again, encodes the authentication and walks the form through a runtime ``Protocol`` check
+    per field. A sender's batch needs none of that again and again (Twilio sets no cookies;
+    twilio's client asks for no redirects and no hooks; the URL and the credentials do not
+    change), and it was about a third of a message's CPU in the send loop (bench/send_bench.py,
+    docs/sending.md "Speed"). What stays the same: the adapter (its connection pool, TLS
+    verification, the proxy and CA settings read once from the environment), the session's
+    default headers, the request requests would prepare (the same method, URL, headers, body and
+    ``Authorization``: tests/test_send_transport.py compares them) and requests' exceptions (a
+    timeout or a lost connection is told apart exactly as before)."""
+
+    def __init__(self, session, url: str):
+        from requests.structures import CaseInsensitiveDict
+
+        self.prefix = url.rstrip("/") + "/"
+        self.adapter = session.get_adapter(url)
+        self.headers = CaseInsensitiveDict(session.headers)
+        self.settings = {"proxies": dict(session.proxies), "verify": session.verify, "cert": session.cert}
+        self._url = self._prepared_url = None
+        self._auth = self._authorization = None
+
+    def serves(self, url: str, headers, allow_redirects: bool) -> bool:
+        """Form requests to the settled API only; JSON bodies and redirects take requests' own path."""
+        return (url.startswith(self.prefix) and not allow_redirects
+                and "json" not in ((headers or {}).get("Content-Type") or ""))
+
+    def prepare(self, method, url, params, data, headers, auth):
+        """The ``PreparedRequest`` requests would send, made with the parts that change only."""
+        from requests.models import PreparedRequest
+
+        merged = self.headers.copy()
+        merged.update(headers or {})
+        prepared = PreparedRequest()
+        prepared.prepare_method(method)
+        if params:
+            prepared.prepare_url(url, params)
+        else:
+            if url != self._url:
+                prepared.prepare_url(url, None)
+                self._url, self._prepared_url = url, prepared.url
+            prepared.url = self._prepared_url
+        prepared.prepare_headers(merged)
+        prepared.prepare_body(_form(data) if data else None, None)
+        if auth:
+            prepared.headers["Authorization"] = self._basic(auth)
+        return prepared
+
+    def _basic(self, auth) -> str:
+        if auth != self._auth:
+            from requests.auth import HTTPBasicAuth
+            from requests.models import PreparedRequest
+
+            probe = PreparedRequest()
+            probe.prepare_headers({})
+            HTTPBasicAuth(*auth)(probe)
+            self._auth, self._authorization = auth, probe.headers["Authorization"]
+        return self._authorization
+
+    def request(self, method, url, params, data, headers, auth, timeout):
+        from twilio.http.response import Response
+
+        prepared = self.prepare(method, url, params, data, headers, auth)
+        answer = self.adapter.send(prepared, timeout=timeout, **self.settings)
+        return Response(int(answer.status_code), answer.text, answer.headers)
+
+
+def _form(data: dict) -> str:
+    """A form body as requests encodes a dict: a list value repeats its key, None is left out."""
+    from urllib.parse import urlencode
+
+    pairs = []
+    for key, values in data.items():
+        for value in values if isinstance(values, (list, tuple)) else (values,):
+            if value is not None:
+                pairs.append((key, value))
+    return urlencode(pairs)
 
 
 @hookimpl
