@@ -39,16 +39,27 @@ class AccessLog:
             return await self.app(scope, receive, send)
         started = time.perf_counter()
         status = [500]
+        logged = [False]
+
+        def log() -> None:
+            if logged[0]:
+                return
+            logged[0] = True
+            entry = {"event": "request", "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                     "method": scope.get("method"), "route": route_template(scope), "status": status[0],
+                     "ms": round((time.perf_counter() - started) * 1000, 1)}
+            logger.info(json.dumps(entry, separators=(",", ":")))
 
         async def send_status(message):
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Written before the response's last bytes leave: whoever has the response finds
+                # its line in the log (after the app returned, it could come a moment too late).
+                log()
             await send(message)
 
         try:
             await self.app(scope, receive, send_status)
         finally:
-            entry = {"event": "request", "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                     "method": scope.get("method"), "route": route_template(scope), "status": status[0],
-                     "ms": round((time.perf_counter() - started) * 1000, 1)}
-            logger.info(json.dumps(entry, separators=(",", ":")))
+            log()          # the app failed, or ended without a body
