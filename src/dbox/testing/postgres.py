@@ -42,11 +42,19 @@ def installed() -> bool:
     return find_bin("initdb") is not None and find_bin("pg_ctl") is not None
 
 
+SCRATCH_NEEDED = 2 << 30     # a test run's cluster stays under a few hundred MB; its WAL may reach 1 GB
+
+
 def scratch_folder() -> str | None:
-    """Where a throwaway cluster goes: ``/dev/shm`` (memory) when it is a writable folder, else the
-    system's temporary folder (None, for :func:`tempfile.mkdtemp`)."""
+    """Where a throwaway cluster goes: ``/dev/shm`` (memory) when it is a writable folder with
+    room to spare (a container's is often 64 MB), else the system's temporary folder (None, for
+    :func:`tempfile.mkdtemp`)."""
     shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+    try:
+        roomy = shutil.disk_usage(shm).free >= SCRATCH_NEEDED
+    except OSError:
+        return None
+    return shm if roomy and os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 def _free_port() -> int:
