@@ -34,13 +34,21 @@ def _get(url: str, *, raw: bool = False):
             return exc.code, body
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """The child gets SIGINT's default disposition, as a command typed at a terminal does: a test
+    runner started in the background (``nohup``, ``cmd &`` in a script) ignores SIGINT, its
+    children inherit that, and Python keeps ignoring a SIGINT its parent ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Browse:
     """`dbox browse --port 0 --no-open` in its own process; the URL it prints; stopped with Ctrl+C."""
 
     def __init__(self, db: Path, *args: str):
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "DBOX_DB": str(db)}
         self.proc = subprocess.Popen([sys.executable, "-m", "dbox", "browse", "--port", "0", "--no-open", *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                     preexec_fn=_ctrl_c_as_at_a_terminal)
         deadline = time.monotonic() + 60
         self.url = None
         while time.monotonic() < deadline and self.url is None:
