@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlencode
 
 from dbox.channels.base import Channel, ComposeRules, Delivery, InboundMessage, OutgoingMessage, Sender, \
     SendResult, SettingField
@@ -422,8 +423,11 @@ class _Direct:
     timeout or a lost connection is told apart exactly as before)."""
 
     def __init__(self, session, url: str):
+        from requests.models import PreparedRequest
         from requests.structures import CaseInsensitiveDict
+        from twilio.http.response import Response
 
+        self._prepared_request, self._response = PreparedRequest, Response   # imported once per sender
         self.prefix = url.rstrip("/") + "/"
         self.adapter = session.get_adapter(url)
         self.headers = CaseInsensitiveDict(session.headers)
@@ -438,11 +442,9 @@ class _Direct:
 
     def prepare(self, method, url, params, data, headers, auth):
         """The ``PreparedRequest`` requests would send, made with the parts that change only."""
-        from requests.models import PreparedRequest
-
         merged = self.headers.copy()
         merged.update(headers or {})
-        prepared = PreparedRequest()
+        prepared = self._prepared_request()
         prepared.prepare_method(method)
         if params:
             prepared.prepare_url(url, params)
@@ -460,26 +462,21 @@ class _Direct:
     def _basic(self, auth) -> str:
         if auth != self._auth:
             from requests.auth import HTTPBasicAuth
-            from requests.models import PreparedRequest
 
-            probe = PreparedRequest()
+            probe = self._prepared_request()
             probe.prepare_headers({})
             HTTPBasicAuth(*auth)(probe)
             self._auth, self._authorization = auth, probe.headers["Authorization"]
         return self._authorization
 
     def request(self, method, url, params, data, headers, auth, timeout):
-        from twilio.http.response import Response
-
         prepared = self.prepare(method, url, params, data, headers, auth)
         answer = self.adapter.send(prepared, timeout=timeout, **self.settings)
-        return Response(int(answer.status_code), answer.text, answer.headers)
+        return self._response(int(answer.status_code), answer.text, answer.headers)
 
 
 def _form(data: dict) -> str:
     """A form body as requests encodes a dict: a list value repeats its key, None is left out."""
-    from urllib.parse import urlencode
-
     pairs = []
     for key, values in data.items():
         for value in values if isinstance(values, (list, tuple)) else (values,):
